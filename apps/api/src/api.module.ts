@@ -1,0 +1,27 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import type { Environment } from '@plexus/config';
+import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ApiKeySeeder } from './auth/api-key.seeder.js';
+import { ApiKeysController } from './auth/api-keys.controller.js';
+import { HealthController } from './health/health.controller.js';
+import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
+import { QueuesController } from './ops/queues.controller.js';
+
+/** The API process: the core, the domain modules, and the HTTP layer over them. */
+@Module({})
+export class ApiModule {
+  static forRoot(env: Environment): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [CoreModule.forRoot({ env, runWorkers: env.RUN_WORKERS, imports: DOMAIN_MODULES })],
+      controllers: [HealthController, ApiKeysController, QueuesController],
+      providers: [
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        ApiKeySeeder,
+      ],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { ConfigError, loadEnvironment } from './environment.js';
+
+describe('loadEnvironment', () => {
+  it('applies the documented defaults when nothing is set', () => {
+    const env = loadEnvironment({});
+    expect(env.PORT).toBe(3000);
+    expect(env.DATA_DIR).toBe('./.plexus');
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(env.QUEUE_PREFIX).toBe('plexus');
+    expect(env.RUN_WORKERS).toBe(true);
+    expect(env.LOG_LEVEL).toBe('info');
+  });
+
+  it('converts numbers and booleans', () => {
+    const env = loadEnvironment({ PORT: '8080', RUN_WORKERS: 'false', WORKER_CONCURRENCY: '2' });
+    expect(env.PORT).toBe(8080);
+    expect(env.RUN_WORKERS).toBe(false);
+    expect(env.WORKER_CONCURRENCY).toBe(2);
+  });
+
+  it('names every bad variable in one error and hides sensitive values', () => {
+    let error: unknown;
+    try {
+      loadEnvironment({ PORT: 'eighty', REDIS_URL: 'localhost:6379', PLEXUS_MASTER_KEY: 'short-secret', LOG_LEVEL: 'loud' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/^PORT="eighty"/m);
+    expect(problems).toMatch(/^REDIS_URL="localhost:6379": REDIS_URL must be a redis/m);
+    expect(problems).toMatch(/^PLEXUS_MASTER_KEY=\(hidden\)/m);
+    expect(problems).not.toContain('short-secret');
+    expect(problems).toMatch(/^LOG_LEVEL/m);
+    expect((error as ConfigError).problems).toHaveLength(4);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadEnvironment({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
+  });
+});

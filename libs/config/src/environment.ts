@@ -1,0 +1,122 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+
+/** Metadata shown in the README table and in error messages; `sensitive` values are never logged. */
+export interface VariableInfo {
+  description: string;
+  default?: string;
+  sensitive?: boolean;
+}
+
+export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
+  PORT: { description: 'HTTP port of the API', default: '3000' },
+  HOST: { description: 'Interface the API listens on', default: '0.0.0.0' },
+  DATA_DIR: { description: 'Folder for the embedded database and generated keys', default: './.plexus' },
+  DATABASE_URL: { description: 'PostgreSQL URL; unset = embedded PGlite under DATA_DIR', sensitive: true },
+  REDIS_URL: { description: 'Redis used by BullMQ and rate budgets', default: 'redis://127.0.0.1:6379' },
+  QUEUE_PREFIX: { description: 'Prefix of every Redis key Plexus writes', default: 'plexus' },
+  ADMIN_API_KEY: { description: 'Seeds an admin API key; unset = one is generated into DATA_DIR', sensitive: true },
+  PLEXUS_MASTER_KEY: {
+    description: 'Key that encrypts connector secrets (32 bytes, base64 or hex); unset = generated into DATA_DIR',
+    sensitive: true,
+  },
+  RUN_WORKERS: { description: 'Run the job workers inside the API process', default: 'true' },
+  WORKER_CONCURRENCY: { description: 'Jobs each worker queue runs at once', default: '4' },
+  LOG_LEVEL: { description: 'fatal, error, warn, info, debug or trace', default: 'info' },
+  BODY_LIMIT: { description: 'Largest accepted request body', default: '1mb' },
+  SHUTDOWN_TIMEOUT_MS: { description: 'How long running jobs may finish on SIGTERM', default: '10000' },
+};
+
+const toBool = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? (['true', '1', 'yes'].includes(value.toLowerCase()) ? true : ['false', '0', 'no'].includes(value.toLowerCase()) ? false : value) : value;
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+/** Every environment variable Plexus reads, validated once at boot. */
+export class Environment {
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT: number = 3000;
+
+  @IsString()
+  HOST: string = '0.0.0.0';
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR: string = './.plexus';
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL: string = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'QUEUE_PREFIX may hold only letters, digits, _, . and -' })
+  QUEUE_PREFIX: string = 'plexus';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_API_KEY must be at least 16 characters' })
+  ADMIN_API_KEY?: string;
+
+  @IsOptional()
+  @Matches(/^([A-Za-z0-9+/]{43}=|[0-9a-fA-F]{64})$/, {
+    message: 'PLEXUS_MASTER_KEY must be 32 bytes as base64 (44 characters) or hex (64 characters)',
+  })
+  PLEXUS_MASTER_KEY?: string;
+
+  @Transform(toBool)
+  @IsBoolean()
+  RUN_WORKERS: boolean = true;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WORKER_CONCURRENCY: number = 4;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'BODY_LIMIT must look like 512kb or 1mb' })
+  BODY_LIMIT: string = '1mb';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS: number = 10000;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the environment. Throws one ConfigError naming every bad variable and why.
+ * Empty strings count as unset, so `FOO=` behaves like no FOO at all.
+ */
+export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
+  const raw: Record<string, string> = {};
+  for (const name of Object.keys(ENVIRONMENT_VARIABLES)) {
+    const value = source[name];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { whitelist: true });
+  if (errors.length > 0) {
+    throw new ConfigError(
+      errors.map((e) => {
+        const shown = ENVIRONMENT_VARIABLES[e.property]?.sensitive ? '(hidden)' : JSON.stringify(raw[e.property]);
+        return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+      }),
+    );
+  }
+  return env;
+}

@@ -1,0 +1,6 @@
+export * from './jobs.js';
+export * from './job-errors.js';
+export * from './job-handler.decorator.js';
+export * from './queue.service.js';
+export * from './queue.module.js';
+export * from './redis.js';

@@ -1,0 +1,21 @@
+/**
+ * Every queue and every job Plexus runs, in one place: which queue a job goes to and what its payload is.
+ * Adding a job means adding a line to {@link JobPayloads} and to {@link JOB_QUEUES}.
+ */
+export const QUEUE_NAMES = ['sync', 'ingest', 'activation', 'maintenance'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+export interface JobPayloads {
+  /** Round trip through a worker; used by health checks and tests. */
+  'system.echo': { message: string; failTimes?: number; permanent?: boolean };
+}
+
+export type JobName = keyof JobPayloads;
+
+export const JOB_QUEUES: { [K in JobName]: QueueName } = {
+  'system.echo': 'maintenance',
+};
+
+/** Retry policy: transient failures back off exponentially (1 s, 2 s, 4 s …); permanent ones stop at once. */
+export const DEFAULT_ATTEMPTS = 5;
+export const DEFAULT_BACKOFF_MS = 1000;

@@ -1,0 +1,172 @@
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Job, Queue, Worker, type JobsOptions, type RepeatOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Environment } from '@plexus/config';
+import { PermanentJobError } from './job-errors.js';
+import { createRedis } from './redis.js';
+import { DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, JOB_QUEUES, QUEUE_NAMES, type JobName, type JobPayloads, type QueueName } from './jobs.js';
+
+export type JobHandlerFn = (payload: unknown, job: Job) => Promise<unknown>;
+
+export interface FailedJob {
+  id: string;
+  queue: QueueName;
+  name: string;
+  data: unknown;
+  failedReason: string;
+  attemptsMade: number;
+  finishedOn: number | null;
+}
+
+export type Schedule = { cron: string; tz?: string } | { everySeconds: number };
+
+/** The one place that creates BullMQ queues and workers. Every key lives under QUEUE_PREFIX. */
+@Injectable()
+export class QueueService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Queue');
+  private readonly connection: Redis;
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly workers: Worker[] = [];
+
+  constructor(private readonly env: Environment) {
+    this.connection = createRedis(env.REDIS_URL);
+    this.connection.on('error', (error) => this.logger.error(`redis: ${error.message}`));
+  }
+
+  get prefix(): string {
+    return this.env.QUEUE_PREFIX;
+  }
+
+  /** A Redis connection for other shared state (rate budgets, locks), under the same prefix rules. */
+  get redis(): Redis {
+    return this.connection;
+  }
+
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async add<K extends JobName>(job: K, payload: JobPayloads[K], options: JobsOptions = {}): Promise<Job> {
+    return this.queue(JOB_QUEUES[job]).add(job, payload, {
+      attempts: DEFAULT_ATTEMPTS,
+      backoff: { type: 'exponential', delay: DEFAULT_BACKOFF_MS },
+      removeOnComplete: { age: 24 * 3600, count: 1000 },
+      removeOnFail: false,
+      ...options,
+    });
+  }
+
+  /** Creates or updates a job scheduler (cron or fixed interval) that adds `job` with `payload`. */
+  async schedule<K extends JobName>(schedulerId: string, job: K, payload: JobPayloads[K], schedule: Schedule): Promise<void> {
+    const repeat: Omit<RepeatOptions, 'key'> =
+      'cron' in schedule ? { pattern: schedule.cron, tz: schedule.tz } : { every: schedule.everySeconds * 1000 };
+    await this.queue(JOB_QUEUES[job]).upsertJobScheduler(schedulerId, repeat, {
+      name: job,
+      data: payload,
+      opts: { attempts: DEFAULT_ATTEMPTS, backoff: { type: 'exponential', delay: DEFAULT_BACKOFF_MS }, removeOnFail: false },
+    });
+  }
+
+  async unschedule(job: JobName, schedulerId: string): Promise<boolean> {
+    return this.queue(JOB_QUEUES[job]).removeJobScheduler(schedulerId);
+  }
+
+  async schedulers(job: JobName): Promise<Array<{ id: string; pattern?: string | null; every?: number | null; next?: number }>> {
+    const list = await this.queue(JOB_QUEUES[job]).getJobSchedulers();
+    return list.map((s) => ({ id: s.key, pattern: s.pattern, every: s.every ? Number(s.every) : null, next: s.next }));
+  }
+
+  /**
+   * Starts one BullMQ worker per queue that has handlers. A job whose name has no handler fails permanently:
+   * a worker of an older version must not retry what it cannot run.
+   */
+  startWorkers(handlers: Map<JobName, JobHandlerFn>, concurrency = this.env.WORKER_CONCURRENCY): void {
+    const byQueue = new Map<QueueName, Map<string, JobHandlerFn>>();
+    for (const [job, handler] of handlers) {
+      const queue = JOB_QUEUES[job];
+      if (!byQueue.has(queue)) byQueue.set(queue, new Map());
+      byQueue.get(queue)!.set(job, handler);
+    }
+    for (const [queue, queueHandlers] of byQueue) {
+      const worker = new Worker(
+        queue,
+        async (job: Job) => {
+          const handler = queueHandlers.get(job.name);
+          if (!handler) throw new PermanentJobError(`no handler for job ${job.name}`);
+          return handler(job.data, job);
+        },
+        { connection: this.connection, prefix: this.prefix, concurrency, autorun: true },
+      );
+      worker.on('failed', (job, error) =>
+        this.logger.warn(`job ${job?.name ?? '?'} ${job?.id ?? ''} failed (attempt ${job?.attemptsMade ?? 0}): ${error.message}`),
+      );
+      worker.on('error', (error) => this.logger.error(`worker ${queue}: ${error.message}`));
+      this.workers.push(worker);
+    }
+    if (byQueue.size > 0) this.logger.log(`workers on ${[...byQueue.keys()].join(', ')} (concurrency ${concurrency})`);
+  }
+
+  get runningWorkers(): number {
+    return this.workers.length;
+  }
+
+  /** Waiting, active, delayed and failed counts of every queue. */
+  async counts(): Promise<Record<QueueName, Record<string, number>>> {
+    const result = {} as Record<QueueName, Record<string, number>>;
+    for (const name of QUEUE_NAMES) {
+      result[name] = await this.queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+    }
+    return result;
+  }
+
+  async failed(name: QueueName, offset: number, limit: number): Promise<FailedJob[]> {
+    const jobs = await this.queue(name).getFailed(offset, offset + limit - 1);
+    return jobs.map((job) => ({
+      id: String(job.id),
+      queue: name,
+      name: job.name,
+      data: job.data as unknown,
+      failedReason: job.failedReason,
+      attemptsMade: job.attemptsMade,
+      finishedOn: job.finishedOn ?? null,
+    }));
+  }
+
+  async retry(name: QueueName, jobId: string): Promise<boolean> {
+    const job = await this.queue(name).getJob(jobId);
+    if (!job || !(await job.isFailed())) return false;
+    await job.retry('failed');
+    return true;
+  }
+
+  /** Stops taking jobs, lets running ones finish for up to `timeoutMs`, then closes every connection. */
+  async close(timeoutMs = this.env.SHUTDOWN_TIMEOUT_MS): Promise<void> {
+    const workers = this.workers.splice(0);
+    await Promise.all(
+      workers.map(async (worker) => {
+        let timer: NodeJS.Timeout | undefined;
+        const graceful = worker.close().then(() => true);
+        const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+        const finished = await Promise.race([graceful, timeout]);
+        clearTimeout(timer);
+        if (!finished) {
+          this.logger.warn(`worker ${worker.name}: jobs still running after ${timeoutMs} ms, closing anyway`);
+          await worker.close(true);
+        }
+      }),
+    );
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+    if (this.connection.status !== 'end') await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+
+  /** Runs before any module closes its connections, so running jobs can still reach the database. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Tables } from './schema.js';
+
+// int8 (count(*), bigserial) as a JS number, as PGlite returns it: our counters stay far below 2^53.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; when absent, an embedded PGlite database is opened under `dataDir`. */
+  url?: string;
+  /** Folder of the embedded database (`<dataDir>/db`); `memory://` keeps it in memory. */
+  dataDir?: string;
+  /** Connections in the pool (PostgreSQL only). */
+  poolSize?: number;
+}
+
+/**
+ * The one handle on the database. `db` is the typed query builder for ordinary queries; hot bulk paths
+ * use `sql` templates through the same connections so they run unchanged on PostgreSQL and PGlite.
+ */
+export class Database {
+  private constructor(
+    readonly kind: DatabaseKind,
+    readonly db: Kysely<Tables>,
+    readonly description: string,
+  ) {}
+
+  static async open(options: DatabaseOptions): Promise<Database> {
+    if (options.url) {
+      const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+      const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+      return new Database('postgres', db, redactUrl(options.url));
+    }
+    const dataDir = options.dataDir ?? './.plexus';
+    let pglite: PGlite;
+    let description: string;
+    if (dataDir === 'memory://') {
+      pglite = await PGlite.create();
+      description = 'embedded PGlite (in memory)';
+    } else {
+      const dir = resolve(dataDir, 'db');
+      mkdirSync(dir, { recursive: true });
+      pglite = await PGlite.create(dir);
+      description = `embedded PGlite at ${join(dataDir, 'db')}`;
+    }
+    return new Database('pglite', new Kysely<Tables>({ dialect: new PGliteDialect(pglite) }), description);
+  }
+
+  /** True when the database answers a trivial query. */
+  async ping(): Promise<boolean> {
+    try {
+      await sql`select 1`.execute(this.db);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '****';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}

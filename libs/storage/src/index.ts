@@ -1,0 +1,6 @@
+export * from './database.js';
+export * from './migrator.js';
+export * from './schema.js';
+export * from './secret-box.js';
+export * from './api-key.repository.js';
+export * from './storage.module.js';
