@@ -1,0 +1,172 @@
+import type { AxiosInstance } from 'axios';
+import type { ConsentPurpose, Identifier, IdentifierType, ProfileRecord, TraitValue } from './records.js';
+
+/**
+ * What the hub does with a failure: `config` — stop and ask the admin to fix the configuration (bad
+ * credentials, missing permission); `transient` — retry later (throttled, 5xx, timeout); `system` — report it
+ * as a bug or an outage that retrying will not fix.
+ */
+export type FailureType = 'config' | 'transient' | 'system';
+
+/** A structured log sink; values of secret fields are redacted before they reach it. */
+export interface ConnectorLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What every connector method receives. */
+export interface ConnectorContext<Cfg> {
+  /** The validated configuration, secrets decrypted. */
+  config: Cfg;
+  /** axios with auth, retries, rate budget, failure classification and redaction built in. */
+  http: AxiosInstance;
+  log: ConnectorLogger;
+  /** Aborted when the run is cancelled or the process shuts down; pass it on to long waits. */
+  signal: AbortSignal;
+  /** The id of the configured source or destination (rate budgets are kept per connection). */
+  connectionId: string;
+}
+
+/** One page of work from a stream: records, primary keys deleted upstream, and the checkpoint after them. */
+export interface Batch<R, C> {
+  records: R[];
+  /** Primary keys of records deleted (or archived) upstream. */
+  deletedIds?: string[];
+  /** Committed in the same transaction as the batch's records: a crash resumes exactly here. */
+  checkpoint?: C;
+}
+
+export type SyncMode = 'full' | 'incremental';
+
+/**
+ * One stream of a source (e.g. HubSpot `contacts`, Shopify `orders`).
+ *
+ * @example
+ * ```ts
+ * defineStream<MyConfig, Contact, { after?: string }>({
+ *   name: 'contacts', primaryKey: ['id'], mode: 'incremental', cursorField: 'updatedAt',
+ *   async *read(ctx, checkpoint) { ... yield { records, checkpoint: { after } }; },
+ *   toProfile: (c) => ({ identifiers: [{ type: 'email', value: c.email }], traits: { name: c.name } }),
+ * });
+ * ```
+ */
+export interface StreamDefinition<Cfg, R, C> {
+  name: string;
+  primaryKey: string[];
+  mode: SyncMode;
+  /** The field incremental reads advance on, for documentation and the catalog. */
+  cursorField?: string;
+  /** How deletions upstream reach Plexus: not at all, or as `deletedIds` in batches. */
+  deletes?: 'none' | 'deleted-ids';
+  /** Yields batches from `checkpoint` on (from the beginning when undefined). */
+  read(ctx: ConnectorContext<Cfg>, checkpoint: C | undefined): AsyncIterable<Batch<R, C>>;
+  /** Maps one record; throwing quarantines the record with the error as reason. `null` skips it. */
+  toProfile(record: R, ctx: ConnectorContext<Cfg>): ProfileRecord | ProfileRecord[] | null;
+  /** Identifier of a deleted primary key (usually its `external_id`), so the hub can find the profile. */
+  deletedIdentifier?(id: string, ctx: ConnectorContext<Cfg>): Identifier;
+}
+
+export interface RateLimit {
+  /** Requests allowed per window, shared by every worker through Redis. */
+  requests: number;
+  perMs: number;
+}
+
+/** A vendor-specific reading of HTTP answers the generic client cannot know. */
+export interface HttpPolicy {
+  /** Base URL given the config (most connectors read `config.baseUrl`). */
+  baseUrl?(config: unknown): string;
+  /** Headers that authenticate a request, given the decrypted config. */
+  authHeaders?(config: unknown): Record<string, string>;
+  /** Milliseconds to wait when the answer is a throttle signal (beyond 429 + Retry-After), else undefined. */
+  throttle?(status: number, body: unknown, headers: Record<string, string>): number | undefined;
+  /** Classify an error answer when the status alone is not enough (e.g. Meta's error codes). */
+  classify?(status: number, body: unknown): FailureType | undefined;
+}
+
+export interface ManifestBase<Cfg> {
+  /** Lower-case id, also the folder name: `hubspot`, `file-import`. */
+  id: string;
+  /** The connector's own semver version. */
+  version: string;
+  /** The `@plexus/sdk` versions it works with (semver range), checked when the hub loads it. */
+  sdk: string;
+  displayName: string;
+  description?: string;
+  /** class-validator class of the configuration; also rendered as JSON Schema in the catalog. */
+  config: new () => Cfg;
+  /** Dotted paths of secret config fields: encrypted at rest, never returned, redacted from logs. */
+  secrets: string[];
+  rateLimit?: RateLimit;
+  http?: HttpPolicy;
+  /** Identifier types it reads (sources) or writes (destinations), for the catalog. */
+  identifiers?: IdentifierType[];
+}
+
+export interface SourceDefinition<Cfg> extends ManifestBase<Cfg> {
+  kind: 'source';
+  /** Verifies the configuration and credentials; throws a ConnectorError that says what to fix. */
+  check(ctx: ConnectorContext<Cfg>): Promise<void>;
+  streams: StreamDefinition<Cfg, unknown, unknown>[];
+  /** Optional real-time path: a signed webhook routed to `POST /v1/webhooks/:sourceId`. */
+  webhook?: WebhookDefinition<Cfg>;
+}
+
+export interface WebhookRequest {
+  method: string;
+  /** Path and query as received, e.g. `/v1/webhooks/src_1?x=1`. */
+  url: string;
+  headers: Record<string, string | undefined>;
+  rawBody: Buffer;
+  /** The externally visible URL the vendor signed, when it differs from `url`. */
+  publicUrl?: string;
+}
+
+export interface WebhookDefinition<Cfg> {
+  /** True when the request is authentic (compare signatures in constant time). */
+  verify(request: WebhookRequest, config: Cfg): boolean;
+  /** Profile records carried by the request. */
+  toProfiles(request: WebhookRequest, config: Cfg): ProfileRecord[];
+}
+
+/** A profile handed to a destination: normalised identifiers (only the accepted types) and traits. */
+export interface ActivationMember {
+  profileId: string;
+  identifiers: Identifier[];
+  traits: Record<string, TraitValue>;
+}
+
+/** One item's outcome: sent, retry after a delay (throttled, transient), or give up with a reason. */
+export type Verdict = { ok: true } | { retryInMs: number; reason: string } | { abort: string };
+
+export interface AudienceRef {
+  /** Plexus audience id and name. */
+  id: string;
+  name: string;
+  /** The platform's id for the audience, once `ensureAudience` has created or found it. */
+  externalId?: string;
+}
+
+export interface DestinationDefinition<Cfg, Item> extends ManifestBase<Cfg> {
+  kind: 'destination';
+  /** Identifier types the platform matches on; the hub only hands over members that have one. */
+  accepts: IdentifierType[];
+  /** The consent purpose a member must have granted. */
+  purpose: ConsentPurpose;
+  batch: { maxItems: number; maxBytes?: number };
+  check(ctx: ConnectorContext<Cfg>): Promise<void>;
+  /** Creates (or finds) the audience on the platform and returns the platform's id for it. */
+  ensureAudience(ctx: ConnectorContext<Cfg>, audience: AudienceRef): Promise<{ externalId: string }>;
+  /** Pure: normalise and hash the member the platform's way; null when it has nothing usable. */
+  toItem(member: ActivationMember): Item | null;
+  /** Sends additions and removals; one verdict per item, in the order given. */
+  write(
+    ctx: ConnectorContext<Cfg>,
+    audience: AudienceRef & { externalId: string },
+    changes: { adds: Item[]; removes: Item[] },
+  ): Promise<{ adds: Verdict[]; removes: Verdict[] }>;
+}
+
+export type ConnectorDefinition = SourceDefinition<unknown> | DestinationDefinition<unknown, unknown>;

@@ -1,0 +1,3 @@
+export * from './records.js';
+export * from './connector.js';
+export * from './errors.js';
