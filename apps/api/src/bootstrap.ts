@@ -63,7 +63,8 @@ function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHand
       res.setHeader('x-request-id', id);
       return id;
     },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
     serializers: {
       req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
@@ -87,7 +88,10 @@ function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHand
  * in the standard error body here, because they happen before Nest's exception filters can see them.
  */
 function bodyParsers(limit: string): express.RequestHandler {
-  const parsers = [express.json({ limit, type: ['application/json', 'text/plain', 'application/*+json'] }), express.urlencoded({ limit, extended: true })];
+  const parsers = [
+    express.json({ limit, type: ['application/json', 'text/plain', 'application/*+json'] }),
+    express.urlencoded({ limit, extended: true }),
+  ];
   return (req: Request, res: Response, next: NextFunction) => {
     let index = 0;
     const step = (error?: unknown): void => {

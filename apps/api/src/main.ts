@@ -16,10 +16,14 @@ async function main(): Promise<void> {
   const app = await createApiApp(env);
   await app.listen(env.PORT, env.HOST);
   const url = `http://localhost:${env.PORT}`;
-  process.stdout.write(`Plexus listening on ${url} (docs ${url}/docs, queues ${url}/queues, workers ${env.RUN_WORKERS ? 'on' : 'off'})\n`);
+  process.stdout.write(
+    `Plexus listening on ${url} (docs ${url}/docs, queues ${url}/queues, workers ${env.RUN_WORKERS ? 'on' : 'off'})\n`,
+  );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`plexus: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `plexus: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -43,7 +43,9 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     return await command(rest);
   } catch (error) {
-    process.stderr.write(`plexus ${name}: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
+    process.stderr.write(
+      `plexus ${name}: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`,
+    );
     return 1;
   }
 }

@@ -22,7 +22,12 @@ describe('loadEnvironment', () => {
   it('names every bad variable in one error and hides sensitive values', () => {
     let error: unknown;
     try {
-      loadEnvironment({ PORT: 'eighty', REDIS_URL: 'localhost:6379', PLEXUS_MASTER_KEY: 'short-secret', LOG_LEVEL: 'loud' });
+      loadEnvironment({
+        PORT: 'eighty',
+        REDIS_URL: 'localhost:6379',
+        PLEXUS_MASTER_KEY: 'short-secret',
+        LOG_LEVEL: 'loud',
+      });
     } catch (e) {
       error = e;
     }

@@ -4,7 +4,15 @@ import type { Redis } from 'ioredis';
 import { Environment } from '@plexus/config';
 import { PermanentJobError } from './job-errors.js';
 import { createRedis } from './redis.js';
-import { DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, JOB_QUEUES, QUEUE_NAMES, type JobName, type JobPayloads, type QueueName } from './jobs.js';
+import {
+  DEFAULT_ATTEMPTS,
+  DEFAULT_BACKOFF_MS,
+  JOB_QUEUES,
+  QUEUE_NAMES,
+  type JobName,
+  type JobPayloads,
+  type QueueName,
+} from './jobs.js';
 
 export type JobHandlerFn = (payload: unknown, job: Job) => Promise<unknown>;
 
@@ -62,13 +70,22 @@ export class QueueService implements BeforeApplicationShutdown {
   }
 
   /** Creates or updates a job scheduler (cron or fixed interval) that adds `job` with `payload`. */
-  async schedule<K extends JobName>(schedulerId: string, job: K, payload: JobPayloads[K], schedule: Schedule): Promise<void> {
+  async schedule<K extends JobName>(
+    schedulerId: string,
+    job: K,
+    payload: JobPayloads[K],
+    schedule: Schedule,
+  ): Promise<void> {
     const repeat: Omit<RepeatOptions, 'key'> =
       'cron' in schedule ? { pattern: schedule.cron, tz: schedule.tz } : { every: schedule.everySeconds * 1000 };
     await this.queue(JOB_QUEUES[job]).upsertJobScheduler(schedulerId, repeat, {
       name: job,
       data: payload,
-      opts: { attempts: DEFAULT_ATTEMPTS, backoff: { type: 'exponential', delay: DEFAULT_BACKOFF_MS }, removeOnFail: false },
+      opts: {
+        attempts: DEFAULT_ATTEMPTS,
+        backoff: { type: 'exponential', delay: DEFAULT_BACKOFF_MS },
+        removeOnFail: false,
+      },
     });
   }
 
@@ -76,7 +93,9 @@ export class QueueService implements BeforeApplicationShutdown {
     return this.queue(JOB_QUEUES[job]).removeJobScheduler(schedulerId);
   }
 
-  async schedulers(job: JobName): Promise<Array<{ id: string; pattern?: string | null; every?: number | null; next?: number }>> {
+  async schedulers(
+    job: JobName,
+  ): Promise<Array<{ id: string; pattern?: string | null; every?: number | null; next?: number }>> {
     const list = await this.queue(JOB_QUEUES[job]).getJobSchedulers();
     return list.map((s) => ({ id: s.key, pattern: s.pattern, every: s.every ? Number(s.every) : null, next: s.next }));
   }
@@ -103,7 +122,9 @@ export class QueueService implements BeforeApplicationShutdown {
         { connection: this.connection, prefix: this.prefix, concurrency, autorun: true },
       );
       worker.on('failed', (job, error) =>
-        this.logger.warn(`job ${job?.name ?? '?'} ${job?.id ?? ''} failed (attempt ${job?.attemptsMade ?? 0}): ${error.message}`),
+        this.logger.warn(
+          `job ${job?.name ?? '?'} ${job?.id ?? ''} failed (attempt ${job?.attemptsMade ?? 0}): ${error.message}`,
+        ),
       );
       worker.on('error', (error) => this.logger.error(`worker ${queue}: ${error.message}`));
       this.workers.push(worker);
@@ -119,7 +140,14 @@ export class QueueService implements BeforeApplicationShutdown {
   async counts(): Promise<Record<QueueName, Record<string, number>>> {
     const result = {} as Record<QueueName, Record<string, number>>;
     for (const name of QUEUE_NAMES) {
-      result[name] = await this.queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+      result[name] = await this.queue(name).getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'failed',
+        'completed',
+        'prioritized',
+      );
     }
     return result;
   }

@@ -29,7 +29,9 @@ export async function migrate(database: Database, dir: string = MIGRATIONS_DIR):
         applied_at timestamptz not null default now()
       )`.execute(conn);
       const done = new Set(
-        (await sql<{ version: string }>`select version from schema_migrations`.execute(conn)).rows.map((r) => r.version),
+        (await sql<{ version: string }>`select version from schema_migrations`.execute(conn)).rows.map(
+          (r) => r.version,
+        ),
       );
       const applied: string[] = [];
       for (const file of files) {

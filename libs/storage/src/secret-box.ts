@@ -26,7 +26,9 @@ export class SecretBox {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ciphertext.toString('base64')].join(':');
+    return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ciphertext.toString('base64')].join(
+      ':',
+    );
   }
 
   open(sealed: string): string {
@@ -64,7 +66,8 @@ export function resolveMasterKey(configured: string | undefined, dataDir: string
     writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   } catch (error) {
     // Another process created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { key: SecretBox.parseKey(readFileSync(file, 'utf8')), file };
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return { key: SecretBox.parseKey(readFileSync(file, 'utf8')), file };
     throw error;
   }
   chmodSync(file, 0o600);

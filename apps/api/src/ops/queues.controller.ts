@@ -5,7 +5,10 @@ import { encodeCursor, decodeCursor, PageQuery, type Page } from '../http/pagina
 
 function queueName(name: string): QueueName {
   if (!(QUEUE_NAMES as readonly string[]).includes(name)) {
-    throw new BadRequestException({ message: `Invalid request: queue (must be one of ${QUEUE_NAMES.join(', ')})`, details: [{ field: 'queue', problems: [`unknown queue ${name}`] }] });
+    throw new BadRequestException({
+      message: `Invalid request: queue (must be one of ${QUEUE_NAMES.join(', ')})`,
+      details: [{ field: 'queue', problems: [`unknown queue ${name}`] }],
+    });
   }
   return name as QueueName;
 }
@@ -34,7 +37,8 @@ export class QueuesController {
   @Post(':queue/failed/:jobId/retry')
   @HttpCode(202)
   async retry(@Param('queue') queue: string, @Param('jobId') jobId: string): Promise<{ retried: true }> {
-    if (!(await this.queues.retry(queueName(queue), jobId))) throw new NotFoundException(`No failed job ${jobId} in ${queue}`);
+    if (!(await this.queues.retry(queueName(queue), jobId)))
+      throw new NotFoundException(`No failed job ${jobId} in ${queue}`);
     return { retried: true };
   }
 }

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Database, migrate } from '@plexus/storage';
+
+export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  /** Opens a migrated {@link Database} on it (each call a new pool). */
+  open(): Promise<Database>;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh PostgreSQL database for one test file (`plexus_test_<random>`), so files run in parallel.
+ * Call `drop()` in afterAll; it terminates leftover connections first.
+ */
+export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
+  const name = `plexus_${label.replace(/\W/g, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  return {
+    name,
+    url,
+    async open() {
+      const database = await Database.open({ url });
+      await migrate(database);
+      return database;
+    },
+    async drop() {
+      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
