@@ -113,7 +113,7 @@ describe('core platform on PostgreSQL and Redis', () => {
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toContain('plexus_process_cpu_user_seconds_total');
     expect(metrics).toMatch(/plexus_queue_jobs\{queue="sync",state="waiting"\} \d+/);
-    const doc = await (await fetch(`${t.url}/docs/openapi.json`)).json();
+    const doc: any = await (await fetch(`${t.url}/docs/openapi.json`)).json();
     expect(doc.paths['/v1/api-keys']).toBeDefined();
     expect((await fetch(`${t.url}/queues`)).status).toBe(401);
     expect((await fetch(`${t.url}/queues`, { headers: t.auth })).status).toBe(200);
@@ -133,7 +133,7 @@ describe('core platform on PostgreSQL and Redis', () => {
     expect(done?.attemptsMade).toBe(2);
 
     const failed = await waitFor(async () => {
-      const res = await (await fetch(`${t.url}/v1/queues/maintenance/failed`, { headers: t.auth })).json();
+      const res: any = await (await fetch(`${t.url}/v1/queues/maintenance/failed`, { headers: t.auth })).json();
       return res.data.length ? res : undefined;
     });
     expect(failed.data[0]).toMatchObject({
