@@ -21,16 +21,16 @@ describe('core platform on PostgreSQL and Redis', () => {
   });
 
   it('answers /health and /ready without a key', async () => {
-    expect(await (await fetch(`${t.url}/health`)).json()).toEqual({ status: 'ok' });
+    expect((await (await fetch(`${t.url}/health`)).json()) as any).toEqual({ status: 'ok' });
     const ready = await fetch(`${t.url}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', database: 'postgres', redis: 'up' });
+    expect((await ready.json()) as any).toEqual({ status: 'ready', database: 'postgres', redis: 'up' });
   });
 
   it('rejects admin calls without a key or with a wrong one (401, standard body)', async () => {
     const none = await fetch(`${t.url}/v1/api-keys`);
     expect(none.status).toBe(401);
-    const body = await none.json();
+    const body = (await none.json()) as any;
     expect(body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
     expect(body.message).toMatch(/API key/);
     const wrong = await fetch(`${t.url}/v1/api-keys`, { headers: { authorization: 'Bearer plx_nope' } });
@@ -44,7 +44,7 @@ describe('core platform on PostgreSQL and Redis', () => {
       body: JSON.stringify({ name: 42, extra: true }),
     });
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.statusCode).toBe(400);
     expect(body.error).toBe('Bad Request');
     expect(body.details.map((d: { field: string }) => d.field).sort()).toEqual(['extra', 'name']);
@@ -58,20 +58,20 @@ describe('core platform on PostgreSQL and Redis', () => {
       body: '{"name": ',
     });
     expect(broken.status).toBe(400);
-    expect((await broken.json()).message).toMatch(/Malformed JSON/);
+    expect(((await broken.json()) as any).message).toMatch(/Malformed JSON/);
     const big = await fetch(`${t.url}/v1/api-keys`, {
       method: 'POST',
       headers: { ...t.auth, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }),
     });
     expect(big.status).toBe(413);
-    expect(await big.json()).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+    expect((await big.json()) as any).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
   });
 
   it('answers unknown routes with 404 in the standard body', async () => {
     const res = await fetch(`${t.url}/v1/nothing-here`, { headers: t.auth });
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({
+    expect((await res.json()) as any).toMatchObject({
       statusCode: 404,
       error: 'Not Found',
       message: 'No route GET /v1/nothing-here',
@@ -87,14 +87,14 @@ describe('core platform on PostgreSQL and Redis', () => {
         body: JSON.stringify({ name }),
       });
       expect(res.status).toBe(201);
-      created.push(await res.json());
+      created.push((await res.json()) as any);
     }
     const seen: string[] = [];
     let after: string | null = null;
     do {
-      const page: { data: Array<{ id: string; key?: string }>; next: string | null } = await (
+      const page: { data: Array<{ id: string; key?: string }>; next: string | null } = (await (
         await fetch(`${t.url}/v1/api-keys?limit=2${after ? `&after=${after}` : ''}`, { headers: t.auth })
-      ).json();
+      ).json()) as any;
       expect(page.data.length).toBeLessThanOrEqual(2);
       for (const k of page.data) expect(k.key).toBeUndefined();
       seen.push(...page.data.map((k) => k.id));
@@ -113,7 +113,7 @@ describe('core platform on PostgreSQL and Redis', () => {
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toContain('plexus_process_cpu_user_seconds_total');
     expect(metrics).toMatch(/plexus_queue_jobs\{queue="sync",state="waiting"\} \d+/);
-    const doc: any = await (await fetch(`${t.url}/docs/openapi.json`)).json();
+    const doc: any = (await (await fetch(`${t.url}/docs/openapi.json`)).json()) as any;
     expect(doc.paths['/v1/api-keys']).toBeDefined();
     expect((await fetch(`${t.url}/queues`)).status).toBe(401);
     expect((await fetch(`${t.url}/queues`, { headers: t.auth })).status).toBe(200);
@@ -133,7 +133,9 @@ describe('core platform on PostgreSQL and Redis', () => {
     expect(done?.attemptsMade).toBe(2);
 
     const failed = await waitFor(async () => {
-      const res: any = await (await fetch(`${t.url}/v1/queues/maintenance/failed`, { headers: t.auth })).json();
+      const res: any = (await (
+        await fetch(`${t.url}/v1/queues/maintenance/failed`, { headers: t.auth })
+      ).json()) as any;
       return res.data.length ? res : undefined;
     });
     expect(failed.data[0]).toMatchObject({
@@ -161,7 +163,11 @@ describe('core platform on embedded PGlite', () => {
   });
 
   it('boots, migrates and answers /ready with the embedded database', async () => {
-    expect(await (await fetch(`${t.url}/ready`)).json()).toEqual({ status: 'ready', database: 'pglite', redis: 'up' });
+    expect((await (await fetch(`${t.url}/ready`)).json()) as any).toEqual({
+      status: 'ready',
+      database: 'pglite',
+      redis: 'up',
+    });
     const res = await fetch(`${t.url}/v1/api-keys`, { headers: t.auth });
     expect(res.status).toBe(200);
   });
