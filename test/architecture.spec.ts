@@ -29,13 +29,13 @@ export function importsOf(source: string): string[] {
     /\bimport\s*['"]([^'"]+)['"]/g,
     /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
   ];
-  for (const pattern of patterns) for (const m of source.matchAll(pattern)) specifiers.push(m[1]!);
+  for (const pattern of patterns) for (const m of source.matchAll(pattern)) specifiers.push(m[1]);
   return specifiers;
 }
 
 /** Problems with a connector file's imports: only @plexus/sdk, node built-ins and files in its own folder. */
 export function connectorImportProblems(file: string, source: string, connectorsDir: string): string[] {
-  const own = join(connectorsDir, relative(connectorsDir, file).split(sep)[0]!);
+  const own = join(connectorsDir, relative(connectorsDir, file).split(sep)[0]);
   const problems: string[] = [];
   for (const spec of importsOf(source)) {
     if (spec === '@plexus/sdk' || spec === '@plexus/sdk/testing' || spec.startsWith('node:')) continue;

@@ -23,10 +23,10 @@ describe('migrations', () => {
       const appliedLists = results.map((r) => r.applied);
       expect(appliedLists.filter((a) => a.length > 0)).toHaveLength(1);
       const versions = await sql<{ version: string }>`select version from schema_migrations order by version`.execute(
-        handles[0]!.db,
+        handles[0].db,
       );
       expect(versions.rows.map((r) => r.version)).toEqual(appliedLists.find((a) => a.length > 0));
-      expect((await migrate(handles[0]!)).applied).toEqual([]);
+      expect((await migrate(handles[0])).applied).toEqual([]);
     } finally {
       await Promise.all(handles.map((h) => h.close()));
     }
