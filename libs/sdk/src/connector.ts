@@ -112,6 +112,11 @@ export interface SourceDefinition<Cfg> extends ManifestBase<Cfg> {
   streams: StreamDefinition<Cfg, unknown, unknown>[];
   /** Optional real-time path: a signed webhook routed to `POST /v1/webhooks/:sourceId`. */
   webhook?: WebhookDefinition<Cfg>;
+  /**
+   * Accepts files uploaded to `POST /v1/sources/:id/upload`: the hub stores the body and runs the source with
+   * `config[pathField]` set to the stored file (and `config[clearFields]` removed).
+   */
+  upload?: { pathField: string; clearFields?: string[] };
 }
 
 export interface WebhookRequest {
