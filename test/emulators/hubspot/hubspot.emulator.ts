@@ -442,12 +442,8 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
         `limit must be between 1 and ${SEARCH_MAX_LIMIT}, got ${String(body.limit)}`,
       );
     }
-    const afterRaw =
-      body.after === undefined || body.after === null
-        ? '0'
-        : typeof body.after === 'object'
-          ? '?'
-          : String(body.after as string);
+    const afterValue: unknown = body.after ?? '0';
+    const afterRaw = typeof afterValue === 'string' || typeof afterValue === 'number' ? String(afterValue) : '?';
     if (!/^\d+$/.test(afterRaw))
       return error(400, 'VALIDATION_ERROR', `after must be a non-negative integer, got ${afterRaw}`);
     const after = Number(afterRaw);
