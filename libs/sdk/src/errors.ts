@@ -43,3 +43,14 @@ export class SystemError extends ConnectorError {
 export function failureTypeOf(error: unknown): FailureType {
   return error instanceof ConnectorError ? error.failureType : 'system';
 }
+
+/**
+ * The work was cancelled (the run was cancelled or the process is shutting down). Transient: the next run
+ * resumes from the last committed checkpoint.
+ */
+export class CancelledError extends ConnectorError {
+  constructor(message = 'cancelled', details: { cause?: unknown } = {}) {
+    super(message, 'transient', details);
+    this.name = 'CancelledError';
+  }
+}

@@ -1,0 +1,67 @@
+import { Redis } from 'ioredis';
+import { deleteRedisPrefix, testPrefix, TEST_REDIS_URL } from '../../../test/support/redis.js';
+import { LocalRateBudget, RedisRateBudget } from './rate-budget.js';
+
+describe('RedisRateBudget', () => {
+  const prefix = testPrefix('sdk-rate');
+  const clients: Redis[] = [];
+  const client = () => {
+    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    clients.push(redis);
+    return redis;
+  };
+
+  afterAll(async () => {
+    clients.forEach((c) => c.disconnect());
+    await deleteRedisPrefix(prefix);
+  });
+
+  it('lets two budgets sharing one key admit no more than the limit together in any window', async () => {
+    const limit = { requests: 5, perMs: 300 };
+    const a = new RedisRateBudget({ redis: client(), prefix, connectionId: 'shared', ...limit });
+    const b = new RedisRateBudget({ redis: client(), prefix, connectionId: 'shared', ...limit });
+    expect(a.key).toBe(`${prefix}:rate:shared`);
+    const admitted: number[] = [];
+    const take = async (budget: RedisRateBudget) => {
+      await budget.acquire();
+      admitted.push(Date.now());
+    };
+    await Promise.all([...Array.from({ length: 10 }, () => take(a)), ...Array.from({ length: 10 }, () => take(b))]);
+    admitted.sort((x, y) => x - y);
+    expect(admitted).toHaveLength(20);
+    // Any 6 consecutive admissions must span at least one window (minus clock granularity between processes).
+    for (let i = 0; i + 5 < admitted.length; i++) {
+      expect(admitted[i + 5] - admitted[i]).toBeGreaterThanOrEqual(limit.perMs - 25);
+    }
+    // And the first five went out without waiting for a window.
+    expect(admitted[4] - admitted[0]).toBeLessThan(limit.perMs);
+  });
+
+  it('keeps connections apart', async () => {
+    const redis = client();
+    const x = new RedisRateBudget({ redis, prefix, connectionId: 'x', requests: 1, perMs: 60_000 });
+    const y = new RedisRateBudget({ redis, prefix, connectionId: 'y', requests: 1, perMs: 60_000 });
+    await x.acquire();
+    await y.acquire();
+    const controller = new AbortController();
+    const blocked = x.acquire(controller.signal);
+    setTimeout(() => controller.abort(new Error('stop')), 30);
+    await expect(blocked).rejects.toThrow('stop');
+  });
+
+  it('rejects a nonsensical limit', () => {
+    expect(() => new RedisRateBudget({ redis: client(), prefix, connectionId: 'z', requests: 0, perMs: 10 })).toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe('LocalRateBudget', () => {
+  it('admits at most the limit per window', async () => {
+    const budget = new LocalRateBudget({ requests: 3, perMs: 200 });
+    const admitted: number[] = [];
+    await Promise.all(Array.from({ length: 7 }, async () => (await budget.acquire(), admitted.push(Date.now()))));
+    admitted.sort((x, y) => x - y);
+    for (let i = 0; i + 3 < admitted.length; i++) expect(admitted[i + 3] - admitted[i]).toBeGreaterThanOrEqual(195);
+  });
+});
