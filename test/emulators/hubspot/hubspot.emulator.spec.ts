@@ -97,7 +97,7 @@ describe('HubSpot emulator', () => {
   });
 
   it('answers 401 INVALID_AUTHENTICATION without a token or with an unknown one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }]) {
+    for (const headers of [{}, { authorization: 'Bearer nope' }] as Array<Record<string, string>>) {
       const res = await call(hs.url, 'GET', '/crm/v3/objects/contacts', { headers });
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ status: 'error', category: 'INVALID_AUTHENTICATION' });
