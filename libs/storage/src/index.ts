@@ -4,3 +4,4 @@ export * from './schema.js';
 export * from './secret-box.js';
 export * from './api-key.repository.js';
 export * from './storage.module.js';
+export * from './identity/index.js';

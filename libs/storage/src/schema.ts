@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { IdentityTables } from './identity/identity.tables.js';
 
 /** A timestamp column the database fills in by default. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -22,7 +23,7 @@ export interface SchemaMigrationsTable {
 }
 
 /** Every table Plexus owns. Each domain adds its tables here and its migration under ../migrations. */
-export interface Tables {
+export interface Tables extends IdentityTables {
   schema_migrations: SchemaMigrationsTable;
   api_keys: ApiKeysTable;
 }

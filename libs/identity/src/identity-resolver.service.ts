@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import type { Identifier, IdentifierType } from '@plexus/sdk';
+import { identifierKey, type DroppedIdentifier, type NormalizedRecord } from '@plexus/profile';
+import {
+  IDENTIFIER_LOCK_BUCKETS,
+  IdentityGraphRepository,
+  type GraphChanges,
+  type StoredConsent,
+  type StoredTrait,
+  type Tables,
+} from '@plexus/storage';
+import { IdentityGraph, type MergeEvent } from './identity-graph.js';
+import type { CompiledRules } from './identity-rules.js';
+import { foldConsent, foldTraits, mergeConsent, mergeTraits } from './trait-merge.js';
+
+export interface BatchMeta {
+  sourceId: string;
+  runId?: string;
+}
+
+export interface ResolvedRecord {
+  profileId: string;
+  dropped: DroppedIdentifier[];
+}
+
+export interface BatchResolution {
+  records: ResolvedRecord[];
+  profilesCreated: number;
+  merges: number;
+}
+
+/** FNV-1a: a fast, stable hash of an identifier key to its lock bucket. */
+export function lockBucket(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % IDENTIFIER_LOCK_BUCKETS;
+}
+
+const parseKey = (type: string, value: string): Identifier => ({ type: type as IdentifierType, value });
+
+/**
+ * Resolves a batch of normalised records against the stored graph inside the caller's transaction, with a
+ * fixed number of statements: lock the identifiers' buckets, look them up in bulk, lock and load the profiles
+ * they lead to, resolve record by record in memory, then write the differences in bulk.
+ */
+@Injectable()
+export class IdentityResolver {
+  constructor(private readonly graphs: IdentityGraphRepository) {}
+
+  async resolveBatch(
+    trx: Kysely<Tables>,
+    records: NormalizedRecord[],
+    meta: BatchMeta,
+    rules: CompiledRules,
+  ): Promise<BatchResolution> {
+    const keys = new Map<string, Identifier>();
+    for (const r of records) for (const i of r.identifiers) keys.set(identifierKey(i), i);
+    const batchIds = [...keys.values()];
+    const types = batchIds.map((i) => i.type);
+    const values = batchIds.map((i) => i.value);
+    await this.graphs.lockBuckets(trx, [...keys.keys()].map(lockBucket));
+
+    // Lookup, then lock what it found. A profile merged away by a transaction that committed in between shows
+    // up as merged_into: look again (its identifiers moved).
+    const locked = new Map<string, Awaited<ReturnType<IdentityGraphRepository['lockProfiles']>>[number]>();
+    let links = await this.graphs.lookup(trx, types, values);
+    for (let attempt = 0; ; attempt++) {
+      const missing = [...new Set(links.map((l) => l.profileId))].filter((id) => !locked.has(id));
+      if (missing.length === 0) break;
+      let moved = false;
+      for (const p of await this.graphs.lockProfiles(trx, missing)) {
+        locked.set(p.id, p);
+        if (p.mergedInto) moved = true;
+      }
+      if (!moved) break;
+      if (attempt > 20) throw new Error('identity graph kept changing under the batch');
+      links = await this.graphs.lookup(trx, types, values);
+    }
+    const live = [...locked.values()].filter((p) => !p.mergedInto);
+    const profileLinks = await this.graphs.identifiersOf(
+      trx,
+      live.map((p) => p.id),
+    );
+    const flags = await this.graphs.flags(trx, types, values);
+
+    const now = Date.now();
+    let clock = now;
+    const graph = new IdentityGraph(rules, randomUUID, () => clock++);
+    const traits = new Map<string, Record<string, StoredTrait>>();
+    const consent = new Map<string, Record<string, StoredConsent>>();
+    for (const p of live) {
+      graph.addProfile(p.id, p.createdAt.getTime());
+      traits.set(p.id, { ...p.traits });
+      consent.set(p.id, { ...p.consent });
+    }
+    for (const l of profileLinks) graph.addLink(parseKey(l.type, l.value), l.profileId, l.lastSeen.getTime());
+    for (const f of flags) {
+      const key = `${f.type}:${f.value}`;
+      if (f.flagged) graph.flagged.add(key);
+      graph.seenWith.set(key, new Set(f.people));
+    }
+
+    const resolved: ResolvedRecord[] = [];
+    const mergesByRecord: Array<{ index: number; merge: MergeEvent }> = [];
+    const touchedProfiles = new Set<string>();
+    records.forEach((record, index) => {
+      const observedAt = record.observedAt.getTime();
+      const result = graph.resolve(record.identifiers, observedAt);
+      for (const merge of result.merges) {
+        mergesByRecord.push({ index, merge });
+        const into = traits.get(merge.winner) ?? {};
+        const intoConsent = consent.get(merge.winner) ?? {};
+        for (const loser of merge.losers) {
+          mergeTraits(into, traits.get(loser) ?? {}, rules.rules.traitSourcePriority);
+          mergeConsent(intoConsent, consent.get(loser) ?? {});
+          traits.set(loser, {});
+          consent.set(loser, {});
+          touchedProfiles.add(loser);
+        }
+        traits.set(merge.winner, into);
+        consent.set(merge.winner, intoConsent);
+      }
+      const t = traits.get(result.profileId) ?? {};
+      const expiry: Record<string, number> = {};
+      for (const [name, at] of Object.entries(record.traitExpiry)) expiry[name] = at.getTime();
+      foldTraits(t, record.traits, meta.sourceId, observedAt, expiry, rules.rules.traitSourcePriority);
+      traits.set(result.profileId, t);
+      const c = consent.get(result.profileId) ?? {};
+      foldConsent(c, record.consent, meta.sourceId, observedAt);
+      consent.set(result.profileId, c);
+      touchedProfiles.add(result.profileId);
+      resolved.push({ profileId: result.profileId, dropped: result.dropped });
+    });
+
+    const eventCount = records.reduce((n, r) => n + r.events.length, 0);
+    const observationIds = eventCount > 0 ? await this.graphs.reserveObservationIds(trx, records.length) : [];
+    const changes: GraphChanges = {
+      newProfiles: [],
+      updatedProfiles: [],
+      moves: [],
+      links: [],
+      detach: [],
+      observations: [],
+      events: [],
+      merges: [],
+      flags: [],
+    };
+    let profilesCreated = 0;
+    for (const p of graph.profiles.values()) {
+      const mergedInto = graph.mergedInto.has(p.id) ? graph.live(p.id) : null;
+      if (p.isNew) {
+        if (!mergedInto) profilesCreated++;
+        changes.newProfiles.push({
+          id: p.id,
+          createdAt: new Date(p.createdAt),
+          mergedInto,
+          traits: traits.get(p.id) ?? {},
+          consent: consent.get(p.id) ?? {},
+        });
+      } else if (touchedProfiles.has(p.id)) {
+        changes.updatedProfiles.push({
+          id: p.id,
+          mergedInto,
+          traits: traits.get(p.id) ?? {},
+          consent: consent.get(p.id) ?? {},
+        });
+        if (mergedInto) changes.moves.push({ loser: p.id, winner: mergedInto });
+      }
+    }
+    for (const key of graph.touched) {
+      const owner = graph.owner.get(key)!;
+      const identifier = keys.get(key)!;
+      changes.links.push({
+        type: identifier.type,
+        value: identifier.value,
+        profileId: graph.live(owner),
+        sourceId: meta.sourceId,
+        seen: new Date(graph.lastSeen.get(key)!),
+      });
+    }
+    records.forEach((record, index) => {
+      const profileId = graph.live(resolved[index].profileId);
+      resolved[index].profileId = profileId;
+      const observationId = observationIds[index] ?? null;
+      changes.observations.push({
+        id: observationId,
+        profileId,
+        sourceId: meta.sourceId,
+        runId: meta.runId ?? null,
+        observedAt: record.observedAt,
+        identifiers: JSON.stringify(record.identifiers.map((i) => [i.type, i.value])),
+        traits: Object.keys(record.traits).length ? JSON.stringify(record.traits) : null,
+        traitExpiry: Object.keys(record.traitExpiry).length
+          ? JSON.stringify(Object.fromEntries(Object.entries(record.traitExpiry).map(([k, d]) => [k, d.getTime()])))
+          : null,
+        consent: Object.keys(record.consent).length ? JSON.stringify(record.consent) : null,
+      });
+      for (const e of record.events)
+        changes.events.push({
+          profileId,
+          observationId,
+          sourceId: meta.sourceId,
+          eventId: e.id ?? null,
+          name: e.name,
+          occurredAt: e.occurredAt,
+          properties: JSON.stringify(e.properties),
+        });
+    });
+    for (const { index, merge } of mergesByRecord)
+      for (const loser of merge.losers)
+        changes.merges.push({
+          winner: merge.winner,
+          loser,
+          causedBy: JSON.stringify(merge.causedBy),
+          observationId: observationIds[index] ?? null,
+          sourceId: meta.sourceId,
+          runId: meta.runId ?? null,
+        });
+    for (const key of graph.touchedFlags) {
+      const identifier = keys.get(key) ?? parseKey(key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1));
+      const flagged = graph.flagged.has(key);
+      changes.flags.push({
+        type: identifier.type,
+        value: identifier.value,
+        people: [...(graph.seenWith.get(key) ?? [])],
+        flagged,
+        reason: flagged ? `seen with more than ${rules.rules.superNode.maxPeople} people` : null,
+      });
+    }
+    await this.graphs.write(trx, changes);
+    return { records: resolved, profilesCreated, merges: changes.merges.length };
+  }
+}

@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import { IdentityRulesRepository, type Tables } from '@plexus/storage';
+import {
+  CompiledRules,
+  defaultIdentityRules,
+  validateIdentityRules,
+  type IdentityRules,
+  type RuleProblem,
+} from './identity-rules.js';
+
+export class InvalidRulesError extends Error {
+  constructor(readonly problems: RuleProblem[]) {
+    super(`Invalid identity rules: ${problems.map((p) => `${p.field} (${p.problems.join('; ')})`).join(', ')}`);
+  }
+}
+
+export interface RulesView {
+  rules: IdentityRules;
+  version: number;
+  updatedAt: Date | null;
+  isDefault: boolean;
+}
+
+/** The identity rules in force: stored ones, or the defaults. Read per batch so every worker sees changes. */
+@Injectable()
+export class IdentityRulesService {
+  constructor(private readonly repository: IdentityRulesRepository) {}
+
+  async get(db?: Kysely<Tables>): Promise<RulesView> {
+    const stored = await this.repository.get(db);
+    if (!stored) return { rules: defaultIdentityRules(), version: 0, updatedAt: null, isDefault: true };
+    return {
+      rules: stored.rules as IdentityRules,
+      version: stored.version,
+      updatedAt: stored.updatedAt,
+      isDefault: false,
+    };
+  }
+
+  async compiled(db?: Kysely<Tables>): Promise<CompiledRules> {
+    return new CompiledRules((await this.get(db)).rules);
+  }
+
+  /** Throws {@link InvalidRulesError} naming every bad field. */
+  parse(input: unknown): IdentityRules {
+    const problems = validateIdentityRules(input);
+    if (problems.length > 0) throw new InvalidRulesError(problems);
+    return input as IdentityRules;
+  }
+
+  async put(input: unknown): Promise<RulesView> {
+    const rules = this.parse(input);
+    const stored = await this.repository.put(rules);
+    return { rules, version: stored.version, updatedAt: stored.updatedAt, isDefault: false };
+  }
+}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { IdentityGraphRepository, IdentityRulesRepository, ProfileRepository } from '@plexus/storage';
+import { IdentityResolver } from './identity-resolver.service.js';
+import { IdentityRulesService } from './identity-rules.service.js';
+import { IngestService } from './ingest.service.js';
+import { ProfileService } from './profile.service.js';
+
+/** Identity resolution and the profile store: ingest, rules, history, unmerge, reads. */
+@Module({
+  providers: [
+    IdentityGraphRepository,
+    IdentityRulesRepository,
+    ProfileRepository,
+    IdentityRulesService,
+    IdentityResolver,
+    IngestService,
+    ProfileService,
+  ],
+  exports: [IngestService, IdentityRulesService, ProfileService, ProfileRepository],
+})
+export class IdentityModule {}

@@ -1,0 +1,168 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import type { Identifier, ProfileRecord } from '@plexus/sdk';
+import {
+  identifierKey,
+  normalizeIdentifier,
+  normalizeRecord,
+  PhoneNormalizer,
+  type DroppedIdentifier,
+  type NormalizedRecord,
+} from '@plexus/profile';
+import { Database, IdentityGraphRepository, type Tables } from '@plexus/storage';
+import { IdentityResolver, lockBucket } from './identity-resolver.service.js';
+import { IdentityRulesService } from './identity-rules.service.js';
+
+export interface IngestMeta {
+  sourceId: string;
+  runId?: string;
+  defaultCountry?: string;
+}
+
+export interface IngestResult {
+  /** Records stored. */
+  written: number;
+  profilesCreated: number;
+  merges: number;
+  /** Aligned with the input records; null when rejected. */
+  profileIds: (string | null)[];
+  /** Records without a valid identifier; the caller quarantines them. */
+  rejected: Array<{ index: number; reason: string }>;
+  /** Identifiers refused or dropped from records that were stored (invalid, blocked, limits, guard). */
+  dropped: Array<{ index: number; identifiers: DroppedIdentifier[] }>;
+}
+
+const RETRYABLE = new Set(['40001', '40P01', '23505']);
+const MAX_ATTEMPTS = 8;
+
+export function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE.has(code);
+}
+
+/** Runs `work` in a transaction, again from the start on serialisation failures, deadlocks and unique races. */
+export async function inRetriedTransaction<T>(
+  database: Database,
+  work: (trx: Kysely<Tables>) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await database.db.transaction().execute(work);
+    } catch (error) {
+      if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    }
+  }
+}
+
+/**
+ * The one way records enter the profile store: normalise → resolve → store in one transaction, then the
+ * caller's `within(trx)` (checkpoints, run stats) in that same transaction.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger('Ingest');
+  private readonly phones = new PhoneNormalizer();
+
+  constructor(
+    private readonly database: Database,
+    private readonly rules: IdentityRulesService,
+    private readonly resolver: IdentityResolver,
+    private readonly graphs: IdentityGraphRepository,
+  ) {}
+
+  async ingest(
+    records: ProfileRecord[],
+    meta: IngestMeta,
+    within?: (trx: Kysely<Tables>) => Promise<void>,
+  ): Promise<IngestResult> {
+    const rules = await this.rules.compiled();
+    const now = new Date();
+    const accepted: NormalizedRecord[] = [];
+    const acceptedIndex: number[] = [];
+    const rejected: IngestResult['rejected'] = [];
+    const dropped: IngestResult['dropped'] = [];
+    records.forEach((record, index) => {
+      const result = normalizeRecord(record, {
+        defaultCountry: meta.defaultCountry,
+        isBlocked: rules.isBlocked,
+        phones: this.phones,
+        now,
+      });
+      if (!result.ok) {
+        rejected.push({ index, reason: result.reason });
+        return;
+      }
+      accepted.push(result.record);
+      acceptedIndex.push(index);
+    });
+    const profileIds: (string | null)[] = records.map(() => null);
+    if (accepted.length === 0 && !within) {
+      return { written: 0, profilesCreated: 0, merges: 0, profileIds, rejected, dropped };
+    }
+    const resolution = await inRetriedTransaction(this.database, async (trx) => {
+      const result =
+        accepted.length > 0
+          ? await this.resolver.resolveBatch(trx, accepted, meta, rules)
+          : { records: [], profilesCreated: 0, merges: 0 };
+      if (within) await within(trx);
+      return result;
+    });
+    resolution.records.forEach((r, i) => {
+      const index = acceptedIndex[i];
+      profileIds[index] = r.profileId;
+      const all = [...accepted[i].dropped, ...r.dropped];
+      if (all.length > 0) dropped.push({ index, identifiers: all });
+    });
+    if (dropped.length > 0)
+      this.logger.debug(`${meta.sourceId}: dropped identifiers from ${dropped.length} of ${records.length} records`);
+    return {
+      written: accepted.length,
+      profilesCreated: resolution.profilesCreated,
+      merges: resolution.merges,
+      profileIds,
+      rejected,
+      dropped,
+    };
+  }
+
+  /** Upstream deletes: detaches these identifiers from their profiles; returns how many were attached. */
+  async forget(
+    identifiers: Identifier[],
+    meta: IngestMeta,
+    within?: (trx: Kysely<Tables>) => Promise<void>,
+  ): Promise<number> {
+    const normalized = new Map<string, Identifier>();
+    for (const i of identifiers) {
+      const r = normalizeIdentifier(i, { country: meta.defaultCountry, phones: this.phones });
+      if (r.ok) normalized.set(identifierKey(r.identifier), r.identifier);
+    }
+    const list = [...normalized.values()];
+    return inRetriedTransaction(this.database, async (trx) => {
+      let count = 0;
+      if (list.length > 0) {
+        await this.graphs.lockBuckets(trx, [...normalized.keys()].map(lockBucket));
+        const links = await this.graphs.lookup(
+          trx,
+          list.map((i) => i.type),
+          list.map((i) => i.value),
+        );
+        await this.graphs.lockProfiles(trx, [...new Set(links.map((l) => l.profileId))]);
+        await this.graphs.write(trx, {
+          newProfiles: [],
+          updatedProfiles: [],
+          moves: [],
+          links: [],
+          detach: links.map((l) => ({ type: l.type, value: l.value })),
+          observations: [],
+          events: [],
+          merges: [],
+          flags: [],
+        });
+        count = links.length;
+      }
+      if (within) await within(trx);
+      return count;
+    });
+  }
+}

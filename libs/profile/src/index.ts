@@ -1,0 +1,3 @@
+export * from './identifier.normalizer.js';
+export * from './record.normalizer.js';
+export * from './profile.types.js';
