@@ -6,6 +6,8 @@ import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeySeeder } from './auth/api-key.seeder.js';
 import { ApiKeysController } from './auth/api-keys.controller.js';
 import { HealthController } from './health/health.controller.js';
+import { IdentityRulesController } from './identity/identity-rules.controller.js';
+import { ProfilesController } from './identity/profiles.controller.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { QueuesController } from './ops/queues.controller.js';
 
@@ -16,7 +18,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [CoreModule.forRoot({ env, runWorkers: env.RUN_WORKERS, imports: DOMAIN_MODULES })],
-      controllers: [HealthController, ApiKeysController, QueuesController],
+      controllers: [HealthController, ApiKeysController, QueuesController, IdentityRulesController, ProfilesController],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

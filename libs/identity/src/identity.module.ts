@@ -1,11 +1,15 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { IdentityGraphRepository, IdentityRulesRepository, ProfileRepository } from '@plexus/storage';
 import { IdentityResolver } from './identity-resolver.service.js';
 import { IdentityRulesService } from './identity-rules.service.js';
 import { IngestService } from './ingest.service.js';
 import { ProfileService } from './profile.service.js';
 
-/** Identity resolution and the profile store: ingest, rules, history, unmerge, reads. */
+/**
+ * Identity resolution and the profile store: ingest, rules, history, unmerge, reads. Global, so the API's
+ * controllers and other domain modules (sync, tracking, audiences) can inject IngestService and friends.
+ */
+@Global()
 @Module({
   providers: [
     IdentityGraphRepository,

@@ -1,0 +1,86 @@
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  DryRunTooLargeError,
+  IdentityRulesService,
+  InvalidRulesError,
+  ProfileService,
+  type DryRunReport,
+  type IdentityRules,
+  type RulesView,
+} from '@plexus/identity';
+import type { FlagListRow } from '@plexus/storage';
+import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+import { validationMessage } from '../http/validation.js';
+
+const RULES_SCHEMA = {
+  type: 'object',
+  example: {
+    identifiers: [{ type: 'user_id', merges: true, limit: 1, ttlDays: null }],
+    priority: ['user_id', 'external_id', 'email', 'email_sha256', 'phone', 'device_id', 'anonymous_id', 'cookie_id'],
+    blocked: [{ type: 'email', values: ['test@example.com'], pattern: '^noreply@' }],
+    superNode: { maxPeople: 1, types: ['anonymous_id', 'cookie_id', 'device_id'] },
+    traitSourcePriority: { lifecycleStage: ['crm'] },
+  },
+};
+
+@ApiTags('identity')
+@ApiBearerAuth()
+@Controller('v1/identity')
+export class IdentityRulesController {
+  constructor(
+    private readonly rules: IdentityRulesService,
+    private readonly profiles: ProfileService,
+  ) {}
+
+  @Get('rules')
+  @ApiOperation({ summary: 'The identity rules in force (the defaults until changed)' })
+  async get(): Promise<RulesView> {
+    return this.rules.get();
+  }
+
+  @Put('rules')
+  @ApiOperation({
+    summary: 'Replaces the identity rules. Applies to records ingested from now on; run a dry run first.',
+  })
+  @ApiBody({ schema: RULES_SCHEMA })
+  async put(@Body() body: Record<string, unknown>): Promise<RulesView> {
+    try {
+      return await this.rules.put(body);
+    } catch (error) {
+      throw toBadRequest(error);
+    }
+  }
+
+  @Post('rules/dry-run')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Which profiles would split or merge if these rules had applied to every stored record' })
+  @ApiBody({ schema: RULES_SCHEMA })
+  async dryRun(@Body() body: Record<string, unknown>): Promise<DryRunReport> {
+    let rules: IdentityRules;
+    try {
+      rules = this.rules.parse(body);
+    } catch (error) {
+      throw toBadRequest(error);
+    }
+    try {
+      return await this.profiles.dryRun(rules);
+    } catch (error) {
+      if (error instanceof DryRunTooLargeError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+
+  @Get('flags')
+  @ApiOperation({ summary: 'Identifiers the super-node guard stopped from merging (shared devices, DMP cookies)' })
+  async flags(@Query() page: PageQuery): Promise<Page<FlagListRow>> {
+    const rows = await this.profiles.flags(page.limit + 1, decodeCursor(page.after));
+    return toPage(rows, page.limit, (r) => `${r.type}:${r.value}`);
+  }
+}
+
+function toBadRequest(error: unknown): unknown {
+  if (error instanceof InvalidRulesError)
+    return new BadRequestException({ message: validationMessage(error.problems), details: error.problems });
+  return error;
+}

@@ -1,0 +1,150 @@
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import type { Response } from 'express';
+import {
+  ProfileNotFoundError,
+  ProfileService,
+  UnmergeConflictError,
+  type HistoryEntry,
+  type ProfileView,
+  type UnmergeResult,
+} from '@plexus/identity';
+import { isIdentifierType } from '@plexus/sdk';
+import type { EventRow, ProfileRow } from '@plexus/storage';
+import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+
+export class ProfileQuery extends PageQuery {
+  @ApiPropertyOptional({ example: 'email:alice@example.com', description: '<type>:<value>, normalised like ingest' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(600)
+  @Matches(/^[a-z_0-9]+:.+$/s, { message: 'identifier must be <type>:<value>' })
+  identifier?: string;
+
+  @ApiPropertyOptional({ example: 'US', description: 'country for phone numbers without a country code' })
+  @IsOptional()
+  @Matches(/^[A-Za-z]{2}$/)
+  country?: string;
+}
+
+export class UnmergeDto {
+  @ApiPropertyOptional({ description: 'the merge to undo (from the history); default the latest' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  mergeId?: number;
+}
+
+type ProfileSummary = Pick<ProfileRow, 'id' | 'createdAt' | 'updatedAt'>;
+
+@ApiTags('profiles')
+@ApiBearerAuth()
+@Controller('v1/profiles')
+export class ProfilesController {
+  constructor(private readonly profiles: ProfileService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Find the profile holding an identifier, or list live profiles' })
+  async list(@Query() query: ProfileQuery): Promise<Page<ProfileView | ProfileSummary>> {
+    if (query.identifier) {
+      const sep = query.identifier.indexOf(':');
+      const type = query.identifier.slice(0, sep);
+      if (!isIdentifierType(type))
+        throw new BadRequestException({
+          message: `Invalid request: identifier (unknown type '${type}')`,
+          details: [{ field: 'identifier', problems: [`unknown identifier type '${type}'`] }],
+        });
+      const profile = await this.profiles.findByIdentifier(type, query.identifier.slice(sep + 1), query.country);
+      return { data: profile ? [profile] : [], next: null };
+    }
+    const rows = await this.profiles.list(query.limit + 1, decodeCursor(query.after));
+    return toPage(
+      rows.map((r) => ({ id: r.id, createdAt: r.createdAt, updatedAt: r.updatedAt })),
+      query.limit,
+      (r) => r.id,
+    );
+  }
+
+  @Get('export')
+  @ApiOperation({ summary: 'Every live profile with identifiers and traits, as NDJSON (streamed, cursor-paged)' })
+  async export(@Res() res: Response): Promise<void> {
+    res.status(200);
+    res.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
+    for await (const profile of this.profiles.exportAll()) {
+      if (!res.write(`${JSON.stringify(profile)}\n`)) {
+        await new Promise<void>((resolve) => res.once('drain', resolve));
+      }
+      if (res.destroyed) return;
+    }
+    res.end();
+  }
+
+  @Get(':id')
+  async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ProfileView> {
+    const profile = await this.profiles.get(id);
+    if (!profile) throw new NotFoundException(`No profile ${id}`);
+    return profile;
+  }
+
+  @Get(':id/events')
+  @ApiOperation({ summary: 'The profile’s events, newest first' })
+  async events(@Param('id', new ParseUUIDPipe()) id: string, @Query() page: PageQuery): Promise<Page<EventRow>> {
+    const cursor = decodeCursor(page.after);
+    let after: { occurredAt: Date; id: number } | undefined;
+    if (cursor) {
+      const [at, eventId] = cursor.split('|');
+      after = { occurredAt: new Date(at ?? ''), id: Number(eventId) };
+      if (Number.isNaN(after.occurredAt.getTime()) || !Number.isInteger(after.id))
+        throw new BadRequestException('Invalid cursor');
+    }
+    try {
+      const rows = await this.profiles.events(id, page.limit + 1, after);
+      return toPage(rows, page.limit, (r) => `${r.occurredAt.toISOString()}|${r.id}`);
+    } catch (error) {
+      throw mapError(error);
+    }
+  }
+
+  @Get(':id/history')
+  @ApiOperation({ summary: 'How the profile came to be: creation and every merge, with its cause' })
+  async history(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ data: HistoryEntry[] }> {
+    try {
+      return { data: await this.profiles.history(id) };
+    } catch (error) {
+      throw mapError(error);
+    }
+  }
+
+  @Post(':id/unmerge')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Splits a merge back and re-resolves the records involved' })
+  async unmerge(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UnmergeDto): Promise<UnmergeResult> {
+    try {
+      return await this.profiles.unmerge(id, body.mergeId);
+    } catch (error) {
+      throw mapError(error);
+    }
+  }
+}
+
+function mapError(error: unknown): unknown {
+  if (error instanceof ProfileNotFoundError) return new NotFoundException(error.message);
+  if (error instanceof UnmergeConflictError) return new ConflictException(error.message);
+  return error;
+}
