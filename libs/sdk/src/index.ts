@@ -8,3 +8,7 @@ export * from './sleep.js';
 export * from './rate-budget.js';
 export * from './http.js';
 export * from './paginate.js';
+export * from './files.js';
+export * from './context.js';
+export * from './verdicts.js';
+export * from './validation.js';
