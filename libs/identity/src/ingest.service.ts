@@ -55,6 +55,12 @@ export async function inRetriedTransaction<T>(
   }
 }
 
+/** What `within` learns about the batch before it commits: the sync engine quarantines `rejected` in the same transaction. */
+export interface IngestOutcome {
+  written: number;
+  rejected: IngestResult['rejected'];
+}
+
 /**
  * The one way records enter the profile store: normalise → resolve → store in one transaction, then the
  * caller's `within(trx)` (checkpoints, run stats) in that same transaction.
@@ -74,7 +80,7 @@ export class IngestService {
   async ingest(
     records: ProfileRecord[],
     meta: IngestMeta,
-    within?: (trx: Kysely<Tables>) => Promise<void>,
+    within?: (trx: Kysely<Tables>, outcome: IngestOutcome) => Promise<void>,
   ): Promise<IngestResult> {
     const rules = await this.rules.compiled();
     const now = new Date();
@@ -105,7 +111,7 @@ export class IngestService {
         accepted.length > 0
           ? await this.resolver.resolveBatch(trx, accepted, meta, rules)
           : { records: [], profilesCreated: 0, merges: 0 };
-      if (within) await within(trx);
+      if (within) await within(trx, { written: accepted.length, rejected });
       return result;
     });
     resolution.records.forEach((r, i) => {
