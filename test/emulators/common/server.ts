@@ -162,14 +162,18 @@ export async function startEmulator<State>(
     if (reply.json !== undefined && !hasHeader(headers, 'content-type')) {
       headers['content-type'] = 'application/json;charset=utf-8';
     }
-    // A truncated page: the status and headers are right, the body stops half-way (as when a proxy cuts it).
+    // A truncated page: the status and headers are right, the body stops half-way. When the handler declared
+    // the full Content-Length (S3 objects), the connection drops mid-body as a failing download does;
+    // otherwise the cut body is sent complete with its own length, as when a proxy cuts a JSON page.
+    let dropConnection = false;
     if (payload && payload.length > 1 && reply.status < 300 && request.takeFault('truncated')) {
+      dropConnection = hasHeader(headers, 'content-length');
       payload = payload.subarray(0, Math.floor(payload.length / 2));
     }
-    if (payload && !hasHeader(headers, 'content-length')) headers['content-length'] = String(payload.length);
     recorded.status = reply.status;
     res.writeHead(reply.status, headers);
-    res.end(method === 'HEAD' ? undefined : payload);
+    if (dropConnection && payload) res.write(payload, () => res.destroy());
+    else res.end(method === 'HEAD' ? undefined : payload);
   }
 
   function control(method: string, url: URL, body: Buffer, res: ServerResponse): void {
