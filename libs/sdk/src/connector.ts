@@ -117,6 +117,15 @@ export interface SourceDefinition<Cfg> extends ManifestBase<Cfg> {
    * `config[pathField]` set to the stored file (and `config[clearFields]` removed).
    */
   upload?: { pathField: string; clearFields?: string[] };
+  /**
+   * Push sources only: `'write-key'` makes the hub issue a write key when such a source is created (returned
+   * once as `writeKey`, stored hashed, rotatable with `POST /v1/sources/:id/write-key`) and accept events for
+   * it on the Segment-compatible tracking API (`POST /v1/track`, `/v1/batch`, …). A push source may have no
+   * streams.
+   *
+   * @example defineSource({ id: 'http-events', kind: 'source', pushAuth: 'write-key', streams: [], ... })
+   */
+  pushAuth?: 'write-key';
 }
 
 export interface WebhookRequest {

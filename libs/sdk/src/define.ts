@@ -79,7 +79,10 @@ export function validateDefinition(def: unknown): string[] {
   isFn('check');
 
   if (d.kind === 'source') {
-    if (!Array.isArray(d.streams) || d.streams.length === 0) {
+    if (d.pushAuth !== undefined && d.pushAuth !== 'write-key') problems.push('pushAuth must be "write-key"');
+    // A push source (tracking API or webhook) may have no streams to read on a schedule.
+    const isPush = d.pushAuth === 'write-key' || d.webhook !== undefined;
+    if (!Array.isArray(d.streams) || (d.streams.length === 0 && !isPush)) {
       problems.push('a source needs at least one stream');
     } else {
       const names = new Set<string>();

@@ -5,3 +5,4 @@ export * from './secret-box.js';
 export * from './api-key.repository.js';
 export * from './storage.module.js';
 export * from './identity/index.js';
+export * from './tracking/index.js';

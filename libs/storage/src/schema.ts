@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { IdentityTables } from './identity/identity.tables.js';
+import type { TrackingTables } from './tracking/tracking.tables.js';
 
 /** A timestamp column the database fills in by default. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -23,7 +24,7 @@ export interface SchemaMigrationsTable {
 }
 
 /** Every table Plexus owns. Each domain adds its tables here and its migration under ../migrations. */
-export interface Tables extends IdentityTables {
+export interface Tables extends IdentityTables, TrackingTables {
   schema_migrations: SchemaMigrationsTable;
   api_keys: ApiKeysTable;
 }

@@ -1,0 +1,2 @@
+export * from './tracking.tables.js';
+export * from './write-key.repository.js';

@@ -1,0 +1,26 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { ProfileRecord } from '@plexus/sdk';
+import { IngestService, type IngestMeta } from '@plexus/identity';
+import { DEFAULT_GROUP_COMMIT, GroupCommitter, type SinkResult } from './group-commit.js';
+
+/** Real-time records (tracking API, webhooks) into the profile store, with group commit per source. */
+@Injectable()
+export class TrackingIngestor implements OnApplicationShutdown {
+  readonly committer: GroupCommitter<IngestMeta>;
+
+  constructor(ingest: IngestService) {
+    this.committer = new GroupCommitter<IngestMeta>(
+      (records, meta) => ingest.ingest(records, meta),
+      DEFAULT_GROUP_COMMIT,
+    );
+  }
+
+  /** Resolves once the records are stored (committed in PostgreSQL), with per-record results. */
+  store(meta: IngestMeta, records: ProfileRecord[]): Promise<SinkResult> {
+    return this.committer.submit(meta.sourceId, meta, records);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.committer.drain();
+  }
+}

@@ -1,0 +1,129 @@
+import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { ProfileRecord } from '@plexus/sdk';
+import type { WriteKeyOwner } from '@plexus/storage';
+import {
+  messageSizeProblem,
+  normalizeSegmentMessage,
+  type SegmentCallType,
+  type SegmentNormalizeOptions,
+} from './segment.normalizer.js';
+import { TrackingIngestor } from './tracking-ingestor.service.js';
+import { WriteKeyService } from './write-key.service.js';
+
+/** A message that was not stored, and why; `index` is its position in the batch (0 for a single call). */
+export interface RejectedMessage {
+  index: number;
+  messageId?: string;
+  reason: string;
+}
+
+/** Segment's answer, plus the messages of a batch that were refused (absent when all were stored). */
+export interface TrackingResponse {
+  success: true;
+  rejected?: RejectedMessage[];
+}
+
+/** The write key of a request: HTTP Basic user name (what Segment libraries send) or `writeKey` in the body. */
+export function writeKeyFrom(authorization: string | undefined, body: unknown): string | undefined {
+  if (authorization) {
+    const [scheme, value] = authorization.split(' ', 2);
+    if (scheme?.toLowerCase() === 'basic' && value) {
+      const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const user = colon >= 0 ? decoded.slice(0, colon) : decoded;
+      if (user) return user;
+    }
+  }
+  const fromBody = (body as { writeKey?: unknown } | null | undefined)?.writeKey;
+  return typeof fromBody === 'string' && fromBody !== '' ? fromBody : undefined;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The Segment HTTP Tracking API: authenticate, validate, normalise, store with group commit, answer. */
+@Injectable()
+export class TrackingService {
+  constructor(
+    private readonly writeKeys: WriteKeyService,
+    private readonly ingestor: TrackingIngestor,
+  ) {}
+
+  async authenticate(authorization: string | undefined, body: unknown): Promise<WriteKeyOwner> {
+    const key = writeKeyFrom(authorization, body);
+    if (!key)
+      throw new UnauthorizedException(
+        'Missing write key: send HTTP Basic auth with the write key as user name, or writeKey in the body',
+      );
+    const owner = await this.writeKeys.authenticate(key);
+    if (!owner) throw new UnauthorizedException('Invalid write key');
+    return owner;
+  }
+
+  /**
+   * Handles one call (`route` = its type) or a batch (`route` = 'batch'). Answers only after the valid messages
+   * are stored. Throws 400 when nothing valid remains, with every message's reason in `details`.
+   */
+  async handle(
+    route: SegmentCallType | 'batch',
+    body: unknown,
+    authorization: string | undefined,
+    receivedAt: Date,
+  ): Promise<TrackingResponse> {
+    const owner = await this.authenticate(authorization, body);
+    if (!isObject(body)) throw new BadRequestException('The body must be a JSON object');
+    const options: SegmentNormalizeOptions = { receivedAt, keepFullIp: owner.config.keepFullIp === true };
+    let messages: unknown[];
+    if (route === 'batch') {
+      if (!Array.isArray(body.batch) || body.batch.length === 0)
+        throw new BadRequestException({
+          message: 'Invalid request: batch (must be a non-empty array of messages)',
+          details: [{ field: 'batch', problems: ['must be a non-empty array'] }],
+        });
+      messages = body.batch;
+      options.batch = { context: isObject(body.context) ? body.context : undefined, sentAt: body.sentAt };
+    } else {
+      messages = [body];
+    }
+
+    const rejected: RejectedMessage[] = [];
+    const records: ProfileRecord[] = [];
+    const positions: Array<{ index: number; messageId: string }> = [];
+    messages.forEach((message, index) => {
+      const tooBig =
+        route === 'batch' ? messageSizeProblem(message) : messageSizeProblem({ ...body, writeKey: undefined });
+      const messageId = isObject(message) && typeof message.messageId === 'string' ? message.messageId : undefined;
+      if (tooBig) return void rejected.push({ index, ...(messageId ? { messageId } : {}), reason: tooBig });
+      const outcome = normalizeSegmentMessage(message, route === 'batch' ? undefined : route, options);
+      if (!outcome.ok)
+        return void rejected.push({
+          index,
+          ...(outcome.messageId ? { messageId: outcome.messageId } : {}),
+          reason: outcome.reason,
+        });
+      records.push(outcome.record);
+      positions.push({ index, messageId: outcome.messageId });
+    });
+
+    if (records.length > 0) {
+      const defaultCountry = typeof owner.config.defaultCountry === 'string' ? owner.config.defaultCountry : undefined;
+      const result = await this.ingestor.store(
+        { sourceId: owner.sourceId, ...(defaultCountry ? { defaultCountry } : {}) },
+        records,
+      );
+      for (const r of result.rejected) {
+        const at = positions[r.index];
+        rejected.push({ index: at.index, messageId: at.messageId, reason: r.reason });
+      }
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    if (rejected.length === messages.length) {
+      const first = rejected[0];
+      const message =
+        route === 'batch'
+          ? `No valid message in the batch (${rejected.length} rejected; first: #${first.index} ${first.reason})`
+          : `Invalid message: ${first.reason}`;
+      throw new BadRequestException({ message, details: rejected });
+    }
+    return rejected.length > 0 ? { success: true, rejected } : { success: true };
+  }
+}
