@@ -238,7 +238,7 @@ function configMessage(
   const detail = vendorMessage ? ` (${vendorMessage})` : '';
   if (status === 401) return `credentials rejected (401) by ${target.host}${detail}: check ${hint}`;
   if (status === 403) {
-    return `permission denied (403) by ${target.host} for ${target.path}${detail}: check that ${hint} grant access to it`;
+    return `permission denied (403) by ${target.host} for ${target.path}${detail}: check the permissions of ${hint}`;
   }
   return `${target.host} rejected the configuration (${status})${detail}: check ${hint}`;
 }
