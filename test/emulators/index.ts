@@ -1,0 +1,119 @@
+import { syntheticHubSpotCompanies, syntheticHubSpotContacts, type HubSpotObject } from './hubspot/hubspot.data.js';
+import { startHubSpot, type HubSpotEmulator } from './hubspot/hubspot.emulator.js';
+import { syntheticDmpFiles } from './s3/dmp.data.js';
+import { startS3, type S3Emulator } from './s3/s3.emulator.js';
+import { syntheticSalesforceRecords, type SalesforceRecord } from './salesforce/salesforce.data.js';
+import { startSalesforce, type SalesforceEmulator } from './salesforce/salesforce.emulator.js';
+import { syntheticShopifyData, type ShopifyCustomer, type ShopifyOrder } from './shopify/shopify.data.js';
+import { startShopify, type ShopifyEmulator } from './shopify/shopify.emulator.js';
+import type { Seed } from './common/table.js';
+
+export * from './common/faults.js';
+export * from './common/server.js';
+export * from './common/table.js';
+export * from './hubspot/hubspot.data.js';
+export * from './hubspot/hubspot.emulator.js';
+export * from './hubspot/webhook.js';
+export * from './salesforce/salesforce.data.js';
+export * from './salesforce/salesforce.emulator.js';
+export * from './shopify/shopify.data.js';
+export * from './shopify/shopify.emulator.js';
+export * from './shopify/webhook.js';
+export * from './s3/s3.emulator.js';
+export * from './s3/dmp.data.js';
+export * from './seed/population.seed.js';
+
+/** Credentials the demo emulators accept. */
+export const DEMO_CREDENTIALS = {
+  hubspot: { token: 'hubspot-demo-token' },
+  salesforce: { token: 'salesforce-demo-token' },
+  shopify: { token: 'shpat_demo_token', apiVersion: '2024-07' },
+  s3: {
+    accessKeyId: 'PLEXUSDEMOACCESSKEY',
+    secretAccessKey: 'plexus-demo-secret',
+    bucket: 'dmp-feeds',
+    region: 'us-east-1',
+  },
+} as const;
+
+/** Seeds for every emulator; each defaults to synthetic data for `people` people. */
+export interface EmulatorSeeds {
+  hubspot?: { contacts?: Seed<HubSpotObject>; companies?: Seed<HubSpotObject> };
+  salesforce?: { contacts?: Seed<SalesforceRecord>; leads?: Seed<SalesforceRecord> };
+  shopify?: { customers?: Seed<ShopifyCustomer>; orders?: Seed<ShopifyOrder> };
+  /** Objects of the DMP bucket, key → content. */
+  s3?: Record<string, string | Buffer>;
+}
+
+export interface RunningEmulators {
+  hubspot: HubSpotEmulator;
+  salesforce: SalesforceEmulator;
+  shopify: ShopifyEmulator;
+  s3: S3Emulator;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the four emulators with the demo credentials. Ports default to random ones; seeds default to
+ * synthetic data in which person i is the same person in HubSpot, Shopify and the DMP feed.
+ *
+ * @example const emulators = await startEmulators({ people: 500 }); emulators.hubspot.url
+ */
+export async function startEmulators(
+  options: {
+    people?: number;
+    seeds?: EmulatorSeeds;
+    ports?: Partial<Record<'hubspot' | 'salesforce' | 'shopify' | 's3', number>>;
+  } = {},
+): Promise<RunningEmulators> {
+  const people = options.people ?? 1_000;
+  const seeds = options.seeds ?? {};
+  const shopify =
+    seeds.shopify ?? syntheticShopifyData(Math.floor(people * 0.6), { guestOrders: Math.floor(people * 0.05) });
+  const started: Array<{ close(): Promise<void> }> = [];
+  try {
+    const hubspot = await startHubSpot({
+      port: options.ports?.hubspot,
+      tokens: [DEMO_CREDENTIALS.hubspot.token],
+      contacts: seeds.hubspot?.contacts ?? syntheticHubSpotContacts(Math.floor(people * 0.8), { companies: 20 }),
+      companies: seeds.hubspot?.companies ?? syntheticHubSpotCompanies(20),
+    });
+    started.push(hubspot);
+    const salesforce = await startSalesforce({
+      port: options.ports?.salesforce,
+      tokens: [DEMO_CREDENTIALS.salesforce.token],
+      contacts:
+        seeds.salesforce?.contacts ??
+        syntheticSalesforceRecords('Contact', Math.floor(people * 0.3), { personOffset: Math.floor(people * 0.5) }),
+      leads:
+        seeds.salesforce?.leads ??
+        syntheticSalesforceRecords('Lead', Math.floor(people * 0.1), { personOffset: people }),
+    });
+    started.push(salesforce);
+    const shop = await startShopify({
+      port: options.ports?.shopify,
+      tokens: [DEMO_CREDENTIALS.shopify.token],
+      customers: shopify.customers,
+      orders: shopify.orders,
+    });
+    started.push(shop);
+    const s3 = await startS3({
+      port: options.ports?.s3,
+      credentials: { [DEMO_CREDENTIALS.s3.accessKeyId]: DEMO_CREDENTIALS.s3.secretAccessKey },
+      buckets: { [DEMO_CREDENTIALS.s3.bucket]: seeds.s3 ?? syntheticDmpFiles({ people }) },
+    });
+    started.push(s3);
+    return {
+      hubspot,
+      salesforce,
+      shopify: shop,
+      s3,
+      close: async () => {
+        await Promise.all(started.map((e) => e.close()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((e) => e.close()));
+    throw error;
+  }
+}
