@@ -374,10 +374,13 @@ async function writeMembers(
   def: DestinationDefinition<unknown, unknown>,
   rawConfig: unknown,
   fixture: DestinationFixture,
+  beforeWrite?: () => void | Promise<void>,
 ): Promise<{ adds: number; removes: number; result: { adds: Verdict[]; removes: Verdict[] } }> {
   const { ctx } = await createTestContext(def, rawConfig);
   const items = fixture.members.map((m) => def.toItem(m)).filter((item) => item !== null);
   const { externalId } = await def.ensureAudience(ctx, fixture.audience);
+  // Faults are injected only now, so they hit the write and not the audience lookup.
+  await beforeWrite?.();
   const adds = items;
   const removes = items.slice(0, 1);
   const result = await def.write(ctx, { ...fixture.audience, externalId }, { adds, removes });
@@ -429,16 +432,18 @@ export async function checkDestinationThrottle(
   const def = definition as DestinationDefinition<unknown, unknown>;
   const problems: string[] = [];
   try {
-    await injectFault({ status: 429, times: 2, headers: { 'Retry-After': '0' } });
-    const { result } = await writeMembers(def, rawConfig, fixture);
+    const { result } = await writeMembers(def, rawConfig, fixture, () =>
+      injectFault({ status: 429, times: 2, headers: { 'Retry-After': '0' } }),
+    );
     const notOk = [...result.adds, ...result.removes].filter((v) => !('ok' in v));
     if (notOk.length > 0) problems.push(`two 429 answers were not retried: ${JSON.stringify(notOk.slice(0, 3))}`);
   } catch (error) {
     problems.push(`two 429 answers were not retried: ${describeError(error)}`);
   }
   try {
-    await injectFault({ status: 429, times: 1000, headers: { 'Retry-After': '0' } });
-    const { adds, removes, result } = await writeMembers(def, rawConfig, fixture);
+    const { adds, removes, result } = await writeMembers(def, rawConfig, fixture, () =>
+      injectFault({ status: 429, times: 1000, headers: { 'Retry-After': '0' } }),
+    );
     problems.push(
       ...verdictProblems('throttled adds', result.adds, adds),
       ...verdictProblems('throttled removes', result.removes, removes),

@@ -1,5 +1,17 @@
-import { IsInt, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
-import { ConfigField, defineSource, defineStream, paginateCursor, type ProfileRecord } from '../../index.js';
+// A connector imports @plexus/sdk only (the validation decorators included); inside the SDK that is '../../index.js'.
+import {
+  ConfigField,
+  defineSource,
+  defineStream,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  paginateCursor,
+  type ProfileRecord,
+} from '../../index.js';
 
 /** What an integrator writes: the configuration class… */
 export class ExampleCrmConfig {
