@@ -85,6 +85,7 @@ export class WriteKeyRepository {
       .selectAll()
       .where('source_id', '=', sourceId)
       .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date())]))
       .orderBy('created_at')
       .execute();
     return rows.map((row) => ({

@@ -1,0 +1,123 @@
+import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBasicAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { TrackingService, type SegmentCallType, type TrackingResponse } from '@plexus/tracking';
+import { Public } from '../auth/public.decorator.js';
+
+const MESSAGE_SCHEMA = {
+  type: 'object',
+  additionalProperties: true,
+  description:
+    'A Segment message: userId or anonymousId, traits / event + properties, context, timestamp, sentAt, messageId, integrations',
+} as const;
+const RESPONSE_SCHEMA = {
+  type: 'object',
+  properties: {
+    success: { type: 'boolean', example: true },
+    rejected: {
+      type: 'array',
+      description: 'batch only: messages refused (the others were stored)',
+      items: {
+        type: 'object',
+        properties: { index: { type: 'integer' }, messageId: { type: 'string' }, reason: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
+/**
+ * The Segment HTTP Tracking API. Authenticated by a source's write key (HTTP Basic user name, or `writeKey` in
+ * the body), not by the admin key. Answers `200 {"success": true}` once the messages are stored.
+ */
+@ApiTags('tracking')
+@ApiBasicAuth()
+@Public()
+@Controller('v1')
+export class TrackingController {
+  constructor(private readonly tracking: TrackingService) {}
+
+  private handle(type: SegmentCallType | 'batch', req: Request): Promise<TrackingResponse> {
+    return this.tracking.handle(type, req.body, req.headers.authorization, new Date());
+  }
+
+  @Post('identify')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Who the user is, and their traits (links anonymousId to userId)' })
+  @ApiBody({ schema: MESSAGE_SCHEMA })
+  @ApiOkResponse({ schema: RESPONSE_SCHEMA })
+  identify(@Req() req: Request): Promise<TrackingResponse> {
+    return this.handle('identify', req);
+  }
+
+  @Post('track')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'An action the user performed (`event` with `properties`)' })
+  @ApiBody({ schema: MESSAGE_SCHEMA })
+  @ApiOkResponse({ schema: RESPONSE_SCHEMA })
+  track(@Req() req: Request): Promise<TrackingResponse> {
+    return this.handle('track', req);
+  }
+
+  @Post('page')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A web page view (stored as the event `Page Viewed`)' })
+  @ApiBody({ schema: MESSAGE_SCHEMA })
+  @ApiOkResponse({ schema: RESPONSE_SCHEMA })
+  page(@Req() req: Request): Promise<TrackingResponse> {
+    return this.handle('page', req);
+  }
+
+  @Post('screen')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A mobile screen view (stored as the event `Screen Viewed`)' })
+  @ApiBody({ schema: MESSAGE_SCHEMA })
+  @ApiOkResponse({ schema: RESPONSE_SCHEMA })
+  screen(@Req() req: Request): Promise<TrackingResponse> {
+    return this.handle('screen', req);
+  }
+
+  @Post('group')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The account/company the user belongs to (traits `groupId`, `group`)' })
+  @ApiBody({ schema: MESSAGE_SCHEMA })
+  @ApiOkResponse({ schema: RESPONSE_SCHEMA })
+  group(@Req() req: Request): Promise<TrackingResponse> {
+    return this.handle('group', req);
+  }
+
+  @Post('alias')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Links previousId to userId' })
+  @ApiBody({ schema: MESSAGE_SCHEMA })
+  @ApiOkResponse({ schema: RESPONSE_SCHEMA })
+  alias(@Req() req: Request): Promise<TrackingResponse> {
+    return this.handle('alias', req);
+  }
+
+  @Post('batch')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Up to 500 KB of messages (`batch`: [...], each with its `type`, at most 32 KB)' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      properties: {
+        batch: { type: 'array', items: MESSAGE_SCHEMA },
+        context: { type: 'object' },
+        sentAt: { type: 'string' },
+      },
+    },
+  })
+  @ApiOkResponse({ schema: RESPONSE_SCHEMA })
+  batch(@Req() req: Request): Promise<TrackingResponse> {
+    return this.handle('batch', req);
+  }
+
+  @Post('import')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Same as batch (Segment’s historical import endpoint)' })
+  @ApiBody({ schema: { type: 'object', properties: { batch: { type: 'array', items: MESSAGE_SCHEMA } } } })
+  @ApiOkResponse({ schema: RESPONSE_SCHEMA })
+  import(@Req() req: Request): Promise<TrackingResponse> {
+    return this.handle('batch', req);
+  }
+}
