@@ -61,8 +61,8 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
     expect(shown.body.writeKey).toBeUndefined();
     const stored = await db.db.selectFrom('write_keys').selectAll().where('source_id', '=', sourceId).execute();
     expect(stored).toHaveLength(1);
-    expect(stored[0]!.key_hash).not.toContain(writeKey);
-    expect(stored[0]!.key_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored[0].key_hash).not.toContain(writeKey);
+    expect(stored[0].key_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('accepts every call type and stores what each means', async () => {
@@ -127,7 +127,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
       ['email', 'ann@shop.io'],
       ['device_id', '6d92078a-8246-4ba4-ae5b-76104861e7dc'],
     ])
-      expect(await profileOf(type!, value!)).toBe(profileId);
+      expect(await profileOf(type, value)).toBe(profileId);
     const profile = await call(t.url, 'GET', `/v1/profiles/${profileId}`, { headers: t.auth });
     expect(profile.status).toBe(200);
     const traits = JSON.stringify(profile.body.traits);
@@ -144,12 +144,12 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
       ['Screen Viewed', 'sc-1'],
     ]);
     expect(stored.every((e) => e.profile_id === profileId)).toBe(true);
-    expect(stored[0]!.properties).toMatchObject({
+    expect(stored[0].properties).toMatchObject({
       total: 42.5,
       $context: { ip: '203.0.113.0', userAgent: 'Mozilla/5.0' },
     });
-    expect(stored[1]!.properties).toMatchObject({ path: '/pricing', name: 'Pricing' });
-    expect(JSON.stringify(stored[0]!.properties)).not.toContain(tc);
+    expect(stored[1].properties).toMatchObject({ path: '/pricing', name: 'Pricing' });
+    expect(JSON.stringify(stored[0].properties)).not.toContain(tc);
   });
 
   it('rejects missing and wrong write keys with 401', async () => {
@@ -360,7 +360,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
       body: { anonymousId: 'skewed', event: 'Skewed', timestamp, sentAt },
     });
     const [event] = await events({ name: 'Skewed' });
-    const occurred = new Date(event!.occurred_at).getTime();
+    const occurred = new Date(event.occurred_at).getTime();
     expect(Math.abs(occurred - (now - 5000))).toBeLessThan(5000);
   });
 
@@ -375,7 +375,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
       body: { anonymousId: 'lan', event: 'Internal', context: { ip: '10.1.2.3' } },
     });
     const [event] = await events({ name: 'Internal', source: created.body.id });
-    expect((event!.properties as any).$context.ip).toBe('10.1.2.3');
+    expect((event.properties as any).$context.ip).toBe('10.1.2.3');
     const bad = await call(t.url, 'POST', '/v1/sources', {
       headers: t.auth,
       body: { name: 'Bad', connector: 'http-events', config: { keepFullIp: 'yes' } },
