@@ -15,7 +15,8 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/{apps,libs,connectors,test}/**/*.{spec,test}.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // test/scaffold-output holds connectors scaffolded by a test, which runs their suites itself.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/scaffold-output/'],
   testTimeout: 30000,
   maxWorkers: 2,
 };

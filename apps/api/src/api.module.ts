@@ -5,11 +5,16 @@ import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeySeeder } from './auth/api-key.seeder.js';
 import { ApiKeysController } from './auth/api-keys.controller.js';
+import { ConnectorsController } from './connections/connectors.controller.js';
+import { DestinationsController, RunsController, SourcesController } from './connections/connections.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { IdentityRulesController } from './identity/identity-rules.controller.js';
 import { ProfilesController } from './identity/profiles.controller.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { QueuesController } from './ops/queues.controller.js';
+import { TrackingController } from './tracking/tracking.controller.js';
+import { WebhooksController } from './tracking/webhooks.controller.js';
+import { WriteKeysController } from './tracking/write-keys.controller.js';
 
 /** The API process: the core, the domain modules, and the HTTP layer over them. */
 @Module({})
@@ -18,7 +23,20 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [CoreModule.forRoot({ env, runWorkers: env.RUN_WORKERS, imports: DOMAIN_MODULES })],
-      controllers: [HealthController, ApiKeysController, QueuesController, IdentityRulesController, ProfilesController],
+      controllers: [
+        HealthController,
+        ApiKeysController,
+        QueuesController,
+        IdentityRulesController,
+        ProfilesController,
+        ConnectorsController,
+        SourcesController,
+        DestinationsController,
+        RunsController,
+        TrackingController,
+        WebhooksController,
+        WriteKeysController,
+      ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

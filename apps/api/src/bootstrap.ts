@@ -17,6 +17,7 @@ import { ApiModule } from './api.module.js';
 import { credentialFrom } from './auth/api-key.guard.js';
 import { errorBody } from './http/error-body.js';
 import { createValidationPipe } from './http/validation.js';
+import { trackingBodyParsers } from './tracking/tracking-body.middleware.js';
 
 export interface CreateApiOptions {
   /** Where JSON logs go (default stdout). */
@@ -36,6 +37,8 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
   app.set('trust proxy', true);
   app.disable('x-powered-by');
   app.use(requestLogging(root, app.get(Metrics)));
+  // Tracking and webhook routes read their own bodies (Segment limits, text/plain, raw bytes for signatures).
+  app.use(trackingBodyParsers(env.BODY_LIMIT));
   app.use(bodyParsers(env.BODY_LIMIT));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
@@ -89,7 +92,7 @@ function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHand
  */
 function bodyParsers(limit: string): express.RequestHandler {
   const parsers = [
-    express.json({ limit, type: ['application/json', 'text/plain', 'application/*+json'] }),
+    express.json({ limit, type: ['application/json', 'application/*+json'] }),
     express.urlencoded({ limit, extended: true }),
   ];
   return (req: Request, res: Response, next: NextFunction) => {

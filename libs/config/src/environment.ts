@@ -37,6 +37,11 @@ export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
   LOG_LEVEL: { description: 'fatal, error, warn, info, debug or trace', default: 'info' },
   BODY_LIMIT: { description: 'Largest accepted request body', default: '1mb' },
   SHUTDOWN_TIMEOUT_MS: { description: 'How long running jobs may finish on SIGTERM', default: '10000' },
+  CONNECTORS_PATH: { description: 'Extra folders of connector plugins, separated by ":"' },
+  JOB_LOCK_MS: {
+    description: 'How long a worker holds a job before another may take it over if it stops answering',
+    default: '30000',
+  },
 };
 
 const toBool = ({ value }: { value: unknown }): unknown =>
@@ -106,6 +111,15 @@ export class Environment {
   @IsInt()
   @Min(0)
   SHUTDOWN_TIMEOUT_MS: number = 10000;
+
+  @IsOptional()
+  @IsString()
+  CONNECTORS_PATH?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  JOB_LOCK_MS: number = 30000;
 }
 
 export class ConfigError extends Error {

@@ -1,5 +1,13 @@
 import type { ModuleMetadata } from '@nestjs/common';
+import { ConnectorsModule } from '@plexus/connectors';
 import { IdentityModule } from '@plexus/identity';
+import { SyncModule } from '@plexus/sync';
+import { TrackingModule } from '@plexus/tracking';
 
 /** The domain modules every process loads; the API adds its controllers on top. */
-export const DOMAIN_MODULES: NonNullable<ModuleMetadata['imports']> = [IdentityModule];
+export const DOMAIN_MODULES: NonNullable<ModuleMetadata['imports']> = [
+  IdentityModule,
+  ConnectorsModule,
+  SyncModule,
+  TrackingModule,
+];

@@ -8,12 +8,18 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 export interface JobPayloads {
   /** Round trip through a worker; used by health checks and tests. */
   'system.echo': { message: string; failTimes?: number; permanent?: boolean };
+  /** Added by a source's job scheduler: start a run unless one is active. */
+  'source.scheduled': { sourceId: string };
+  /** Execute (or resume) one sync run. The job id is the run id. */
+  'source.sync': { sourceId: string; runId: string };
 }
 
 export type JobName = keyof JobPayloads;
 
 export const JOB_QUEUES: { [K in JobName]: QueueName } = {
   'system.echo': 'maintenance',
+  'source.scheduled': 'sync',
+  'source.sync': 'sync',
 };
 
 /** Retry policy: transient failures back off exponentially (1 s, 2 s, 4 s …); permanent ones stop at once. */

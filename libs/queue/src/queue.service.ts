@@ -119,7 +119,16 @@ export class QueueService implements BeforeApplicationShutdown {
           if (!handler) throw new PermanentJobError(`no handler for job ${job.name}`);
           return handler(job.data, job);
         },
-        { connection: this.connection, prefix: this.prefix, concurrency, autorun: true },
+        {
+          connection: this.connection,
+          prefix: this.prefix,
+          concurrency,
+          autorun: true,
+          // A worker that dies keeps its jobs' locks until they expire; then another worker takes them over.
+          lockDuration: this.env.JOB_LOCK_MS,
+          stalledInterval: Math.max(1000, Math.floor(this.env.JOB_LOCK_MS / 2)),
+          maxStalledCount: 3,
+        },
       );
       worker.on('failed', (job, error) =>
         this.logger.warn(

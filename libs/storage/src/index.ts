@@ -4,5 +4,7 @@ export * from './schema.js';
 export * from './secret-box.js';
 export * from './api-key.repository.js';
 export * from './storage.module.js';
+export * from './connections/connection.repository.js';
+export * from './connections/run.repository.js';
 export * from './identity/index.js';
 export * from './tracking/index.js';

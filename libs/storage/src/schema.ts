@@ -23,8 +23,75 @@ export interface SchemaMigrationsTable {
   applied_at: Generated<Date>;
 }
 
+export type ConnectionKind = 'source' | 'destination';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+
+export interface ConnectionsTable {
+  id: string;
+  kind: ConnectionKind;
+  name: string;
+  connector: string;
+  config: Json<Record<string, unknown>>;
+  schedule: Json<Record<string, unknown>> | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface SyncRunsTable {
+  id: string;
+  source_id: string;
+  status: RunStatus;
+  trigger: string;
+  options: Json<Record<string, unknown>>;
+  read_count: Generated<number>;
+  written_count: Generated<number>;
+  quarantined_count: Generated<number>;
+  deleted_count: Generated<number>;
+  checkpoint: Json<unknown> | null;
+  error: Json<{ type: string; message: string }> | null;
+  cancel_requested: Generated<boolean>;
+  attempts: Generated<number>;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  heartbeat_at: Timestamp | null;
+}
+
+export interface SyncRunStreamsTable {
+  run_id: string;
+  stream: string;
+  read_count: Generated<number>;
+  written_count: Generated<number>;
+  quarantined_count: Generated<number>;
+  deleted_count: Generated<number>;
+  checkpoint: Json<unknown> | null;
+  finished: Generated<boolean>;
+}
+
+export interface StreamStatesTable {
+  source_id: string;
+  stream: string;
+  checkpoint: Json<unknown> | null;
+  updated_at: Timestamp;
+}
+
+export interface QuarantineTable {
+  id: Generated<number>;
+  source_id: string;
+  run_id: string | null;
+  stream: string;
+  record: Json<unknown>;
+  reason: string;
+  created_at: CreatedAt;
+}
+
 /** Every table Plexus owns. Each domain adds its tables here and its migration under ../migrations. */
 export interface Tables extends IdentityTables, TrackingTables {
   schema_migrations: SchemaMigrationsTable;
   api_keys: ApiKeysTable;
+  connections: ConnectionsTable;
+  sync_runs: SyncRunsTable;
+  sync_run_streams: SyncRunStreamsTable;
+  stream_states: StreamStatesTable;
+  quarantine: QuarantineTable;
 }

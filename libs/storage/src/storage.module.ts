@@ -1,6 +1,8 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Environment } from '@plexus/config';
 import { ApiKeyRepository } from './api-key.repository.js';
+import { ConnectionRepository } from './connections/connection.repository.js';
+import { RunRepository } from './connections/run.repository.js';
 import { Database } from './database.js';
 import { migrate } from './migrator.js';
 import { resolveMasterKey, SecretBox } from './secret-box.js';
@@ -55,8 +57,10 @@ export class StorageModule {
         },
         DatabaseCloser,
         ApiKeyRepository,
+        ConnectionRepository,
+        RunRepository,
       ],
-      exports: [Database, SecretBox, ApiKeyRepository],
+      exports: [Database, SecretBox, ApiKeyRepository, ConnectionRepository, RunRepository],
     };
   }
 }

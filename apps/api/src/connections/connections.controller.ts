@@ -1,0 +1,156 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Environment } from '@plexus/config';
+import { ConnectionService, type CheckResult, type ConnectionView } from '@plexus/connectors';
+import type { Schedule } from '@plexus/queue';
+import type { SourceDefinition } from '@plexus/sdk';
+import { RunRepository, type ConnectionKind, type QuarantinedRecord } from '@plexus/storage';
+import { RunService, type RunView } from '@plexus/sync';
+import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+import { CreateConnectionDto, UpdateConnectionDto } from './connection.dto.js';
+
+abstract class ConnectionsController {
+  protected abstract readonly kind: ConnectionKind;
+  constructor(protected readonly connections: ConnectionService) {}
+
+  @Post()
+  create(@Body() body: CreateConnectionDto): Promise<ConnectionView> {
+    return this.connections.create(this.kind, { ...body, schedule: body.schedule as Schedule | null | undefined });
+  }
+
+  @Get()
+  async list(@Query() page: PageQuery): Promise<Page<ConnectionView>> {
+    const rows = await this.connections.list(this.kind, page.limit + 1, decodeCursor(page.after));
+    return toPage(rows, page.limit, (r) => r.id);
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string): Promise<ConnectionView> {
+    return this.connections.get(this.kind, id);
+  }
+
+  @Patch(':id')
+  update(@Param('id') id: string, @Body() body: UpdateConnectionDto): Promise<ConnectionView> {
+    return this.connections.update(this.kind, id, { ...body, schedule: body.schedule as Schedule | null | undefined });
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.connections.delete(this.kind, id);
+  }
+
+  /** Runs the connector's check with the stored config: `{ ok }` or `{ ok: false, failureType, message }`. */
+  @Post(':id/check')
+  @HttpCode(200)
+  check(@Param('id') id: string): Promise<CheckResult> {
+    return this.connections.check(this.kind, id);
+  }
+}
+
+@ApiTags('sources')
+@ApiBearerAuth()
+@Controller('v1/sources')
+export class SourcesController extends ConnectionsController {
+  protected readonly kind = 'source' as const;
+
+  constructor(
+    connections: ConnectionService,
+    private readonly runService: RunService,
+    private readonly runs: RunRepository,
+    private readonly env: Environment,
+  ) {
+    super(connections);
+  }
+
+  /** Starts a run now → 202 `{ runId }`; 409 when the source already has an active run. */
+  @Post(':id/sync')
+  @HttpCode(202)
+  async sync(@Param('id') id: string): Promise<{ runId: string }> {
+    const { run } = await this.runService.start(id, 'manual');
+    return { runId: run.id };
+  }
+
+  @Get(':id/runs')
+  async listRuns(@Param('id') id: string, @Query() page: PageQuery): Promise<Page<RunView>> {
+    const rows = await this.runService.list(id, page.limit + 1, decodeCursor(page.after));
+    return toPage(rows, page.limit, (r) => r.id);
+  }
+
+  /** Records that could not be mapped or ingested, with the source record and the reason. */
+  @Get(':id/quarantine')
+  async quarantine(@Param('id') id: string, @Query() page: PageQuery): Promise<Page<QuarantinedRecord>> {
+    await this.connections.row('source', id);
+    const after = decodeCursor(page.after);
+    const rows = await this.runs.quarantined(id, page.limit + 1, after === undefined ? undefined : Number(after));
+    return toPage(rows, page.limit, (r) => String(r.id));
+  }
+
+  /**
+   * Streams the request body (CSV or NDJSON, gzip allowed) to the data folder and starts a run over it.
+   * Only for connectors that accept uploads (e.g. `file-import`).
+   */
+  @Post(':id/upload')
+  @HttpCode(202)
+  async upload(@Param('id') id: string, @Req() req: Request): Promise<{ runId: string; bytes: number }> {
+    const row = await this.connections.row('source', id);
+    const definition = this.connections.connector('source', row.connector).definition as SourceDefinition<unknown>;
+    if (!definition.upload) throw new BadRequestException(`Connector ${row.connector} does not accept uploads`);
+    const dir = resolve(this.env.DATA_DIR, 'uploads', id);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${Date.now()}-${randomBytes(4).toString('hex')}.upload`);
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    await pipeline(req, createWriteStream(file, { mode: 0o600 }));
+    if (bytes === 0) throw new BadRequestException('Empty upload: send the file as the request body');
+    const config: Record<string, unknown> = { [definition.upload.pathField]: file };
+    for (const field of definition.upload.clearFields ?? []) config[field] = null;
+    const { run } = await this.runService.start(id, 'upload', { config, upload: file });
+    return { runId: run.id, bytes };
+  }
+}
+
+@ApiTags('destinations')
+@ApiBearerAuth()
+@Controller('v1/destinations')
+export class DestinationsController extends ConnectionsController {
+  protected readonly kind = 'destination' as const;
+  constructor(connections: ConnectionService) {
+    super(connections);
+  }
+}
+
+@ApiTags('sources')
+@ApiBearerAuth()
+@Controller('v1/runs')
+export class RunsController {
+  constructor(private readonly runs: RunService) {}
+
+  @Get(':id')
+  get(@Param('id') id: string): Promise<RunView> {
+    return this.runs.get(id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  cancel(@Param('id') id: string): Promise<RunView> {
+    return this.runs.cancel(id);
+  }
+}

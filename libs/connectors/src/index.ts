@@ -1,0 +1,3 @@
+export * from './connector-registry.js';
+export * from './connection.service.js';
+export * from './connectors.module.js';

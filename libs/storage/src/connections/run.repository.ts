@@ -1,0 +1,366 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { sql, type Kysely } from 'kysely';
+import { Database } from '../database.js';
+import type { RunStatus, Tables } from '../schema.js';
+
+export interface RunStats {
+  read: number;
+  written: number;
+  quarantined: number;
+  deleted: number;
+}
+
+export interface StreamProgress extends RunStats {
+  stream: string;
+  checkpoint: unknown;
+  finished: boolean;
+}
+
+export interface RunRecord {
+  id: string;
+  sourceId: string;
+  status: RunStatus;
+  trigger: string;
+  options: Record<string, unknown>;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  stats: RunStats;
+  checkpoint: unknown;
+  error?: { type: string; message: string };
+  cancelRequested: boolean;
+  attempts: number;
+}
+
+export interface QuarantinedRecord {
+  id: number;
+  sourceId: string;
+  runId: string | null;
+  stream: string;
+  record: unknown;
+  reason: string;
+  createdAt: Date;
+}
+
+/** What one batch changes, committed with its checkpoint in one transaction. */
+export interface BatchCommit {
+  runId: string;
+  sourceId: string;
+  stream: string;
+  checkpoint: unknown;
+  read: number;
+  written: number;
+  deleted: number;
+  quarantine: Array<{ record: unknown; reason: string }>;
+}
+
+/** Time-ordered ids (`run_<base36 ms><random>`), so listing by id is listing by age. */
+export function newRunId(): string {
+  return `run_${Date.now().toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
+}
+
+const ACTIVE: RunStatus[] = ['queued', 'running'];
+
+type RunRow = {
+  id: string;
+  source_id: string;
+  status: RunStatus;
+  trigger: string;
+  options: Record<string, unknown>;
+  read_count: number;
+  written_count: number;
+  quarantined_count: number;
+  deleted_count: number;
+  checkpoint: unknown;
+  error: { type: string; message: string } | null;
+  cancel_requested: boolean;
+  attempts: number;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+};
+
+function toRun(r: RunRow): RunRecord {
+  return {
+    id: r.id,
+    sourceId: r.source_id,
+    status: r.status,
+    trigger: r.trigger,
+    options: r.options,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    stats: {
+      read: Number(r.read_count),
+      written: Number(r.written_count),
+      quarantined: Number(r.quarantined_count),
+      deleted: Number(r.deleted_count),
+    },
+    checkpoint: r.checkpoint,
+    ...(r.error ? { error: r.error } : {}),
+    cancelRequested: r.cancel_requested,
+    attempts: r.attempts,
+  };
+}
+
+/** Sync runs, their per-stream progress, the committed stream checkpoints and the quarantine. */
+@Injectable()
+export class RunRepository {
+  constructor(private readonly database: Database) {}
+
+  /** Creates a queued run, or returns the source's active run when it already has one. */
+  async createRun(
+    sourceId: string,
+    trigger: string,
+    options: Record<string, unknown> = {},
+  ): Promise<{ run: RunRecord; created: boolean }> {
+    const inserted = await this.database.db
+      .insertInto('sync_runs')
+      .values({ id: newRunId(), source_id: sourceId, status: 'queued', trigger, options: JSON.stringify(options) })
+      .onConflict((oc) =>
+        oc
+          .column('source_id')
+          .where(sql<boolean>`status in ('queued', 'running')`)
+          .doNothing(),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { run: toRun(inserted), created: true };
+    const active = await this.activeRun(sourceId);
+    if (!active) return this.createRun(sourceId, trigger, options); // the active run finished in between
+    return { run: active, created: false };
+  }
+
+  async activeRun(sourceId: string): Promise<RunRecord | undefined> {
+    const row = await this.database.db
+      .selectFrom('sync_runs')
+      .selectAll()
+      .where('source_id', '=', sourceId)
+      .where('status', 'in', ACTIVE)
+      .executeTakeFirst();
+    return row ? toRun(row) : undefined;
+  }
+
+  async find(id: string): Promise<RunRecord | undefined> {
+    const row = await this.database.db.selectFrom('sync_runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRun(row) : undefined;
+  }
+
+  /** Newest first. */
+  async list(sourceId: string, limit: number, before?: string): Promise<RunRecord[]> {
+    let query = this.database.db
+      .selectFrom('sync_runs')
+      .selectAll()
+      .where('source_id', '=', sourceId)
+      .orderBy('id', 'desc')
+      .limit(limit);
+    if (before) query = query.where('id', '<', before);
+    return (await query.execute()).map(toRun);
+  }
+
+  async streams(runId: string): Promise<StreamProgress[]> {
+    const rows = await this.database.db
+      .selectFrom('sync_run_streams')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('stream')
+      .execute();
+    return rows.map((r) => ({
+      stream: r.stream,
+      read: Number(r.read_count),
+      written: Number(r.written_count),
+      quarantined: Number(r.quarantined_count),
+      deleted: Number(r.deleted_count),
+      checkpoint: r.checkpoint,
+      finished: r.finished,
+    }));
+  }
+
+  /** Moves a queued (or interrupted running) run to running; undefined when it is no longer runnable. */
+  async start(id: string): Promise<RunRecord | undefined> {
+    const row = await this.database.db
+      .updateTable('sync_runs')
+      .set((eb) => ({
+        status: 'running',
+        started_at: sql<Date>`coalesce(started_at, now())`,
+        heartbeat_at: new Date(),
+        attempts: eb('attempts', '+', 1),
+      }))
+      .where('id', '=', id)
+      .where('status', 'in', ACTIVE)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toRun(row) : undefined;
+  }
+
+  async finish(
+    id: string,
+    status: RunStatus,
+    error?: { type: string; message: string },
+  ): Promise<RunRecord | undefined> {
+    const row = await this.database.db
+      .updateTable('sync_runs')
+      .set({ status, finished_at: new Date(), error: error ? JSON.stringify(error) : null })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toRun(row) : undefined;
+  }
+
+  /** Back to queued after a transient failure, with the error kept for the admin to see. */
+  async requeue(id: string, error: { type: string; message: string }): Promise<void> {
+    await this.database.db
+      .updateTable('sync_runs')
+      .set({ status: 'queued', error: JSON.stringify(error) })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
+  async requestCancel(id: string): Promise<RunRecord | undefined> {
+    const queued = await this.database.db
+      .updateTable('sync_runs')
+      .set({ status: 'cancelled', cancel_requested: true, finished_at: new Date() })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .returningAll()
+      .executeTakeFirst();
+    if (queued) return toRun(queued);
+    const running = await this.database.db
+      .updateTable('sync_runs')
+      .set({ cancel_requested: true })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .returningAll()
+      .executeTakeFirst();
+    return running ? toRun(running) : this.find(id);
+  }
+
+  async isCancelRequested(id: string): Promise<boolean> {
+    const row = await this.database.db
+      .selectFrom('sync_runs')
+      .select('cancel_requested')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.cancel_requested ?? true;
+  }
+
+  async checkpoint(sourceId: string, stream: string): Promise<unknown> {
+    const row = await this.database.db
+      .selectFrom('stream_states')
+      .select('checkpoint')
+      .where('source_id', '=', sourceId)
+      .where('stream', '=', stream)
+      .executeTakeFirst();
+    return row?.checkpoint ?? undefined;
+  }
+
+  async checkpoints(sourceId: string): Promise<Record<string, unknown>> {
+    const rows = await this.database.db
+      .selectFrom('stream_states')
+      .select(['stream', 'checkpoint'])
+      .where('source_id', '=', sourceId)
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.stream, r.checkpoint]));
+  }
+
+  /** Forgets a stream's checkpoint (a full-refresh stream starts over on its next run). */
+  async resetCheckpoint(sourceId: string, stream: string): Promise<void> {
+    await this.database.db
+      .deleteFrom('stream_states')
+      .where('source_id', '=', sourceId)
+      .where('stream', '=', stream)
+      .execute();
+  }
+
+  /**
+   * Writes a batch's bookkeeping — quarantined records, the stream checkpoint, the run's and stream's counters —
+   * with `executor`, the transaction that also stored the batch's records.
+   */
+  async commitBatch(executor: Kysely<Tables>, batch: BatchCommit): Promise<void> {
+    if (batch.quarantine.length > 0) {
+      await executor
+        .insertInto('quarantine')
+        .values(
+          batch.quarantine.map((q) => ({
+            source_id: batch.sourceId,
+            run_id: batch.runId,
+            stream: batch.stream,
+            record: JSON.stringify(q.record ?? null),
+            reason: q.reason.slice(0, 2000),
+          })),
+        )
+        .execute();
+    }
+    const checkpoint = batch.checkpoint === undefined ? null : JSON.stringify(batch.checkpoint);
+    if (batch.checkpoint !== undefined) {
+      await executor
+        .insertInto('stream_states')
+        .values({ source_id: batch.sourceId, stream: batch.stream, checkpoint, updated_at: new Date() })
+        .onConflict((oc) => oc.columns(['source_id', 'stream']).doUpdateSet({ checkpoint, updated_at: new Date() }))
+        .execute();
+    }
+    const q = batch.quarantine.length;
+    await executor
+      .updateTable('sync_runs')
+      .set((eb) => ({
+        read_count: eb('read_count', '+', batch.read),
+        written_count: eb('written_count', '+', batch.written),
+        quarantined_count: eb('quarantined_count', '+', q),
+        deleted_count: eb('deleted_count', '+', batch.deleted),
+        heartbeat_at: new Date(),
+        ...(batch.checkpoint !== undefined ? { checkpoint: JSON.stringify({ [batch.stream]: batch.checkpoint }) } : {}),
+      }))
+      .where('id', '=', batch.runId)
+      .execute();
+    await executor
+      .insertInto('sync_run_streams')
+      .values({
+        run_id: batch.runId,
+        stream: batch.stream,
+        read_count: batch.read,
+        written_count: batch.written,
+        quarantined_count: q,
+        deleted_count: batch.deleted,
+        checkpoint,
+      })
+      .onConflict((oc) =>
+        oc.columns(['run_id', 'stream']).doUpdateSet((eb) => ({
+          read_count: eb('sync_run_streams.read_count', '+', batch.read),
+          written_count: eb('sync_run_streams.written_count', '+', batch.written),
+          quarantined_count: eb('sync_run_streams.quarantined_count', '+', q),
+          deleted_count: eb('sync_run_streams.deleted_count', '+', batch.deleted),
+          ...(batch.checkpoint !== undefined ? { checkpoint } : {}),
+        })),
+      )
+      .execute();
+  }
+
+  async markStreamFinished(runId: string, stream: string): Promise<void> {
+    await this.database.db
+      .insertInto('sync_run_streams')
+      .values({ run_id: runId, stream, finished: true })
+      .onConflict((oc) => oc.columns(['run_id', 'stream']).doUpdateSet({ finished: true }))
+      .execute();
+  }
+
+  async quarantined(sourceId: string, limit: number, after?: number): Promise<QuarantinedRecord[]> {
+    let query = this.database.db
+      .selectFrom('quarantine')
+      .selectAll()
+      .where('source_id', '=', sourceId)
+      .orderBy('id')
+      .limit(limit);
+    if (after !== undefined) query = query.where('id', '>', after);
+    return (await query.execute()).map((r) => ({
+      id: Number(r.id),
+      sourceId: r.source_id,
+      runId: r.run_id,
+      stream: r.stream,
+      record: r.record,
+      reason: r.reason,
+      createdAt: r.created_at,
+    }));
+  }
+}

@@ -1,0 +1,3 @@
+export * from './run.service.js';
+export * from './sync.engine.js';
+export * from './sync.module.js';
