@@ -99,7 +99,14 @@ export interface ManifestBase<Cfg> {
   config: new () => Cfg;
   /** Dotted paths of secret config fields: encrypted at rest, never returned, redacted from logs. */
   secrets: string[];
-  rateLimit?: RateLimit;
+  /**
+   * The connection's request budget, shared by every worker through Redis. A function derives it from the
+   * validated configuration, for APIs whose limits depend on the account (a tier setting, a negotiated quota).
+   *
+   * @example rateLimit: { requests: 100, perMs: 10_000 }
+   * @example rateLimit: (config) => ({ requests: (config as MyConfig).requestsPerSecond ?? 10, perMs: 1000 })
+   */
+  rateLimit?: RateLimit | ((config: unknown) => RateLimit | undefined);
   http?: HttpPolicy;
   /** Identifier types it reads (sources) or writes (destinations), for the catalog. */
   identifiers?: IdentifierType[];

@@ -50,6 +50,32 @@ describe('createConnectorContext', () => {
     }
   });
 
+  it('derives the rate budget from the configuration when rateLimit is a function', async () => {
+    const api = await startFixtureServer(() => ({ body: { ok: true } }));
+    try {
+      const definition = {
+        ...source,
+        rateLimit: (config: unknown) => ({ requests: (config as { perSecond: number }).perSecond, perMs: 60_000 }),
+      };
+      const config = { baseUrl: api.url, token: 't', perSecond: 2 };
+      const ctx = createConnectorContext({
+        definition,
+        config,
+        connectionId: 'src_fn',
+        redis,
+        redisPrefix: prefix,
+      });
+      await ctx.http.get('/a');
+      await ctx.http.get('/b');
+      const third = ctx.http.get('/c', { signal: AbortSignal.timeout(200) }).catch((e: unknown) => e);
+      // The third request waits for the budget of 2 per minute, so it is cancelled by its timeout.
+      expect(((await third) as Error).name).toBe('CancelledError');
+      expect(await redis.zcard(`${prefix}:rate:src_fn`)).toBe(2);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('redacts log fields', () => {
     const seen: unknown[] = [];
     const log = createRedactingLogger({ debug() {}, warn() {}, error() {}, info: (_m, f) => seen.push(f) }, ['pw-123']);

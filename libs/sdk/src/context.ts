@@ -73,15 +73,16 @@ export function createConnectorContext<Cfg>(options: ConnectorContextOptions<Cfg
   const log = createRedactingLogger(options.logger ?? silentLogger, secretValues);
   const signal = options.signal ?? new AbortController().signal;
   let rateBudget: RateBudget | undefined;
-  if (definition.rateLimit) {
+  const rateLimit = typeof definition.rateLimit === 'function' ? definition.rateLimit(config) : definition.rateLimit;
+  if (rateLimit) {
     rateBudget = options.redis
       ? new RedisRateBudget({
           redis: options.redis,
           prefix: options.redisPrefix ?? 'plexus',
           connectionId,
-          ...definition.rateLimit,
+          ...rateLimit,
         })
-      : new LocalRateBudget(definition.rateLimit);
+      : new LocalRateBudget(rateLimit);
   }
   const http = createHttpClient({
     policy: definition.http,

@@ -67,10 +67,12 @@ export function validateDefinition(def: unknown): string[] {
       problems.push(`config class cannot be rendered as JSON Schema: ${(error as Error).message}`);
     }
   }
-  if (d.rateLimit !== undefined) {
+  if (d.rateLimit !== undefined && typeof d.rateLimit !== 'function') {
     const r = d.rateLimit as Record<string, unknown> | null;
     if (!r || !Number.isInteger(r.requests) || (r.requests as number) < 1 || !(Number(r.perMs) > 0)) {
-      problems.push('rateLimit must be { requests: positive integer, perMs: positive number }');
+      problems.push(
+        'rateLimit must be { requests: positive integer, perMs: positive number } or a function of the config',
+      );
     }
   }
   if (d.identifiers !== undefined && (!Array.isArray(d.identifiers) || !d.identifiers.every(isIdentifierType))) {
