@@ -12,3 +12,4 @@ export * from './files.js';
 export * from './context.js';
 export * from './verdicts.js';
 export * from './validation.js';
+export * from './s3.js';
