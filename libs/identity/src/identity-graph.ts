@@ -135,14 +135,19 @@ export class IdentityGraph {
         throw new Error('resolution dropped every identifier');
       }
       const links: Array<{ identifier: Identifier; key: string; profileId: string }> = [];
+      const superNode = working.find((i) => this.flagged.has(identifierKey(i)));
+      if (superNode) {
+        // A flagged identifier says nothing about who this is: it neither finds nor merges profiles.
+        drop(superNode, `${superNode.type} is flagged as shared by several people`);
+        continue;
+      }
       for (const identifier of working) {
         const key = identifierKey(identifier);
         const owner = this.owner.get(key);
         if (owner !== undefined && !this.expired(key, identifier.type, observedAt))
           links.push({ identifier, key, profileId: this.live(owner) });
       }
-      const mergeable = (l: (typeof links)[number]): boolean =>
-        this.rules.rule(l.identifier.type).merges && !this.flagged.has(l.key);
+      const mergeable = (l: (typeof links)[number]): boolean => this.rules.rule(l.identifier.type).merges;
       const strong = links.filter(mergeable);
       const targets = new Set(strong.map((l) => l.profileId));
       const weak = links.filter((l) => !mergeable(l));
