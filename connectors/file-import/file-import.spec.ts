@@ -67,7 +67,7 @@ describe('file-import mapping', () => {
         { type: 'external_id', value: 'src_1:row:7' },
       ],
       traits: { firstName: 'Alice' },
-      observedAt: '2026-01-02T10:00:00.000Z',
+      observedAt: '2026-01-02T10:00:00Z',
       country: 'US',
     });
   });

@@ -45,39 +45,65 @@ function cell(row: Record<string, unknown>, column: string): string | undefined 
   return text === '' ? undefined : text;
 }
 
+interface CompiledMapping {
+  identifiers: Array<{ type: IdentifierType; column: string; external: boolean }>;
+  traits: Array<[string, string]>;
+  observedAt?: string;
+  columns: string;
+}
+
+const compiled = new WeakMap<FileImportConfig, CompiledMapping>();
+
+/** The mapping flattened once per configuration, so each row is a few array walks. */
+function compile(config: FileImportConfig): CompiledMapping {
+  let mapping = compiled.get(config);
+  if (!mapping) {
+    const identifiers: CompiledMapping['identifiers'] = [];
+    for (const [type, columns] of Object.entries(config.mapping.identifiers)) {
+      for (const column of typeof columns === 'string' ? [columns] : (columns ?? [])) {
+        identifiers.push({ type: type as IdentifierType, column, external: type === 'external_id' });
+      }
+    }
+    mapping = {
+      identifiers,
+      traits: Object.entries(config.mapping.traits ?? {}),
+      observedAt: config.mapping.observedAt,
+      columns: Object.values(config.mapping.identifiers).flat().join(', '),
+    };
+    compiled.set(config, mapping);
+  }
+  return mapping;
+}
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
 /** Maps one row through the declarative mapping; throws (→ quarantine) when the row cannot be used. */
 export function mapRow(item: FileRow, config: FileImportConfig, sourceId: string): ProfileRecord {
   if (item.error !== undefined || !item.row) throw new Error(`line ${item.line}: ${item.error ?? 'empty row'}`);
   const row = item.row;
+  const mapping = compile(config);
   const identifiers: Identifier[] = [];
-  for (const [type, columns] of Object.entries(config.mapping.identifiers)) {
-    for (const column of typeof columns === 'string' ? [columns] : (columns ?? [])) {
-      const value = cell(row, column);
-      if (value === undefined) continue;
-      identifiers.push({
-        type: type as IdentifierType,
-        value: type === 'external_id' ? `${sourceId}:row:${value}` : value,
-      });
-    }
+  for (const { type, column, external } of mapping.identifiers) {
+    const value = cell(row, column);
+    if (value === undefined) continue;
+    identifiers.push({ type, value: external ? `${sourceId}:row:${value}` : value });
   }
-  if (identifiers.length === 0) {
-    throw new Error(
-      `line ${item.line}: no identifier (columns ${Object.values(config.mapping.identifiers).flat().join(', ')} are empty)`,
-    );
-  }
+  if (identifiers.length === 0)
+    throw new Error(`line ${item.line}: no identifier (columns ${mapping.columns} are empty)`);
   const traits: Record<string, TraitValue> = {};
-  for (const [trait, column] of Object.entries(config.mapping.traits ?? {})) {
+  for (const [trait, column] of mapping.traits) {
     const value = row[column];
     if (value === undefined || value === '') continue;
     traits[trait] = value as TraitValue;
   }
   const record: ProfileRecord = { identifiers, traits };
-  if (config.mapping.observedAt) {
-    const observed = cell(row, config.mapping.observedAt);
+  if (mapping.observedAt) {
+    const observed = cell(row, mapping.observedAt);
     if (observed !== undefined) {
-      if (Number.isNaN(Date.parse(observed)))
-        throw new Error(`line ${item.line}: ${config.mapping.observedAt} is not a date: ${observed}`);
-      record.observedAt = new Date(observed).toISOString();
+      if (ISO_UTC.test(observed)) record.observedAt = observed;
+      else if (Number.isNaN(Date.parse(observed)))
+        throw new Error(`line ${item.line}: ${mapping.observedAt} is not a date: ${observed}`);
+      else record.observedAt = new Date(observed).toISOString();
     }
   }
   if (config.defaultCountry) record.country = config.defaultCountry;
