@@ -29,7 +29,7 @@ const bench: Benchmark = {
     try {
       const file = join(dir, 'people.csv');
       await writeCsv(file, ROWS);
-      const definition = fileImport as SourceDefinition<FileImportConfig>;
+      const definition = fileImport;
       const { config, problems } = await validateConfig(definition.config, {
         path: file,
         format: 'csv',
@@ -42,7 +42,7 @@ const bench: Benchmark = {
       });
       if (!config) throw new Error(`bad config: ${JSON.stringify(problems)}`);
       const ctx = createConnectorContext({ definition, config, connectionId: 'src_bench' });
-      const stream = definition.streams[0]!;
+      const stream = definition.streams[0];
       let mapped = 0;
       const started = performance.now();
       const { peakRssMb } = await withPeakRss(async () => {
