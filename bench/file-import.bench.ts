@@ -2,9 +2,8 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { createConnectorContext, validateConfig, type SourceDefinition } from '@plexus/sdk';
+import { createConnectorContext, validateConfig } from '@plexus/sdk';
 import fileImport from '../connectors/file-import/index.js';
-import type { FileImportConfig } from '../connectors/file-import/config.js';
 import { withPeakRss, type Benchmark, type Figure } from './harness.js';
 
 const ROWS = Number(process.env.BENCH_FILE_ROWS ?? 1_000_000);
