@@ -1,0 +1,102 @@
+import {
+  ConfigField,
+  IsISO8601,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  type ValidationOptions,
+} from '@plexus/sdk';
+
+/** The shop is known: by its `shop` name or an explicit `baseUrl`. */
+function HasShopOrBaseUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'hasShopOrBaseUrl',
+      validator: {
+        validate: (_value, args) => {
+          const o = args?.object as { shop?: unknown; baseUrl?: unknown } | undefined;
+          return (typeof o?.shop === 'string' && o.shop !== '') || (typeof o?.baseUrl === 'string' && o.baseUrl !== '');
+        },
+        defaultMessage: () => 'set shop (e.g. acme or acme.myshopify.com) or baseUrl',
+      },
+    },
+    options,
+  );
+}
+
+export class ShopifyConfig {
+  @ConfigField({
+    description: 'The shop: its myshopify.com name or domain',
+    examples: ['acme', 'acme.myshopify.com'],
+  })
+  @HasShopOrBaseUrl()
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9-]*(\.myshopify\.com)?$/i, {
+    message: 'shop must be the myshopify.com name of the shop, e.g. acme or acme.myshopify.com',
+  })
+  shop?: string;
+
+  @ConfigField({
+    description: 'Admin API base URL; default https://<shop>.myshopify.com (set it for a proxy or an emulator)',
+  })
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  baseUrl?: string;
+
+  @ConfigField({
+    description: 'Admin API access token of a custom app (shpat_…) with the read_customers and read_orders scopes',
+  })
+  @IsString()
+  @Length(1, 512)
+  accessToken!: string;
+
+  @ConfigField({ description: 'Admin REST API version', default: '2025-01', examples: ['2025-01'] })
+  @IsOptional()
+  @Matches(/^(\d{4}-\d{2}|unstable)$/, { message: 'apiVersion must look like 2025-01' })
+  apiVersion?: string;
+
+  @ConfigField({ description: 'Records per page (1–250)', default: 250 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(250)
+  pageSize?: number;
+
+  @ConfigField({
+    description:
+      'Leak rate of the shop’s REST leaky bucket, in requests per second: 2 on standard plans, 20 on Shopify Plus',
+    default: 2,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  requestsPerSecond?: number;
+
+  @ConfigField({ description: 'Only read records updated at or after this time on the first run (ISO-8601)' })
+  @IsOptional()
+  @IsISO8601()
+  startDate?: string;
+}
+
+export const DEFAULT_API_VERSION = '2025-01';
+export const DEFAULT_PAGE_SIZE = 250;
+export const DEFAULT_REQUESTS_PER_SECOND = 2;
+
+/** `https://acme.myshopify.com` for `acme`, or the configured `baseUrl`. */
+export function shopBaseUrl(config: ShopifyConfig): string {
+  if (config.baseUrl) return config.baseUrl.replace(/\/+$/, '');
+  const shop = (config.shop ?? '').toLowerCase().replace(/\.myshopify\.com$/, '');
+  return `https://${shop}.myshopify.com`;
+}
+
+export function apiPath(config: ShopifyConfig, resource: string): string {
+  return `/admin/api/${config.apiVersion ?? DEFAULT_API_VERSION}/${resource}.json`;
+}
