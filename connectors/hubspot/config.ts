@@ -1,0 +1,74 @@
+import { ConfigField, IsBoolean, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from '@plexus/sdk';
+
+export const HUBSPOT_API_URL = 'https://api.hubapi.com';
+
+/** How an admin connects a HubSpot account. */
+export class HubSpotConfig {
+  @ConfigField({
+    description:
+      'Private app access token (Settings → Integrations → Private Apps) or an OAuth access token, with the crm.objects.contacts.read scope (and crm.objects.companies.read for company details)',
+  })
+  @IsString()
+  @MinLength(1)
+  accessToken!: string;
+
+  @ConfigField({ description: 'API base URL; change it only to go through a proxy', default: HUBSPOT_API_URL })
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  baseUrl: string = HUBSPOT_API_URL;
+
+  @ConfigField({
+    description:
+      "Contact property holding the brand's own customer id, mapped to the user_id identifier (e.g. customer_id); none by default",
+    examples: ['customer_id'],
+  })
+  @IsOptional()
+  @Matches(/^[a-z0-9_]+$/, { message: 'userIdProperty must be a HubSpot property name (a-z, 0-9, _)' })
+  userIdProperty?: string;
+
+  @ConfigField({
+    description:
+      "Requests per second this connection may make, shared by every worker: HubSpot allows 100 per 10 s (Free, Starter) or 190 per 10 s (Professional, Enterprise) per private app; keep it at a tenth of your tier's 10-second limit or below",
+    default: 10,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  requestsPerSecond = 10;
+
+  @ConfigField({ description: 'Search requests per second (HubSpot allows 5 per account)', default: 5 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  searchRequestsPerSecond = 5;
+
+  @ConfigField({ description: 'Contacts per list page during a full sync (at most 100)', default: 100 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  pageSize = 100;
+
+  @ConfigField({ description: 'Contacts per search page during an incremental sync (at most 200)', default: 200 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  searchPageSize = 200;
+
+  @ConfigField({
+    description:
+      "Read the contacts' associated companies during full syncs and add companyName/companyDomain traits (one extra request per page with new companies)",
+    default: true,
+  })
+  @IsOptional()
+  @IsBoolean()
+  companyDetails = true;
+
+  @ConfigField({ description: 'Country (ISO 3166 alpha-2) for phone numbers written without a country code' })
+  @IsOptional()
+  @Matches(/^[A-Z]{2}$/, { message: 'defaultCountry must be an ISO 3166 alpha-2 code such as US' })
+  defaultCountry?: string;
+}
