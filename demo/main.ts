@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import { runDemo } from './demo.js';
+
+/**
+ * `npm run demo`: the hub end to end on the embedded defaults against local emulators, then left running to
+ * explore until Ctrl-C. `npm run demo -- --once` prints the report and exits (non-zero if a sync failed).
+ */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const once = args.includes('--once');
+  const peopleArg = args.indexOf('--people');
+  const people = peopleArg >= 0 ? Number(args[peopleArg + 1]) : undefined;
+  const demo = await runDemo({ people, port: Number(process.env.PORT ?? 3000) });
+  const failed = demo.report.sources.filter((s) => s.status === 'failed');
+  if (once) {
+    await demo.close();
+    process.exit(failed.length > 0 ? 1 : 0);
+  }
+  process.stdout.write(
+    [
+      '',
+      `Plexus is running at ${demo.url}`,
+      `  API docs      ${demo.url}/docs`,
+      `  queues        ${demo.url}/queues  (admin key as the Basic password)`,
+      `  profiles      curl -H 'authorization: Bearer ${demo.apiKey}' '${demo.url}/v1/profiles/export'`,
+      `  sources       curl -H 'authorization: Bearer ${demo.apiKey}' ${demo.url}/v1/sources`,
+      `  emulators     HubSpot ${demo.emulators.hubspot.url} · Shopify ${demo.emulators.shopify.url} · S3 ${demo.emulators.s3.url}`,
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  const stop = (): void => {
+    demo.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
