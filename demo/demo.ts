@@ -60,14 +60,26 @@ export interface RunningDemo {
   close(): Promise<void>;
 }
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- answers of our own API, asserted by shape
+interface Page<T> {
+  data: T[];
+  next: string | null;
+}
+interface RunDto {
+  status: string;
+  stats: { read: number; written: number; quarantined: number };
+  error?: { type: string; message: string };
+}
+interface HistoryDto {
+  kind: string;
+  causedBy?: Array<{ type: string }>;
+}
 
 class AdminClient {
   constructor(
     readonly url: string,
     private readonly key: string,
   ) {}
-  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Json> {
+  async call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const res = await fetch(`${this.url}${path}`, {
       method,
       headers: {
@@ -78,9 +90,9 @@ class AdminClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    const parsed: Json = text ? JSON.parse(text) : undefined;
+    const parsed = (text ? JSON.parse(text) : undefined) as (T & { message?: string }) | undefined;
     if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${parsed?.message ?? text}`);
-    return parsed;
+    return parsed as T;
   }
   /** A non-JSON answer (NDJSON export). */
   async text(path: string): Promise<string> {
@@ -94,7 +106,7 @@ class AdminClient {
 function reasonKey(reason: string): string {
   return reason
     .replace(/^line \d+: /, '')
-    .split(/[:(]/)[0]!
+    .split(/[:(]/)[0]
     .trim();
 }
 
@@ -186,7 +198,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
         print(`  (connector ${plan.connector} is not installed: skipped)`);
         continue;
       }
-      const created = await admin.call('POST', '/v1/sources', plan);
+      const created = await admin.call<{ id: string }>('POST', '/v1/sources', plan);
       sources.push({
         name: plan.name,
         connector: plan.connector,
@@ -208,7 +220,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
     for (;;) {
       let active = 0;
       for (const source of sources) {
-        const run = await admin.call('GET', `/v1/runs/${source.runId}`);
+        const run = await admin.call<RunDto>('GET', `/v1/runs/${source.runId}`);
         Object.assign(source, {
           status: run.status,
           read: run.stats.read,
@@ -258,7 +270,7 @@ async function sendWebEvents(
   population: Population,
   print: (line: string) => void,
 ): Promise<number> {
-  const source = await admin.call('POST', '/v1/sources', { name: 'Website', connector: 'http-events', config: {} });
+  const source = await admin.call<{ id: string; writeKey: string }>('POST', '/v1/sources', { name: 'Website', connector: 'http-events', config: {} });
   print(`  POST /v1/sources http-events → ${source.id} (write key issued)`);
   const auth = `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`;
   const events = population.web.events;
@@ -327,8 +339,8 @@ async function buildReport(
   let merges = 0;
   const mergeReasons: Record<string, number> = {};
   for (const id of multiSource) {
-    const history: Json = await admin.call('GET', `/v1/profiles/${id}/history`);
-    for (const entry of (history.data ?? history) as Array<{ kind: string; causedBy?: Array<{ type: string }> }>) {
+    const history = await admin.call<HistoryDto[] | Page<HistoryDto>>('GET', `/v1/profiles/${id}/history`);
+    for (const entry of Array.isArray(history) ? history : history.data) {
       if (entry.kind !== 'merge') continue;
       merges++;
       const type = entry.causedBy?.[0]?.type ?? 'unknown';
