@@ -160,9 +160,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
   };
 
   try {
-    const available = new Set<string>(
-      (await admin.call('GET', '/v1/connectors')).data.map((c: { id: string }) => c.id),
-    );
+    const available = new Set((await admin.call<Page<{ id: string }>>('GET', '/v1/connectors')).data.map((c) => c.id));
     const plans: Array<{ name: string; connector: string; config: Record<string, unknown> }> = [
       {
         name: 'HubSpot CRM',
@@ -214,7 +212,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
 
     print('▸ syncing');
     for (const source of sources)
-      source.runId = (await admin.call('POST', `/v1/sources/${source.sourceId}/sync`)).runId;
+      source.runId = (await admin.call<{ runId: string }>('POST', `/v1/sources/${source.sourceId}/sync`)).runId;
     let webSent = 0;
     if (available.has('http-events')) webSent = await sendWebEvents(admin, population, print);
     for (;;) {
@@ -237,11 +235,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
     for (const source of sources) {
       let after: string | null = null;
       do {
-        const page: Json = await admin.call(
+        const page: Page<{ reason: string }> = await admin.call<Page<{ reason: string }>>(
           'GET',
           `/v1/sources/${source.sourceId}/quarantine?limit=500${after ? `&after=${after}` : ''}`,
         );
-        for (const q of page.data as Array<{ reason: string }>) {
+        for (const q of page.data) {
           const key = reasonKey(q.reason);
           source.quarantineReasons[key] = (source.quarantineReasons[key] ?? 0) + 1;
         }
@@ -270,7 +268,11 @@ async function sendWebEvents(
   population: Population,
   print: (line: string) => void,
 ): Promise<number> {
-  const source = await admin.call<{ id: string; writeKey: string }>('POST', '/v1/sources', { name: 'Website', connector: 'http-events', config: {} });
+  const source = await admin.call<{ id: string; writeKey: string }>('POST', '/v1/sources', {
+    name: 'Website',
+    connector: 'http-events',
+    config: {},
+  });
   print(`  POST /v1/sources http-events → ${source.id} (write key issued)`);
   const auth = `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`;
   const events = population.web.events;
