@@ -18,7 +18,8 @@ export interface GroupCommitOptions {
   maxConcurrent: number;
 }
 
-export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxRecords: 500, maxWaitMs: 4, maxConcurrent: 3 };
+// Six writers of a pool of ten: on a 2-core machine more concurrent transactions raised throughput (1 → 6: 1.3k → 3.3k events/s).
+export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxRecords: 500, maxWaitMs: 4, maxConcurrent: 6 };
 
 interface Submission {
   records: ProfileRecord[];
