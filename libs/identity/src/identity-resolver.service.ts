@@ -41,6 +41,9 @@ export function lockBucket(key: string): number {
   return (h >>> 0) % IDENTIFIER_LOCK_BUCKETS;
 }
 
+/** last_seen only moves forward in steps of this much, so re-seeing an identifier rarely costs a write. */
+const LAST_SEEN_RESOLUTION_MS = 86_400_000;
+
 const parseKey = (type: string, value: string): Identifier => ({ type: type as IdentifierType, value });
 
 /**
@@ -60,7 +63,8 @@ export class IdentityResolver {
   ): Promise<BatchResolution> {
     const keys = new Map<string, Identifier>();
     for (const r of records) for (const i of r.identifiers) keys.set(identifierKey(i), i);
-    const batchIds = [...keys.values()];
+    // Sorted, so the index probes of the lookups walk the primary key in order.
+    const batchIds = [...keys.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, i]) => i);
     const types = batchIds.map((i) => i.type);
     const values = batchIds.map((i) => i.value);
     await this.graphs.lockBuckets(trx, [...keys.keys()].map(lockBucket));
@@ -93,12 +97,18 @@ export class IdentityResolver {
     const graph = new IdentityGraph(rules, randomUUID, () => clock++);
     const traits = new Map<string, Record<string, StoredTrait>>();
     const consent = new Map<string, Record<string, StoredConsent>>();
+    const before = new Map<string, string>();
     for (const p of live) {
       graph.addProfile(p.id, p.createdAt.getTime());
       traits.set(p.id, { ...p.traits });
       consent.set(p.id, { ...p.consent });
+      before.set(p.id, JSON.stringify([p.traits, p.consent]));
     }
-    for (const l of profileLinks) graph.addLink(parseKey(l.type, l.value), l.profileId, l.lastSeen.getTime());
+    const stored = new Map<string, { profileId: string; lastSeen: number }>();
+    for (const l of profileLinks) {
+      graph.addLink(parseKey(l.type, l.value), l.profileId, l.lastSeen.getTime());
+      stored.set(`${l.type}:${l.value}`, { profileId: l.profileId, lastSeen: l.lastSeen.getTime() });
+    }
     for (const f of flags) {
       const key = `${f.type}:${f.value}`;
       if (f.flagged) graph.flagged.add(key);
@@ -163,18 +173,25 @@ export class IdentityResolver {
           consent: consent.get(p.id) ?? {},
         });
       } else if (touchedProfiles.has(p.id)) {
-        changes.updatedProfiles.push({
-          id: p.id,
-          mergedInto,
-          traits: traits.get(p.id) ?? {},
-          consent: consent.get(p.id) ?? {},
-        });
+        const t = traits.get(p.id) ?? {};
+        const c = consent.get(p.id) ?? {};
+        // Attaching a known identifier changes nothing on the profile row: skip the write.
+        if (mergedInto || before.get(p.id) !== JSON.stringify([t, c]))
+          changes.updatedProfiles.push({ id: p.id, mergedInto, traits: t, consent: c });
         if (mergedInto) changes.moves.push({ loser: p.id, winner: mergedInto });
       }
     }
     for (const key of graph.touched) {
       const owner = graph.owner.get(key)!;
       const identifier = keys.get(key)!;
+      const was = stored.get(key);
+      // Same profile and seen again within a day: last_seen is precise enough for time-to-live, skip the write.
+      if (
+        was &&
+        was.profileId === graph.live(owner) &&
+        graph.lastSeen.get(key)! - was.lastSeen < LAST_SEEN_RESOLUTION_MS
+      )
+        continue;
       changes.links.push({
         type: identifier.type,
         value: identifier.value,
