@@ -149,7 +149,11 @@ export interface WebhookDefinition<Cfg> {
   /** True when the request is authentic (compare signatures in constant time). */
   verify(request: WebhookRequest, config: Cfg): boolean;
   /** Profile records carried by the request. */
-  toProfiles(request: WebhookRequest, config: Cfg): ProfileRecord[];
+  /**
+   * Profile records carried by the request. `source.connectionId` is the source's id, so webhook records use the
+   * same `external_id` namespace (`<sourceId>:<object>:<id>`) as the scheduled streams.
+   */
+  toProfiles(request: WebhookRequest, config: Cfg, source: { connectionId: string }): ProfileRecord[];
 }
 
 /** A profile handed to a destination: normalised identifiers (only the accepted types) and traits. */

@@ -38,7 +38,7 @@ export class WebhookService {
     if (!authentic) throw new UnauthorizedException('Invalid webhook signature');
     let records: ProfileRecord[];
     try {
-      records = webhook.toProfiles(request, config);
+      records = webhook.toProfiles(request, config, { connectionId: sourceId });
     } catch (error) {
       throw new BadRequestException(`Unreadable webhook payload: ${(error as Error).message}`);
     }
