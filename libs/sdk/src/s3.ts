@@ -1,4 +1,4 @@
-import { GetObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import { CancelledError, ConfigurationError, ConnectorError, SystemError, TransientError } from './errors.js';
 import { gunzipIfCompressed } from './files.js';
@@ -74,7 +74,14 @@ export interface S3Reader {
  * ```
  */
 export function createS3Reader(settings: S3Settings, signal?: AbortSignal): S3Reader {
-  const client = new S3Client({
+  let client: S3Client | undefined;
+  // Loaded on first use: most processes using the SDK never read a bucket, and the AWS client takes ~300 ms to load.
+  const connect = async (): Promise<{ client: S3Client; s3: S3Module }> => {
+    const s3 = await loadS3Module();
+    client ??= new s3.S3Client(clientOptions);
+    return { client, s3 };
+  };
+  const clientOptions = {
     region: settings.region ?? 'us-east-1',
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
@@ -88,7 +95,7 @@ export function createS3Reader(settings: S3Settings, signal?: AbortSignal): S3Re
           },
         }
       : {}),
-  });
+  };
   const bucket = settings.bucket;
 
   return {
@@ -96,9 +103,9 @@ export function createS3Reader(settings: S3Settings, signal?: AbortSignal): S3Re
       let token: string | undefined;
       do {
         const page = await send(
-          () =>
+          async ({ client, s3 }) =>
             client.send(
-              new ListObjectsV2Command({
+              new s3.ListObjectsV2Command({
                 Bucket: bucket,
                 Prefix: prefix || undefined,
                 ContinuationToken: token,
@@ -119,7 +126,8 @@ export function createS3Reader(settings: S3Settings, signal?: AbortSignal): S3Re
     async openObject(key) {
       const what = `reading s3://${bucket}/${key}`;
       const object = await send(
-        () => client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
+        async ({ client, s3 }) =>
+          client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
         what,
       );
       const body = object.Body as Readable | undefined;
@@ -134,17 +142,24 @@ export function createS3Reader(settings: S3Settings, signal?: AbortSignal): S3Re
     },
 
     close() {
-      client.destroy();
+      client?.destroy();
     },
   };
 
-  async function send<T>(request: () => Promise<T>, what: string): Promise<T> {
+  async function send<T>(request: (s3: { client: S3Client; s3: S3Module }) => Promise<T>, what: string): Promise<T> {
     try {
-      return await request();
+      return await request(await connect());
     } catch (error) {
       throw s3Error(error, what, settings, signal);
     }
   }
+}
+
+type S3Module = typeof import('@aws-sdk/client-s3');
+let s3Module: Promise<S3Module> | undefined;
+function loadS3Module(): Promise<S3Module> {
+  s3Module ??= import('@aws-sdk/client-s3');
+  return s3Module;
 }
 
 const CREDENTIAL_CODES = new Set([
@@ -190,11 +205,13 @@ export function s3Error(
 ): ConnectorError {
   if (error instanceof ConnectorError) return error;
   if (signal?.aborted) return new CancelledError(`${what} cancelled`);
+  // An S3ServiceException carries the S3 error code as its name and the HTTP status in $metadata.
+  const service = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
   const code =
-    error instanceof S3ServiceException
-      ? error.name
+    service !== undefined
+      ? ((error as Error).name ?? '')
       : ((error as { code?: string; name?: string } | null)?.code ?? (error as Error | null)?.name ?? '');
-  const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+  const status = service?.httpStatusCode;
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
   if (code === 'AbortError') return new CancelledError(`${what} cancelled`);
   if (CREDENTIAL_CODES.has(code)) {
