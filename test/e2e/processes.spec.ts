@@ -92,7 +92,7 @@ describe('a worker killed mid-run', () => {
     expect(result.stderr).toMatch(/Invalid environment/);
     expect(result.stderr).toMatch(/PORT="eighty"/);
     expect(result.stderr).toMatch(/REDIS_URL="localhost"/);
-  });
+  }, 60000);
 
   it('exits with a clear message when Redis is unreachable, API and worker alike', async () => {
     for (const entry of ['dist/apps/api/src/main.js', 'dist/apps/worker/src/main.js']) {
@@ -101,7 +101,7 @@ describe('a worker killed mid-run', () => {
       expect(result.stderr).toMatch(/Cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
       expect(result.stderr).toMatch(/redis-server/);
     }
-  });
+  }, 90000);
 
   it('the CLI migrates the embedded database and validates the connectors', async () => {
     const env = { DATA_DIR: join(dir, 'cli') };
@@ -116,7 +116,7 @@ describe('a worker killed mid-run', () => {
     const unknown = await runEntry('dist/apps/cli/src/main.js', env, ['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
-  });
+  }, 180000);
 
   it('resumes from the last committed checkpoint with every row exactly once', async () => {
     const file = join(dir, 'people.csv');

@@ -191,7 +191,9 @@ describe('createHttpClient', () => {
     const http = createHttpClient({ baseURL: base, rateBudget: new LocalRateBudget({ requests: 2, perMs: 200 }) });
     await Promise.all([http.get('/1'), http.get('/2'), http.get('/3')]);
     const times = requests.map((r) => r.at).sort((a, b) => a - b);
-    expect(times[2] - times[0]).toBeGreaterThanOrEqual(190);
+    // The third request waits ~200 ms for the window; the first one's arrival can itself be late by its
+    // connection set-up on a busy machine, so only a clear gap is asserted (without a budget it is ~0 ms).
+    expect(times[2] - times[0]).toBeGreaterThanOrEqual(120);
   });
 
   it('reports an unknown host as a configuration problem', async () => {
