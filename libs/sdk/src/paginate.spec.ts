@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TransientError } from './errors.js';
 import { createHttpClient } from './http.js';
 import { paginateCursor, paginateLinkHeader, paginateOffset, paginatePage, parseLinkHeader } from './paginate.js';
 
@@ -61,6 +62,15 @@ describe('paginators', () => {
           case '/offset': {
             const offset = Number(q.get('offset'));
             return send({ data: ALL.slice(offset, offset + Number(q.get('limit'))), total: ALL.length });
+          }
+          case '/truncated': {
+            // The second page is cut off in transit: a 200 whose JSON never ends.
+            if (q.get('after') === '10') {
+              res.writeHead(200, { 'content-type': 'application/json' });
+              res.end(JSON.stringify({ results: ALL.slice(10, 20) }).slice(0, 40));
+              return;
+            }
+            return send({ results: ALL.slice(0, 10), paging: { next: { after: '10' } } });
           }
           case '/page': {
             const page = Number(q.get('page'));
@@ -152,6 +162,21 @@ describe('paginators', () => {
       last: 'https://a/?x=1,2',
       prev: 'https://a/?p=0',
     });
+  });
+
+  it('fails transiently on a page that is not valid JSON instead of reading it as empty', async () => {
+    const pages = paginateCursor<{ id: number }>(http(), {
+      url: '/truncated',
+      items: 'results',
+      nextCursor: 'paging.next.after',
+    });
+    const ids: number[] = [];
+    await expect(
+      (async () => {
+        for await (const page of pages) ids.push(...page.items.map((i) => i.id));
+      })(),
+    ).rejects.toThrow(TransientError);
+    expect(ids).toEqual(ALL.slice(0, 10).map((r) => r.id));
   });
 
   it('pages by offset, stopping at the total', async () => {

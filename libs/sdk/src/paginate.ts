@@ -1,6 +1,6 @@
 import type { AxiosInstance, AxiosResponse, Method } from 'axios';
 import { getPath } from './config.js';
-import { SystemError } from './errors.js';
+import { SystemError, TransientError } from './errors.js';
 
 /**
  * One page of results. `next` is the position of the following page — checkpoint on it after storing
@@ -26,6 +26,13 @@ interface CommonOptions<T> {
 
 function selectItems<T>(selector: ItemsSelector<T> | undefined, response: AxiosResponse): T[] {
   const body: unknown = response.data;
+  // A body that did not parse as JSON (a page cut off in transit) must not read as an empty page: its records
+  // would be skipped silently. Failing transiently makes the run retry from its last checkpoint.
+  if (typeof body === 'string' && body.trim() !== '') {
+    throw new TransientError(
+      `the answer of ${response.config.url ?? 'the request'} is not valid JSON (truncated?): not reading past it`,
+    );
+  }
   const found = typeof selector === 'function' ? selector(body, response) : selector ? getPath(body, selector) : body;
   if (found === undefined || found === null) return [];
   if (!Array.isArray(found)) {
