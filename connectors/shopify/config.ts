@@ -57,6 +57,15 @@ export class ShopifyConfig {
   @Length(1, 512)
   accessToken!: string;
 
+  @ConfigField({
+    description:
+      "The app's client secret: verifies the X-Shopify-Hmac-Sha256 of webhooks sent to POST /v1/webhooks/<sourceId>",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(8, 512)
+  webhookSecret?: string;
+
   @ConfigField({ description: 'Admin REST API version', default: '2025-01', examples: ['2025-01'] })
   @IsOptional()
   @Matches(/^(\d{4}-\d{2}|unstable)$/, { message: 'apiVersion must look like 2025-01' })

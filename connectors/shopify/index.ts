@@ -2,9 +2,11 @@ import { defineSource, defineStream, type Identifier } from '@plexus/sdk';
 import { apiPath, DEFAULT_REQUESTS_PER_SECOND, shopBaseUrl, ShopifyConfig } from './config.js';
 import { readIncremental } from './incremental.js';
 import { mapCustomer, mapOrder } from './mapping.js';
+import { shopifyWebhook } from './webhook.js';
 import type { ShopifyCheckpoint, ShopifyCustomer, ShopifyOrder } from './shopify.types.js';
 
 export { ShopifyConfig } from './config.js';
+export { shopifyWebhook, verifyShopifySignature } from './webhook.js';
 export { callLimitDelayMs } from './incremental.js';
 export { customerExternalId, emailConsent, mapCustomer, mapOrder } from './mapping.js';
 export type { ShopifyCheckpoint, ShopifyCustomer, ShopifyOrder } from './shopify.types.js';
@@ -37,7 +39,8 @@ export default defineSource<ShopifyConfig>({
   description:
     'Customers (identifiers, traits, email consent, order roll-ups) and orders (Order Completed events) from the Shopify Admin REST API',
   config: ShopifyConfig,
-  secrets: ['accessToken'],
+  secrets: ['accessToken', 'webhookSecret'],
+  webhook: shopifyWebhook,
   identifiers: ['email', 'phone', 'external_id'] satisfies Identifier['type'][],
   // The leaky bucket holds 20 s of leak (40 at 2/s, 400 at 20/s on Plus): the same budget as a sliding window.
   rateLimit: (config) => {
