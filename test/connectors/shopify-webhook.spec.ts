@@ -115,7 +115,7 @@ describe('shopify webhooks through the hub (PostgreSQL)', () => {
     expect(orders[0].properties).toMatchObject({ total: 59, currency: 'EUR' });
     const profile = (await call(t.url, 'GET', `/v1/profiles/${profileId}`, { headers: t.auth })).body;
     expect(profile.identifiers.map((i: { type: string; value: string }) => `${i.type}:${i.value}`)).toContain(
-      `external_id:${sourceId}:customer:${customer.id as unknown as number}`,
+      `external_id:${sourceId}:customer:${customer.id}`,
     );
   });
 
