@@ -25,8 +25,8 @@ describe('the demo', () => {
     const bySource = Object.fromEntries(demo.report.sources.map((s) => [s.connector, s]));
     expect(Object.keys(bySource).sort()).toEqual(expect.arrayContaining(['hubspot', 'shopify']));
     for (const source of demo.report.sources) expect(['succeeded', 'partial']).toContain(source.status);
-    expect(bySource.hubspot!.read).toBe(population.crm.contacts.length);
-    expect(bySource.shopify!.read).toBe(population.shop.customers.length + population.shop.orders.length);
+    expect(bySource.hubspot.read).toBe(population.crm.contacts.length);
+    expect(bySource.shopify.read).toBe(population.shop.customers.length + population.shop.orders.length);
     expect(demo.report.recordsIn).toBe(
       demo.report.sources.reduce((n, s) => n + s.read, 0) +
         (lines.some((l) => l.includes('/v1/batch')) ? population.web.events.length : 0),
