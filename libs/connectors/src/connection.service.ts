@@ -212,7 +212,7 @@ export class ConnectionService {
     const { definition } = this.connector(kind, row.connector);
     const ctx = await this.context(row, new AbortController().signal);
     try {
-      await (definition.check)(ctx);
+      await definition.check(ctx);
       return { ok: true };
     } catch (error) {
       return { ok: false, failureType: failureTypeOf(error), message: (error as Error).message };

@@ -160,7 +160,7 @@ function resolvePackageEntry(require: NodeJS.Require, nodeModules: string, name:
       typeof exp === 'string'
         ? exp
         : typeof exp?.['.'] === 'string'
-          ? (exp['.'])
+          ? exp['.']
           : ((exp?.['.'] as Record<string, string> | undefined)?.import ?? (exp?.import as string | undefined));
     return join(dir, fromExports ?? pkg.main ?? 'index.js');
   }
