@@ -136,8 +136,9 @@ export class IdentityGraph {
       }
       const links: Array<{ identifier: Identifier; key: string; profileId: string }> = [];
       const superNode = working.find((i) => this.flagged.has(identifierKey(i)));
-      if (superNode) {
-        // A flagged identifier says nothing about who this is: it neither finds nor merges profiles.
+      if (superNode && working.some((i) => !this.flagged.has(identifierKey(i)))) {
+        // A flagged identifier says nothing about who this is when the record has anything else: it neither
+        // finds nor merges profiles. Alone, it still finds the profile that holds it.
         drop(superNode, `${superNode.type} is flagged as shared by several people`);
         continue;
       }
@@ -147,7 +148,8 @@ export class IdentityGraph {
         if (owner !== undefined && !this.expired(key, identifier.type, observedAt))
           links.push({ identifier, key, profileId: this.live(owner) });
       }
-      const mergeable = (l: (typeof links)[number]): boolean => this.rules.rule(l.identifier.type).merges;
+      const mergeable = (l: (typeof links)[number]): boolean =>
+        this.rules.rule(l.identifier.type).merges && !this.flagged.has(l.key);
       const strong = links.filter(mergeable);
       const targets = new Set(strong.map((l) => l.profileId));
       const weak = links.filter((l) => !mergeable(l));
