@@ -51,6 +51,26 @@ export class HubSpotConfig {
   @Max(100)
   pageSize = 100;
 
+  @ConfigField({
+    description: 'Contacts handed to the hub per batch (and checkpoint) during a full sync; list pages are combined',
+    default: 1000,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  recordsPerBatch = 1000;
+
+  @ConfigField({
+    description: 'List pages fetched ahead while the hub stores the previous batch during a full sync',
+    default: 20,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  prefetchPages = 20;
+
   @ConfigField({ description: 'Contacts per search page during an incremental sync (at most 200)', default: 200 })
   @IsOptional()
   @IsInt()

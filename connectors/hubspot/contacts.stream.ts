@@ -9,6 +9,7 @@ import {
   type HubSpotContact,
 } from './mapping.js';
 import { explainHubSpotError } from './policy.js';
+import { prefetch } from './prefetch.js';
 
 /**
  * Where a HubSpot sync stands. A first run lists every contact (`list`), then reads what changed while it
@@ -128,11 +129,19 @@ async function addCompanies(
   }
 }
 
-/** Full listing: `GET /crm/v3/objects/contacts` paged with `after`. */
-async function* listAll(ctx: Ctx, state: HubSpotCheckpoint): AsyncGenerator<ContactBatch, HubSpotCheckpoint> {
+interface ListedPage {
+  records: HubSpotContact[];
+  next?: string;
+  startedAt: number;
+}
+
+/** The pages of the full listing (`GET /crm/v3/objects/contacts` paged with `after`), one request each. */
+async function* listPages(
+  ctx: Ctx,
+  after: string | undefined,
+  startedAt: number | undefined,
+): AsyncGenerator<ListedPage> {
   const companies = new Map<string, { name: string | null; domain: string | null }>();
-  let after = state.list?.after;
-  let startedAt = state.list?.startedAt;
   for (;;) {
     const response = await request<ListAnswer>(ctx, {
       url: '/crm/v3/objects/contacts',
@@ -150,17 +159,35 @@ async function* listAll(ctx: Ctx, state: HubSpotCheckpoint): AsyncGenerator<Cont
     if (ctx.config.companyDetails) await addCompanies(ctx, records, companies);
     const next = response.data.paging?.next?.after;
     if (next !== undefined && next === after) throw new SystemError(`HubSpot returned the list cursor ${next} twice`);
-    if (next === undefined) {
+    yield { records, next, startedAt };
+    if (next === undefined) return;
+    after = next;
+  }
+}
+
+/**
+ * Full listing: pages are fetched ahead (up to `prefetchPages`) while the hub stores the previous batch, and
+ * combined into batches of about `recordsPerBatch` contacts, each checkpointed on the cursor after its last page.
+ */
+async function* listAll(ctx: Ctx, state: HubSpotCheckpoint): AsyncGenerator<ContactBatch, HubSpotCheckpoint> {
+  let records: HubSpotContact[] = [];
+  const pages = prefetch(listPages(ctx, state.list?.after, state.list?.startedAt), ctx.config.prefetchPages);
+  for await (const page of pages) {
+    records = records.length === 0 ? page.records : records.concat(page.records);
+    if (page.next === undefined) {
       const done: HubSpotCheckpoint = {
-        modified: { since: startedAt, ids: [] },
-        archived: { since: startedAt, ids: [] },
+        modified: { since: page.startedAt, ids: [] },
+        archived: { since: page.startedAt, ids: [] },
       };
       yield { records, checkpoint: done };
       return done;
     }
-    yield { records, checkpoint: { ...state, list: { after: next, startedAt } } };
-    after = next;
+    if (records.length >= ctx.config.recordsPerBatch) {
+      yield { records, checkpoint: { ...state, list: { after: page.next, startedAt: page.startedAt } } };
+      records = [];
+    }
   }
+  throw new SystemError('the HubSpot contact listing ended without a last page');
 }
 
 /**

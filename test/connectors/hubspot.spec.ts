@@ -20,6 +20,7 @@ const config = () => ({
   accessToken: 'hs-conformance-token',
   baseUrl: hubspot.url,
   pageSize: 50,
+  recordsPerBatch: 50,
   userIdProperty: 'customer_id',
   requestsPerSecond: 50,
 });
