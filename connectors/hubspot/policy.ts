@@ -1,14 +1,19 @@
 import { ConfigurationError, ConnectorError, type FailureType, type HttpPolicy } from '@plexus/sdk';
 import type { HubSpotConfig } from './config.js';
 
-/** A 10-second or 1-second window frees up within a second; waiting longer only idles the connection. */
-export const BURST_RETRY_MS = 1_000;
+/**
+ * A rolling window frees slots continuously as old requests age out, so a short wait finds one; a longer wait
+ * only idles the connection (five such retries still fail the run as transient when the account stays saturated).
+ */
+export const BURST_RETRY_MS = 500;
+/** A rolling 1-second window (and search's own) frees a slot sooner still. */
+export const SECONDLY_RETRY_MS = 250;
 /** Never retry a spent daily limit sooner than this, whatever the clock says. */
 export const MIN_DAILY_RETRY_MS = 15 * 60_000;
 
 /**
- * How long to wait after a HubSpot 429, by the `policyName` of its body: `SECONDLY` and
- * `TEN_SECONDLY_ROLLING` (and search's own per-second limit) pass within a second; `DAILY` resets at midnight
+ * How long to wait after a HubSpot 429, by the `policyName` of its body: `SECONDLY` (also search's own
+ * per-second limit) a quarter of a second, `TEN_SECONDLY_ROLLING` half a second; `DAILY` resets at midnight
  * in the account's time zone, which the API does not tell, so the run is retried after the next midnight UTC
  * (at least 15 minutes later). A delay beyond a minute makes the HTTP client throw a `TransientError` with
  * `retryAfterMs` at once, so the hub reschedules the run instead of holding a worker.
@@ -20,7 +25,7 @@ export function hubspotThrottleDelay(body: unknown, now = Date.now()): number {
     midnight.setUTCHours(24, 0, 0, 0);
     return Math.max(MIN_DAILY_RETRY_MS, midnight.getTime() - now);
   }
-  return BURST_RETRY_MS;
+  return policy === 'SECONDLY' ? SECONDLY_RETRY_MS : BURST_RETRY_MS;
 }
 
 /** A 2xx answer must be a JSON object; anything else is a page cut short on the way (retried). */
