@@ -17,6 +17,6 @@ export default {
   testMatch: ['<rootDir>/{apps,libs,connectors,test}/**/*.{spec,test}.ts'],
   // test/scaffold-output holds connectors scaffolded by a test, which runs their suites itself.
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/scaffold-output/'],
-  testTimeout: 30000,
+  testTimeout: 60000,
   maxWorkers: 2,
 };

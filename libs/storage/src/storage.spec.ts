@@ -46,7 +46,7 @@ describe('migrations', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 180000);
 });
 
 describe('SecretBox', () => {
