@@ -1,4 +1,16 @@
-import { ConfigField, IsBoolean, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from '@plexus/sdk';
+import {
+  ConfigField,
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from '@plexus/sdk';
 
 export const HUBSPOT_API_URL = 'https://api.hubapi.com';
 
@@ -86,6 +98,15 @@ export class HubSpotConfig {
   @IsOptional()
   @IsBoolean()
   companyDetails = true;
+
+  @ConfigField({
+    description:
+      "The app's client secret: verifies the X-HubSpot-Signature-v3 of webhooks sent to POST /v1/webhooks/<sourceId>",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(8, 512)
+  clientSecret?: string;
 
   @ConfigField({ description: 'Country (ISO 3166 alpha-2) for phone numbers written without a country code' })
   @IsOptional()

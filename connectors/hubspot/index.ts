@@ -2,10 +2,12 @@ import { defineSource } from '@plexus/sdk';
 import { HubSpotConfig } from './config.js';
 import { contacts } from './contacts.stream.js';
 import { explainHubSpotError, hubspotHttpPolicy } from './policy.js';
+import { hubSpotWebhook } from './webhook.js';
 
 export { HubSpotConfig, HUBSPOT_API_URL } from './config.js';
 export type { HubSpotCheckpoint } from './contacts.stream.js';
 export { mapContact, type HubSpotContact } from './mapping.js';
+export { hubSpotWebhook, verifyHubSpotSignature } from './webhook.js';
 
 /**
  * HubSpot CRM contacts (with their companies as traits). Full sync lists every contact; later runs search what
@@ -20,7 +22,9 @@ export default defineSource<HubSpotConfig>({
   description:
     'Contacts from HubSpot CRM (private app or OAuth token), with company details, opt-outs and archived contacts as deletes.',
   config: HubSpotConfig,
-  secrets: ['accessToken'],
+  secrets: ['accessToken', 'clientSecret'],
+  // Real time as well as scheduled: contact webhooks on POST /v1/webhooks/<sourceId>.
+  webhook: hubSpotWebhook,
   // One budget for every request of the connection, shared by all workers; search is paced on top of it.
   rateLimit: (config) => ({ requests: (config as HubSpotConfig).requestsPerSecond ?? 10, perMs: 1_000 }),
   http: hubspotHttpPolicy,
