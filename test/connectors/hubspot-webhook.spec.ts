@@ -97,7 +97,7 @@ describe('hubspot webhooks through the hub (PostgreSQL)', () => {
     ]);
     const res = await fetch(uri, {
       method: 'POST',
-      headers: signHubSpotWebhook({ secret: SECRET, method: 'POST', uri, body }),
+      headers: { ...signHubSpotWebhook({ secret: SECRET, method: 'POST', uri, body }) },
       body,
     });
     expect(res.status).toBe(200);
