@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { ConnectionService } from '@plexus/connectors';
-import { IngestService } from '@plexus/identity';
+import type { Kysely } from 'kysely';
+import { IngestService, type IngestOutcome } from '@plexus/identity';
 import { PermanentJobError } from '@plexus/queue';
 import {
   failureTypeOf,
@@ -11,7 +12,7 @@ import {
   type SourceDefinition,
   type StreamDefinition,
 } from '@plexus/sdk';
-import { RunRepository, type RunRecord } from '@plexus/storage';
+import { RunRepository, type RunRecord, type Tables } from '@plexus/storage';
 
 class RunCancelled extends Error {}
 
@@ -122,20 +123,28 @@ export class SyncEngine {
       for (const id of batch.deletedIds ?? []) {
         if (stream.deletedIdentifier) forgotten.push(stream.deletedIdentifier(id, ctx));
       }
-      let deleted = 0;
-      if (forgotten.length > 0) deleted = await this.ingest.forget(forgotten, meta);
-      await this.ingest.ingest(profiles, meta, async (trx, outcome) => {
-        await this.runs.commitBatch(trx, {
+      const commit = (trx: Kysely<Tables>, outcome: IngestOutcome): Promise<void> =>
+        this.runs.commitBatch(trx, {
           runId,
           sourceId: meta.sourceId,
           stream: stream.name,
           checkpoint: batch.checkpoint,
           read: batch.records.length,
           written: outcome.written,
-          deleted,
+          deleted: batch.deletedIds?.length ?? 0,
           quarantine: [...quarantine, ...outcome.rejected.map((r) => ({ record: origins[r.index], reason: r.reason }))],
         });
-      });
+      if (forgotten.length === 0) {
+        await this.ingest.ingest(profiles, meta, commit);
+      } else {
+        // Records first, then the deletes with the checkpoint: a crash in between re-reads the batch, and storing
+        // its records again changes nothing, while its deletes and counters are committed exactly once.
+        let outcome: IngestOutcome = { written: 0, rejected: [] };
+        await this.ingest.ingest(profiles, meta, async (_trx, o) => {
+          outcome = o;
+        });
+        await this.ingest.forget(forgotten, meta, (trx) => commit(trx, outcome));
+      }
     }
   }
 }
