@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { Identifier, IdentifierType } from '@plexus/sdk';
@@ -7,12 +6,14 @@ import {
   IDENTIFIER_LOCK_BUCKETS,
   IdentityGraphRepository,
   type GraphChanges,
+  type LockedProfile,
   type StoredConsent,
   type StoredTrait,
   type Tables,
 } from '@plexus/storage';
 import { IdentityGraph, type MergeEvent } from './identity-graph.js';
 import type { CompiledRules } from './identity-rules.js';
+import { newProfileId } from './profile-id.js';
 import { foldConsent, foldTraits, mergeConsent, mergeTraits } from './trait-merge.js';
 
 export interface BatchMeta {
@@ -44,6 +45,11 @@ export function lockBucket(key: string): number {
 /** last_seen only moves forward in steps of this much, so re-seeing an identifier rarely costs a write. */
 const LAST_SEEN_RESOLUTION_MS = 86_400_000;
 
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 const parseKey = (type: string, value: string): Identifier => ({ type: type as IdentifierType, value });
 
 /**
@@ -63,38 +69,49 @@ export class IdentityResolver {
   ): Promise<BatchResolution> {
     const keys = new Map<string, Identifier>();
     for (const r of records) for (const i of r.identifiers) keys.set(identifierKey(i), i);
+    // What the observations store of each record does not depend on the resolution: serialise it before taking
+    // the locks, so concurrent batches wait less.
+    const observed = records.map((record) => ({
+      identifiers: JSON.stringify(record.identifiers.map((i) => [i.type, i.value])),
+      traits: hasKeys(record.traits) ? JSON.stringify(record.traits) : null,
+      traitExpiry: hasKeys(record.traitExpiry)
+        ? JSON.stringify(Object.fromEntries(Object.entries(record.traitExpiry).map(([k, d]) => [k, d.getTime()])))
+        : null,
+      consent: hasKeys(record.consent) ? JSON.stringify(record.consent) : null,
+    }));
     // Sorted, so the index probes of the lookups walk the primary key in order.
     const batchIds = [...keys.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, i]) => i);
     const types = batchIds.map((i) => i.type);
     const values = batchIds.map((i) => i.value);
     await this.graphs.lockBuckets(trx, [...keys.keys()].map(lockBucket));
 
-    // Lookup, then lock what it found. A profile merged away by a transaction that committed in between shows
-    // up as merged_into: look again (its identifiers moved).
-    const locked = new Map<string, Awaited<ReturnType<IdentityGraphRepository['lockProfiles']>>[number]>();
-    let links = await this.graphs.lookup(trx, types, values);
+    // Look up and lock what was found, in one statement. A profile merged away by a transaction that committed
+    // in between shows up as merged_into: look again (its identifiers moved).
+    const locked = new Map<string, LockedProfile>();
     for (let attempt = 0; ; attempt++) {
-      const missing = [...new Set(links.map((l) => l.profileId))].filter((id) => !locked.has(id));
-      if (missing.length === 0) break;
       let moved = false;
-      for (const p of await this.graphs.lockProfiles(trx, missing)) {
+      for (const p of await this.graphs.lookupAndLock(trx, types, values)) {
+        if (p.mergedInto && !locked.get(p.id)?.mergedInto) moved = true;
         locked.set(p.id, p);
-        if (p.mergedInto) moved = true;
       }
       if (!moved) break;
       if (attempt > 20) throw new Error('identity graph kept changing under the batch');
-      links = await this.graphs.lookup(trx, types, values);
     }
     const live = [...locked.values()].filter((p) => !p.mergedInto);
-    const profileLinks = await this.graphs.identifiersOf(
+    const { links: profileLinks, flags } = await this.graphs.graphOf(
       trx,
       live.map((p) => p.id),
+      types,
+      values,
     );
-    const flags = await this.graphs.flags(trx, types, values);
 
     const now = Date.now();
     let clock = now;
-    const graph = new IdentityGraph(rules, randomUUID, () => clock++);
+    const graph = new IdentityGraph(
+      rules,
+      () => newProfileId(),
+      () => clock++,
+    );
     const traits = new Map<string, Record<string, StoredTrait>>();
     const consent = new Map<string, Record<string, StoredConsent>>();
     const before = new Map<string, string>();
@@ -106,8 +123,8 @@ export class IdentityResolver {
     }
     const stored = new Map<string, { profileId: string; lastSeen: number }>();
     for (const l of profileLinks) {
-      graph.addLink(parseKey(l.type, l.value), l.profileId, l.lastSeen.getTime());
-      stored.set(`${l.type}:${l.value}`, { profileId: l.profileId, lastSeen: l.lastSeen.getTime() });
+      graph.addLink(parseKey(l.type, l.value), l.profileId, l.lastSeen);
+      stored.set(`${l.type}:${l.value}`, { profileId: l.profileId, lastSeen: l.lastSeen });
     }
     for (const f of flags) {
       const key = `${f.type}:${f.value}`;
@@ -210,12 +227,7 @@ export class IdentityResolver {
         sourceId: meta.sourceId,
         runId: meta.runId ?? null,
         observedAt: record.observedAt,
-        identifiers: JSON.stringify(record.identifiers.map((i) => [i.type, i.value])),
-        traits: Object.keys(record.traits).length ? JSON.stringify(record.traits) : null,
-        traitExpiry: Object.keys(record.traitExpiry).length
-          ? JSON.stringify(Object.fromEntries(Object.entries(record.traitExpiry).map(([k, d]) => [k, d.getTime()])))
-          : null,
-        consent: Object.keys(record.consent).length ? JSON.stringify(record.consent) : null,
+        ...observed[index],
       });
       for (const e of record.events)
         changes.events.push({

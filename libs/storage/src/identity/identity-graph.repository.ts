@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Tables } from '../schema.js';
 import type { StoredConsent, StoredTrait } from './identity.tables.js';
 
@@ -75,6 +75,14 @@ export const IDENTIFIER_LOCK_BUCKETS = 512;
 
 const iso = (d: Date): string => d.toISOString();
 
+/**
+ * One identifier's row by key, as a lateral subquery over `k(type, value)`. `limit 1` (the key is unique) keeps
+ * the planner from flattening it into a hash join over the whole table: the batch's few thousand keys are
+ * always index probes, even when the table's statistics are stale (a fresh database, a large first import,
+ * autovacuum off).
+ */
+const probeIdentifier = sql`select profile_id from profile_identifiers where type = k.type and value = k.value limit 1`;
+
 /** All SQL of the identity graph. Every method takes the transaction it runs in. */
 @Injectable()
 export class IdentityGraphRepository {
@@ -85,7 +93,10 @@ export class IdentityGraphRepository {
   async lockBuckets(db: Kysely<Tables>, buckets: number[]): Promise<void> {
     if (buckets.length === 0) return;
     const sorted = [...new Set(buckets)].sort((a, b) => a - b);
-    await sql`select count(pg_advisory_xact_lock(${LOCK_NAMESPACE}::int4, b))
+    // JIT off for the rest of the transaction: without fresh statistics (a fresh database, a large first
+    // import, autovacuum behind) the planner overestimates the batch's index probes a hundredfold, and
+    // compiling them costs more than running them (100–150 ms a statement, measured).
+    await sql`select set_config('jit', 'off', true), count(pg_advisory_xact_lock(${LOCK_NAMESPACE}::int4, b))
       from (select b from unnest(${sorted}::int4[]) as b order by b) s`.execute(db);
   }
 
@@ -123,6 +134,69 @@ export class IdentityGraphRepository {
     }));
   }
 
+  /**
+   * Looks the identifiers up and locks the rows of the profiles holding them (in id order) in one statement.
+   * Call after {@link lockBuckets}: the lookup's snapshot is taken once the buckets are held, and the locked
+   * rows are their latest versions (a profile merged away meanwhile shows `mergedInto`).
+   */
+  async lookupAndLock(db: Kysely<Tables>, types: string[], values: string[]): Promise<LockedProfile[]> {
+    if (types.length === 0) return [];
+    const { rows } = await sql<{
+      id: string;
+      created_at: Date;
+      merged_into: string | null;
+      traits: Record<string, StoredTrait>;
+      consent: Record<string, StoredConsent>;
+    }>`select id, created_at, merged_into, traits, consent from profiles
+       where id = any(array(
+         select distinct pi.profile_id from unnest(${types}::text[], ${values}::text[]) as k(type, value)
+         cross join lateral (${probeIdentifier}) pi))
+       order by id for update`.execute(db);
+    return rows.map((r) => ({
+      id: r.id,
+      createdAt: new Date(r.created_at),
+      mergedInto: r.merged_into,
+      traits: parseJson(r.traits),
+      consent: parseJson(r.consent),
+    }));
+  }
+
+  /**
+   * Every identifier of these (locked) profiles, last seen in epoch ms, and the guard's flags of the batch's
+   * identifiers: one statement, read after the profile locks so it sees every committed change to them.
+   */
+  async graphOf(
+    db: Kysely<Tables>,
+    profileIds: string[],
+    types: string[],
+    values: string[],
+  ): Promise<{ links: Array<{ type: string; value: string; profileId: string; lastSeen: number }>; flags: FlagRow[] }> {
+    const links: Array<{ type: string; value: string; profileId: string; lastSeen: number }> = [];
+    const flags: FlagRow[] = [];
+    if (profileIds.length === 0 && types.length === 0) return { links, flags };
+    const { rows } = await sql<{
+      type: string;
+      value: string;
+      profile_id: string | null;
+      seen: number | null;
+      people: string[] | null;
+      flagged: boolean | null;
+    }>`select type, value, profile_id, floor(extract(epoch from last_seen) * 1000)::float8 as seen,
+              null::text[] as people, null::bool as flagged
+       from unnest(${profileIds}::uuid[]) as k(id)
+       cross join lateral (select * from profile_identifiers where profile_id = k.id offset 0) pi
+       union all
+       select f.type, f.value, null, null, f.people, f.flagged
+       from unnest(${types}::text[], ${values}::text[]) as k(type, value)
+       cross join lateral (select * from identity_flags where type = k.type and value = k.value limit 1) f`.execute(db);
+    for (const r of rows) {
+      if (r.profile_id !== null)
+        links.push({ type: r.type, value: r.value, profileId: r.profile_id, lastSeen: Number(r.seen) });
+      else flags.push({ type: r.type, value: r.value, people: r.people ?? [], flagged: r.flagged === true });
+    }
+    return { links, flags };
+  }
+
   async identifiersOf(db: Kysely<Tables>, profileIds: string[]): Promise<IdentifierLink[]> {
     if (profileIds.length === 0) return [];
     const { rows } = await sql<{ type: string; value: string; profile_id: string; last_seen: Date }>`
@@ -153,46 +227,45 @@ export class IdentityGraphRepository {
     return rows.map((r) => Number(r.id));
   }
 
+  /**
+   * Writes a batch's changes. Moves and detaches (rare: merges, upstream deletes) run first on their own; every
+   * other change — new and updated profiles, identifier links, observations, events, merges, flags — goes in
+   * one statement of data-modifying CTEs, i.e. one round trip. They touch disjoint rows, so no CTE needs to see
+   * another's effect.
+   */
   async write(db: Kysely<Tables>, c: GraphChanges): Promise<void> {
-    if (c.newProfiles.length > 0) {
-      await sql`insert into profiles (id, created_at, updated_at, merged_into, traits, consent)
-        select id, created_at, created_at, merged_into, traits, consent
-        from unnest(${c.newProfiles.map((p) => p.id)}::uuid[], ${c.newProfiles.map((p) => iso(p.createdAt))}::timestamptz[],
-                    ${c.newProfiles.map((p) => p.mergedInto)}::uuid[], ${c.newProfiles.map((p) => JSON.stringify(p.traits))}::jsonb[],
-                    ${c.newProfiles.map((p) => JSON.stringify(p.consent))}::jsonb[])
-          as u(id, created_at, merged_into, traits, consent)`.execute(db);
-    }
-    if (c.updatedProfiles.length > 0) {
-      await sql`update profiles p set traits = u.traits, consent = u.consent, merged_into = u.merged_into, updated_at = now()
-        from unnest(${c.updatedProfiles.map((p) => p.id)}::uuid[], ${c.updatedProfiles.map((p) => p.mergedInto)}::uuid[],
-                    ${c.updatedProfiles.map((p) => JSON.stringify(p.traits))}::jsonb[],
-                    ${c.updatedProfiles.map((p) => JSON.stringify(p.consent))}::jsonb[])
-          as u(id, merged_into, traits, consent)
-        where p.id = u.id`.execute(db);
-    }
     if (c.moves.length > 0) {
       const losers = c.moves.map((m) => m.loser);
       const winners = c.moves.map((m) => m.winner);
-      await sql`update profile_identifiers t set profile_id = m.winner
-        from unnest(${losers}::uuid[], ${winners}::uuid[]) as m(loser, winner) where t.profile_id = m.loser`.execute(
-        db,
-      );
-      await sql`update identity_observations t set profile_id = m.winner
-        from unnest(${losers}::uuid[], ${winners}::uuid[]) as m(loser, winner) where t.profile_id = m.loser`.execute(
-        db,
-      );
-      await sql`update profile_events t set profile_id = m.winner
-        from unnest(${losers}::uuid[], ${winners}::uuid[]) as m(loser, winner) where t.profile_id = m.loser`.execute(
-        db,
-      );
+      await sql`with m as (select * from unnest(${losers}::uuid[], ${winners}::uuid[]) as m(loser, winner)),
+        i as (update profile_identifiers t set profile_id = m.winner from m where t.profile_id = m.loser),
+        o as (update identity_observations t set profile_id = m.winner from m where t.profile_id = m.loser)
+        update profile_events t set profile_id = m.winner from m where t.profile_id = m.loser`.execute(db);
     }
     if (c.detach.length > 0) {
       await sql`delete from profile_identifiers t
         using unnest(${c.detach.map((d) => d.type)}::text[], ${c.detach.map((d) => d.value)}::text[]) as k(type, value)
         where t.type = k.type and t.value = k.value`.execute(db);
     }
+    const parts: RawBuilder<unknown>[] = [];
+    // New and changed profiles in one upsert: the conflict check probes the primary key row by row, so an
+    // update never turns into a scan of the table, whatever the planner's statistics say.
+    const profileRows = [
+      ...c.newProfiles.map((p) => ({ ...p, createdAt: iso(p.createdAt) })),
+      ...c.updatedProfiles.map((p) => ({ ...p, createdAt: null })),
+    ];
+    if (profileRows.length > 0) {
+      parts.push(sql`insert into profiles (id, created_at, updated_at, merged_into, traits, consent)
+        select id, coalesce(created_at, now()), coalesce(created_at, now()), merged_into, traits, consent
+        from unnest(${profileRows.map((p) => p.id)}::uuid[], ${profileRows.map((p) => p.createdAt)}::timestamptz[],
+                    ${profileRows.map((p) => p.mergedInto)}::uuid[], ${profileRows.map((p) => JSON.stringify(p.traits))}::jsonb[],
+                    ${profileRows.map((p) => JSON.stringify(p.consent))}::jsonb[])
+          as u(id, created_at, merged_into, traits, consent)
+        on conflict (id) do update set traits = excluded.traits, consent = excluded.consent,
+          merged_into = excluded.merged_into, updated_at = now()`);
+    }
     if (c.links.length > 0) {
-      await sql`insert into profile_identifiers (type, value, profile_id, source_id, first_seen, last_seen)
+      parts.push(sql`insert into profile_identifiers (type, value, profile_id, source_id, first_seen, last_seen)
         select type, value, profile_id, source_id, seen, seen
         from unnest(${c.links.map((l) => l.type)}::text[], ${c.links.map((l) => l.value)}::text[],
                     ${c.links.map((l) => l.profileId)}::uuid[], ${c.links.map((l) => l.sourceId)}::text[],
@@ -200,46 +273,53 @@ export class IdentityGraphRepository {
         on conflict (type, value) do update set
           profile_id = excluded.profile_id,
           first_seen = least(profile_identifiers.first_seen, excluded.first_seen),
-          last_seen = greatest(profile_identifiers.last_seen, excluded.last_seen)`.execute(db);
+          last_seen = greatest(profile_identifiers.last_seen, excluded.last_seen)`);
     }
     if (c.observations.length > 0) {
       const o = c.observations;
       const withIds = o[0].id !== null;
-      await sql`insert into identity_observations
+      parts.push(sql`insert into identity_observations
           (${sql.raw(withIds ? 'id, ' : '')}profile_id, source_id, run_id, observed_at, identifiers, traits, trait_expiry, consent)
         select ${sql.raw(withIds ? 'id, ' : '')}profile_id, source_id, run_id, observed_at, identifiers, traits, trait_expiry, consent
         from unnest(${o.map((r) => r.id ?? 0)}::int8[], ${o.map((r) => r.profileId)}::uuid[], ${o.map((r) => r.sourceId)}::text[],
                     ${o.map((r) => r.runId)}::text[], ${o.map((r) => iso(r.observedAt))}::timestamptz[],
                     ${o.map((r) => r.identifiers)}::jsonb[], ${o.map((r) => r.traits)}::jsonb[],
                     ${o.map((r) => r.traitExpiry)}::jsonb[], ${o.map((r) => r.consent)}::jsonb[])
-          as u(id, profile_id, source_id, run_id, observed_at, identifiers, traits, trait_expiry, consent)`.execute(db);
+          as u(id, profile_id, source_id, run_id, observed_at, identifiers, traits, trait_expiry, consent)`);
     }
     if (c.events.length > 0) {
       const e = c.events;
-      await sql`insert into profile_events (profile_id, observation_id, source_id, event_id, name, occurred_at, properties)
+      parts.push(sql`insert into profile_events (profile_id, observation_id, source_id, event_id, name, occurred_at, properties)
         select * from unnest(${e.map((r) => r.profileId)}::uuid[], ${e.map((r) => r.observationId)}::int8[],
                              ${e.map((r) => r.sourceId)}::text[], ${e.map((r) => r.eventId)}::text[],
                              ${e.map((r) => r.name)}::text[], ${e.map((r) => iso(r.occurredAt))}::timestamptz[],
                              ${e.map((r) => r.properties)}::jsonb[])
-        on conflict (source_id, event_id) where event_id is not null do nothing`.execute(db);
+        on conflict (source_id, event_id) where event_id is not null do nothing`);
     }
     if (c.merges.length > 0) {
       const m = c.merges;
-      await sql`insert into identity_merges (winner, loser, caused_by, observation_id, source_id, run_id)
+      parts.push(sql`insert into identity_merges (winner, loser, caused_by, observation_id, source_id, run_id)
         select * from unnest(${m.map((r) => r.winner)}::uuid[], ${m.map((r) => r.loser)}::uuid[],
                              ${m.map((r) => r.causedBy)}::jsonb[], ${m.map((r) => r.observationId)}::int8[],
-                             ${m.map((r) => r.sourceId)}::text[], ${m.map((r) => r.runId)}::text[])`.execute(db);
+                             ${m.map((r) => r.sourceId)}::text[], ${m.map((r) => r.runId)}::text[])`);
     }
     if (c.flags.length > 0) {
       const f = c.flags;
-      await sql`insert into identity_flags (type, value, people, flagged, reason)
+      parts.push(sql`insert into identity_flags (type, value, people, flagged, reason)
         select type, value, array(select jsonb_array_elements_text(people)), flagged, reason
         from unnest(${f.map((r) => r.type)}::text[], ${f.map((r) => r.value)}::text[],
                     ${f.map((r) => JSON.stringify(r.people))}::jsonb[], ${f.map((r) => r.flagged)}::bool[],
                     ${f.map((r) => r.reason)}::text[]) as u(type, value, people, flagged, reason)
         on conflict (type, value) do update set people = excluded.people, flagged = excluded.flagged,
-          reason = coalesce(excluded.reason, identity_flags.reason), updated_at = now()`.execute(db);
+          reason = coalesce(excluded.reason, identity_flags.reason), updated_at = now()`);
     }
+    if (parts.length === 0) return;
+    if (parts.length === 1) {
+      await parts[0].execute(db);
+      return;
+    }
+    const ctes = parts.map((part, i) => sql`${sql.raw(`w${i}`)} as (${part})`);
+    await sql`with ${sql.join(ctes, sql`, `)} select 1`.execute(db);
   }
 }
 
