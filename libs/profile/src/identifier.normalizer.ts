@@ -1,6 +1,12 @@
 import { hash } from 'node:crypto';
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString as parseWithMetadata, type CountryCode } from 'libphonenumber-js/core';
+// The full ("max") metadata validates numbers by their real ranges, not just their length. It is imported as the
+// package's JS module rather than through `libphonenumber-js/max`, whose raw JSON import newer loaders warn about.
+import metadata from 'libphonenumber-js/metadata.max';
 import type { Identifier, IdentifierType } from '@plexus/sdk';
+
+const parsePhoneNumberFromString = (text: string, options?: { defaultCountry?: CountryCode }) =>
+  parseWithMetadata(text, options ?? {}, metadata);
 
 /** The outcome of normalising one identifier: the canonical value, or why it was refused. */
 export type NormalizedIdentifier = { ok: true; identifier: Identifier } | { ok: false; reason: string };
