@@ -30,7 +30,14 @@ interface Scenario {
  * Both run against one API process (workers off) on loopback, load generator in this process.
  */
 const SCENARIOS: Scenario[] = [
-  { name: 'batch of 20', path: '/v1/batch', eventsPerRequest: 20, connections: 16, requests: 6_000, maxSeconds: 60 },
+  {
+    name: 'batch of 20',
+    path: '/v1/batch',
+    eventsPerRequest: 20,
+    connections: Number(process.env.BENCH_BATCH_CONNECTIONS ?? 8),
+    requests: 6_000,
+    maxSeconds: 60,
+  },
   { name: 'single track', path: '/v1/track', eventsPerRequest: 1, connections: 32, requests: 20_000, maxSeconds: 60 },
 ];
 
