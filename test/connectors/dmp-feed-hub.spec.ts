@@ -3,21 +3,12 @@ import { gzipSync } from 'node:zlib';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { call } from '../support/http.js';
 import { startS3, type S3Emulator } from '../emulators/s3/s3.emulator.js';
+import { until } from '../support/wait.js';
 
 const ACCESS_KEY = 'AKIADMPHUBTEST';
 const SECRET = 'dmp-hub-secret';
 const BUCKET = 'dmp-drops';
 const DAY = 86_400_000;
-
-async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const sha = (email: string) => createHash('sha256').update(email).digest('hex');
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -7,6 +7,7 @@ import {
   syntheticHubSpotContacts,
   type HubSpotEmulator,
 } from '../emulators/index.js';
+import { until } from '../support/wait.js';
 
 const TOKEN = 'hs-hub-token';
 const CONTACTS = 150;
@@ -20,16 +21,6 @@ function contacts(count: number) {
     const email = contact.properties.email!.replace('@example.org', '@plexus-test.io');
     return { ...contact, properties: { ...contact.properties, email } };
   });
-}
-
-async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('HubSpot through the hub: scheduled full sync, incremental changes, archives, faults', () => {

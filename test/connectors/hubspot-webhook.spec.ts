@@ -2,20 +2,11 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { call } from '../support/http.js';
 import { hubSpotContactEvent, signHubSpotWebhook } from '../emulators/hubspot/webhook.js';
 import { startHubSpot, type HubSpotEmulator } from '../emulators/hubspot/hubspot.emulator.js';
+import { until } from '../support/wait.js';
 
 const TOKEN = 'pat-webhook-test';
 const SECRET = 'hubspot-app-client-secret';
 const modified = '2026-04-01T10:00:00.000Z';
-
-async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The HubSpot connector in real time: signed v3 webhooks update the profiles the scheduled sync built. */
 describe('hubspot webhooks through the hub (PostgreSQL)', () => {

@@ -8,6 +8,7 @@ import {
   type SalesforceEmulator,
   type SalesforceObject,
 } from '../emulators/index.js';
+import { until } from '../support/wait.js';
 
 const TOKEN = 'sf-hub-token';
 const CONTACTS = 120;
@@ -21,16 +22,6 @@ function rows(object: SalesforceObject, count: number, personOffset = 0) {
     const row = base.at(i);
     return { ...row, Email: String(row.Email).replace('@example.org', '@plexus-test.io') };
   });
-}
-
-async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('Salesforce through the hub: scheduled full sync, incremental changes, deletes, faults', () => {

@@ -9,6 +9,7 @@ import {
 } from '../emulators/shopify/shopify.data.js';
 import { startShopify, type ShopifyEmulator } from '../emulators/shopify/shopify.emulator.js';
 import { lazyRecords, type RecordSource } from '../emulators/common/table.js';
+import { until } from '../support/wait.js';
 
 const TOKEN = 'shpat_hub_test';
 
@@ -21,16 +22,6 @@ function withRealDomains<T>(source: RecordSource<T>): RecordSource<T> {
     source.count,
     (i) => JSON.parse(JSON.stringify(source.at(i)).replaceAll('@example.org', '@shop-mail.net')) as T,
   );
-}
-
-async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('shopify through the hub (PostgreSQL)', () => {

@@ -3,19 +3,10 @@ import { call } from '../support/http.js';
 import { signShopifyWebhook } from '../emulators/shopify/webhook.js';
 import { startShopify, type ShopifyEmulator } from '../emulators/shopify/shopify.emulator.js';
 import type { ShopifyCustomer, ShopifyOrder } from '../emulators/shopify/shopify.data.js';
+import { until } from '../support/wait.js';
 
 const TOKEN = 'shpat_webhook_test';
 const SECRET = 'shpss_webhook_secret_0123';
-
-async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const customer = {
   id: 6_100_000_001,

@@ -5,19 +5,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { call } from '../support/http.js';
+import { until as waitUntil } from '../support/wait.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const ROWS = 30000;
 
-async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 60000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined | false>, timeoutMs = 60000): Promise<T> =>
+  waitUntil(probe, timeoutMs, 50);
 
 /** Runs a compiled entry point and returns its exit code and output (the build happens once, in beforeAll below). */
 function runEntry(

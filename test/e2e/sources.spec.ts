@@ -4,16 +4,7 @@ import { join } from 'node:path';
 import { QueueService } from '@plexus/queue';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { call } from '../support/http.js';
-
-async function until<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../support/wait.js';
 
 /** A plugin written the way an integrator would, without decorator syntax (the file lives outside the project). */
 function pluginSource(id: string, sdk: string): string {

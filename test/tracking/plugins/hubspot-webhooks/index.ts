@@ -1,5 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { defineSource, IsString, Length, type ProfileRecord, type WebhookRequest } from '@plexus/sdk';
+import { verifyHubSpotSignature } from '../../../../connectors/hubspot/webhook.js';
 
 /** A webhook-only HubSpot source (see the Shopify one): signature v3 and contact events. */
 export class HubSpotWebhookConfig {
@@ -8,24 +8,8 @@ export class HubSpotWebhookConfig {
   clientSecret!: string;
 }
 
-const MAX_AGE_MS = 5 * 60_000;
-
-/**
- * Signature v3: `X-HubSpot-Signature-v3` = base64 HMAC-SHA256 (app client secret) of method + the URL HubSpot
- * called + raw body + `X-HubSpot-Request-Timestamp`; requests older than 5 minutes are refused (replays).
- */
-export function verifyHubSpotWebhook(request: WebhookRequest, secret: string, now = Date.now()): boolean {
-  const given = request.headers['x-hubspot-signature-v3'];
-  const timestamp = request.headers['x-hubspot-request-timestamp'];
-  if (!given || !timestamp || !/^\d+$/.test(timestamp)) return false;
-  if (Math.abs(now - Number(timestamp)) > MAX_AGE_MS) return false;
-  const uri = request.publicUrl ?? request.url;
-  const expected = createHmac('sha256', secret)
-    .update(`${request.method.toUpperCase()}${uri}${request.rawBody.toString('utf8')}${timestamp}`, 'utf8')
-    .digest();
-  const actual = Buffer.from(given, 'base64');
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
+/** The real connector's signature v3 check (method + URL + body + timestamp, 5-minute replay window). */
+export const verifyHubSpotWebhook = verifyHubSpotSignature;
 
 interface HubSpotEvent {
   subscriptionType: string;

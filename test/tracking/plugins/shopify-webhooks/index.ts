@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
   defineSource,
   IsOptional,
@@ -8,6 +7,7 @@ import {
   type ProfileRecord,
   type WebhookRequest,
 } from '@plexus/sdk';
+import { verifyShopifySignature } from '../../../../connectors/shopify/webhook.js';
 
 /**
  * A webhook-only Shopify source, written as the real connector's `webhook.ts` would be: it proves the hub's
@@ -23,14 +23,8 @@ export class ShopifyWebhookConfig {
   shop?: string;
 }
 
-/** `X-Shopify-Hmac-Sha256` = base64 HMAC-SHA256 of the raw body with the app secret, compared in constant time. */
-export function verifyShopifyWebhook(request: WebhookRequest, secret: string): boolean {
-  const given = request.headers['x-shopify-hmac-sha256'];
-  if (!given) return false;
-  const expected = createHmac('sha256', secret).update(request.rawBody).digest();
-  const actual = Buffer.from(given, 'base64');
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
+/** The real connector's check: base64 HMAC-SHA256 of the raw body, compared in constant time. */
+export const verifyShopifyWebhook = verifyShopifySignature;
 
 interface ShopifyCustomer {
   id: number;
