@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { call } from '../support/http.js';
 import { startS3, type S3Emulator } from '../emulators/s3/s3.emulator.js';
-import { until } from '../support/wait.js';
+import { profileBy, syncAndWait } from '../support/hub.js';
 
 const ACCESS_KEY = 'AKIADMPHUBTEST';
 const SECRET = 'dmp-hub-secret';
@@ -22,21 +22,8 @@ describe('dmp-feed through the hub (PostgreSQL)', () => {
   const IDFA = '6d92078a-8246-4ba4-ae5b-76104861e7dc';
   const ZERO = '00000000-0000-0000-0000-000000000000';
 
-  const sync = async (): Promise<any> => {
-    const started = await call(t.url, 'POST', `/v1/sources/${sourceId}/sync`, { headers: t.auth });
-    expect(started.status).toBe(202);
-    return until(async () => {
-      const r = await call(t.url, 'GET', `/v1/runs/${started.body.runId}`, { headers: t.auth });
-      return ['succeeded', 'partial', 'failed'].includes(r.body.status) ? r.body : undefined;
-    });
-  };
-  const profileOf = async (identifier: string): Promise<any> => {
-    const found = await call(t.url, 'GET', `/v1/profiles?identifier=${encodeURIComponent(identifier)}`, {
-      headers: t.auth,
-    });
-    expect(found.status).toBe(200);
-    return found.body.data[0];
-  };
+  const sync = (): Promise<any> => syncAndWait(t, sourceId);
+  const profileOf = (identifier: string): Promise<any> => profileBy(t, identifier);
 
   beforeAll(async () => {
     s3 = await startS3({ credentials: { [ACCESS_KEY]: SECRET } });

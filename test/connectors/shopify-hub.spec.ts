@@ -9,7 +9,7 @@ import {
 } from '../emulators/shopify/shopify.data.js';
 import { startShopify, type ShopifyEmulator } from '../emulators/shopify/shopify.emulator.js';
 import { lazyRecords, type RecordSource } from '../emulators/common/table.js';
-import { until } from '../support/wait.js';
+import { profileBy, syncAndWait } from '../support/hub.js';
 
 const TOKEN = 'shpat_hub_test';
 
@@ -30,21 +30,8 @@ describe('shopify through the hub (PostgreSQL)', () => {
   let sourceId: string;
   let corrupted: string;
 
-  const sync = async (): Promise<any> => {
-    const started = await call(t.url, 'POST', `/v1/sources/${sourceId}/sync`, { headers: t.auth });
-    expect(started.status).toBe(202);
-    return until(async () => {
-      const r = await call(t.url, 'GET', `/v1/runs/${started.body.runId}`, { headers: t.auth });
-      return ['succeeded', 'partial', 'failed'].includes(r.body.status) ? r.body : undefined;
-    });
-  };
-  const profileOf = async (identifier: string): Promise<any> => {
-    const found = await call(t.url, 'GET', `/v1/profiles?identifier=${encodeURIComponent(identifier)}`, {
-      headers: t.auth,
-    });
-    expect(found.status).toBe(200);
-    return found.body.data[0];
-  };
+  const sync = (): Promise<any> => syncAndWait(t, sourceId);
+  const profileOf = (identifier: string): Promise<any> => profileBy(t, identifier);
   const eventsOf = async (profileId: string): Promise<any[]> =>
     (await call(t.url, 'GET', `/v1/profiles/${profileId}/events?limit=100`, { headers: t.auth })).body.data;
 
