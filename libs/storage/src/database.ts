@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -34,6 +35,9 @@ export class Database {
   static async open(options: DatabaseOptions): Promise<Database> {
     if (options.url) {
       const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+      // An idle pooled connection that the server closes (restart, failover, terminate) must not crash the
+      // process: pg emits it on the pool, which throws when nobody listens. The pool replaces the connection.
+      pool.on('error', (error) => new Logger('Database').warn(`idle connection lost: ${error.message}`));
       const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
       return new Database('postgres', db, redactUrl(options.url));
     }
