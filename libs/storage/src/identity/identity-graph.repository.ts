@@ -84,6 +84,25 @@ const iso = (d: Date): string => d.toISOString();
 const probeIdentifier = sql`select profile_id from profile_identifiers where type = k.type and value = k.value limit 1`;
 
 /** All SQL of the identity graph. Every method takes the transaction it runs in. */
+/** A locked `profiles` row as the driver returns it. */
+interface ProfileLockRow {
+  id: string;
+  created_at: Date;
+  merged_into: string | null;
+  traits: Record<string, StoredTrait>;
+  consent: Record<string, StoredConsent>;
+}
+
+function toLockedProfile(r: ProfileLockRow): LockedProfile {
+  return {
+    id: r.id,
+    createdAt: new Date(r.created_at),
+    mergedInto: r.merged_into,
+    traits: parseJson(r.traits),
+    consent: parseJson(r.consent),
+  };
+}
+
 @Injectable()
 export class IdentityGraphRepository {
   /**
@@ -117,21 +136,9 @@ export class IdentityGraphRepository {
   /** Locks the profiles' rows (in id order) for the rest of the transaction and returns them. */
   async lockProfiles(db: Kysely<Tables>, ids: string[]): Promise<LockedProfile[]> {
     if (ids.length === 0) return [];
-    const { rows } = await sql<{
-      id: string;
-      created_at: Date;
-      merged_into: string | null;
-      traits: Record<string, StoredTrait>;
-      consent: Record<string, StoredConsent>;
-    }>`select id, created_at, merged_into, traits, consent from profiles
+    const { rows } = await sql<ProfileLockRow>`select id, created_at, merged_into, traits, consent from profiles
        where id = any(${[...ids].sort()}::uuid[]) order by id for update`.execute(db);
-    return rows.map((r) => ({
-      id: r.id,
-      createdAt: new Date(r.created_at),
-      mergedInto: r.merged_into,
-      traits: parseJson(r.traits),
-      consent: parseJson(r.consent),
-    }));
+    return rows.map(toLockedProfile);
   }
 
   /**
@@ -141,24 +148,12 @@ export class IdentityGraphRepository {
    */
   async lookupAndLock(db: Kysely<Tables>, types: string[], values: string[]): Promise<LockedProfile[]> {
     if (types.length === 0) return [];
-    const { rows } = await sql<{
-      id: string;
-      created_at: Date;
-      merged_into: string | null;
-      traits: Record<string, StoredTrait>;
-      consent: Record<string, StoredConsent>;
-    }>`select id, created_at, merged_into, traits, consent from profiles
+    const { rows } = await sql<ProfileLockRow>`select id, created_at, merged_into, traits, consent from profiles
        where id = any(array(
          select distinct pi.profile_id from unnest(${types}::text[], ${values}::text[]) as k(type, value)
          cross join lateral (${probeIdentifier}) pi))
        order by id for update`.execute(db);
-    return rows.map((r) => ({
-      id: r.id,
-      createdAt: new Date(r.created_at),
-      mergedInto: r.merged_into,
-      traits: parseJson(r.traits),
-      consent: parseJson(r.consent),
-    }));
+    return rows.map(toLockedProfile);
   }
 
   /**

@@ -100,6 +100,35 @@ const toIdentifier = (r: RawIdentifier): IdentifierRow => ({
 });
 
 /** Reads of profiles, their events and history; the writes of unmerge. */
+/** A row of `identity_merges` as the driver returns it. */
+interface MergeDbRow {
+  id: number;
+  winner: string;
+  loser: string;
+  caused_by: unknown;
+  observation_id: number | null;
+  source_id: string | null;
+  run_id: string | null;
+  merged_at: Date;
+  undone_at: Date | null;
+  undo_note: string | null;
+}
+
+function toMergeRow(r: MergeDbRow): MergeRow {
+  return {
+    id: Number(r.id),
+    winner: r.winner,
+    loser: r.loser,
+    causedBy: parseJson(r.caused_by),
+    observationId: r.observation_id === null ? null : Number(r.observation_id),
+    sourceId: r.source_id,
+    runId: r.run_id,
+    mergedAt: r.merged_at,
+    undoneAt: r.undone_at,
+    undoNote: r.undo_note,
+  };
+}
+
 @Injectable()
 export class ProfileRepository {
   constructor(private readonly database: Database) {}
@@ -178,18 +207,7 @@ export class ProfileRepository {
 
   /** Every merge that led into `profileId`, transitively (what it absorbed, and what they absorbed). */
   async mergeHistory(profileId: string): Promise<MergeRow[]> {
-    const { rows } = await sql<{
-      id: number;
-      winner: string;
-      loser: string;
-      caused_by: unknown;
-      observation_id: number | null;
-      source_id: string | null;
-      run_id: string | null;
-      merged_at: Date;
-      undone_at: Date | null;
-      undo_note: string | null;
-    }>`with recursive tree(id) as (
+    const { rows } = await sql<MergeDbRow>`with recursive tree(id) as (
           select ${profileId}::uuid
           union
           select m.loser from identity_merges m join tree t on m.winner = t.id
@@ -197,18 +215,7 @@ export class ProfileRepository {
         select distinct m.* from identity_merges m
         where m.winner in (select id from tree) or m.loser = ${profileId}::uuid
         order by m.id`.execute(this.db);
-    return rows.map((r) => ({
-      id: Number(r.id),
-      winner: r.winner,
-      loser: r.loser,
-      causedBy: parseJson(r.caused_by),
-      observationId: r.observation_id === null ? null : Number(r.observation_id),
-      sourceId: r.source_id,
-      runId: r.run_id,
-      mergedAt: r.merged_at,
-      undoneAt: r.undone_at,
-      undoNote: r.undo_note,
-    }));
+    return rows.map(toMergeRow);
   }
 
   async firstObservation(
@@ -274,30 +281,8 @@ export class ProfileRepository {
   }
 
   private async mergeRows(db: Kysely<Tables>, where: ReturnType<typeof sql>): Promise<MergeRow[]> {
-    const { rows } = await sql<{
-      id: number;
-      winner: string;
-      loser: string;
-      caused_by: unknown;
-      observation_id: number | null;
-      source_id: string | null;
-      run_id: string | null;
-      merged_at: Date;
-      undone_at: Date | null;
-      undo_note: string | null;
-    }>`select * from identity_merges where ${where}`.execute(db);
-    return rows.map((r) => ({
-      id: Number(r.id),
-      winner: r.winner,
-      loser: r.loser,
-      causedBy: parseJson(r.caused_by),
-      observationId: r.observation_id === null ? null : Number(r.observation_id),
-      sourceId: r.source_id,
-      runId: r.run_id,
-      mergedAt: r.merged_at,
-      undoneAt: r.undone_at,
-      undoNote: r.undo_note,
-    }));
+    const { rows } = await sql<MergeDbRow>`select * from identity_merges where ${where}`.execute(db);
+    return rows.map(toMergeRow);
   }
 
   /** Unmerge: takes every identifier off `profileId` (they are re-linked by the caller). */
