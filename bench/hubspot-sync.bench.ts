@@ -11,6 +11,7 @@ import { createApiApp } from '../apps/api/src/bootstrap.js';
 import hubspotSource, { HubSpotConfig } from '../connectors/hubspot/index.js';
 import { lazyRecords, startHubSpot, syntheticHubSpotContacts } from '../test/emulators/index.js';
 import type { Benchmark, Figure } from './harness.js';
+import { deleteRedisPrefix } from '../test/support/redis.js';
 
 const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -36,20 +37,6 @@ async function admin(sql: string): Promise<void> {
     await client.query(sql);
   } finally {
     await client.end();
-  }
-}
-
-async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }
 
@@ -192,7 +179,7 @@ const bench: Benchmark = {
       await app.close();
       await hubspot.close();
       await admin(`drop database if exists ${database} with (force)`);
-      await deletePrefix(prefix);
+      await deleteRedisPrefix(prefix, REDIS_URL);
       rmSync(dataDir, { recursive: true, force: true });
     }
   },
