@@ -156,7 +156,7 @@ export class ConnectionService {
       kind,
       name: input.name,
       connector: connector.id,
-      config: this.seal(connector.definition, config, {}),
+      config: this.seal(connector.definition, config),
       schedule,
     });
     await this.applySchedule(row.id, schedule);
@@ -188,7 +188,7 @@ export class ConnectionService {
     if (patch.config !== undefined) {
       const current = this.open(connector.definition, row.config);
       const merged = mergePatch(current, this.unmask(connector.definition, patch.config, current));
-      changes.config = this.seal(connector.definition, await this.validated(connector.definition, merged), {});
+      changes.config = this.seal(connector.definition, await this.validated(connector.definition, merged));
     }
     if (patch.schedule !== undefined) {
       if (kind === 'destination' && patch.schedule !== null)
@@ -256,11 +256,7 @@ export class ConnectionService {
     return JSON.parse(JSON.stringify(raw ?? {})) as Record<string, unknown>;
   }
 
-  private seal(
-    definition: ConnectorDefinition,
-    config: Record<string, unknown>,
-    _previous: Record<string, unknown>,
-  ): Record<string, unknown> {
+  private seal(definition: ConnectorDefinition, config: Record<string, unknown>): Record<string, unknown> {
     const out = structuredClone(config);
     for (const path of definition.secrets) {
       const value = getPath(out, path);
