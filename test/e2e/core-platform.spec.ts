@@ -110,7 +110,7 @@ describe('core platform on PostgreSQL and Redis', () => {
   });
 
   it('serves metrics, the OpenAPI document and the queue board', async () => {
-    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    const metrics = await (await fetch(`${t.url}/metrics`, { headers: t.auth })).text();
     expect(metrics).toContain('plexus_process_cpu_user_seconds_total');
     expect(metrics).toMatch(/plexus_queue_jobs\{queue="sync",state="waiting"\} \d+/);
     const doc: any = (await (await fetch(`${t.url}/docs/openapi.json`)).json()) as any;

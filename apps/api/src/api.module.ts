@@ -1,8 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Environment } from '@plexus/config';
 import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
-import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ApiKeyAuthenticator, ApiKeyGuard } from './auth/api-key.guard.js';
+import { PiiMaskingInterceptor } from './auth/pii-masking.interceptor.js';
+import { RateLimits } from './auth/rate-limits.service.js';
 import { ApiKeySeeder } from './auth/api-key.seeder.js';
 import { ApiKeysController } from './auth/api-keys.controller.js';
 import { ConnectorsController } from './connections/connectors.controller.js';
@@ -40,7 +42,10 @@ export class ApiModule {
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_INTERCEPTOR, useClass: PiiMaskingInterceptor },
         ApiKeySeeder,
+        RateLimits,
+        ApiKeyAuthenticator,
       ],
     };
   }

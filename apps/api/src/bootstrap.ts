@@ -7,17 +7,19 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger as PinoLogger } from 'pino';
 import type { Environment } from '@plexus/config';
 import { createRootLogger, Metrics, PinoLoggerService } from '@plexus/observability';
 import { QUEUE_NAMES, QueueService } from '@plexus/queue';
-import { ApiKeyRepository } from '@plexus/storage';
 import { ApiModule } from './api.module.js';
-import { credentialFrom } from './auth/api-key.guard.js';
+import { ApiKeyAuthenticator, basicPassword, bearerCredential } from './auth/api-key.guard.js';
+import { annotateScopes } from './auth/openapi-scopes.js';
 import { errorBody } from './http/error-body.js';
+import { sendError } from './http/all-exceptions.filter.js';
 import { createValidationPipe } from './http/validation.js';
-import { trackingBodyParsers } from './tracking/tracking-body.middleware.js';
+import { readsOwnBody, trackingBodyParsers } from './tracking/tracking-body.middleware.js';
 
 export interface CreateApiOptions {
   /** Where JSON logs go (default stdout). */
@@ -34,9 +36,11 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
     bodyParser: false,
     abortOnError: false,
   });
-  app.set('trust proxy', true);
+  app.set('trust proxy', trustProxy(env.TRUST_PROXY));
   app.disable('x-powered-by');
   app.use(requestLogging(root, app.get(Metrics)));
+  // Security headers on every answer: the API, /docs and /queues (whose pages load only their own scripts).
+  app.use(helmet());
   // Tracking and webhook routes read their own bodies (Segment limits, text/plain, raw bytes for signatures).
   app.use(trackingBodyParsers(env.BODY_LIMIT));
   app.use(bodyParsers(env.BODY_LIMIT));
@@ -52,6 +56,7 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'admin API key' })
       .build(),
   );
+  annotateScopes(app, document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   mountQueueBoard(app);
   return app;
@@ -86,16 +91,40 @@ function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHand
   };
 }
 
+/** Express's `trust proxy` from TRUST_PROXY: true/false, a hop count, or a list of addresses and subnets. */
+export function trustProxy(value: string): boolean | number | string {
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === 'false') return v === 'true';
+  return /^\d+$/.test(v) ? Number(v) : value;
+}
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+const UPLOAD_PATH = /^\/v1\/sources\/[^/]+\/upload\/?$/;
+
 /**
- * JSON and form bodies up to BODY_LIMIT, gzip/deflate accepted. Parser errors (too large, bad JSON) answer
- * in the standard error body here, because they happen before Nest's exception filters can see them.
+ * JSON bodies up to BODY_LIMIT, gzip/deflate accepted. The admin API takes JSON only (a 415 otherwise):
+ * forms and text are what another site's page can make a browser send without a CORS preflight. Uploads and
+ * the tracking/webhook routes read their own bodies. Parser errors (too large, bad JSON) answer in the
+ * standard error body here, because they happen before Nest's exception filters can see them.
  */
 function bodyParsers(limit: string): express.RequestHandler {
-  const parsers = [
-    express.json({ limit, type: ['application/json', 'application/*+json'] }),
-    express.urlencoded({ limit, extended: true }),
-  ];
+  const parsers = [express.json({ limit, type: JSON_TYPES })];
   return (req: Request, res: Response, next: NextFunction) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !readsOwnBody(req.path) && !UPLOAD_PATH.test(req.path) && !req.is(JSON_TYPES)) {
+      const type = req.headers['content-type'] ?? 'none';
+      res
+        .status(415)
+        .json(
+          errorBody(
+            415,
+            `Unsupported content-type ${type}: the API takes JSON bodies (Content-Type: application/json)`,
+            undefined,
+            (req as Request & { id?: string }).id,
+          ),
+        );
+      return;
+    }
     let index = 0;
     const step = (error?: unknown): void => {
       if (error) {
@@ -118,21 +147,45 @@ function bodyParsers(limit: string): express.RequestHandler {
   };
 }
 
-/** The BullMQ dashboard at /queues, behind the same admin API key (Bearer, or the key as Basic password). */
+/**
+ * Whether a browser says the request comes from another site (`Sec-Fetch-Site`, or for older browsers an
+ * `Origin` other than this server's). Requests without either header (curl, scripts) are not cross-site.
+ */
+export function isCrossSite(req: Request): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
+  const origin = req.headers.origin;
+  return typeof origin === 'string' && origin !== `${req.protocol}://${req.get('host') ?? ''}`;
+}
+
+/**
+ * The BullMQ dashboard at /queues, for admin keys: Bearer, or the key as the password of a browser's Basic
+ * prompt. Browsers resend Basic credentials to any request for this origin, so cross-site requests are
+ * refused before they can use them.
+ */
 function mountQueueBoard(app: NestExpressApplication): void {
   const queues = app.get(QueueService);
-  const keys = app.get(ApiKeyRepository);
+  const authenticator = app.get(ApiKeyAuthenticator);
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath('/queues');
   createBullBoard({ queues: QUEUE_NAMES.map((name) => new BullMQAdapter(queues.queue(name))), serverAdapter });
   app.use('/queues', (req: Request, res: Response, next: NextFunction) => {
-    const key = credentialFrom(req.headers.authorization);
-    const deny = (): void => {
-      res.setHeader('WWW-Authenticate', 'Basic realm="plexus"');
-      res.status(401).json(errorBody(401, 'Missing or invalid admin API key'));
-    };
-    if (!key) return deny();
-    keys.verify(key).then((record) => (record ? next() : deny()), next);
+    const requestId = (req as Request & { id?: string }).id;
+    if (isCrossSite(req)) {
+      res.status(403).json(errorBody(403, 'Cross-site requests to the queue board are refused', undefined, requestId));
+      return;
+    }
+    const header = req.headers.authorization;
+    authenticator
+      .authenticate(bearerCredential(header) ?? basicPassword(header), req.ip ?? 'unknown', 'Missing admin API key')
+      .then((record) => {
+        if (record.scopes.includes('admin')) return next();
+        res.status(403).json(errorBody(403, 'The queue board needs an admin API key', undefined, requestId));
+      })
+      .catch((error: unknown) => {
+        if ((error as { status?: number }).status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="plexus"');
+        sendError(error, res, requestId);
+      });
   });
   app.use('/queues', serverAdapter.getRouter() as express.Router);
 }

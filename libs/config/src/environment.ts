@@ -42,6 +42,24 @@ export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
     description: 'How long a worker holds a job before another may take it over if it stops answering',
     default: '30000',
   },
+  TRUST_PROXY: {
+    description:
+      'Which proxies may set X-Forwarded-For/-Proto/-Host (Express "trust proxy": true, false, a hop count or a comma list of addresses, subnets and loopback/linklocal/uniquelocal)',
+    default: 'loopback, linklocal, uniquelocal',
+  },
+  METRICS_PUBLIC: { description: 'Serve /metrics without an API key', default: 'false' },
+  AUTH_FAILURE_LIMIT: {
+    description: 'Failed authentications a client address may make per AUTH_FAILURE_WINDOW_SECONDS before 429',
+    default: '20',
+  },
+  AUTH_FAILURE_WINDOW_SECONDS: {
+    description: 'Window of AUTH_FAILURE_LIMIT, and how long an address that exceeded it is refused',
+    default: '300',
+  },
+  WRITE_KEY_RATE_LIMIT: {
+    description: 'Tracking requests per second accepted per write key (0 = no limit)',
+    default: '2000',
+  },
 };
 
 const toBool = ({ value }: { value: unknown }): unknown =>
@@ -120,6 +138,30 @@ export class Environment {
   @IsInt()
   @Min(1000)
   JOB_LOCK_MS: number = 30000;
+
+  @IsString()
+  @MinLength(1)
+  TRUST_PROXY: string = 'loopback, linklocal, uniquelocal';
+
+  @Transform(toBool)
+  @IsBoolean()
+  METRICS_PUBLIC: boolean = false;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTH_FAILURE_LIMIT: number = 20;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  AUTH_FAILURE_WINDOW_SECONDS: number = 300;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  WRITE_KEY_RATE_LIMIT: number = 2000;
 }
 
 export class ConfigError extends Error {

@@ -16,6 +16,9 @@ export interface ApiKeysTable {
   created_at: CreatedAt;
   last_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
+  scopes: string[];
+  expires_at: Timestamp | null;
+  created_by: string | null;
 }
 
 export interface SchemaMigrationsTable {

@@ -19,12 +19,12 @@ export class ApiKeySeeder implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.env.ADMIN_API_KEY) {
-      await this.keys.insert('ADMIN_API_KEY', this.env.ADMIN_API_KEY);
+      await this.keys.insert({ name: 'ADMIN_API_KEY', key: this.env.ADMIN_API_KEY, scopes: ['admin'] });
       return;
     }
     if ((await this.keys.countActive()) > 0) return;
     const key = generateApiKey();
-    await this.keys.insert('generated', key);
+    await this.keys.insert({ name: 'generated', key, scopes: ['admin'] });
     mkdirSync(this.env.DATA_DIR, { recursive: true });
     const file = join(this.env.DATA_DIR, 'admin-api-key');
     writeFileSync(file, key + '\n', { mode: 0o600 });

@@ -4,7 +4,8 @@ import type { Response } from 'express';
 import { Metrics } from '@plexus/observability';
 import { QUEUE_NAMES, QueueService } from '@plexus/queue';
 import { Database } from '@plexus/storage';
-import { Public } from '../auth/public.decorator.js';
+import { Public, PublicIf } from '../auth/public.decorator.js';
+import { RequireScopes } from '../auth/scopes.js';
 
 @ApiTags('operations')
 @Public()
@@ -48,7 +49,10 @@ export class HealthController {
     return { status: 'ready', database: this.database.kind, redis: 'up' };
   }
 
+  /** Prometheus metrics: needs a `read` key (scrape with `authorization: Bearer …`) unless METRICS_PUBLIC=true. */
   @Get('metrics')
+  @PublicIf((env) => env.METRICS_PUBLIC, 'METRICS_PUBLIC=true')
+  @RequireScopes('read')
   @Header('Cache-Control', 'no-store')
   async metricsText(@Res() response: Response): Promise<void> {
     response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());

@@ -26,6 +26,7 @@ import {
 } from '@plexus/identity';
 import { isIdentifierType } from '@plexus/sdk';
 import type { EventRow, ProfileRow } from '@plexus/storage';
+import { RequireScopes } from '../auth/scopes.js';
 import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 
 export class ProfileQuery extends PageQuery {
@@ -82,6 +83,7 @@ export class ProfilesController {
   }
 
   @Get('export')
+  @RequireScopes('read', 'pii:read') // streamed past the masking interceptor, so only for keys that may see PII
   @ApiOperation({ summary: 'Every live profile with identifiers and traits, as NDJSON (streamed, cursor-paged)' })
   async export(@Res() res: Response): Promise<void> {
     res.status(200);

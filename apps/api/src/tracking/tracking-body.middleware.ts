@@ -4,6 +4,11 @@ import { errorBody } from '../http/error-body.js';
 const TRACKING_PATH = /^\/v1\/(identify|track|page|screen|group|alias|batch|import)\/?$/;
 const WEBHOOK_PATH = /^\/v1\/webhooks\/[^/]+\/?$/;
 
+/** Whether the tracking/webhook parsers below read this path's body (the admin API's JSON-only rule skips it). */
+export function readsOwnBody(path: string): boolean {
+  return TRACKING_PATH.test(path) || WEBHOOK_PATH.test(path);
+}
+
 /** A request whose raw bytes were kept (webhooks verify signatures over them). */
 export type RawBodyRequest = Request & { rawBody?: Buffer };
 

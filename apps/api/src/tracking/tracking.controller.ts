@@ -1,8 +1,10 @@
-import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, Post, Req, UnauthorizedException } from '@nestjs/common';
 import { ApiBasicAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { TrackingService, type SegmentCallType, type TrackingResponse } from '@plexus/tracking';
+import { TrackingService, writeKeyFrom, type SegmentCallType, type TrackingResponse } from '@plexus/tracking';
 import { Public } from '../auth/public.decorator.js';
+import { RateLimits } from '../auth/rate-limits.service.js';
+import { MAX_DETAILS } from '../http/error-body.js';
 
 const MESSAGE_SCHEMA = {
   type: 'object',
@@ -22,6 +24,10 @@ const RESPONSE_SCHEMA = {
         properties: { index: { type: 'integer' }, messageId: { type: 'string' }, reason: { type: 'string' } },
       },
     },
+    rejectedOmitted: {
+      type: 'integer',
+      description: `refused messages left out of \`rejected\` (it lists ${MAX_DETAILS})`,
+    },
   },
 } as const;
 
@@ -34,10 +40,36 @@ const RESPONSE_SCHEMA = {
 @Public()
 @Controller('v1')
 export class TrackingController {
-  constructor(private readonly tracking: TrackingService) {}
+  constructor(
+    private readonly tracking: TrackingService,
+    private readonly limits: RateLimits,
+  ) {}
 
-  private handle(type: SegmentCallType | 'batch', req: Request): Promise<TrackingResponse> {
-    return this.tracking.handle(type, req.body, req.headers.authorization, new Date());
+  /**
+   * Rate limits first (failed write keys count per client address like failed admin keys; each write key has
+   * its own request budget), then the call; the list of refused messages is bounded like error details.
+   */
+  private async handle(
+    type: SegmentCallType | 'batch',
+    req: Request,
+  ): Promise<TrackingResponse & { rejectedOmitted?: number }> {
+    const address = req.ip ?? 'unknown';
+    await this.limits.assertMayAuthenticate(address);
+    const writeKey = writeKeyFrom(req.headers.authorization, req.body);
+    if (writeKey) await this.limits.consumeWriteKey(writeKey);
+    let response: TrackingResponse;
+    try {
+      response = await this.tracking.handle(type, req.body, req.headers.authorization, new Date());
+    } catch (error) {
+      if (error instanceof UnauthorizedException) await this.limits.recordFailure(address);
+      throw error;
+    }
+    if (!response.rejected || response.rejected.length <= MAX_DETAILS) return response;
+    return {
+      ...response,
+      rejected: response.rejected.slice(0, MAX_DETAILS),
+      rejectedOmitted: response.rejected.length - MAX_DETAILS,
+    };
   }
 
   @Post('identify')

@@ -1,0 +1,88 @@
+import { hash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { Environment } from '@plexus/config';
+import { QueueService } from '@plexus/queue';
+
+/** A client went over a limit: answered 429 with `Retry-After` by the exception filter. */
+export class RateLimitedError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/**
+ * The API's rate limits, counted in Redis so every API process shares them (rate-limiter-flexible on the
+ * queue's ioredis connection, one atomic script per call):
+ * - failed authentications per client address: after AUTH_FAILURE_LIMIT failures in a window of
+ *   AUTH_FAILURE_WINDOW_SECONDS (counted from the first) the address is refused, even with a valid key, until the
+ *   window ends, so keys cannot be guessed at speed;
+ * - tracking requests per write key per second (WRITE_KEY_RATE_LIMIT, 0 = none).
+ */
+@Injectable()
+export class RateLimits {
+  private readonly failures: RateLimiterRedis;
+  private readonly writeKeys: RateLimiterRedis | undefined;
+  private readonly failureLimit: number;
+
+  constructor(env: Environment, queues: QueueService) {
+    this.failureLimit = env.AUTH_FAILURE_LIMIT;
+    this.failures = new RateLimiterRedis({
+      storeClient: queues.redis,
+      keyPrefix: `${queues.prefix}:rl:auth-fail`,
+      points: env.AUTH_FAILURE_LIMIT,
+      duration: env.AUTH_FAILURE_WINDOW_SECONDS,
+    });
+    this.writeKeys =
+      env.WRITE_KEY_RATE_LIMIT > 0
+        ? new RateLimiterRedis({
+            storeClient: queues.redis,
+            keyPrefix: `${queues.prefix}:rl:write-key`,
+            points: env.WRITE_KEY_RATE_LIMIT,
+            duration: 1,
+          })
+        : undefined;
+  }
+
+  /** Throws when the address has failed to authenticate too often; call before checking its credentials. */
+  async assertMayAuthenticate(address: string): Promise<void> {
+    const state = await this.failures.get(address);
+    if (state && state.consumedPoints >= this.failureLimit) throw tooManyFailures(state);
+  }
+
+  /** Counts a failed authentication of the address. */
+  async recordFailure(address: string): Promise<void> {
+    try {
+      await this.failures.consume(address);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      // Already over the limit (requests that were checked concurrently): the count stays at its maximum.
+    }
+  }
+
+  /** Counts one tracking request of a write key; throws when the key is over its per-second limit. */
+  async consumeWriteKey(writeKey: string): Promise<void> {
+    if (!this.writeKeys) return;
+    try {
+      await this.writeKeys.consume(hash('sha256', writeKey, 'hex'));
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      throw new RateLimitedError(
+        `Too many requests for this write key (limit ${this.writeKeys.points} per second)`,
+        retryAfter(error),
+      );
+    }
+  }
+}
+
+function retryAfter(state: RateLimiterRes): number {
+  return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
+}
+
+function tooManyFailures(state: RateLimiterRes): RateLimitedError {
+  return new RateLimitedError('Too many failed authentications from this address; try again later', retryAfter(state));
+}
