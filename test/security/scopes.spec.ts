@@ -57,6 +57,7 @@ const REQUIRED_SCOPES: Record<string, string> = {
   'POST /v1/batch': 'public',
   'POST /v1/import': 'public',
   'POST /v1/webhooks/{sourceId}': 'public',
+  'GET /v1/audit': 'admin',
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head'];

@@ -2,6 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Environment } from '@plexus/config';
 import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditInterceptor } from './audit/audit.interceptor.js';
+import { AuditStates } from './audit/audit-states.js';
 import { ApiKeyAuthenticator, ApiKeyGuard } from './auth/api-key.guard.js';
 import { PiiMaskingInterceptor } from './auth/pii-masking.interceptor.js';
 import { RateLimits } from './auth/rate-limits.service.js';
@@ -38,11 +41,14 @@ export class ApiModule {
         TrackingController,
         WebhooksController,
         WriteKeysController,
+        AuditController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_INTERCEPTOR, useClass: PiiMaskingInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+        AuditStates,
         ApiKeySeeder,
         RateLimits,
         ApiKeyAuthenticator,

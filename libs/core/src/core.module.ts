@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { AuditModule } from '@plexus/audit';
 import { ConfigModule, type Environment } from '@plexus/config';
 import { ObservabilityModule } from '@plexus/observability';
 import { QueueModule } from '@plexus/queue';
@@ -26,6 +27,7 @@ export class CoreModule {
         ObservabilityModule,
         StorageModule.forRoot(),
         QueueModule.forRoot({ runWorkers: options.runWorkers }),
+        AuditModule,
         ...(options.imports ?? []),
       ],
     };

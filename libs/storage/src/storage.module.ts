@@ -1,6 +1,7 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Environment } from '@plexus/config';
 import { ApiKeyRepository } from './api-key.repository.js';
+import { AuditRepository } from './audit/audit.repository.js';
 import { ConnectionRepository } from './connections/connection.repository.js';
 import { RunRepository } from './connections/run.repository.js';
 import { Database } from './database.js';
@@ -59,8 +60,9 @@ export class StorageModule {
         ApiKeyRepository,
         ConnectionRepository,
         RunRepository,
+        AuditRepository,
       ],
-      exports: [Database, SecretBox, ApiKeyRepository, ConnectionRepository, RunRepository],
+      exports: [Database, SecretBox, ApiKeyRepository, ConnectionRepository, RunRepository, AuditRepository],
     };
   }
 }
