@@ -10,7 +10,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger as PinoLogger } from 'pino';
-import type { Environment } from '@plexus/config';
+import { trustProxySetting, type Environment } from '@plexus/config';
 import { createRootLogger, Metrics, PinoLoggerService } from '@plexus/observability';
 import { QUEUE_NAMES, QueueService } from '@plexus/queue';
 import { ApiModule } from './api.module.js';
@@ -36,7 +36,7 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
     bodyParser: false,
     abortOnError: false,
   });
-  app.set('trust proxy', trustProxy(env.TRUST_PROXY));
+  app.set('trust proxy', trustProxySetting(env.TRUST_PROXY));
   app.disable('x-powered-by');
   app.use(requestLogging(root, app.get(Metrics)));
   // Security headers on every answer: the API, /docs and /queues (whose pages load only their own scripts).
@@ -89,13 +89,6 @@ function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHand
     });
     httpLogger(req, res, next);
   };
-}
-
-/** Express's `trust proxy` from TRUST_PROXY: true/false, a hop count, or a list of addresses and subnets. */
-export function trustProxy(value: string): boolean | number | string {
-  const v = value.trim().toLowerCase();
-  if (v === 'true' || v === 'false') return v === 'true';
-  return /^\d+$/.test(v) ? Number(v) : value;
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];

@@ -1,4 +1,4 @@
-import { ConfigError, loadEnvironment } from './environment.js';
+import { ConfigError, loadEnvironment, trustProxySetting } from './environment.js';
 
 describe('loadEnvironment', () => {
   it('applies the documented defaults when nothing is set', () => {
@@ -10,6 +10,29 @@ describe('loadEnvironment', () => {
     expect(env.QUEUE_PREFIX).toBe('plexus');
     expect(env.RUN_WORKERS).toBe(true);
     expect(env.LOG_LEVEL).toBe('info');
+  });
+
+  it('has secure defaults for the security settings', () => {
+    const env = loadEnvironment({});
+    expect(env.METRICS_PUBLIC).toBe(false);
+    expect(env.TRUST_PROXY).toBe('loopback, linklocal, uniquelocal');
+    expect(env.AUTH_FAILURE_LIMIT).toBe(20);
+    expect(env.AUTH_FAILURE_WINDOW_SECONDS).toBe(300);
+    expect(env.WRITE_KEY_RATE_LIMIT).toBe(2000);
+    expect(() => loadEnvironment({ AUTH_FAILURE_LIMIT: '0' })).toThrow(/AUTH_FAILURE_LIMIT/);
+    expect(loadEnvironment({ WRITE_KEY_RATE_LIMIT: '0', METRICS_PUBLIC: 'true' })).toMatchObject({
+      WRITE_KEY_RATE_LIMIT: 0,
+      METRICS_PUBLIC: true,
+    });
+  });
+
+  it('reads TRUST_PROXY as Express does', () => {
+    expect(trustProxySetting('true')).toBe(true);
+    expect(trustProxySetting('False')).toBe(false);
+    expect(trustProxySetting('2')).toBe(2);
+    expect(trustProxySetting('10.0.0.0/8, loopback')).toBe('10.0.0.0/8, loopback');
+    expect(loadEnvironment({ TRUST_PROXY: '10.0.0.0/8, ::1' }).TRUST_PROXY).toBe('10.0.0.0/8, ::1');
+    expect(() => loadEnvironment({ TRUST_PROXY: 'every; one' })).toThrow(/TRUST_PROXY/);
   });
 
   it('converts numbers and booleans', () => {

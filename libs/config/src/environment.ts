@@ -139,8 +139,9 @@ export class Environment {
   @Min(1000)
   JOB_LOCK_MS: number = 30000;
 
-  @IsString()
-  @MinLength(1)
+  @Matches(/^\s*[\w.:/]+(\s*,\s*[\w.:/]+)*\s*$/, {
+    message: 'TRUST_PROXY must be true, false, a hop count, or addresses/subnets separated by commas',
+  })
   TRUST_PROXY: string = 'loopback, linklocal, uniquelocal';
 
   @Transform(toBool)
@@ -162,6 +163,13 @@ export class Environment {
   @IsInt()
   @Min(0)
   WRITE_KEY_RATE_LIMIT: number = 2000;
+}
+
+/** Express's `trust proxy` setting from TRUST_PROXY: true/false, a hop count, or a list of addresses and subnets. */
+export function trustProxySetting(value: string): boolean | number | string {
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === 'false') return v === 'true';
+  return /^\d+$/.test(v) ? Number(v) : value;
 }
 
 export class ConfigError extends Error {
