@@ -3,6 +3,7 @@ import { Environment } from '@plexus/config';
 import { ApiKeyRepository } from './api-key.repository.js';
 import { ConnectionRepository } from './connections/connection.repository.js';
 import { RunRepository } from './connections/run.repository.js';
+import { UploadRepository } from './connections/upload.repository.js';
 import { Database } from './database.js';
 import { migrate } from './migrator.js';
 import { resolveMasterKey, SecretBox } from './secret-box.js';
@@ -59,8 +60,9 @@ export class StorageModule {
         ApiKeyRepository,
         ConnectionRepository,
         RunRepository,
+        UploadRepository,
       ],
-      exports: [Database, SecretBox, ApiKeyRepository, ConnectionRepository, RunRepository],
+      exports: [Database, SecretBox, ApiKeyRepository, ConnectionRepository, RunRepository, UploadRepository],
     };
   }
 }

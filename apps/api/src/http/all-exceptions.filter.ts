@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { UploadTooLargeError } from '@plexus/sync';
 import { errorBody } from './error-body.js';
 
 /** Turns every error into `{ statusCode, error, message, details? }`; unexpected errors are logged, never shown. */
@@ -26,6 +27,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       }
       if (status === 404 && message.startsWith('Cannot ')) message = `No route ${request.method} ${request.path}`;
       response.status(status).json(errorBody(status, message, details, requestId));
+      return;
+    }
+    if (exception instanceof UploadTooLargeError) {
+      // The rest of the body is not read: close the connection rather than drain it.
+      response.setHeader('connection', 'close');
+      response.status(413).json(errorBody(413, exception.message, { limit: exception.limit }, requestId));
       return;
     }
     this.logger.error(exception instanceof Error ? exception : String(exception));
