@@ -124,6 +124,8 @@ export class QueueService implements BeforeApplicationShutdown {
       opts: {
         attempts: DEFAULT_ATTEMPTS,
         backoff: { type: 'exponential', delay: DEFAULT_BACKOFF_MS },
+        // A scheduler ticks for ever: keep a day of its completed jobs, not all of them.
+        removeOnComplete: { age: 24 * 3600, count: 1000 },
         removeOnFail: false,
       },
     });
