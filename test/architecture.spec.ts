@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connectorConfigReadProblems } from './support/config-reads.js';
 import { connectorImportProblems, libImportProblems } from './support/imports.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +33,34 @@ describe('house rules', () => {
   it('libs never import apps', () => {
     const problems = tsFiles(join(ROOT, 'libs')).flatMap((f) => libImportProblems(f, readFileSync(f, 'utf8')));
     expect(problems).toEqual([]);
+  });
+
+  it('the core never reads a connector config field by name (connectors declare them through ingest())', () => {
+    // The SDK is the connectors' side of the contract: it declares the settings, the core only receives them.
+    const sdk = join(ROOT, 'libs', 'sdk');
+    const files = [...tsFiles(join(ROOT, 'libs')), ...tsFiles(join(ROOT, 'apps'))].filter(
+      (f) => !f.endsWith('.spec.ts') && !f.startsWith(sdk),
+    );
+    const problems = files.flatMap((f) => connectorConfigReadProblems(f, readFileSync(f, 'utf8')));
+    expect(problems).toEqual([]);
+  });
+
+  it('the config-field check catches reads by name and lets declared settings through', () => {
+    const file = join(ROOT, 'libs', 'x', 'src', 'a.ts');
+    const bad = [
+      'const country = config.defaultCountry;',
+      'const keep = owner.config?.keepFullIp === true;',
+      "const c = row.config['defaultCountry'];",
+      'const d = (ctx.config as { defaultCountry?: unknown }).defaultCountry;',
+      'const { keepFullIp } = owner.config;',
+    ];
+    const good = [
+      'const { defaultCountry } = ingestSettingsOf(definition, ctx.config);',
+      'const keep = settings.keepFullIp === true;',
+      'this.ingestor.store({ sourceId, defaultCountry: meta.defaultCountry }, records);',
+    ];
+    for (const line of bad) expect(connectorConfigReadProblems(file, line)).not.toEqual([]);
+    expect(connectorConfigReadProblems(file, good.join('\n'))).toEqual([]);
   });
 
   it('the checks catch violations', () => {

@@ -74,7 +74,7 @@ export class FileMapping {
  *   "mapping": { "identifiers": { "email": "Email", "phone": "Phone", "external_id": "Id", "email_sha256": "hashed_email" },
  *                "traits": { "firstName": "First Name" }, "observedAt": "Updated" } }
  */
-/** Exactly one of `path` and `url` is set (uploads set `path` and clear `url`). */
+/** Exactly one of `path` and `url` is set (a run over an upload reads the upload instead). */
 function IsPathOrUrl(): PropertyDecorator {
   return ValidateBy({
     name: 'isPathOrUrl',

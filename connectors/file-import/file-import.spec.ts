@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import type { UploadedFile } from '@plexus/sdk';
 import { describeSourceConformance, readStream, startFixtureServer, type FixtureServer } from '@plexus/sdk/testing';
-import source, { mapRow } from './index.js';
+import source, { mapRow, type FileCheckpoint, type FileRow } from './index.js';
 import type { FileImportConfig } from './config.js';
 
 const csv = readFileSync(new URL('./fixtures/people.csv', import.meta.url), 'utf8');
@@ -105,5 +108,27 @@ describe('file-import mapping', () => {
     });
     expect(result.records).toHaveLength(csv.trim().split('\n').length - 1);
     expect(result.mappingErrors).toEqual([]);
+  });
+
+  it("reads the run's upload instead of the configured location, again from the start when resumed", async () => {
+    const body = gzipSync(bigCsv);
+    let opened = 0;
+    const upload: UploadedFile = {
+      id: 'upl_test',
+      bytes: body.length,
+      open: () => {
+        opened++;
+        return Readable.from([body.subarray(0, 100), body.subarray(100)]);
+      },
+    };
+    const config = { path: '/nowhere/none.csv', format: 'csv', batchSize: 10, mapping };
+    const all = await readStream<FileRow, FileCheckpoint>(source, 'rows', config, undefined, { context: { upload } });
+    expect(all.records).toHaveLength(25);
+    expect(all.mappingErrors).toEqual([]);
+    const rest = await readStream<FileRow, FileCheckpoint>(source, 'rows', config, all.checkpoints[0], {
+      context: { upload },
+    });
+    expect(rest.records.map((r) => r.line)).toEqual(all.records.slice(10).map((r) => r.line));
+    expect(opened).toBe(2);
   });
 });

@@ -6,6 +6,7 @@ import {
   readCsvRows,
   readNdjsonRows,
   type ConnectorContext,
+  type FileLocation,
   type Identifier,
   type IdentifierType,
   type ProfileRecord,
@@ -27,7 +28,10 @@ export interface FileCheckpoint {
 
 const BATCH_SIZE = 1000;
 
-function location(config: FileImportConfig): { path: string } | { url: string } {
+/** Where the rows come from: the run's uploaded file when there is one, else the configured path or url. */
+function location(ctx: ConnectorContext<FileImportConfig>): FileLocation {
+  if (ctx.upload) return { stream: ctx.upload.open() };
+  const config = ctx.config;
   if (typeof config.path === 'string') return { path: config.path };
   if (typeof config.url === 'string') return { url: config.url };
   throw new ConfigurationError('set exactly one of path or url');
@@ -117,7 +121,7 @@ const rows = defineStream<FileImportConfig, FileRow, FileCheckpoint>({
   cursorField: 'line',
   async *read(ctx: ConnectorContext<FileImportConfig>, checkpoint) {
     const config = ctx.config;
-    const input = await openSource(location(config), { http: ctx.http, signal: ctx.signal });
+    const input = await openSource(location(ctx), { http: ctx.http, signal: ctx.signal });
     const parsed =
       config.format === 'csv' ? readCsvRows(input, { delimiter: config.delimiter }) : readNdjsonRows(input);
     const after = checkpoint?.line ?? 0;
@@ -156,9 +160,10 @@ export default defineSource<FileImportConfig>({
     },
   },
   identifiers: ['email', 'email_sha256', 'phone', 'user_id', 'anonymous_id', 'cookie_id', 'device_id', 'external_id'],
-  upload: { pathField: 'path', clearFields: ['url'] },
+  upload: { description: 'a CSV or NDJSON file (gzip allowed), read with the source mapping' },
+  ingest: (config) => ({ defaultCountry: config.defaultCountry }),
   async check(ctx) {
-    const input = await openSource(location(ctx.config), { http: ctx.http, signal: ctx.signal });
+    const input = await openSource(location(ctx), { http: ctx.http, signal: ctx.signal });
     const parsed =
       ctx.config.format === 'csv' ? readCsvRows(input, { delimiter: ctx.config.delimiter }) : readNdjsonRows(input);
     for await (const first of parsed) {

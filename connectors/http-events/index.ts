@@ -20,6 +20,7 @@ export default defineSource<HttpEventsConfig>({
   secrets: [],
   identifiers: ['user_id', 'anonymous_id', 'device_id', 'email'],
   pushAuth: 'write-key',
+  ingest: (config) => ({ defaultCountry: config.defaultCountry, keepFullIp: config.keepFullIp }),
   async check() {
     // Nothing to reach: the source receives. A created source is ready as soon as its write key is in use.
   },

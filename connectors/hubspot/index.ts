@@ -29,6 +29,8 @@ export default defineSource<HubSpotConfig>({
   rateLimit: (config) => ({ requests: (config as HubSpotConfig).requestsPerSecond ?? 10, perMs: 1_000 }),
   http: hubspotHttpPolicy,
   identifiers: ['email', 'phone', 'user_id', 'external_id'],
+  // Phone numbers without a country code (scheduled runs and webhooks alike) are read in this country.
+  ingest: (config) => ({ defaultCountry: config.defaultCountry }),
   async check(ctx) {
     try {
       await ctx.http.get('/crm/v3/objects/contacts', { params: { limit: 1, archived: false } });

@@ -23,6 +23,7 @@ export default defineSource<SalesforceConfig>({
   rateLimit: (config) => ({ requests: (config as SalesforceConfig).requestsPerSecond ?? 10, perMs: 1_000 }),
   http: salesforceHttpPolicy,
   identifiers: ['email', 'phone', 'user_id', 'external_id'],
+  ingest: (config) => ({ defaultCountry: config.defaultCountry }),
   async check(ctx) {
     try {
       await ctx.http.get(`/services/data/${ctx.config.apiVersion}/query`, {

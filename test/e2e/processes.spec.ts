@@ -58,12 +58,12 @@ describe('a worker killed mid-run', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function startWorker(): ChildProcess {
+  function startWorker(dataDir = t.env.DATA_DIR): ChildProcess {
     const worker = spawn(process.execPath, ['--import', './scripts/register.mjs', 'dist/apps/worker/src/main.js'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
-        DATA_DIR: t.env.DATA_DIR,
+        DATA_DIR: dataDir,
         DATABASE_URL: t.env.DATABASE_URL,
         REDIS_URL: t.env.REDIS_URL,
         QUEUE_PREFIX: t.env.QUEUE_PREFIX,
@@ -166,4 +166,49 @@ describe('a worker killed mid-run', () => {
     );
     expect(emails.size).toBe(ROWS);
   }, 240000);
+
+  it('imports a file uploaded to the API-only process in a worker process that shares none of its disk', async () => {
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+    const source = await call(t.url, 'POST', '/v1/sources', {
+      headers: t.auth,
+      body: {
+        name: 'uploaded',
+        connector: 'file-import',
+        config: {
+          url: 'https://files.example.com/none.csv',
+          format: 'csv',
+          mapping: { identifiers: { email: 'email', external_id: 'id' }, traits: { name: 'name' } },
+        },
+      },
+    });
+    expect(source.status).toBe(201);
+    const rows = 2000;
+    const csv = ['id,email,name', ...Array.from({ length: rows }, (_, i) => `u${i},uploaded${i}@example.io,U ${i}`)];
+    const res = await fetch(`${t.url}/v1/sources/${source.body.id}/upload`, {
+      method: 'POST',
+      headers: { ...t.auth, 'content-type': 'text/csv' },
+      body: csv.join('\n') + '\n',
+    });
+    expect(res.status).toBe(202);
+    const { runId } = (await res.json()) as { runId: string };
+    // Nothing runs it in the API process (RUN_WORKERS=false): it waits for a worker.
+    expect((await call(t.url, 'GET', `/v1/runs/${runId}`, { headers: t.auth })).body.status).toBe('queued');
+
+    startWorker(mkdtempSync(join(dir, 'worker-disk-'))); // its own data folder: the API's disk is not shared
+    const run = await until(async () => {
+      const r = (await call(t.url, 'GET', `/v1/runs/${runId}`, { headers: t.auth })).body;
+      return ['succeeded', 'partial', 'failed'].includes(r.status) ? r : undefined;
+    }, 120000);
+    expect(run.status).toBe('succeeded');
+    expect(run.stats).toEqual({ read: rows, written: rows, quarantined: 0, deleted: 0 });
+    const found = await call(
+      t.url,
+      'GET',
+      `/v1/profiles?identifier=${encodeURIComponent('email:uploaded7@example.io')}`,
+      {
+        headers: t.auth,
+      },
+    );
+    expect(found.body.data).toHaveLength(1);
+  }, 180000);
 });

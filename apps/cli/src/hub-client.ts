@@ -41,7 +41,7 @@ export class HubClient {
     return parsed as T;
   }
 
-  /** Polls a run until it ends, printing progress; returns the final run. */
+  /** Polls a run until it ends or waits on a vendor limit (`waiting`, until `resumeAt`), printing progress. */
   async waitForRun(runId: string, onProgress: (run: RunSummary) => void): Promise<RunSummary> {
     for (;;) {
       const run = await this.request<RunSummary>('GET', `/v1/runs/${runId}`);
@@ -57,4 +57,6 @@ export interface RunSummary {
   status: string;
   stats: { read: number; written: number; quarantined: number; deleted: number };
   error?: { type: string; message: string };
+  /** When a `waiting` run resumes. */
+  resumeAt?: string;
 }

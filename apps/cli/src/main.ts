@@ -37,7 +37,9 @@ async function follow(client: HubClient, runId: string): Promise<number> {
   process.stdout.write(`run ${runId}\n`);
   const run = await client.waitForRun(runId, printRun);
   process.stdout.write('\n');
-  if (run.error) process.stdout.write(`  ${run.error.type} error: ${run.error.message}\n`);
+  if (run.status === 'waiting')
+    process.stdout.write(`  waiting until ${run.resumeAt} (the hub resumes it then): ${run.error?.message}\n`);
+  else if (run.error) process.stdout.write(`  ${run.error.type} error: ${run.error.message}\n`);
   return run.status === 'succeeded' || run.status === 'partial' ? 0 : 1;
 }
 

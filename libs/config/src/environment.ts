@@ -60,7 +60,23 @@ export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
     description: 'Tracking requests per second accepted per write key (0 = no limit)',
     default: '2000',
   },
+  UPLOAD_LIMIT: { description: 'Largest file accepted by POST /v1/sources/:id/upload (larger → 413)', default: '1gb' },
+  RUN_STALE_MS: {
+    description: 'A run without a heartbeat for this long whose job is gone is requeued by the reaper',
+    default: '300000',
+  },
+  RUN_REAPER_INTERVAL_MS: { description: 'How often the reaper looks for stuck runs', default: '60000' },
+  RUN_MAX_RECOVERIES: { description: 'Times the reaper requeues a run before failing it', default: '3' },
 };
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** Bytes in a size such as `512kb`, `1mb` or `2gb` (units of 1,024). */
+export function parseByteSize(size: string): number {
+  const m = /^(\d+)(b|kb|mb|gb)$/i.exec(size.trim());
+  if (!m) throw new Error(`not a size: ${size}`);
+  return Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()];
+}
 
 const toBool = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'
@@ -158,11 +174,29 @@ export class Environment {
   @Min(1)
   @Max(86400)
   AUTH_FAILURE_WINDOW_SECONDS: number = 300;
+  @Matches(/^\d+(b|kb|mb|gb)$/i, { message: 'UPLOAD_LIMIT must look like 500mb or 2gb' })
+  UPLOAD_LIMIT: string = '1gb';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  RUN_STALE_MS: number = 300000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  RUN_REAPER_INTERVAL_MS: number = 60000;
 
   @Transform(toInt)
   @IsInt()
   @Min(0)
   WRITE_KEY_RATE_LIMIT: number = 2000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  RUN_MAX_RECOVERIES: number = 3;
 }
 
 /** Express's `trust proxy` setting from TRUST_PROXY: true/false, a hop count, or a list of addresses and subnets. */

@@ -7,13 +7,16 @@ import {
   createConnectorContext,
   failureTypeOf,
   getPath,
+  ingestSettingsOf,
   setPath,
   validateConfig,
   type ConnectorContext,
   type ConnectorDefinition,
   type ConnectorLogger,
   type FailureType,
+  type IngestSettings,
   type SourceDefinition,
+  type UploadedFile,
 } from '@plexus/sdk';
 import { ConnectionRepository, SecretBox, type ConnectionKind, type ConnectionRow } from '@plexus/storage';
 import { ConnectorRegistry, type LoadedConnector } from './connector-registry.js';
@@ -225,10 +228,20 @@ export class ConnectionService {
     return { ...this.open(definition, row.config), ...overrides };
   }
 
+  /**
+   * What the source's connector declares the hub must apply while ingesting (`SourceDefinition.ingest`), for a
+   * stored configuration. The hub reads no configuration field by name.
+   */
+  ingestSettings(row: Pick<ConnectionRow, 'kind' | 'connector' | 'config'>): IngestSettings {
+    const { definition } = this.connector('source', row.connector);
+    return ingestSettingsOf(definition as SourceDefinition<unknown>, this.open(definition, row.config));
+  }
+
   async context(
     row: ConnectionRow,
     signal: AbortSignal,
     overrides: Record<string, unknown> = {},
+    upload?: UploadedFile,
   ): Promise<ConnectorContext<unknown>> {
     const { definition } = this.connector(row.kind, row.connector);
     const raw = this.openConfig(row, overrides);
@@ -241,6 +254,7 @@ export class ConnectionService {
       redisPrefix: this.env.QUEUE_PREFIX,
       logger: connectorLogger(new Logger(`connector:${row.connector}:${row.id}`)),
       signal,
+      upload,
     });
   }
 

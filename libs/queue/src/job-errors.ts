@@ -10,3 +10,17 @@ export class PermanentJobError extends UnrecoverableError {
     this.name = 'PermanentJobError';
   }
 }
+
+/**
+ * Thrown by a job handler to put its job aside until `until` (epoch ms) without spending an attempt: the job
+ * waits as a delayed job under the same id and runs again then. For waits a vendor imposes (a daily limit).
+ */
+export class DeferJobError extends Error {
+  constructor(
+    readonly until: number,
+    reason: string,
+  ) {
+    super(`deferred until ${new Date(until).toISOString()}: ${reason}`);
+    this.name = 'DeferJobError';
+  }
+}

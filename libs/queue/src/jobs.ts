@@ -12,6 +12,8 @@ export interface JobPayloads {
   'source.scheduled': { sourceId: string };
   /** Execute (or resume) one sync run. The job id is the run id. */
   'source.sync': { sourceId: string; runId: string };
+  /** From the maintenance scheduler: requeue or fail runs whose job was lost, drop abandoned uploads. */
+  'runs.reap': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -20,6 +22,7 @@ export const JOB_QUEUES: { [K in JobName]: QueueName } = {
   'system.echo': 'maintenance',
   'source.scheduled': 'sync',
   'source.sync': 'sync',
+  'runs.reap': 'maintenance',
 };
 
 /** Retry policy: transient failures back off exponentially (1 s, 2 s, 4 s …); permanent ones stop at once. */

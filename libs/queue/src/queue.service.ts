@@ -1,8 +1,8 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { Job, Queue, Worker, type JobsOptions, type RepeatOptions } from 'bullmq';
+import { DelayedError, Job, Queue, Worker, type JobsOptions, type JobState, type RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Environment } from '@plexus/config';
-import { PermanentJobError } from './job-errors.js';
+import { DeferJobError, PermanentJobError } from './job-errors.js';
 import { createRedis } from './redis.js';
 import {
   DEFAULT_ATTEMPTS,
@@ -69,6 +69,46 @@ export class QueueService implements BeforeApplicationShutdown {
     });
   }
 
+  /**
+   * Adds the job under `jobId` unless a job with that id is already waiting, delayed or running, so enqueueing
+   * twice never runs the work twice. A finished (completed or failed) job under that id is replaced. Returns
+   * whether a job was added.
+   */
+  async ensureJob<K extends JobName>(job: K, payload: JobPayloads[K], jobId: string): Promise<boolean> {
+    const queue = this.queue(JOB_QUEUES[job]);
+    const existing = await queue.getJob(jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
+      await existing.remove();
+    }
+    await this.add(job, payload, { jobId });
+    return true;
+  }
+
+  /** The state of a job (`waiting`, `active`, `delayed`, `completed`, `failed`…), or undefined when there is none. */
+  async jobState(name: QueueName, jobId: string): Promise<JobState | undefined> {
+    const state = await this.queue(name).getJobState(jobId);
+    return state === 'unknown' ? undefined : state;
+  }
+
+  /**
+   * Removes a job that has not started (or has ended). A running job is left alone and false returned: its
+   * handler sees for itself that the work is no longer wanted.
+   */
+  async removeJob(name: QueueName, jobId: string): Promise<boolean> {
+    const job = await this.queue(name).getJob(jobId);
+    if (!job || (await job.isActive())) return false;
+    try {
+      await job.remove();
+      return true;
+    } catch (error) {
+      // Taken by a worker between the two calls: it holds the lock now and will find the work cancelled.
+      if (await job.isActive()) return false;
+      throw error;
+    }
+  }
+
   /** Creates or updates a job scheduler (cron or fixed interval) that adds `job` with `payload`. */
   async schedule<K extends JobName>(
     schedulerId: string,
@@ -84,6 +124,8 @@ export class QueueService implements BeforeApplicationShutdown {
       opts: {
         attempts: DEFAULT_ATTEMPTS,
         backoff: { type: 'exponential', delay: DEFAULT_BACKOFF_MS },
+        // A scheduler ticks for ever: keep a day of its completed jobs, not all of them.
+        removeOnComplete: { age: 24 * 3600, count: 1000 },
         removeOnFail: false,
       },
     });
@@ -114,10 +156,17 @@ export class QueueService implements BeforeApplicationShutdown {
     for (const [queue, queueHandlers] of byQueue) {
       const worker = new Worker(
         queue,
-        async (job: Job) => {
+        async (job: Job, token?: string) => {
           const handler = queueHandlers.get(job.name);
           if (!handler) throw new PermanentJobError(`no handler for job ${job.name}`);
-          return handler(job.data, job);
+          try {
+            return await handler(job.data, job);
+          } catch (error) {
+            if (!(error instanceof DeferJobError)) throw error;
+            // Back to the delayed set under the same id, without counting an attempt.
+            await job.moveToDelayed(error.until, token);
+            throw new DelayedError(error.message);
+          }
         },
         {
           connection: this.connection,

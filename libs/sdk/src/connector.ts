@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { AxiosInstance } from 'axios';
+import type { IngestSettings } from './ingest.js';
 import type { ConsentPurpose, Identifier, IdentifierType, ProfileRecord, TraitValue } from './records.js';
 
 /**
@@ -27,6 +29,28 @@ export interface ConnectorContext<Cfg> {
   signal: AbortSignal;
   /** The id of the configured source or destination (rate budgets are kept per connection). */
   connectionId: string;
+  /** In a run started by an upload (sources declaring `upload`): the uploaded file. */
+  upload?: UploadedFile;
+}
+
+/**
+ * A file uploaded to `POST /v1/sources/:id/upload`. The hub keeps its bytes in its database, not on the API
+ * host's disk, so any worker process or machine can read it; they are deleted when the run ends.
+ *
+ * @example
+ * ```ts
+ * const input = ctx.upload
+ *   ? await openSource({ stream: ctx.upload.open() })
+ *   : await openSource({ path: ctx.config.path }, { http: ctx.http });
+ * ```
+ */
+export interface UploadedFile {
+  /** Opaque id of the stored upload. */
+  id: string;
+  /** Size in bytes. */
+  bytes: number;
+  /** Streams the bytes from the first one; each call is a new stream (a resumed run reads it again). */
+  open(): Readable;
 }
 
 /** One page of work from a stream: records, primary keys deleted upstream, and the checkpoint after them. */
@@ -120,10 +144,19 @@ export interface SourceDefinition<Cfg> extends ManifestBase<Cfg> {
   /** Optional real-time path: a signed webhook routed to `POST /v1/webhooks/:sourceId`. */
   webhook?: WebhookDefinition<Cfg>;
   /**
-   * Accepts files uploaded to `POST /v1/sources/:id/upload`: the hub stores the body and runs the source with
-   * `config[pathField]` set to the stored file (and `config[clearFields]` removed).
+   * Accepts files uploaded to `POST /v1/sources/:id/upload`: the hub stores the body where every worker can read
+   * it and runs the source with `ctx.upload` set (see {@link UploadedFile}); streams read the upload instead of
+   * the location in their configuration.
    */
-  upload?: { pathField: string; clearFields?: string[] };
+  upload?: { description?: string };
+  /**
+   * The per-source settings the hub applies while ingesting, derived from the configuration: the default
+   * country of phone numbers, whether to keep full IP addresses. Called with the validated configuration; the
+   * hub reads nothing else of it. Without `ingest`, the hub applies none.
+   *
+   * @example ingest: (config) => ({ defaultCountry: config.defaultCountry, keepFullIp: config.keepFullIp })
+   */
+  ingest?(config: Cfg): IngestSettings;
   /**
    * Push sources only: `'write-key'` makes the hub issue a write key when such a source is created (returned
    * once as `writeKey`, stored hashed, rotatable with `POST /v1/sources/:id/write-key`) and accept events for

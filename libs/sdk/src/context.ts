@@ -6,6 +6,7 @@ import type {
   ConnectorLogger,
   DestinationDefinition,
   SourceDefinition,
+  UploadedFile,
 } from './connector.js';
 import { createHttpClient, type HttpClientOptions } from './http.js';
 import { LocalRateBudget, RedisRateBudget, type RateBudget } from './rate-budget.js';
@@ -24,6 +25,8 @@ export interface ConnectorContextOptions<Cfg> {
   /** Where log lines go (redacted first). Default: nowhere. */
   logger?: ConnectorLogger;
   signal?: AbortSignal;
+  /** The uploaded file of a run started by an upload. */
+  upload?: UploadedFile;
   /** First backoff step of the HTTP client (tests use a few milliseconds). */
   backoffBaseMs?: number;
   /** Anything else for the HTTP client (retries, timeouts…); wins over the defaults derived here. */
@@ -98,5 +101,5 @@ export function createConnectorContext<Cfg>(options: ConnectorContextOptions<Cfg
         : undefined,
     ...options.http,
   });
-  return { config, http, log, signal, connectionId };
+  return { config, http, log, signal, connectionId, ...(options.upload ? { upload: options.upload } : {}) };
 }

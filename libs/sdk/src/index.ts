@@ -1,5 +1,6 @@
 export * from './records.js';
 export * from './connector.js';
+export * from './ingest.js';
 export * from './errors.js';
 export * from './define.js';
 export * from './config.js';

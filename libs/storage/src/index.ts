@@ -6,6 +6,7 @@ export * from './api-key.repository.js';
 export * from './storage.module.js';
 export * from './connections/connection.repository.js';
 export * from './connections/run.repository.js';
+export * from './connections/upload.repository.js';
 export * from './identity/index.js';
 export * from './tracking/index.js';
 export * from './audit/audit.repository.js';

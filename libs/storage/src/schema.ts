@@ -28,7 +28,7 @@ export interface SchemaMigrationsTable {
 }
 
 export type ConnectionKind = 'source' | 'destination';
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
 
 export interface ConnectionsTable {
   id: string;
@@ -59,6 +59,8 @@ export interface SyncRunsTable {
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
   heartbeat_at: Timestamp | null;
+  resume_at: Timestamp | null;
+  recoveries: Generated<number>;
 }
 
 export interface SyncRunStreamsTable {
@@ -89,6 +91,20 @@ export interface QuarantineTable {
   created_at: CreatedAt;
 }
 
+export interface UploadsTable {
+  id: string;
+  source_id: string;
+  bytes: Generated<number>;
+  complete: Generated<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface UploadChunksTable {
+  upload_id: string;
+  seq: number;
+  data: Uint8Array;
+}
+
 /** Every table Plexus owns. Each domain adds its tables here and its migration under ../migrations. */
 export interface Tables extends IdentityTables, TrackingTables, AuditTables {
   schema_migrations: SchemaMigrationsTable;
@@ -98,4 +114,6 @@ export interface Tables extends IdentityTables, TrackingTables, AuditTables {
   sync_run_streams: SyncRunStreamsTable;
   stream_states: StreamStatesTable;
   quarantine: QuarantineTable;
+  uploads: UploadsTable;
+  upload_chunks: UploadChunksTable;
 }

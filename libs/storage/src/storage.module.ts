@@ -4,6 +4,7 @@ import { ApiKeyRepository } from './api-key.repository.js';
 import { AuditRepository } from './audit/audit.repository.js';
 import { ConnectionRepository } from './connections/connection.repository.js';
 import { RunRepository } from './connections/run.repository.js';
+import { UploadRepository } from './connections/upload.repository.js';
 import { Database } from './database.js';
 import { migrate } from './migrator.js';
 import { resolveMasterKey, SecretBox } from './secret-box.js';
@@ -61,8 +62,17 @@ export class StorageModule {
         ConnectionRepository,
         RunRepository,
         AuditRepository,
+        UploadRepository,
       ],
-      exports: [Database, SecretBox, ApiKeyRepository, ConnectionRepository, RunRepository, AuditRepository],
+      exports: [
+        Database,
+        SecretBox,
+        ApiKeyRepository,
+        ConnectionRepository,
+        RunRepository,
+        AuditRepository,
+        UploadRepository,
+      ],
     };
   }
 }

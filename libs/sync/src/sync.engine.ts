@@ -1,18 +1,22 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import { ConnectionService } from '@plexus/connectors';
 import type { Kysely } from 'kysely';
 import { IngestService, type IngestOutcome } from '@plexus/identity';
-import { PermanentJobError } from '@plexus/queue';
+import { DeferJobError, PermanentJobError } from '@plexus/queue';
 import {
+  ConnectorError,
   failureTypeOf,
+  ingestSettingsOf,
   type ConnectorContext,
   type Identifier,
   type ProfileRecord,
   type SourceDefinition,
   type StreamDefinition,
+  type UploadedFile,
 } from '@plexus/sdk';
-import { RunRepository, type RunRecord, type Tables } from '@plexus/storage';
+import { RunRepository, UploadRepository, type RunRecord, type Tables } from '@plexus/storage';
 
 class RunCancelled extends Error {}
 
@@ -32,30 +36,31 @@ export class SyncEngine {
     private readonly runs: RunRepository,
     private readonly connections: ConnectionService,
     private readonly ingest: IngestService,
+    private readonly uploads: UploadRepository,
   ) {}
 
   async execute(runId: string, job?: Job): Promise<RunRecord | undefined> {
     const run = await this.runs.start(runId);
     if (!run) return this.runs.find(runId); // cancelled or already finished
     if (run.cancelRequested) return this.runs.finish(runId, 'cancelled');
-    const source = await this.connections.row('source', run.sourceId).catch(() => undefined);
+    // Only a missing source means it was deleted; any other error (the database) fails the attempt as it is.
+    const source = await this.connections.row('source', run.sourceId).catch((error: unknown) => {
+      if (error instanceof NotFoundException) return undefined;
+      throw error;
+    });
     if (!source)
       return this.runs.finish(runId, 'failed', { type: 'config', message: `source ${run.sourceId} no longer exists` });
+    const upload = await this.uploadOf(run);
+    if (upload === null)
+      return this.runs.finish(runId, 'failed', { type: 'system', message: 'the uploaded file is no longer stored' });
 
     const abort = new AbortController();
     try {
       const { definition } = this.connections.connector('source', source.connector);
       const overrides = (run.options.config as Record<string, unknown> | undefined) ?? {};
-      const ctx = await this.connections.context(source, abort.signal, overrides);
-      const defaultCountry =
-        typeof ctx.config === 'object' && ctx.config !== null
-          ? (ctx.config as { defaultCountry?: unknown }).defaultCountry
-          : undefined;
-      const meta = {
-        sourceId: source.id,
-        runId,
-        defaultCountry: typeof defaultCountry === 'string' ? defaultCountry : undefined,
-      };
+      const ctx = await this.connections.context(source, abort.signal, overrides, upload);
+      const { defaultCountry } = ingestSettingsOf(definition as SourceDefinition<unknown>, ctx.config);
+      const meta = { sourceId: source.id, runId, defaultCountry };
       let lastPoll = 0;
       const checkCancel = async (): Promise<void> => {
         if (Date.now() - lastPoll < CANCEL_POLL_MS) return;
@@ -80,6 +85,14 @@ export class SyncEngine {
       }
       const type = failureTypeOf(error);
       const message = (error as Error).message;
+      const retryAfterMs = error instanceof ConnectorError ? error.details.retryAfterMs : undefined;
+      if (type === 'transient' && retryAfterMs !== undefined && retryAfterMs > 0) {
+        // The vendor said when to come back (a daily limit): park the run until then rather than spend retries.
+        const resumeAt = new Date(Date.now() + retryAfterMs);
+        if (!(await this.runs.park(runId, resumeAt, { type, message }))) return this.runs.find(runId);
+        this.logger.log(`run ${runId} waits until ${resumeAt.toISOString()}: ${message}`);
+        throw new DeferJobError(resumeAt.getTime(), message);
+      }
       const attemptsLeft = job ? (job.opts.attempts ?? 1) - job.attemptsMade - 1 : 0;
       if (type === 'transient' && attemptsLeft > 0) {
         this.logger.warn(`run ${runId}: transient failure, will resume from its checkpoint: ${message}`);
@@ -93,6 +106,15 @@ export class SyncEngine {
     } finally {
       abort.abort();
     }
+  }
+
+  /** The run's uploaded file (undefined when the run has none, null when it is gone). */
+  private async uploadOf(run: RunRecord): Promise<UploadedFile | undefined | null> {
+    const id = run.options.upload;
+    if (typeof id !== 'string') return undefined;
+    const stored = await this.uploads.find(id);
+    if (!stored?.complete) return null;
+    return { id, bytes: stored.bytes, open: () => Readable.from(this.uploads.read(id)) };
   }
 
   private async syncStream(

@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { ConnectionService } from '@plexus/connectors';
 import type { ProfileRecord } from '@plexus/sdk';
 import type { WriteKeyOwner } from '@plexus/storage';
 import {
@@ -46,6 +47,7 @@ export class TrackingService {
   constructor(
     private readonly writeKeys: WriteKeyService,
     private readonly ingestor: TrackingIngestor,
+    private readonly connections: ConnectionService,
   ) {}
 
   async authenticate(authorization: string | undefined, body: unknown): Promise<WriteKeyOwner> {
@@ -71,7 +73,8 @@ export class TrackingService {
   ): Promise<TrackingResponse> {
     const owner = await this.authenticate(authorization, body);
     if (!isObject(body)) throw new BadRequestException('The body must be a JSON object');
-    const options: SegmentNormalizeOptions = { receivedAt, keepFullIp: owner.config.keepFullIp === true };
+    const settings = this.connections.ingestSettings({ kind: 'source', ...owner });
+    const options: SegmentNormalizeOptions = { receivedAt, keepFullIp: settings.keepFullIp === true };
     let messages: unknown[];
     if (route === 'batch') {
       if (!Array.isArray(body.batch) || body.batch.length === 0)
@@ -105,7 +108,7 @@ export class TrackingService {
     });
 
     if (records.length > 0) {
-      const defaultCountry = typeof owner.config.defaultCountry === 'string' ? owner.config.defaultCountry : undefined;
+      const { defaultCountry } = settings;
       const result = await this.ingestor.store(
         { sourceId: owner.sourceId, ...(defaultCountry ? { defaultCountry } : {}) },
         records,

@@ -42,7 +42,7 @@ export class WebhookService {
     } catch (error) {
       throw new BadRequestException(`Unreadable webhook payload: ${(error as Error).message}`);
     }
-    const defaultCountry = typeof config.defaultCountry === 'string' ? config.defaultCountry : undefined;
+    const { defaultCountry } = this.connections.ingestSettings(row);
     const result = await this.ingestor.store({ sourceId, ...(defaultCountry ? { defaultCountry } : {}) }, records);
     if (result.rejected.length > 0)
       this.logger.warn(`${sourceId}: ${result.rejected.length} webhook records refused: ${result.rejected[0].reason}`);

@@ -118,6 +118,8 @@ export interface HubSpotState {
   tokens: Set<string>;
   /** Requests counted against the daily limit so far. */
   dailyUsed(): number;
+  /** The day rolls over: nothing used of the daily limit, which becomes `max` when given. */
+  resetDaily(max?: number): void;
   /** Rate-limited (429) answers sent so far, by policy. */
   throttled: Record<'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' | 'SEARCH', number>;
 }
@@ -161,7 +163,7 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
   const burst = options.rateLimit === false ? undefined : new RollingWindow(max, rate?.intervalMs ?? 10_000);
   const secondly =
     options.rateLimit === false ? undefined : new RollingWindow(rate?.secondly ?? Math.ceil(max / 10), 1_000);
-  const dailyMax = rate?.daily ?? 1_000_000;
+  let dailyMax = rate?.daily ?? 1_000_000;
   const search = options.searchPerSecond === false ? undefined : new RollingWindow(options.searchPerSecond ?? 5, 1_000);
   let dailyUsed = 0;
 
@@ -170,6 +172,10 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
     companies: new HubSpotObjectStore('companies', options.companies),
     tokens: new Set(options.tokens ?? ['hubspot-demo-token']),
     dailyUsed: () => dailyUsed,
+    resetDaily: (max) => {
+      dailyUsed = 0;
+      if (max !== undefined) dailyMax = max;
+    },
     throttled: { TEN_SECONDLY_ROLLING: 0, SECONDLY: 0, DAILY: 0, SEARCH: 0 },
   };
 

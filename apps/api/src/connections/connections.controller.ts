@@ -1,28 +1,10 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Req,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { Environment } from '@plexus/config';
 import { ConnectionService, type CheckResult, type ConnectionView } from '@plexus/connectors';
 import type { Schedule } from '@plexus/queue';
-import type { SourceDefinition } from '@plexus/sdk';
 import { RunRepository, type ConnectionKind, type QuarantinedRecord } from '@plexus/storage';
-import { RunService, type RunView } from '@plexus/sync';
+import { RunService, UploadService, type RunView } from '@plexus/sync';
 import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 import { CreateConnectionDto, UpdateConnectionDto } from './connection.dto.js';
 
@@ -75,7 +57,7 @@ export class SourcesController extends ConnectionsController {
     connections: ConnectionService,
     private readonly runService: RunService,
     private readonly runs: RunRepository,
-    private readonly env: Environment,
+    private readonly uploads: UploadService,
   ) {
     super(connections);
   }
@@ -104,26 +86,15 @@ export class SourcesController extends ConnectionsController {
   }
 
   /**
-   * Streams the request body (CSV or NDJSON, gzip allowed) to the data folder and starts a run over it.
-   * Only for connectors that accept uploads (e.g. `file-import`).
+   * Streams the request body (CSV or NDJSON, gzip allowed) into the database, where every worker can read it,
+   * and starts a run over it → 202 `{ runId, bytes }`. Only for connectors that accept uploads (e.g.
+   * `file-import`); 413 over `UPLOAD_LIMIT`, 409 when the source already has an active run.
    */
   @Post(':id/upload')
   @HttpCode(202)
   async upload(@Param('id') id: string, @Req() req: Request): Promise<{ runId: string; bytes: number }> {
-    const row = await this.connections.row('source', id);
-    const definition = this.connections.connector('source', row.connector).definition as SourceDefinition<unknown>;
-    if (!definition.upload) throw new BadRequestException(`Connector ${row.connector} does not accept uploads`);
-    const dir = resolve(this.env.DATA_DIR, 'uploads', id);
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${Date.now()}-${randomBytes(4).toString('hex')}.upload`);
-    let bytes = 0;
-    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    await pipeline(req, createWriteStream(file, { mode: 0o600 }));
-    if (bytes === 0) throw new BadRequestException('Empty upload: send the file as the request body');
-    const config: Record<string, unknown> = { [definition.upload.pathField]: file };
-    for (const field of definition.upload.clearFields ?? []) config[field] = null;
-    const { run } = await this.runService.start(id, 'upload', { config, upload: file });
-    return { runId: run.id, bytes };
+    const length = req.headers['content-length'];
+    return this.uploads.startRun(id, req, length === undefined ? undefined : Number(length));
   }
 }
 

@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { UploadTooLargeError } from '@plexus/sync';
 import { RateLimitedError } from '../auth/rate-limits.service.js';
 import { boundedErrorBody, errorBody } from './error-body.js';
 
@@ -13,6 +14,12 @@ export function sendError(exception: unknown, response: Response, requestId?: st
   if (exception instanceof RateLimitedError) {
     response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     response.status(429).json(errorBody(429, exception.message, undefined, requestId));
+    return;
+  }
+  if (exception instanceof UploadTooLargeError) {
+    // The rest of the body is not read: close the connection rather than drain it.
+    response.setHeader('connection', 'close');
+    response.status(413).json(errorBody(413, exception.message, { limit: exception.limit }, requestId));
     return;
   }
   if (exception instanceof HttpException) {

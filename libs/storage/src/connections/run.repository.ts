@@ -31,6 +31,12 @@ export interface RunRecord {
   error?: { type: string; message: string };
   cancelRequested: boolean;
   attempts: number;
+  /** A `waiting` run resumes then (a vendor limit parked it). */
+  resumeAt: Date | null;
+  /** Times the reaper requeued the run after its job was lost. */
+  recoveries: number;
+  /** Last sign of life: the start of an attempt or a committed batch. */
+  heartbeatAt: Date | null;
 }
 
 export interface QuarantinedRecord {
@@ -60,7 +66,9 @@ export function newRunId(): string {
   return `run_${Date.now().toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
 }
 
-const ACTIVE: RunStatus[] = ['queued', 'running'];
+/** A source has at most one run in these states (a unique partial index says so). */
+export const ACTIVE_RUN_STATUSES: RunStatus[] = ['queued', 'running', 'waiting'];
+const ACTIVE = ACTIVE_RUN_STATUSES;
 
 type RunRow = {
   id: string;
@@ -79,6 +87,9 @@ type RunRow = {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  heartbeat_at: Date | null;
+  resume_at: Date | null;
+  recoveries: number;
 };
 
 function toRun(r: RunRow): RunRecord {
@@ -101,6 +112,9 @@ function toRun(r: RunRow): RunRecord {
     ...(r.error ? { error: r.error } : {}),
     cancelRequested: r.cancel_requested,
     attempts: r.attempts,
+    resumeAt: r.resume_at,
+    recoveries: Number(r.recoveries),
+    heartbeatAt: r.heartbeat_at,
   };
 }
 
@@ -121,7 +135,7 @@ export class RunRepository {
       .onConflict((oc) =>
         oc
           .column('source_id')
-          .where(sql<boolean>`status in ('queued', 'running')`)
+          .where(sql<boolean>`status in ('queued', 'running', 'waiting')`)
           .doNothing(),
       )
       .returningAll()
@@ -185,6 +199,7 @@ export class RunRepository {
         status: 'running',
         started_at: sql<Date>`coalesce(started_at, now())`,
         heartbeat_at: new Date(),
+        resume_at: null,
         attempts: eb('attempts', '+', 1),
       }))
       .where('id', '=', id)
@@ -194,15 +209,84 @@ export class RunRepository {
     return row ? toRun(row) : undefined;
   }
 
+  /** Ends the run with `status`; the file it was uploaded with, if any, is deleted in the same transaction. */
   async finish(
     id: string,
     status: RunStatus,
     error?: { type: string; message: string },
   ): Promise<RunRecord | undefined> {
+    return this.database.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('sync_runs')
+        .set({ status, finished_at: new Date(), resume_at: null, error: error ? JSON.stringify(error) : null })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await this.releaseUpload(trx, row);
+      return toRun(row);
+    });
+  }
+
+  /** An upload lives as long as its run: deleted once the run has ended, whichever way. */
+  private async releaseUpload(trx: Kysely<Tables>, row: { options: Record<string, unknown> }): Promise<void> {
+    const upload = row.options.upload;
+    if (typeof upload === 'string') await trx.deleteFrom('uploads').where('id', '=', upload).execute();
+  }
+
+  /**
+   * Parks a running run until `resumeAt` (a vendor limit said when to come back): status `waiting`, with the
+   * reason kept for the admin to see. False when the run is no longer running (cancelled meanwhile).
+   */
+  async park(id: string, resumeAt: Date, reason: { type: string; message: string }): Promise<boolean> {
+    const result = await this.database.db
+      .updateTable('sync_runs')
+      .set({ status: 'waiting', resume_at: resumeAt, heartbeat_at: new Date(), error: JSON.stringify(reason) })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Active runs showing no sign of life since `before`: queued or running runs whose last heartbeat (or creation)
+   * is older, and waiting runs whose resume time is older. Oldest first.
+   */
+  async stale(before: Date, limit: number): Promise<RunRecord[]> {
+    const rows = await this.database.db
+      .selectFrom('sync_runs')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb.and([
+            eb('status', 'in', ['queued', 'running']),
+            eb(sql<Date>`coalesce(heartbeat_at, created_at)`, '<', before),
+          ]),
+          eb.and([eb('status', '=', 'waiting'), eb('resume_at', '<', before)]),
+        ]),
+      )
+      .orderBy(sql`coalesce(heartbeat_at, created_at)`)
+      .limit(limit)
+      .execute();
+    return rows.map(toRun);
+  }
+
+  /**
+   * Counts a recovery of a run whose job was lost and puts it back to queued, with a fresh heartbeat so the
+   * next scan leaves it alone while its new job waits. Only if it is still in `expectedStatus` (another process
+   * may have moved it meanwhile); returns the updated run.
+   */
+  async recordRecovery(id: string, expectedStatus: RunStatus): Promise<RunRecord | undefined> {
     const row = await this.database.db
       .updateTable('sync_runs')
-      .set({ status, finished_at: new Date(), error: error ? JSON.stringify(error) : null })
+      .set((eb) => ({
+        status: 'queued',
+        heartbeat_at: new Date(),
+        resume_at: null,
+        recoveries: eb('recoveries', '+', 1),
+      }))
       .where('id', '=', id)
+      .where('status', '=', expectedStatus)
       .returningAll()
       .executeTakeFirst();
     return row ? toRun(row) : undefined;
@@ -218,15 +302,20 @@ export class RunRepository {
       .execute();
   }
 
+  /** A queued or waiting run is cancelled at once (its upload deleted); a running one is asked to stop. */
   async requestCancel(id: string): Promise<RunRecord | undefined> {
-    const queued = await this.database.db
-      .updateTable('sync_runs')
-      .set({ status: 'cancelled', cancel_requested: true, finished_at: new Date() })
-      .where('id', '=', id)
-      .where('status', '=', 'queued')
-      .returningAll()
-      .executeTakeFirst();
-    if (queued) return toRun(queued);
+    const idle = await this.database.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('sync_runs')
+        .set({ status: 'cancelled', cancel_requested: true, finished_at: new Date(), resume_at: null })
+        .where('id', '=', id)
+        .where('status', 'in', ['queued', 'waiting'])
+        .returningAll()
+        .executeTakeFirst();
+      if (row) await this.releaseUpload(trx, row);
+      return row;
+    });
+    if (idle) return toRun(idle);
     const running = await this.database.db
       .updateTable('sync_runs')
       .set({ cancel_requested: true })
