@@ -44,7 +44,7 @@ export async function openSource(location: FileLocation, options: OpenSourceOpti
         `cannot read ${location.path} (${(error as NodeJS.ErrnoException).code}): check the path`,
       );
     }
-    raw = createReadStream(real, { highWaterMark: 256 * 1024, signal: options.signal });
+    raw = createReadStream(real, { highWaterMark: 256 * 1024 });
   } else {
     if (!/^https?:\/\//i.test(location.url)) {
       throw new ConfigurationError(`only http(s) URLs can be read (got ${location.url.split(':')[0]}): check the url`);

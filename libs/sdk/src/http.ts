@@ -402,5 +402,7 @@ export function withIdleTimeout(body: Readable, idleMs: number, label: string, s
       );
   });
   body.pipe(guarded);
+  // A reader that stopped early (a cancelled run) no longer listens: the timeout must not crash the process.
+  guarded.on('error', () => undefined);
   return guarded;
 }

@@ -1,4 +1,5 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { ConflictError, NotFoundError } from '@plexus/errors';
 import { QueueService } from '@plexus/queue';
 import { ConnectionService } from '@plexus/connectors';
 import { RunRepository, type RunRecord, type StreamProgress } from '@plexus/storage';
@@ -47,10 +48,13 @@ export class RunService {
     const result = await this.runs.createRun(sourceId, trigger, options);
     if (!result.created) {
       if (exclusive) {
-        throw new ConflictException({
-          message: `Source ${sourceId} already has an active run ${result.run.id} (${result.run.status})`,
-          details: { runId: result.run.id, status: result.run.status },
-        });
+        throw new ConflictError(
+          `Source ${sourceId} already has an active run ${result.run.id} (${result.run.status})`,
+          {
+            runId: result.run.id,
+            status: result.run.status,
+          },
+        );
       }
       return result;
     }
@@ -61,7 +65,7 @@ export class RunService {
 
   async get(runId: string): Promise<RunView> {
     const run = await this.runs.find(runId);
-    if (!run) throw new NotFoundException(`No run ${runId}`);
+    if (!run) throw new NotFoundError(`No run ${runId}`);
     return runView(run, await this.runs.streams(runId));
   }
 
@@ -73,7 +77,7 @@ export class RunService {
   /** A queued run is cancelled at once; a running one stops after its current batch. */
   async cancel(runId: string): Promise<RunView> {
     const run = await this.runs.requestCancel(runId);
-    if (!run) throw new NotFoundException(`No run ${runId}`);
+    if (!run) throw new NotFoundError(`No run ${runId}`);
     if (run.status === 'cancelled')
       await this.queues
         .queue('sync')

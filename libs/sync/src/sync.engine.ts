@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { ConnectionService } from '@plexus/connectors';
+import { ConnectionService, ConnectorContexts } from '@plexus/connectors';
 import type { Kysely } from 'kysely';
 import { IngestService, type IngestOutcome } from '@plexus/identity';
 import { PermanentJobError } from '@plexus/queue';
@@ -31,6 +31,7 @@ export class SyncEngine {
   constructor(
     private readonly runs: RunRepository,
     private readonly connections: ConnectionService,
+    private readonly contexts: ConnectorContexts,
     private readonly ingest: IngestService,
   ) {}
 
@@ -46,7 +47,7 @@ export class SyncEngine {
     try {
       const { definition } = this.connections.connector('source', source.connector);
       const overrides = (run.options.config as Record<string, unknown> | undefined) ?? {};
-      const ctx = await this.connections.context(source, abort.signal, overrides);
+      const ctx = await this.contexts.context(source, abort.signal, overrides);
       const defaultCountry =
         typeof ctx.config === 'object' && ctx.config !== null
           ? (ctx.config as { defaultCountry?: unknown }).defaultCountry

@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { InvalidInputError, UnauthenticatedError } from '@plexus/errors';
 import type { ProfileRecord } from '@plexus/sdk';
 import type { WriteKeyOwner } from '@plexus/storage';
 import {
@@ -51,11 +52,11 @@ export class TrackingService {
   async authenticate(authorization: string | undefined, body: unknown): Promise<WriteKeyOwner> {
     const key = writeKeyFrom(authorization, body);
     if (!key)
-      throw new UnauthorizedException(
+      throw new UnauthenticatedError(
         'Missing write key: send HTTP Basic auth with the write key as user name, or writeKey in the body',
       );
     const owner = await this.writeKeys.authenticate(key);
-    if (!owner) throw new UnauthorizedException('Invalid write key');
+    if (!owner) throw new UnauthenticatedError('Invalid write key');
     return owner;
   }
 
@@ -70,15 +71,14 @@ export class TrackingService {
     receivedAt: Date,
   ): Promise<TrackingResponse> {
     const owner = await this.authenticate(authorization, body);
-    if (!isObject(body)) throw new BadRequestException('The body must be a JSON object');
+    if (!isObject(body)) throw new InvalidInputError('The body must be a JSON object');
     const options: SegmentNormalizeOptions = { receivedAt, keepFullIp: owner.config.keepFullIp === true };
     let messages: unknown[];
     if (route === 'batch') {
       if (!Array.isArray(body.batch) || body.batch.length === 0)
-        throw new BadRequestException({
-          message: 'Invalid request: batch (must be a non-empty array of messages)',
-          details: [{ field: 'batch', problems: ['must be a non-empty array'] }],
-        });
+        throw new InvalidInputError('Invalid request: batch (must be a non-empty array of messages)', [
+          { field: 'batch', problems: ['must be a non-empty array'] },
+        ]);
       messages = body.batch;
       options.batch = { context: isObject(body.context) ? body.context : undefined, sentAt: body.sentAt };
     } else {
@@ -122,7 +122,7 @@ export class TrackingService {
         route === 'batch'
           ? `No valid message in the batch (${rejected.length} rejected; first: #${first.index} ${first.reason})`
           : `Invalid message: ${first.reason}`;
-      throw new BadRequestException({ message, details: rejected });
+      throw new InvalidInputError(message, rejected);
     }
     return rejected.length > 0 ? { success: true, rejected } : { success: true };
   }

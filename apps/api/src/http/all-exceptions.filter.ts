@@ -1,8 +1,21 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { DomainError, type DomainErrorKind } from '@plexus/errors';
 import { errorBody } from './error-body.js';
 
-/** Turns every error into `{ statusCode, error, message, details? }`; unexpected errors are logged, never shown. */
+/** The one place a domain error becomes an HTTP status. */
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+};
+
+/**
+ * Turns every error into `{ statusCode, error, message, details? }`: the libs' domain errors by their kind, Nest's
+ * HTTP exceptions (routing, pipes, guards) by their status; unexpected errors are logged, never shown.
+ */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Http');
@@ -13,6 +26,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const request = http.getRequest<Request & { id?: string }>();
     const requestId = typeof request.id === 'string' ? request.id : undefined;
 
+    if (exception instanceof DomainError) {
+      const status = STATUS_OF[exception.kind];
+      response.status(status).json(errorBody(status, exception.message, exception.details, requestId));
+      return;
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const payload = exception.getResponse();
