@@ -3,7 +3,7 @@ import { Agent as HttpAgent, type AgentOptions } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
-import { sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { ConfigurationError } from './errors.js';
 
@@ -61,16 +61,19 @@ export function configureOutbound(policy: OutboundPolicy): void {
   current = {
     guarded: true,
     rules,
-    readableDirs: policy.readableDirs?.map((dir) => realDir(dir)),
-    unreadableDirs: (policy.unreadableDirs ?? []).map((dir) => realDir(dir)),
+    // Both spellings of each folder: as configured (paths are checked as written first) and resolved.
+    readableDirs: policy.readableDirs?.flatMap((dir) => bothForms(dir)),
+    unreadableDirs: (policy.unreadableDirs ?? []).flatMap((dir) => bothForms(dir)),
   };
 }
 
-function realDir(dir: string): string {
+function bothForms(dir: string): string[] {
+  const resolved = resolve(dir);
   try {
-    return realpathSync(dir);
+    const real = realpathSync(dir);
+    return real === resolved ? [real] : [resolved, real];
   } catch {
-    return dir;
+    return [resolved];
   }
 }
 
@@ -239,21 +242,31 @@ export function createGuardedAgents(limits: ConnectionLimits = {}): { httpAgent:
  * @example const real = assertReadablePath('/srv/imports/crm.csv');
  */
 export function assertReadablePath(path: string): string {
+  // The path as written is checked first, so a refused path never tells whether it exists.
+  if (!isReadable(resolve(path))) throw outside(path);
   let real: string;
   try {
     real = realpathSync(path);
   } catch (error) {
     throw new ConfigurationError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code}): check the path`);
   }
-  if (!current.guarded || current.readableDirs === undefined) return real;
+  if (isReadable(real)) return real;
+  throw outside(path);
+}
+
+function outside(path: string): ConfigurationError {
+  return new ConfigurationError(`${path} is outside the import folders: put the file in one of IMPORT_DIRS`);
+}
+
+function isReadable(real: string): boolean {
+  if (!current.guarded || current.readableDirs === undefined) return true;
   // A readable folder inside an unreadable one (DATA_DIR/imports in DATA_DIR) opens only itself.
   const allowed = current.readableDirs.some(
     (dir) =>
       within(real, dir) &&
       current.unreadableDirs.every((closed) => !within(real, closed) || (dir !== closed && within(dir, closed))),
   );
-  if (allowed) return real;
-  throw new ConfigurationError(`${path} is outside the import folders: put the file in one of IMPORT_DIRS`);
+  return allowed;
 }
 
 /** True when `path` is `dir` or inside it. */

@@ -18,6 +18,8 @@ class RunCancelled extends Error {}
 
 /** How often a running sync looks for a cancel request (between batches, at most this often). */
 const CANCEL_POLL_MS = 200;
+/** How often a run waiting on its source (a slow remote, a long page) looks for a cancel or a deleted source. */
+const CANCEL_WATCH_MS = 1000;
 
 /**
  * Executes a sync run: streams batches from the source, maps each record, hands the batch to the ingest
@@ -44,6 +46,20 @@ export class SyncEngine {
       return this.runs.finish(runId, 'failed', { type: 'config', message: `source ${run.sourceId} no longer exists` });
 
     const abort = new AbortController();
+    // Between batches checkCancel() notices a cancel; while the connector waits on I/O this watcher does, and
+    // aborts the in-flight request or stream (a deleted source's run reads as cancelled too).
+    let cancelled = false;
+    const watcher = setInterval(() => {
+      this.runs.isCancelRequested(runId).then(
+        (requested) => {
+          if (!requested) return;
+          cancelled = true;
+          abort.abort();
+        },
+        () => undefined,
+      );
+    }, CANCEL_WATCH_MS);
+    watcher.unref();
     try {
       const { definition } = this.connections.connector('source', source.connector);
       const overrides = (run.options.config as Record<string, unknown> | undefined) ?? {};
@@ -74,7 +90,7 @@ export class SyncEngine {
       const done = await this.runs.find(runId);
       return this.runs.finish(runId, done && done.stats.quarantined > 0 ? 'partial' : 'succeeded');
     } catch (error) {
-      if (error instanceof RunCancelled) return this.runs.finish(runId, 'cancelled');
+      if (error instanceof RunCancelled || cancelled) return this.runs.finish(runId, 'cancelled');
       if (!(await this.runs.find(runId))) {
         this.logger.log(`run ${runId} stopped: its source was deleted while it ran`);
         return undefined;
@@ -92,6 +108,7 @@ export class SyncEngine {
       if (type !== 'transient') throw new PermanentJobError(`run ${runId} failed (${type}): ${message}`);
       return finished;
     } finally {
+      clearInterval(watcher);
       abort.abort();
     }
   }
