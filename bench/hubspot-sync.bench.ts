@@ -120,6 +120,7 @@ const bench: Benchmark = {
       ADMIN_API_KEY: ADMIN_KEY,
       LOG_LEVEL: 'warn',
       PORT: '0',
+      OUTBOUND_ALLOW: '127.0.0.1', // the HubSpot emulator
     });
     const app = await createApiApp(env, { logDestination: new Writable({ write: (_c, _e, done) => done() }) });
     try {

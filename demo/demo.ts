@@ -141,6 +141,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
     ADMIN_API_KEY: apiKey,
     PORT: String(options.port ?? 3000),
     LOG_LEVEL: 'info',
+    // The emulators listen on loopback, which connectors may reach only when allowed.
+    OUTBOUND_ALLOW: '127.0.0.1,::1,localhost',
   });
   print(`▸ starting Plexus on the embedded database (${join(dataDir, 'db')}), logs in ${join(dataDir, 'plexus.log')}`);
   let app: NestExpressApplication;

@@ -179,6 +179,8 @@ export default defineSource<DmpFeedConfig>({
     'Anonymous third-party data — cookie ids, IDFA/GAID, hashed emails, IP and segment memberships — from CSV or NDJSON files (gzip too) in a folder, at a URL or in an S3-compatible bucket',
   config: DmpFeedConfig,
   secrets: ['secretAccessKey', 'authorization'],
+  // url and endpoint count as addresses by their @IsUrl(); the bucket is where the S3 keys are used.
+  addresses: ['bucket'],
   identifiers: ['cookie_id', 'device_id', 'email_sha256'],
   async check(ctx) {
     const location = feedLocation(ctx);

@@ -20,6 +20,8 @@ export default defineSource<SalesforceConfig>({
   description: 'Contacts and Leads from Salesforce (REST API, SOQL), incremental on SystemModstamp, deletes included.',
   config: SalesforceConfig,
   secrets: ['accessToken'],
+  // baseUrl counts as an address by its @IsUrl(); myDomain names the instance the token is sent to.
+  addresses: ['myDomain'],
   rateLimit: (config) => ({ requests: (config as SalesforceConfig).requestsPerSecond ?? 10, perMs: 1_000 }),
   http: salesforceHttpPolicy,
   identifiers: ['email', 'phone', 'user_id', 'external_id'],

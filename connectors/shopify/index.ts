@@ -40,6 +40,8 @@ export default defineSource<ShopifyConfig>({
     'Customers (identifiers, traits, email consent, order roll-ups) and orders (Order Completed events) from the Shopify Admin REST API',
   config: ShopifyConfig,
   secrets: ['accessToken', 'webhookSecret'],
+  // baseUrl counts as an address by its @IsUrl(); shop names the store the token is sent to.
+  addresses: ['shop'],
   webhook: shopifyWebhook,
   identifiers: ['email', 'phone', 'external_id'] satisfies Identifier['type'][],
   // The leaky bucket holds 20 s of leak (40 at 2/s, 400 at 20/s on Plus): the same budget as a sliding window.

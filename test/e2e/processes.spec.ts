@@ -113,7 +113,7 @@ describe('a worker killed mid-run', () => {
   }, 180000);
 
   it('resumes from the last committed checkpoint with every row exactly once', async () => {
-    const file = join(dir, 'people.csv');
+    const file = join(t.importDir, 'people.csv');
     writeFileSync(
       file,
       ['id,email,name', ...Array.from({ length: ROWS }, (_, i) => `${i},person${i}@example.io,Person ${i}`)].join(

@@ -34,7 +34,6 @@ describe('sources, runs and the file-import connector (PostgreSQL)', () => {
   let pluginDir: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'plexus-files-'));
     pluginDir = mkdtempSync(join(tmpdir(), 'plexus-plugins-'));
     // A plugin that throws on load, one with an invalid definition, one needing another SDK: the hub starts anyway.
     // Plugins outside the project are plain ES modules, as a published plugin would be.
@@ -49,10 +48,10 @@ describe('sources, runs and the file-import connector (PostgreSQL)', () => {
     mkdirSync(join(pluginDir, 'secretive'));
     writeFileSync(join(pluginDir, 'secretive', 'index.js'), pluginSource('secretive', '^0.1.0'));
     t = await startTestApp({ label: 'sources', env: { CONNECTORS_PATH: pluginDir } });
+    dir = t.importDir; // local paths are read only inside the import folders
   });
   afterAll(async () => {
     await t.close();
-    rmSync(dir, { recursive: true, force: true });
     rmSync(pluginDir, { recursive: true, force: true });
   });
 

@@ -17,6 +17,8 @@ export interface TestApp {
   url: string;
   /** `{ authorization: 'Bearer …' }` with the admin key. */
   auth: Record<string, string>;
+  /** The app's import folder (`DATA_DIR/imports`, the default `IMPORT_DIRS`): file-import paths must lie here. */
+  importDir: string;
   /** What the app logged, one JSON line each. */
   logs: string[];
   database?: TestDatabase;
@@ -26,9 +28,16 @@ export interface TestApp {
 export interface TestAppOptions {
   /** 'postgres' (default): a fresh PostgreSQL database; 'pglite': embedded, in a temporary DATA_DIR. */
   storage?: 'postgres' | 'pglite';
+  /**
+   * Variables over the test defaults. The defaults allow connectors to reach loopback (`OUTBOUND_ALLOW`), where
+   * every emulator listens; pass `OUTBOUND_ALLOW: ''` to test the hub as deployed.
+   */
   env?: Record<string, string>;
   label?: string;
 }
+
+/** The emulators of test/emulators listen on loopback: tests allow it explicitly, production does not. */
+export const LOOPBACK_ALLOW = '127.0.0.1,::1,localhost';
 
 /** Boots the whole API (and workers) on real Redis and PostgreSQL/PGlite, listening on a random port. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -44,6 +53,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     LOG_LEVEL: 'info',
     PORT: '0',
     SHUTDOWN_TIMEOUT_MS: '2000',
+    OUTBOUND_ALLOW: LOOPBACK_ALLOW,
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...options.env,
   });
@@ -62,6 +72,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     env,
     url: `http://127.0.0.1:${address.port}`,
     auth: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+    importDir: join(env.DATA_DIR, 'imports'),
     logs,
     database,
     async close() {

@@ -67,4 +67,15 @@ describe('loadEnvironment', () => {
   it('treats empty strings as unset', () => {
     expect(loadEnvironment({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
   });
+
+  it('parses OUTBOUND_ALLOW and IMPORT_DIRS, and names bad allow-list entries', () => {
+    const env = loadEnvironment({ OUTBOUND_ALLOW: '127.0.0.1, 10.0.0.0/8 minio:9000', IMPORT_DIRS: '/srv/a:/srv/b' });
+    expect(env.OUTBOUND_ALLOW).toEqual(['127.0.0.1', '10.0.0.0/8', 'minio:9000']);
+    expect(env.IMPORT_DIRS).toEqual(['/srv/a', '/srv/b']);
+    expect(loadEnvironment({}).OUTBOUND_ALLOW).toEqual([]);
+    expect(loadEnvironment({}).IMPORT_DIRS).toBeUndefined();
+    expect(() => loadEnvironment({ OUTBOUND_ALLOW: '127.0.0.1,http://x/' })).toThrow(
+      /OUTBOUND_ALLOW="127.0.0.1,http:\/\/x\/": .*bad: http:\/\/x\//,
+    );
+  });
 });

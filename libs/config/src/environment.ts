@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
+import { outboundAllowProblems } from '@plexus/sdk';
 import {
   IsBoolean,
   IsIn,
@@ -10,6 +11,7 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
 
@@ -38,6 +40,14 @@ export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
   BODY_LIMIT: { description: 'Largest accepted request body', default: '1mb' },
   SHUTDOWN_TIMEOUT_MS: { description: 'How long running jobs may finish on SIGTERM', default: '10000' },
   CONNECTORS_PATH: { description: 'Extra folders of connector plugins, separated by ":"' },
+  OUTBOUND_ALLOW: {
+    description:
+      'Private, loopback or link-local destinations connectors may reach anyway: host names, IPs, CIDRs or host:port, comma-separated',
+  },
+  IMPORT_DIRS: {
+    description: 'Folders (separated by ":") local import paths must lie in; DATA_DIR itself is never readable',
+    default: 'DATA_DIR/imports',
+  },
   JOB_LOCK_MS: {
     description: 'How long a worker holds a job before another may take it over if it stops answering',
     default: '30000',
@@ -197,6 +207,38 @@ export class Environment {
   @Min(0)
   @Max(100)
   RUN_MAX_RECOVERIES: number = 3;
+
+  /** Parsed from a comma- (or space-) separated list; empty = connectors reach public addresses only. */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.split(/[\s,]+/).filter((entry) => entry !== '') : value,
+  )
+  @ValidateBy({
+    name: 'outboundAllow',
+    validator: {
+      validate: (value: unknown) =>
+        Array.isArray(value) && value.every((v) => typeof v === 'string') && outboundAllowProblems(value).length === 0,
+      defaultMessage: (args) =>
+        `OUTBOUND_ALLOW entries must be host names, IPs, CIDRs or host:port (bad: ${outboundAllowProblems(
+          Array.isArray(args?.value) ? (args.value as string[]) : [],
+        ).join(', ')})`,
+    },
+  })
+  OUTBOUND_ALLOW: string[] = [];
+
+  /** Parsed from a ":"-separated list; unset = `DATA_DIR/imports`. */
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.split(':').filter((entry) => entry !== '') : value,
+  )
+  @ValidateBy({
+    name: 'importDirs',
+    validator: {
+      validate: (value: unknown) =>
+        Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && !v.includes('\0')),
+      defaultMessage: () => 'IMPORT_DIRS must be one or more folders separated by ":"',
+    },
+  })
+  IMPORT_DIRS?: string[];
 }
 
 /** Express's `trust proxy` setting from TRUST_PROXY: true/false, a hop count, or a list of addresses and subnets. */

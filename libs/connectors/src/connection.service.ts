@@ -1,24 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException, Optional } from '@nestjs/common';
-import { CronExpressionParser } from 'cron-parser';
-import { Environment } from '@plexus/config';
-import { QueueService, type Schedule } from '@plexus/queue';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { InvalidInputError, NotFoundError } from '@plexus/errors';
+import type { Schedule } from '@plexus/queue';
 import {
-  createConnectorContext,
   failureTypeOf,
-  getPath,
-  ingestSettingsOf,
-  setPath,
   validateConfig,
-  type ConnectorContext,
   type ConnectorDefinition,
-  type ConnectorLogger,
   type FailureType,
-  type IngestSettings,
   type SourceDefinition,
-  type UploadedFile,
 } from '@plexus/sdk';
-import { ConnectionRepository, SecretBox, type ConnectionKind, type ConnectionRow } from '@plexus/storage';
+import { ConnectionRepository, type ConnectionKind, type ConnectionRow } from '@plexus/storage';
+import { ConnectionSchedules, validateSchedule } from './connection-schedules.js';
+import { ConnectionSecrets } from './connection-secrets.js';
+import { ConnectorContexts } from './connector-contexts.js';
 import { ConnectorRegistry, type LoadedConnector } from './connector-registry.js';
 
 /** What the API shows of a source or destination: secrets as "********", never their values. */
@@ -59,78 +53,24 @@ export interface ConnectionPatch {
 
 export type CheckResult = { ok: true } | { ok: false; failureType: FailureType; message: string };
 
-export const MASK = '********';
 const ID_PREFIX: Record<ConnectionKind, string> = { source: 'src_', destination: 'dst_' };
 
-function fieldError(field: string, problem: string): BadRequestException {
-  return new BadRequestException({
-    message: `Invalid request: ${field} (${problem})`,
-    details: [{ field, problems: [problem] }],
-  });
-}
-
-function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...target };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete out[key];
-    else if (
-      typeof value === 'object' &&
-      !Array.isArray(value) &&
-      typeof out[key] === 'object' &&
-      out[key] !== null &&
-      !Array.isArray(out[key])
-    ) {
-      out[key] = mergePatch(out[key] as Record<string, unknown>, value as Record<string, unknown>);
-    } else out[key] = value;
-  }
-  return out;
-}
-
-/** Validates a `{ cron }` or `{ everySeconds }` schedule; throws a 400 naming the field. */
-export function validateSchedule(schedule: unknown): Schedule | null {
-  if (schedule === null || schedule === undefined) return null;
-  if (typeof schedule !== 'object' || Array.isArray(schedule))
-    throw fieldError('schedule', 'must be { cron } or { everySeconds }');
-  const s = schedule as Record<string, unknown>;
-  const keys = Object.keys(s).filter((k) => k !== 'tz');
-  if (keys.length !== 1 || !['cron', 'everySeconds'].includes(keys[0]))
-    throw fieldError('schedule', 'must have exactly one of cron or everySeconds');
-  if ('cron' in s) {
-    if (typeof s.cron !== 'string') throw fieldError('schedule.cron', 'must be a string');
-    try {
-      CronExpressionParser.parse(s.cron, typeof s.tz === 'string' ? { tz: s.tz } : {});
-    } catch (error) {
-      throw fieldError('schedule.cron', `not a valid cron expression: ${(error as Error).message}`);
-    }
-    return typeof s.tz === 'string' ? { cron: s.cron, tz: s.tz } : { cron: s.cron };
-  }
-  const every = s.everySeconds;
-  if (typeof every !== 'number' || !Number.isInteger(every) || every < 1 || every > 31 * 24 * 3600) {
-    throw fieldError('schedule.everySeconds', 'must be a whole number of seconds from 1 to 2678400');
-  }
-  return { everySeconds: every };
-}
-
-export function connectorLogger(logger: Logger): ConnectorLogger {
-  const line = (message: string, fields?: Record<string, unknown>): string =>
-    fields ? `${message} ${JSON.stringify(fields)}` : message;
-  return {
-    debug: (m, f) => logger.debug(line(m, f)),
-    info: (m, f) => logger.log(line(m, f)),
-    warn: (m, f) => logger.warn(line(m, f)),
-    error: (m, f) => logger.error(line(m, f)),
-  };
-}
-
-/** Sources and destinations: validation against the connector's config class, secret sealing, schedules. */
+/**
+ * Sources and destinations: their lifecycle. Everything is validated before anything is written, and the
+ * database and the schedulers never disagree: a write that fails half-way is undone. The rules themselves live
+ * elsewhere — secrets in {@link ConnectionSecrets}, schedules in {@link ConnectionSchedules}, contexts in
+ * {@link ConnectorContexts}.
+ */
 @Injectable()
 export class ConnectionService {
+  private readonly logger = new Logger('Connections');
+
   constructor(
     private readonly repository: ConnectionRepository,
     private readonly registry: ConnectorRegistry,
-    private readonly secrets: SecretBox,
-    private readonly queues: QueueService,
-    private readonly env: Environment,
+    private readonly secrets: ConnectionSecrets,
+    private readonly schedules: ConnectionSchedules,
+    private readonly contexts: ConnectorContexts,
     @Optional() @Inject(PUSH_CREDENTIALS) private readonly pushCredentials?: PushCredentialIssuer,
   ) {}
 
@@ -141,15 +81,19 @@ export class ConnectionService {
         .list()
         .filter((c) => c.kind === kind)
         .map((c) => c.id);
-      throw fieldError('connector', `unknown ${kind} connector '${id}' (known: ${known.join(', ') || 'none'})`);
+      throw InvalidInputError.field(
+        'connector',
+        `unknown ${kind} connector '${id}' (known: ${known.join(', ') || 'none'})`,
+      );
     }
     return connector;
   }
 
   async create(kind: ConnectionKind, input: ConnectionInput): Promise<ConnectionView> {
     const connector = this.connector(kind, input.connector);
+    if (kind === 'destination' && input.schedule)
+      throw InvalidInputError.field('schedule', 'destinations have no schedule');
     const schedule = kind === 'source' ? validateSchedule(input.schedule) : null;
-    if (kind === 'destination' && input.schedule) throw fieldError('schedule', 'destinations have no schedule');
     const config = await this.validated(connector.definition, input.config);
     const pushAuth = kind === 'source' ? (connector.definition as SourceDefinition<unknown>).pushAuth : undefined;
     if (pushAuth && !this.pushCredentials)
@@ -159,14 +103,19 @@ export class ConnectionService {
       kind,
       name: input.name,
       connector: connector.id,
-      config: this.seal(connector.definition, config),
+      config: this.secrets.seal(connector.definition, config),
       schedule,
     });
-    await this.applySchedule(row.id, schedule);
-    // Push sources authenticate with a write key: issued now, shown once in this response, stored hashed.
-    if (pushAuth === 'write-key')
-      return { ...this.view(row), writeKey: await this.pushCredentials!.issueWriteKey(row.id) };
-    return this.view(row);
+    try {
+      if (schedule) await this.schedules.apply(row.id, schedule);
+      // Push sources authenticate with a write key: issued now, shown once in this response, stored hashed.
+      if (pushAuth === 'write-key')
+        return { ...this.view(row), writeKey: await this.pushCredentials!.issueWriteKey(row.id) };
+      return this.view(row);
+    } catch (error) {
+      await this.undoCreate(row);
+      throw error;
+    }
   }
 
   async get(kind: ConnectionKind, id: string): Promise<ConnectionView> {
@@ -175,7 +124,7 @@ export class ConnectionService {
 
   async row(kind: ConnectionKind, id: string): Promise<ConnectionRow> {
     const row = await this.repository.find(kind, id);
-    if (!row) throw new NotFoundException(`No ${kind} ${id}`);
+    if (!row) throw new NotFoundError(`No ${kind} ${id}`);
     return row;
   }
 
@@ -188,32 +137,48 @@ export class ConnectionService {
     const connector = this.connector(kind, row.connector);
     const changes: { name?: string; config?: Record<string, unknown>; schedule?: Schedule | null } = {};
     if (patch.name !== undefined) changes.name = patch.name;
-    if (patch.config !== undefined) {
-      const current = this.open(connector.definition, row.config);
-      const merged = mergePatch(current, this.unmask(connector.definition, patch.config, current));
-      changes.config = this.seal(connector.definition, await this.validated(connector.definition, merged));
-    }
     if (patch.schedule !== undefined) {
       if (kind === 'destination' && patch.schedule !== null)
-        throw fieldError('schedule', 'destinations have no schedule');
+        throw InvalidInputError.field('schedule', 'destinations have no schedule');
       changes.schedule = validateSchedule(patch.schedule);
     }
+    if (patch.config !== undefined) {
+      const current = this.secrets.open(connector.definition, row.config);
+      const merged = this.secrets.patch(connector.definition, current, patch.config);
+      changes.config = this.secrets.seal(connector.definition, await this.validated(connector.definition, merged));
+    }
     const updated = await this.repository.update(kind, id, changes);
-    if (!updated) throw new NotFoundException(`No ${kind} ${id}`);
-    if (patch.schedule !== undefined) await this.applySchedule(id, changes.schedule ?? null);
+    if (!updated) throw new NotFoundError(`No ${kind} ${id}`);
+    if (kind === 'source' && patch.schedule !== undefined) {
+      try {
+        await this.schedules.apply(id, changes.schedule ?? null);
+      } catch (error) {
+        // The scheduler refused or Redis failed: put the row back so database and scheduler still agree.
+        await this.repository.update(kind, id, { name: row.name, config: row.config, schedule: row.schedule });
+        throw error;
+      }
+    }
     return this.view(updated);
   }
 
   async delete(kind: ConnectionKind, id: string): Promise<void> {
-    if (!(await this.repository.delete(kind, id))) throw new NotFoundException(`No ${kind} ${id}`);
-    if (kind === 'source') await this.applySchedule(id, null);
+    const row = await this.row(kind, id);
+    // Scheduler first: a scheduler left without its source would fire forever; a source left without its
+    // scheduler (the delete below failing) gets it back.
+    if (kind === 'source' && row.schedule) await this.schedules.apply(id, null);
+    try {
+      if (!(await this.repository.delete(kind, id))) throw new NotFoundError(`No ${kind} ${id}`);
+    } catch (error) {
+      if (kind === 'source' && row.schedule) await this.schedules.apply(id, row.schedule as Schedule);
+      throw error;
+    }
   }
 
   /** Runs the connector's `check` with the stored configuration. */
   async check(kind: ConnectionKind, id: string): Promise<CheckResult> {
     const row = await this.row(kind, id);
     const { definition } = this.connector(kind, row.connector);
-    const ctx = await this.context(row, new AbortController().signal);
+    const ctx = await this.contexts.context(row, AbortSignal.timeout(CHECK_TIMEOUT_MS));
     try {
       await definition.check(ctx);
       return { ok: true };
@@ -222,105 +187,36 @@ export class ConnectionService {
     }
   }
 
-  /** The decrypted configuration, for running the connector. `overrides` replace top-level fields (per-run options). */
-  openConfig(row: ConnectionRow, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    const { definition } = this.connector(row.kind, row.connector);
-    return { ...this.open(definition, row.config), ...overrides };
-  }
-
-  /**
-   * What the source's connector declares the hub must apply while ingesting (`SourceDefinition.ingest`), for a
-   * stored configuration. The hub reads no configuration field by name.
-   */
-  ingestSettings(row: Pick<ConnectionRow, 'kind' | 'connector' | 'config'>): IngestSettings {
-    const { definition } = this.connector('source', row.connector);
-    return ingestSettingsOf(definition as SourceDefinition<unknown>, this.open(definition, row.config));
-  }
-
-  async context(
-    row: ConnectionRow,
-    signal: AbortSignal,
-    overrides: Record<string, unknown> = {},
-    upload?: UploadedFile,
-  ): Promise<ConnectorContext<unknown>> {
-    const { definition } = this.connector(row.kind, row.connector);
-    const raw = this.openConfig(row, overrides);
-    const { config } = await validateConfig(definition.config as new () => object, raw);
-    return createConnectorContext({
-      definition,
-      config: config ?? raw,
-      connectionId: row.id,
-      redis: this.queues.redis,
-      redisPrefix: this.env.QUEUE_PREFIX,
-      logger: connectorLogger(new Logger(`connector:${row.connector}:${row.id}`)),
-      signal,
-      upload,
-    });
+  private async undoCreate(row: ConnectionRow): Promise<void> {
+    try {
+      await this.repository.delete(row.kind, row.id);
+      if (row.schedule) await this.schedules.apply(row.id, null);
+    } catch (error) {
+      this.logger.error(`could not undo the creation of ${row.kind} ${row.id}: ${(error as Error).message}`);
+    }
   }
 
   private async validated(definition: ConnectorDefinition, raw: unknown): Promise<Record<string, unknown>> {
     const result = await validateConfig(definition.config as new () => object, raw);
-    if (result.problems.length > 0) {
-      const details = result.problems.map((p) => ({ field: `config.${p.field}`, problems: p.problems }));
-      throw new BadRequestException({
-        message: `Invalid request: ${details.map((d) => `${d.field} (${d.problems.join('; ')})`).join(', ')}`,
-        details,
-      });
-    }
+    if (result.problems.length > 0)
+      throw InvalidInputError.fields(
+        result.problems.map((p) => ({ field: `config.${p.field}`, problems: p.problems })),
+      );
     return JSON.parse(JSON.stringify(raw ?? {})) as Record<string, unknown>;
   }
 
-  private seal(definition: ConnectorDefinition, config: Record<string, unknown>): Record<string, unknown> {
-    const out = structuredClone(config);
-    for (const path of definition.secrets) {
-      const value = getPath(out, path);
-      if (typeof value === 'string' && !this.secrets.isSealed(value)) setPath(out, path, this.secrets.seal(value));
-    }
-    return out;
-  }
-
-  private open(definition: ConnectorDefinition, stored: Record<string, unknown>): Record<string, unknown> {
-    const out = structuredClone(stored);
-    for (const path of definition.secrets) {
-      const value = getPath(out, path);
-      if (this.secrets.isSealed(value)) setPath(out, path, this.secrets.open(value));
-    }
-    return out;
-  }
-
-  /** A patch that sends a secret back as "********" means "keep the stored value". */
-  private unmask(
-    definition: ConnectorDefinition,
-    patch: Record<string, unknown>,
-    current: Record<string, unknown>,
-  ): Record<string, unknown> {
-    const out = structuredClone(patch);
-    for (const path of definition.secrets) {
-      if (getPath(out, path) === MASK) setPath(out, path, getPath(current, path));
-    }
-    return out;
-  }
-
   private view(row: ConnectionRow): ConnectionView {
-    const definition = this.registry.get(row.connector)?.definition;
-    const config = structuredClone(row.config);
-    for (const path of definition?.secrets ?? []) if (getPath(config, path) !== undefined) setPath(config, path, MASK);
-    // Unknown connector (plugin removed): still never show anything that looks sealed.
-    if (!definition) for (const [k, v] of Object.entries(config)) if (this.secrets.isSealed(v)) config[k] = MASK;
     return {
       id: row.id,
       name: row.name,
       connector: row.connector,
-      config,
+      config: this.secrets.mask(this.registry.get(row.connector)?.definition, row.config),
       schedule: row.schedule as Schedule | null,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
     };
   }
-
-  private async applySchedule(sourceId: string, schedule: Schedule | null): Promise<void> {
-    const schedulerId = `source:${sourceId}`;
-    if (schedule) await this.queues.schedule(schedulerId, 'source.scheduled', { sourceId }, schedule);
-    else await this.queues.unschedule('source.scheduled', schedulerId);
-  }
 }
+
+/** A check is one short conversation with the vendor: it never holds a request open longer than this. */
+const CHECK_TIMEOUT_MS = 60_000;

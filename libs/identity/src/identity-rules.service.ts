@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { InvalidInputError } from '@plexus/errors';
 import type { Kysely } from 'kysely';
 import { IdentityRulesRepository, type Tables } from '@plexus/storage';
 import {
@@ -9,9 +10,9 @@ import {
   type RuleProblem,
 } from './identity-rules.js';
 
-export class InvalidRulesError extends Error {
+export class InvalidRulesError extends InvalidInputError {
   constructor(readonly problems: RuleProblem[]) {
-    super(`Invalid identity rules: ${problems.map((p) => `${p.field} (${p.problems.join('; ')})`).join(', ')}`);
+    super(InvalidInputError.fields(problems).message, problems);
   }
 }
 

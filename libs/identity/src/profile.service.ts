@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { ConflictError, InvalidInputError, NotFoundError } from '@plexus/errors';
 import type { Kysely } from 'kysely';
 import { isIdentifierType, type Identifier, type IdentifierType, type TraitValue } from '@plexus/sdk';
 import { identifierKey, normalizeIdentifier } from '@plexus/profile';
@@ -68,9 +69,9 @@ export interface DryRunReport {
   mergeCount: number;
 }
 
-export class ProfileNotFoundError extends Error {}
-export class UnmergeConflictError extends Error {}
-export class DryRunTooLargeError extends Error {}
+export class ProfileNotFoundError extends NotFoundError {}
+export class UnmergeConflictError extends ConflictError {}
+export class DryRunTooLargeError extends InvalidInputError {}
 
 /** Observations a dry run replays at most; above it, test rules on a copy of the data. */
 export const DRY_RUN_MAX_OBSERVATIONS = 500_000;

@@ -124,6 +124,14 @@ export interface ManifestBase<Cfg> {
   /** Dotted paths of secret config fields: encrypted at rest, never returned, redacted from logs. */
   secrets: string[];
   /**
+   * Dotted paths of the config fields that say where the connector connects or reads, beyond those validated
+   * with `@IsUrl()` (which count without being listed): a shop or domain name, a bucket, a local path. The
+   * secrets are bound to these addresses: a change of one without sending every secret again is refused.
+   *
+   * @example addresses: ['shop', 'bucket']
+   */
+  addresses?: string[];
+  /**
    * The connection's request budget, shared by every worker through Redis. A function derives it from the
    * validated configuration, for APIs whose limits depend on the account (a tier setting, a negotiated quota).
    *

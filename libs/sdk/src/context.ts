@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { addressPaths, urlCredentialValues } from './addresses.js';
 import { collectSecretValues } from './config.js';
 import type {
   ConnectorContext,
@@ -72,7 +73,11 @@ export function createRedactingLogger(logger: ConnectorLogger, secretValues: str
  */
 export function createConnectorContext<Cfg>(options: ConnectorContextOptions<Cfg>): ConnectorContext<Cfg> {
   const { definition, config, connectionId } = options;
-  const secretValues = collectSecretValues(config, definition.secrets);
+  // Credentials written into a URL (`https://user:pass@host/`) are secrets too.
+  const secretValues = [
+    ...collectSecretValues(config, definition.secrets),
+    ...urlCredentialValues(config, addressPaths(definition)),
+  ];
   const log = createRedactingLogger(options.logger ?? silentLogger, secretValues);
   const signal = options.signal ?? new AbortController().signal;
   let rateBudget: RateBudget | undefined;

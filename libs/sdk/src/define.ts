@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { configJsonSchema, schemaAtPath } from './config.js';
+import { addressProblems } from './addresses.js';
 import type { DestinationDefinition, SourceDefinition, StreamDefinition } from './connector.js';
 import { CONSENT_PURPOSES, isIdentifierType } from './records.js';
 
@@ -65,6 +66,13 @@ export function validateDefinition(def: unknown): string[] {
       }
     } catch (error) {
       problems.push(`config class cannot be rendered as JSON Schema: ${(error as Error).message}`);
+    }
+  }
+  if (typeof d.config === 'function' && d.config.prototype) {
+    try {
+      problems.push(...addressProblems(d as { config: new () => object; addresses?: unknown }));
+    } catch {
+      // reported with the secrets above
     }
   }
   if (d.rateLimit !== undefined && typeof d.rateLimit !== 'function') {

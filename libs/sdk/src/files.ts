@@ -7,6 +7,7 @@ import type { AxiosInstance } from 'axios';
 import { Parser } from 'csv-parse';
 import { ConfigurationError } from './errors.js';
 import { createHttpClient } from './http.js';
+import { assertReadablePath } from './outbound.js';
 
 /** Where a file comes from: a local path, an http(s) URL, or an already open stream (an upload). */
 export type FileLocation = { path: string } | { url: string } | { stream: Readable };
@@ -32,8 +33,10 @@ export async function openSource(location: FileLocation, options: OpenSourceOpti
   if ('stream' in location) {
     raw = location.stream;
   } else if ('path' in location) {
+    // Confined to the import folders of the outbound policy; the resolved path is the one opened.
+    const real = assertReadablePath(location.path);
     try {
-      const info = await stat(location.path);
+      const info = await stat(real);
       if (!info.isFile()) throw new ConfigurationError(`${location.path} is not a file: check the path`);
     } catch (error) {
       if (error instanceof ConfigurationError) throw error;
@@ -41,7 +44,7 @@ export async function openSource(location: FileLocation, options: OpenSourceOpti
         `cannot read ${location.path} (${(error as NodeJS.ErrnoException).code}): check the path`,
       );
     }
-    raw = createReadStream(location.path, { highWaterMark: 256 * 1024 });
+    raw = createReadStream(real, { highWaterMark: 256 * 1024 });
   } else {
     if (!/^https?:\/\//i.test(location.url)) {
       throw new ConfigurationError(`only http(s) URLs can be read (got ${location.url.split(':')[0]}): check the url`);

@@ -6,10 +6,11 @@ import axios, {
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { ConnectorLogger, FailureType, HttpPolicy } from './connector.js';
 import { CancelledError, ConfigurationError, ConnectorError, SystemError, TransientError } from './errors.js';
 import type { RateBudget } from './rate-budget.js';
+import { createGuardedAgents, OutboundRefusedError } from './outbound.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { abortableSleep } from './sleep.js';
 
@@ -33,8 +34,12 @@ export interface HttpClientOptions {
   rateBudget?: RateBudget;
   /** Retries of a transient failure before `TransientError` is thrown. Default 5. */
   retries?: number;
-  /** Per-attempt timeout. Default 30 s. */
+  /** Per-attempt timeout until the answer's headers arrive (connect included). Default 30 s. */
   timeoutMs?: number;
+  /** How long the TCP/TLS connection may take. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** Longest silence while a streamed body (`responseType: 'stream'`) is read; then it errors. Default 60 s. */
+  idleTimeoutMs?: number;
   /** Aborts waits and requests at once; the request then fails with `CancelledError`. */
   signal?: AbortSignal;
   log?: ConnectorLogger;
@@ -93,10 +98,14 @@ export function createHttpClient(options: HttpClientOptions = {}): AxiosInstance
   const redactor = createRedactor(options.secretValues ?? []);
   const baseURL = options.baseURL ?? options.policy?.baseUrl?.(options.config);
   const headers = { ...(options.policy?.authHeaders?.(options.config) ?? {}), ...(options.headers ?? {}) };
+  // The agents apply the outbound policy (configureOutbound) on every resolved address at connect time.
+  const { httpAgent, httpsAgent } = createGuardedAgents({ connectTimeoutMs: options.connectTimeoutMs });
   const instance = axios.create({
     baseURL,
     headers,
     timeout: options.timeoutMs ?? 30_000,
+    httpAgent,
+    httpsAgent,
     adapter: createRetryingAdapter(options, redactor),
   });
   return instance;
@@ -107,6 +116,7 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
   const backoffBaseMs = options.backoffBaseMs ?? 500;
   const backoffMaxMs = options.backoffMaxMs ?? 30_000;
   const maxRetryWaitMs = options.maxRetryWaitMs ?? 60_000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const hint = options.credentialHint ?? 'the configured credentials';
   const policy = options.policy;
 
@@ -137,6 +147,8 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
         response = await baseAdapter({ ...config, signal, validateStatus: null });
       } catch (error) {
         if (signal?.aborted) throw cancelled();
+        const refused = refusalOf(error);
+        if (refused) throw new OutboundRefusedError(`${target.label} refused: ${refused.message}`);
         const code = (error as AxiosError).code ?? '';
         if (code === 'ENOTFOUND') {
           throw new ConfigurationError(`host ${target.host} not found: check the base URL`);
@@ -144,7 +156,8 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
         if (!TRANSIENT_NETWORK_CODES.has(code)) {
           throw new SystemError(`${target.label} failed: ${redactor.text(messageOf(error))}`);
         }
-        const reason = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'timed out' : code;
+        // Refused and timed-out connections read alike, so errors do not tell open ports from closed ones.
+        const reason = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'timed out' : 'could not connect';
         if (attempt >= retries) {
           throw new TransientError(`${target.label} ${reason} after ${attempt + 1} attempts`);
         }
@@ -177,7 +190,10 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
             : status === 401 || status === 403
               ? 'config'
               : 'system');
-      if (failure === 'ok') return response;
+      if (failure === 'ok') {
+        if (isStream) response.data = withIdleTimeout(response.data as Readable, idleTimeoutMs, target.label, signal);
+        return response;
+      }
       if (isStream && plausiblyOk) (response.data as Readable).destroy();
 
       const vendorMessage = redactor.text(extractVendorMessage(body));
@@ -318,13 +334,14 @@ async function readSmallBody(stream: Readable, limit = 16_384): Promise<unknown>
 
 /** The vendor's own error message from common error body shapes, at most 300 characters. */
 function extractVendorMessage(body: unknown): string {
-  const pick = (value: unknown): string | undefined => {
-    if (typeof value === 'string') return value.trimStart().startsWith('<') ? undefined : value;
-    if (Array.isArray(value)) return pick(value[0]);
+  // Only a message field of a structured (JSON) error is shown: a raw body is never echoed.
+  const pick = (value: unknown, nested = false): string | undefined => {
+    if (typeof value === 'string') return nested ? value : undefined;
+    if (Array.isArray(value)) return pick(value[0], nested);
     if (value && typeof value === 'object') {
       const o = value as Record<string, unknown>;
       for (const key of ['message', 'error_description', 'error', 'errorMessage', 'detail', 'title']) {
-        const found = pick(o[key]);
+        const found = pick(o[key], true);
         if (found) return found;
       }
     }
@@ -338,4 +355,54 @@ function extractVendorMessage(body: unknown): string {
 function messageOf(error: unknown): string {
   if (error instanceof ConnectorError) return error.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+function refusalOf(error: unknown): Error | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) if (e instanceof OutboundRefusedError) return e;
+  return undefined;
+}
+
+/**
+ * Passes a streamed body through and errors it with a `TransientError` when no byte arrives for `idleMs`, or
+ * with a `CancelledError` when `signal` aborts, so a trickling or stalled remote cannot hold a run.
+ */
+export function withIdleTimeout(body: Readable, idleMs: number, label: string, signal?: AbortSignal): Readable {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => guarded.destroy(new TransientError(`${label} stalled: no data for ${idleMs} ms`)), idleMs);
+  };
+  const guarded = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+      arm();
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback): void {
+      clearTimeout(timer);
+      callback();
+    },
+  });
+  const onAbort = (): void => {
+    guarded.destroy(new CancelledError(`${label} cancelled`));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  guarded.once('close', () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    body.destroy();
+  });
+  arm();
+  body.once('error', (error) => {
+    if (signal?.aborted) onAbort();
+    else
+      guarded.destroy(
+        error instanceof ConnectorError
+          ? error
+          : new TransientError(`${label} broke off: ${error.message}`, { cause: error }),
+      );
+  });
+  body.pipe(guarded);
+  // A reader that stopped early (a cancelled run) no longer listens: the timeout must not crash the process.
+  guarded.on('error', () => undefined);
+  return guarded;
 }

@@ -14,3 +14,5 @@ export * from './context.js';
 export * from './verdicts.js';
 export * from './validation.js';
 export * from './s3.js';
+export * from './outbound.js';
+export * from './addresses.js';

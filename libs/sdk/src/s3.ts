@@ -2,6 +2,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import { CancelledError, ConfigurationError, ConnectorError, SystemError, TransientError } from './errors.js';
 import { gunzipIfCompressed } from './files.js';
+import { withIdleTimeout } from './http.js';
+import { createGuardedAgents } from './outbound.js';
 
 /**
  * Where an S3-compatible bucket is and how to sign for it. `endpoint` defaults to AWS
@@ -21,6 +23,12 @@ export interface S3Settings {
   forcePathStyle?: boolean;
   /** Attempts per request, retries of throttling (SlowDown), 5xx and network errors included. Default 4. */
   maxAttempts?: number;
+  /** How long the TCP/TLS connection may take. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** How long a request may wait for the answer's headers. Default 30 s. */
+  firstByteTimeoutMs?: number;
+  /** Longest silence while an object's body is read. Default 60 s. */
+  idleTimeoutMs?: number;
 }
 
 /** One object of a listing. */
@@ -86,6 +94,12 @@ export function createS3Reader(settings: S3Settings, signal?: AbortSignal): S3Re
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
     maxAttempts: settings.maxAttempts ?? 4,
+    // Guarded agents: the endpoint is checked against the outbound policy on its resolved address.
+    requestHandler: {
+      ...createGuardedAgents({ connectTimeoutMs: settings.connectTimeoutMs }),
+      connectionTimeout: settings.connectTimeoutMs ?? 10_000,
+      requestTimeout: settings.firstByteTimeoutMs ?? 30_000,
+    },
     ...(settings.accessKeyId && settings.secretAccessKey
       ? {
           credentials: {
@@ -133,7 +147,7 @@ export function createS3Reader(settings: S3Settings, signal?: AbortSignal): S3Re
       const body = object.Body as Readable | undefined;
       if (!body || typeof body.pipe !== 'function') throw new SystemError(`${what}: the answer has no body`);
       const checked = new ContentLengthCheck(object.ContentLength, what);
-      pipeline(body, checked, () => undefined);
+      pipeline(withIdleTimeout(body, settings.idleTimeoutMs ?? 60_000, what, signal), checked, () => undefined);
       return {
         stream: await gunzipIfCompressed(checked),
         etag: object.ETag,

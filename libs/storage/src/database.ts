@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { securePrivateTree } from './data-dir.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Tables } from './schema.js';
 
@@ -49,8 +49,10 @@ export class Database {
       description = 'embedded PGlite (in memory)';
     } else {
       const dir = resolve(dataDir, 'db');
-      mkdirSync(dir, { recursive: true });
+      securePrivateTree(dataDir);
       pglite = await PGlite.create(dir);
+      // PGlite creates its files world-readable and writable (0666): close them again once it has opened.
+      securePrivateTree(dir);
       description = `embedded PGlite at ${join(dataDir, 'db')}`;
     }
     return new Database('pglite', new Kysely<Tables>({ dialect: new PGliteDialect(pglite) }), description);

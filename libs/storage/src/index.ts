@@ -10,3 +10,4 @@ export * from './connections/upload.repository.js';
 export * from './identity/index.js';
 export * from './tracking/index.js';
 export * from './audit/audit.repository.js';
+export * from './data-dir.js';

@@ -60,7 +60,7 @@ export function resolveMasterKey(configured: string | undefined, dataDir: string
   if (configured) return { key: SecretBox.parseKey(configured) };
   const file = join(dataDir, 'master.key');
   if (existsSync(file)) return { key: SecretBox.parseKey(readFileSync(file, 'utf8')), file };
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   try {
     writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });

@@ -5,6 +5,7 @@ import { AuditRepository } from './audit/audit.repository.js';
 import { ConnectionRepository } from './connections/connection.repository.js';
 import { RunRepository } from './connections/run.repository.js';
 import { UploadRepository } from './connections/upload.repository.js';
+import { securePrivateTree } from './data-dir.js';
 import { Database } from './database.js';
 import { migrate } from './migrator.js';
 import { resolveMasterKey, SecretBox } from './secret-box.js';
@@ -34,6 +35,8 @@ export class StorageModule {
           inject: [Environment],
           useFactory: async (env: Environment): Promise<Database> => {
             const logger = new Logger('Storage');
+            // DATA_DIR holds the master key, the admin key and the embedded database: the hub's user only.
+            for (const problem of securePrivateTree(env.DATA_DIR)) logger.warn(`cannot make private: ${problem}`);
             const database = await Database.open({ url: env.DATABASE_URL, dataDir: env.DATA_DIR });
             if (options.migrate !== false) {
               const result = await migrate(database);

@@ -1,4 +1,5 @@
-import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { ConflictError, NotFoundError } from '@plexus/errors';
 import { QueueService } from '@plexus/queue';
 import { ConnectionService } from '@plexus/connectors';
 import { RunRepository, type RunRecord, type StreamProgress } from '@plexus/storage';
@@ -30,10 +31,10 @@ export function runView(run: RunRecord, streams?: StreamProgress[]): RunView {
   };
 }
 
-function activeRunConflict(sourceId: string, run: RunRecord): ConflictException {
-  return new ConflictException({
-    message: `Source ${sourceId} already has an active run ${run.id} (${run.status})`,
-    details: { runId: run.id, status: run.status },
+function activeRunConflict(sourceId: string, run: RunRecord): ConflictError {
+  return new ConflictError(`Source ${sourceId} already has an active run ${run.id} (${run.status})`, {
+    runId: run.id,
+    status: run.status,
   });
 }
 
@@ -85,7 +86,7 @@ export class RunService {
 
   async get(runId: string): Promise<RunView> {
     const run = await this.runs.find(runId);
-    if (!run) throw new NotFoundException(`No run ${runId}`);
+    if (!run) throw new NotFoundError(`No run ${runId}`);
     return runView(run, await this.runs.streams(runId));
   }
 
@@ -97,7 +98,7 @@ export class RunService {
   /** A queued or waiting run is cancelled at once; a running one stops after its current batch. */
   async cancel(runId: string): Promise<RunView> {
     const run = await this.runs.requestCancel(runId);
-    if (!run) throw new NotFoundException(`No run ${runId}`);
+    if (!run) throw new NotFoundError(`No run ${runId}`);
     // A job a worker already took finds the run cancelled and ends; any other error (Redis) surfaces.
     if (run.status === 'cancelled') await this.queues.removeJob('sync', runId);
     return runView(run);

@@ -1,5 +1,5 @@
-import { NotFoundException } from '@nestjs/common';
-import type { ConnectionService } from '@plexus/connectors';
+import { NotFoundError } from '@plexus/errors';
+import type { ConnectionService, ConnectorContexts } from '@plexus/connectors';
 import type { IngestService } from '@plexus/identity';
 import type { RunRecord, RunRepository, UploadRepository } from '@plexus/storage';
 import { SyncEngine } from './sync.engine.js';
@@ -16,13 +16,13 @@ function engine(row: () => Promise<unknown>, finished: unknown[][]): SyncEngine 
     },
   } as unknown as RunRepository;
   const connections = { row } as unknown as ConnectionService;
-  return new SyncEngine(runs, connections, {} as IngestService, {} as UploadRepository);
+  return new SyncEngine(runs, connections, {} as ConnectorContexts, {} as IngestService, {} as UploadRepository);
 }
 
 describe('SyncEngine', () => {
   it('fails the run as config when its source was deleted', async () => {
     const finished: unknown[][] = [];
-    await engine(() => Promise.reject(new NotFoundException('No source src_1')), finished).execute('run_1');
+    await engine(() => Promise.reject(new NotFoundError('No source src_1')), finished).execute('run_1');
     expect(finished).toEqual([['run_1', 'failed', { type: 'config', message: 'source src_1 no longer exists' }]]);
   });
 

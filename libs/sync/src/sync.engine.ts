@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
-import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { NotFoundError } from '@plexus/errors';
 import type { Job } from 'bullmq';
-import { ConnectionService } from '@plexus/connectors';
+import { ConnectionService, ConnectorContexts } from '@plexus/connectors';
 import type { Kysely } from 'kysely';
 import { IngestService, type IngestOutcome } from '@plexus/identity';
 import { DeferJobError, PermanentJobError } from '@plexus/queue';
@@ -22,6 +23,8 @@ class RunCancelled extends Error {}
 
 /** How often a running sync looks for a cancel request (between batches, at most this often). */
 const CANCEL_POLL_MS = 200;
+/** How often a run waiting on its source (a slow remote, a long page) looks for a cancel or a deleted source. */
+const CANCEL_WATCH_MS = 1000;
 
 /**
  * Executes a sync run: streams batches from the source, maps each record, hands the batch to the ingest
@@ -35,6 +38,7 @@ export class SyncEngine {
   constructor(
     private readonly runs: RunRepository,
     private readonly connections: ConnectionService,
+    private readonly contexts: ConnectorContexts,
     private readonly ingest: IngestService,
     private readonly uploads: UploadRepository,
   ) {}
@@ -45,7 +49,7 @@ export class SyncEngine {
     if (run.cancelRequested) return this.runs.finish(runId, 'cancelled');
     // Only a missing source means it was deleted; any other error (the database) fails the attempt as it is.
     const source = await this.connections.row('source', run.sourceId).catch((error: unknown) => {
-      if (error instanceof NotFoundException) return undefined;
+      if (error instanceof NotFoundError) return undefined;
       throw error;
     });
     if (!source)
@@ -55,10 +59,24 @@ export class SyncEngine {
       return this.runs.finish(runId, 'failed', { type: 'system', message: 'the uploaded file is no longer stored' });
 
     const abort = new AbortController();
+    // Between batches checkCancel() notices a cancel; while the connector waits on I/O this watcher does, and
+    // aborts the in-flight request or stream (a deleted source's run reads as cancelled too).
+    let cancelled = false;
+    const watcher = setInterval(() => {
+      this.runs.isCancelRequested(runId).then(
+        (requested) => {
+          if (!requested) return;
+          cancelled = true;
+          abort.abort();
+        },
+        () => undefined,
+      );
+    }, CANCEL_WATCH_MS);
+    watcher.unref();
     try {
       const { definition } = this.connections.connector('source', source.connector);
       const overrides = (run.options.config as Record<string, unknown> | undefined) ?? {};
-      const ctx = await this.connections.context(source, abort.signal, overrides, upload);
+      const ctx = await this.contexts.context(source, abort.signal, overrides, upload);
       const { defaultCountry } = ingestSettingsOf(definition as SourceDefinition<unknown>, ctx.config);
       const meta = { sourceId: source.id, runId, defaultCountry };
       let lastPoll = 0;
@@ -78,7 +96,7 @@ export class SyncEngine {
       const done = await this.runs.find(runId);
       return this.runs.finish(runId, done && done.stats.quarantined > 0 ? 'partial' : 'succeeded');
     } catch (error) {
-      if (error instanceof RunCancelled) return this.runs.finish(runId, 'cancelled');
+      if (error instanceof RunCancelled || cancelled) return this.runs.finish(runId, 'cancelled');
       if (!(await this.runs.find(runId))) {
         this.logger.log(`run ${runId} stopped: its source was deleted while it ran`);
         return undefined;
@@ -104,6 +122,7 @@ export class SyncEngine {
       if (type !== 'transient') throw new PermanentJobError(`run ${runId} failed (${type}): ${message}`);
       return finished;
     } finally {
+      clearInterval(watcher);
       abort.abort();
     }
   }

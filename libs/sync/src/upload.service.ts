@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { InvalidInputError, TooLargeError } from '@plexus/errors';
 import { Environment, parseByteSize } from '@plexus/config';
 import { ConnectionService } from '@plexus/connectors';
 import type { SourceDefinition } from '@plexus/sdk';
@@ -9,10 +10,9 @@ import { RunService } from './run.service.js';
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
 
 /** An upload over `UPLOAD_LIMIT`; the API answers 413 naming the limit. */
-export class UploadTooLargeError extends Error {
+export class UploadTooLargeError extends TooLargeError {
   constructor(readonly limit: string) {
-    super(`The upload is larger than UPLOAD_LIMIT (${limit}): split the file or raise UPLOAD_LIMIT`);
-    this.name = 'UploadTooLargeError';
+    super(`The upload is larger than UPLOAD_LIMIT (${limit}): split the file or raise UPLOAD_LIMIT`, { limit });
   }
 }
 
@@ -38,14 +38,14 @@ export class UploadService {
   ): Promise<{ runId: string; bytes: number }> {
     const row = await this.connections.row('source', sourceId);
     const definition = this.connections.connector('source', row.connector).definition as SourceDefinition<unknown>;
-    if (!definition.upload) throw new BadRequestException(`Connector ${row.connector} does not accept uploads`);
+    if (!definition.upload) throw new InvalidInputError(`Connector ${row.connector} does not accept uploads`);
     const limit = parseByteSize(this.env.UPLOAD_LIMIT);
     if (declaredBytes !== undefined && declaredBytes > limit) throw new UploadTooLargeError(this.env.UPLOAD_LIMIT);
     await this.runs.assertIdle(sourceId); // before storing what could not be run
     const uploadId = await this.uploads.create(sourceId);
     try {
       const bytes = await this.store(uploadId, body, limit);
-      if (bytes === 0) throw new BadRequestException('Empty upload: send the file as the request body');
+      if (bytes === 0) throw new InvalidInputError('Empty upload: send the file as the request body');
       await this.uploads.complete(uploadId, bytes);
       const { run } = await this.runs.start(sourceId, 'upload', { upload: uploadId });
       return { runId: run.id, bytes };

@@ -1,5 +1,6 @@
-import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { ConnectionService } from '@plexus/connectors';
+import { Injectable } from '@nestjs/common';
+import { ConnectorContexts } from '@plexus/connectors';
+import { InvalidInputError, UnauthenticatedError } from '@plexus/errors';
 import type { ProfileRecord } from '@plexus/sdk';
 import type { WriteKeyOwner } from '@plexus/storage';
 import {
@@ -47,17 +48,17 @@ export class TrackingService {
   constructor(
     private readonly writeKeys: WriteKeyService,
     private readonly ingestor: TrackingIngestor,
-    private readonly connections: ConnectionService,
+    private readonly contexts: ConnectorContexts,
   ) {}
 
   async authenticate(authorization: string | undefined, body: unknown): Promise<WriteKeyOwner> {
     const key = writeKeyFrom(authorization, body);
     if (!key)
-      throw new UnauthorizedException(
+      throw new UnauthenticatedError(
         'Missing write key: send HTTP Basic auth with the write key as user name, or writeKey in the body',
       );
     const owner = await this.writeKeys.authenticate(key);
-    if (!owner) throw new UnauthorizedException('Invalid write key');
+    if (!owner) throw new UnauthenticatedError('Invalid write key');
     return owner;
   }
 
@@ -72,16 +73,15 @@ export class TrackingService {
     receivedAt: Date,
   ): Promise<TrackingResponse> {
     const owner = await this.authenticate(authorization, body);
-    if (!isObject(body)) throw new BadRequestException('The body must be a JSON object');
-    const settings = this.connections.ingestSettings({ kind: 'source', ...owner });
+    if (!isObject(body)) throw new InvalidInputError('The body must be a JSON object');
+    const settings = this.contexts.ingestSettings({ kind: 'source', ...owner });
     const options: SegmentNormalizeOptions = { receivedAt, keepFullIp: settings.keepFullIp === true };
     let messages: unknown[];
     if (route === 'batch') {
       if (!Array.isArray(body.batch) || body.batch.length === 0)
-        throw new BadRequestException({
-          message: 'Invalid request: batch (must be a non-empty array of messages)',
-          details: [{ field: 'batch', problems: ['must be a non-empty array'] }],
-        });
+        throw new InvalidInputError('Invalid request: batch (must be a non-empty array of messages)', [
+          { field: 'batch', problems: ['must be a non-empty array'] },
+        ]);
       messages = body.batch;
       options.batch = { context: isObject(body.context) ? body.context : undefined, sentAt: body.sentAt };
     } else {
@@ -125,7 +125,7 @@ export class TrackingService {
         route === 'batch'
           ? `No valid message in the batch (${rejected.length} rejected; first: #${first.index} ${first.reason})`
           : `Invalid message: ${first.reason}`;
-      throw new BadRequestException({ message, details: rejected });
+      throw new InvalidInputError(message, rejected);
     }
     return rejected.length > 0 ? { success: true, rejected } : { success: true };
   }

@@ -1,5 +1,6 @@
-import { BadRequestException, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import { ConnectionService } from '@plexus/connectors';
+import { Injectable, Logger } from '@nestjs/common';
+import { InvalidInputError, NotFoundError, UnauthenticatedError } from '@plexus/errors';
+import { ConnectionService, ConnectorContexts } from '@plexus/connectors';
 import type { ProfileRecord, SourceDefinition, WebhookRequest } from '@plexus/sdk';
 import { TrackingIngestor } from './tracking-ingestor.service.js';
 
@@ -20,6 +21,7 @@ export class WebhookService {
 
   constructor(
     private readonly connections: ConnectionService,
+    private readonly contexts: ConnectorContexts,
     private readonly ingestor: TrackingIngestor,
   ) {}
 
@@ -27,22 +29,22 @@ export class WebhookService {
     const row = await this.connections.row('source', sourceId);
     const definition = this.connections.connector('source', row.connector).definition as SourceDefinition<unknown>;
     const webhook = definition.webhook;
-    if (!webhook) throw new NotFoundException(`Source ${sourceId} (${row.connector}) does not accept webhooks`);
-    const config = this.connections.openConfig(row);
+    if (!webhook) throw new NotFoundError(`Source ${sourceId} (${row.connector}) does not accept webhooks`);
+    const config = this.contexts.openConfig(row);
     let authentic = false;
     try {
       authentic = webhook.verify(request, config);
     } catch (error) {
       this.logger.warn(`${sourceId}: webhook verification threw: ${(error as Error).message}`);
     }
-    if (!authentic) throw new UnauthorizedException('Invalid webhook signature');
+    if (!authentic) throw new UnauthenticatedError('Invalid webhook signature');
     let records: ProfileRecord[];
     try {
       records = webhook.toProfiles(request, config, { connectionId: sourceId });
     } catch (error) {
-      throw new BadRequestException(`Unreadable webhook payload: ${(error as Error).message}`);
+      throw new InvalidInputError(`Unreadable webhook payload: ${(error as Error).message}`);
     }
-    const { defaultCountry } = this.connections.ingestSettings(row);
+    const { defaultCountry } = this.contexts.ingestSettings(row);
     const result = await this.ingestor.store({ sourceId, ...(defaultCountry ? { defaultCountry } : {}) }, records);
     if (result.rejected.length > 0)
       this.logger.warn(`${sourceId}: ${result.rejected.length} webhook records refused: ${result.rejected[0].reason}`);

@@ -2,18 +2,8 @@ import { hash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { Environment } from '@plexus/config';
+import { RateLimitedError } from '@plexus/errors';
 import { QueueService } from '@plexus/queue';
-
-/** A client went over a limit: answered 429 with `Retry-After` by the exception filter. */
-export class RateLimitedError extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(message);
-    this.name = 'RateLimitedError';
-  }
-}
 
 /**
  * The API's rate limits, counted in Redis so every API process shares them (rate-limiter-flexible on the

@@ -1,25 +1,33 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { UploadTooLargeError } from '@plexus/sync';
-import { RateLimitedError } from '../auth/rate-limits.service.js';
+import { DomainError, RateLimitedError, type DomainErrorKind } from '@plexus/errors';
 import { boundedErrorBody, errorBody } from './error-body.js';
 
 const logger = new Logger('Http');
 
+/** The one place a domain error becomes an HTTP status. */
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'too-large': 413,
+  'rate-limited': 429,
+};
+
 /**
- * Writes the error answer for any error: HTTP exceptions with their status, domain errors mapped to theirs,
- * anything else a logged 500 whose details are never shown. Bodies are bounded in size.
+ * Writes the error answer for any error as `{ statusCode, error, message, details? }`: the libs' domain errors by
+ * their kind, Nest's HTTP exceptions (routing, pipes, guards) by their status; anything else is a logged 500 whose
+ * details are never shown. Bodies are bounded in size.
  */
 export function sendError(exception: unknown, response: Response, requestId?: string, path?: string): void {
-  if (exception instanceof RateLimitedError) {
-    response.setHeader('Retry-After', String(exception.retryAfterSeconds));
-    response.status(429).json(errorBody(429, exception.message, undefined, requestId));
-    return;
-  }
-  if (exception instanceof UploadTooLargeError) {
-    // The rest of the body is not read: close the connection rather than drain it.
-    response.setHeader('connection', 'close');
-    response.status(413).json(errorBody(413, exception.message, { limit: exception.limit }, requestId));
+  if (exception instanceof DomainError) {
+    const status = STATUS_OF[exception.kind];
+    if (exception instanceof RateLimitedError) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    // The rest of a too-large body is not read: close the connection rather than drain it.
+    if (status === 413) response.setHeader('connection', 'close');
+    response.status(status).json(boundedErrorBody(status, exception.message, exception.details, requestId));
     return;
   }
   if (exception instanceof HttpException) {
@@ -41,7 +49,7 @@ export function sendError(exception: unknown, response: Response, requestId?: st
   response.status(500).json(errorBody(500, 'Internal server error', undefined, requestId));
 }
 
-/** Turns every error into `{ statusCode, error, message, details? }`; unexpected errors are logged, never shown. */
+/** Turns every error thrown while handling a request into its answer (see {@link sendError}). */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {

@@ -1,17 +1,8 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  DryRunTooLargeError,
-  IdentityRulesService,
-  InvalidRulesError,
-  ProfileService,
-  type DryRunReport,
-  type IdentityRules,
-  type RulesView,
-} from '@plexus/identity';
+import { IdentityRulesService, ProfileService, type DryRunReport, type RulesView } from '@plexus/identity';
 import type { FlagListRow } from '@plexus/storage';
 import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
-import { validationMessage } from '../http/validation.js';
 
 const RULES_SCHEMA = {
   type: 'object',
@@ -45,11 +36,7 @@ export class IdentityRulesController {
   })
   @ApiBody({ schema: RULES_SCHEMA })
   async put(@Body() body: Record<string, unknown>): Promise<RulesView> {
-    try {
-      return await this.rules.put(body);
-    } catch (error) {
-      throw toBadRequest(error);
-    }
+    return this.rules.put(body);
   }
 
   @Post('rules/dry-run')
@@ -57,18 +44,7 @@ export class IdentityRulesController {
   @ApiOperation({ summary: 'Which profiles would split or merge if these rules had applied to every stored record' })
   @ApiBody({ schema: RULES_SCHEMA })
   async dryRun(@Body() body: Record<string, unknown>): Promise<DryRunReport> {
-    let rules: IdentityRules;
-    try {
-      rules = this.rules.parse(body);
-    } catch (error) {
-      throw toBadRequest(error);
-    }
-    try {
-      return await this.profiles.dryRun(rules);
-    } catch (error) {
-      if (error instanceof DryRunTooLargeError) throw new BadRequestException(error.message);
-      throw error;
-    }
+    return this.profiles.dryRun(this.rules.parse(body));
   }
 
   @Get('flags')
@@ -77,10 +53,4 @@ export class IdentityRulesController {
     const rows = await this.profiles.flags(page.limit + 1, decodeCursor(page.after));
     return toPage(rows, page.limit, (r) => `${r.type}:${r.value}`);
   }
-}
-
-function toBadRequest(error: unknown): unknown {
-  if (error instanceof InvalidRulesError)
-    return new BadRequestException({ message: validationMessage(error.problems), details: error.problems });
-  return error;
 }

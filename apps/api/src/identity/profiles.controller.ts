@@ -1,7 +1,6 @@
 import {
   BadRequestException,
   Body,
-  ConflictException,
   Controller,
   Get,
   HttpCode,
@@ -16,14 +15,7 @@ import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nest
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
 import type { Response } from 'express';
-import {
-  ProfileNotFoundError,
-  ProfileService,
-  UnmergeConflictError,
-  type HistoryEntry,
-  type ProfileView,
-  type UnmergeResult,
-} from '@plexus/identity';
+import { ProfileService, type HistoryEntry, type ProfileView, type UnmergeResult } from '@plexus/identity';
 import { isIdentifierType } from '@plexus/sdk';
 import type { EventRow, ProfileRow } from '@plexus/storage';
 import { RequireScopes } from '../auth/scopes.js';
@@ -115,38 +107,20 @@ export class ProfilesController {
       if (Number.isNaN(after.occurredAt.getTime()) || !Number.isInteger(after.id))
         throw new BadRequestException('Invalid cursor');
     }
-    try {
-      const rows = await this.profiles.events(id, page.limit + 1, after);
-      return toPage(rows, page.limit, (r) => `${r.occurredAt.toISOString()}|${r.id}`);
-    } catch (error) {
-      throw mapError(error);
-    }
+    const rows = await this.profiles.events(id, page.limit + 1, after);
+    return toPage(rows, page.limit, (r) => `${r.occurredAt.toISOString()}|${r.id}`);
   }
 
   @Get(':id/history')
   @ApiOperation({ summary: 'How the profile came to be: creation and every merge, with its cause' })
   async history(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ data: HistoryEntry[] }> {
-    try {
-      return { data: await this.profiles.history(id) };
-    } catch (error) {
-      throw mapError(error);
-    }
+    return { data: await this.profiles.history(id) };
   }
 
   @Post(':id/unmerge')
   @HttpCode(200)
   @ApiOperation({ summary: 'Splits a merge back and re-resolves the records involved' })
   async unmerge(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UnmergeDto): Promise<UnmergeResult> {
-    try {
-      return await this.profiles.unmerge(id, body.mergeId);
-    } catch (error) {
-      throw mapError(error);
-    }
+    return this.profiles.unmerge(id, body.mergeId);
   }
-}
-
-function mapError(error: unknown): unknown {
-  if (error instanceof ProfileNotFoundError) return new NotFoundException(error.message);
-  if (error instanceof UnmergeConflictError) return new ConflictException(error.message);
-  return error;
 }
