@@ -54,6 +54,16 @@ export class RateLimits {
     }
   }
 
+  /**
+   * Admits a tracking request: its address has not failed too often, and its write key (when it has one) is
+   * within its budget. Both checks go to Redis at once, so they cost one round trip of latency.
+   */
+  async admitTracking(address: string, writeKey: string | undefined): Promise<void> {
+    const checks = [this.assertMayAuthenticate(address), writeKey ? this.consumeWriteKey(writeKey) : Promise.resolve()];
+    const results = await Promise.allSettled(checks);
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  }
+
   /** Counts one tracking request of a write key; throws when the key is over its per-second limit. */
   async consumeWriteKey(writeKey: string): Promise<void> {
     if (!this.writeKeys) return;

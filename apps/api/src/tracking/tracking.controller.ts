@@ -54,9 +54,7 @@ export class TrackingController {
     req: Request,
   ): Promise<TrackingResponse & { rejectedOmitted?: number }> {
     const address = req.ip ?? 'unknown';
-    await this.limits.assertMayAuthenticate(address);
-    const writeKey = writeKeyFrom(req.headers.authorization, req.body);
-    if (writeKey) await this.limits.consumeWriteKey(writeKey);
+    await this.limits.admitTracking(address, writeKeyFrom(req.headers.authorization, req.body));
     let response: TrackingResponse;
     try {
       response = await this.tracking.handle(type, req.body, req.headers.authorization, new Date());
