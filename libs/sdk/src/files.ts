@@ -34,7 +34,7 @@ export async function openSource(location: FileLocation, options: OpenSourceOpti
     raw = location.stream;
   } else if ('path' in location) {
     // Confined to the import folders of the outbound policy; the resolved path is the one opened.
-    const real = assertReadablePath(location.path);
+    const real = assertReadablePath(location.path, options.signal);
     try {
       const info = await stat(real);
       if (!info.isFile()) throw new ConfigurationError(`${location.path} is not a file: check the path`);

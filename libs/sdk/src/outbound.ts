@@ -235,13 +235,30 @@ export function createGuardedAgents(limits: ConnectionLimits = {}): { httpAgent:
   };
 }
 
+const grants = new WeakMap<AbortSignal, Set<string>>();
+
+/**
+ * Lets readers given `signal` open one file outside the import folders: the hub grants a run the upload it
+ * spooled for it (under `DATA_DIR`, which no configured path may reach). Ends with the signal's life.
+ *
+ * @example grantRead(run.signal, '/var/lib/plexus/uploads/src_1/1700000000-ab12.upload');
+ */
+export function grantRead(signal: AbortSignal, path: string): void {
+  const set = grants.get(signal) ?? new Set<string>();
+  set.add(resolve(path));
+  grants.set(signal, set);
+}
+
 /**
  * Throws a `ConfigurationError` unless the policy lets connectors read `path` (resolved through symlinks and
- * `..` first); returns the resolved path, which is what must then be opened.
+ * `..` first) or a run's `signal` was granted it ({@link grantRead}); returns the resolved path, which is what
+ * must then be opened.
  *
  * @example const real = assertReadablePath('/srv/imports/crm.csv');
  */
-export function assertReadablePath(path: string): string {
+export function assertReadablePath(path: string, signal?: AbortSignal): string {
+  const granted = signal ? grants.get(signal) : undefined;
+  if (granted?.has(resolve(path))) return resolve(path);
   // The path as written is checked first, so a refused path never tells whether it exists.
   if (!isReadable(resolve(path))) throw outside(path);
   let real: string;

@@ -6,6 +6,7 @@ import { IngestService, type IngestOutcome } from '@plexus/identity';
 import { PermanentJobError } from '@plexus/queue';
 import {
   failureTypeOf,
+  grantRead,
   type ConnectorContext,
   type Identifier,
   type ProfileRecord,
@@ -63,6 +64,8 @@ export class SyncEngine {
     try {
       const { definition } = this.connections.connector('source', source.connector);
       const overrides = (run.options.config as Record<string, unknown> | undefined) ?? {};
+      // An upload run reads the file the hub spooled for it, which no configured path may reach.
+      if (typeof run.options.upload === 'string') grantRead(abort.signal, run.options.upload);
       const ctx = await this.contexts.context(source, abort.signal, overrides);
       const defaultCountry =
         typeof ctx.config === 'object' && ctx.config !== null

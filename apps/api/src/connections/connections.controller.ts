@@ -114,7 +114,7 @@ export class SourcesController extends ConnectionsController {
     const definition = this.connections.connector('source', row.connector).definition as SourceDefinition<unknown>;
     if (!definition.upload) throw new BadRequestException(`Connector ${row.connector} does not accept uploads`);
     const dir = resolve(this.env.DATA_DIR, 'uploads', id);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, `${Date.now()}-${randomBytes(4).toString('hex')}.upload`);
     let bytes = 0;
     req.on('data', (chunk: Buffer) => (bytes += chunk.length));
