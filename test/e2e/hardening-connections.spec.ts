@@ -271,7 +271,7 @@ describe('connections of a hub as deployed (no outbound allow list, embedded dat
         failureType: 'config',
         message: expect.stringMatching(/OUTBOUND_ALLOW/),
       });
-      expect(check.message).not.toMatch(/status|ok|ECONNREFUSED/i);
+      expect(check.message).not.toMatch(/"status"|ECONNREFUSED/);
     }
     expect(open.message.replace(port, 'PORT')).toBe(closed.message.replace(':1/', ':PORT/'));
   });
