@@ -4,16 +4,11 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigError, Environment } from '@plexus/config';
 import { configureOutbound, type OutboundPolicy } from '@plexus/sdk';
 
-/** The folder an upload is spooled to before its run reads it (hub-owned, inside DATA_DIR). */
-export function uploadsDir(env: Environment): string {
-  return resolve(env.DATA_DIR, 'uploads');
-}
-
 /**
  * The outbound policy of this process, from `OUTBOUND_ALLOW` and `IMPORT_DIRS`: connectors reach public
  * addresses and the allowed ones, and read local files only inside the import folders (default
- * `DATA_DIR/imports`) and the hub's upload spool. `DATA_DIR` itself is never readable, so an import folder may
- * not contain it or lie inside it (other than the default `DATA_DIR/imports`).
+ * `DATA_DIR/imports`). `DATA_DIR` itself is never readable (an upload run is granted its one spooled file), so
+ * an import folder may not contain it or lie inside it (other than the default `DATA_DIR/imports`).
  */
 export function outboundPolicy(env: Environment): OutboundPolicy {
   const dataDir = realOrResolved(env.DATA_DIR);
@@ -27,7 +22,7 @@ export function outboundPolicy(env: Environment): OutboundPolicy {
       throw new ConfigError([`IMPORT_DIRS=${JSON.stringify(dir)}: may not contain DATA_DIR or lie inside it`]);
     return real;
   });
-  return { allow: env.OUTBOUND_ALLOW, readableDirs: [...importDirs, uploadsDir(env)], unreadableDirs: [dataDir] };
+  return { allow: env.OUTBOUND_ALLOW, readableDirs: importDirs, unreadableDirs: [dataDir] };
 }
 
 function realOrResolved(dir: string): string {
