@@ -10,12 +10,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { pinoHttp } from 'pino-http';
 import type { Logger as PinoLogger } from 'pino';
 import type { Environment } from '@plexus/config';
-import { createRootLogger, Metrics, PinoLoggerService } from '@plexus/observability';
+import { createRootLogger, Metrics, PinoLoggerService, redactUrl } from '@plexus/observability';
 import { QUEUE_NAMES, QueueService } from '@plexus/queue';
 import { ApiKeyRepository } from '@plexus/storage';
 import { ApiModule } from './api.module.js';
 import { credentialFrom } from './auth/api-key.guard.js';
 import { errorBody } from './http/error-body.js';
+import { UnstorableInputPipe } from './http/unstorable-input.pipe.js';
 import { createValidationPipe } from './http/validation.js';
 import { trackingBodyParsers } from './tracking/tracking-body.middleware.js';
 
@@ -40,7 +41,7 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
   // Tracking and webhook routes read their own bodies (Segment limits, text/plain, raw bytes for signatures).
   app.use(trackingBodyParsers(env.BODY_LIMIT));
   app.use(bodyParsers(env.BODY_LIMIT));
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new UnstorableInputPipe(), createValidationPipe());
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
@@ -70,7 +71,11 @@ function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHand
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
     serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      req: (req: { id: unknown; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url),
+      }),
     },
   });
   return (req, res, next) => {

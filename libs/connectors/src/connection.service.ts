@@ -37,6 +37,8 @@ export interface ConnectionView {
  */
 export interface PushCredentialIssuer {
   issueWriteKey(sourceId: string): Promise<string>;
+  /** Called after a source is deleted: its keys must stop working at once, in every process. */
+  revokeWriteKeys(sourceId: string): Promise<void>;
 }
 export const PUSH_CREDENTIALS = 'PushCredentialIssuer';
 
@@ -203,7 +205,10 @@ export class ConnectionService {
 
   async delete(kind: ConnectionKind, id: string): Promise<void> {
     if (!(await this.repository.delete(kind, id))) throw new NotFoundException(`No ${kind} ${id}`);
-    if (kind === 'source') await this.applySchedule(id, null);
+    if (kind === 'source') {
+      await this.pushCredentials?.revokeWriteKeys(id);
+      await this.applySchedule(id, null);
+    }
   }
 
   /** Runs the connector's `check` with the stored configuration. */

@@ -1,8 +1,9 @@
 import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { ProfileRecord } from '@plexus/sdk';
-import type { WriteKeyOwner } from '@plexus/storage';
+import { storableCopy, unstorableStringProblem } from '@plexus/profile';
+import { TrackingQuarantineRepository, type WriteKeyOwner } from '@plexus/storage';
 import {
-  messageSizeProblem,
+  messageProblem,
   normalizeSegmentMessage,
   type SegmentCallType,
   type SegmentNormalizeOptions,
@@ -17,9 +18,13 @@ export interface RejectedMessage {
   reason: string;
 }
 
-/** Segment's answer, plus the messages of a batch that were refused (absent when all were stored). */
+/**
+ * Segment's answer, plus how many messages of a batch were refused and why (absent when all were stored). Refused
+ * messages are kept in the source's quarantine with their reason.
+ */
 export interface TrackingResponse {
   success: true;
+  refused?: number;
   rejected?: RejectedMessage[];
 }
 
@@ -46,6 +51,7 @@ export class TrackingService {
   constructor(
     private readonly writeKeys: WriteKeyService,
     private readonly ingestor: TrackingIngestor,
+    private readonly quarantine: TrackingQuarantineRepository,
   ) {}
 
   async authenticate(authorization: string | undefined, body: unknown): Promise<WriteKeyOwner> {
@@ -60,8 +66,9 @@ export class TrackingService {
   }
 
   /**
-   * Handles one call (`route` = its type) or a batch (`route` = 'batch'). Answers only after the valid messages
-   * are stored. Throws 400 when nothing valid remains, with every message's reason in `details`.
+   * Handles one call (`route` = its type) or a batch (`route` = 'batch'). Every message is checked on its own: the
+   * valid ones are stored, the others refused with their reason and kept in the source's quarantine. Answers only
+   * after both are written. Throws 400 when nothing valid remains, with every message's reason in `details`.
    */
   async handle(
     route: SegmentCallType | 'batch',
@@ -89,10 +96,12 @@ export class TrackingService {
     const records: ProfileRecord[] = [];
     const positions: Array<{ index: number; messageId: string }> = [];
     messages.forEach((message, index) => {
-      const tooBig =
-        route === 'batch' ? messageSizeProblem(message) : messageSizeProblem({ ...body, writeKey: undefined });
-      const messageId = isObject(message) && typeof message.messageId === 'string' ? message.messageId : undefined;
-      if (tooBig) return void rejected.push({ index, ...(messageId ? { messageId } : {}), reason: tooBig });
+      const problem = route === 'batch' ? messageProblem(message) : messageProblem({ ...body, writeKey: undefined });
+      const messageId =
+        isObject(message) && typeof message.messageId === 'string' && !unstorableStringProblem(message.messageId)
+          ? message.messageId.slice(0, 255)
+          : undefined;
+      if (problem) return void rejected.push({ index, ...(messageId ? { messageId } : {}), reason: problem });
       const outcome = normalizeSegmentMessage(message, route === 'batch' ? undefined : route, options);
       if (!outcome.ok)
         return void rejected.push({
@@ -116,6 +125,13 @@ export class TrackingService {
       }
     }
     rejected.sort((a, b) => a.index - b.index);
+    await this.quarantine.keep(
+      owner.sourceId,
+      rejected.map((r) => ({
+        record: storableCopy(route === 'batch' ? messages[r.index] : { ...body, writeKey: undefined }),
+        reason: r.reason,
+      })),
+    );
     if (rejected.length === messages.length) {
       const first = rejected[0];
       const message =
@@ -124,6 +140,6 @@ export class TrackingService {
           : `Invalid message: ${first.reason}`;
       throw new BadRequestException({ message, details: rejected });
     }
-    return rejected.length > 0 ? { success: true, rejected } : { success: true };
+    return rejected.length > 0 ? { success: true, refused: rejected.length, rejected } : { success: true };
   }
 }

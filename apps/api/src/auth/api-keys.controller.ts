@@ -13,7 +13,7 @@ import {
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { ApiKeyRepository, generateApiKey, type ApiKeyRecord } from '@plexus/storage';
-import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+import { decodeUuidCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'ci pipeline' })
@@ -30,7 +30,7 @@ export class ApiKeysController {
 
   @Get()
   async list(@Query() page: PageQuery): Promise<Page<ApiKeyRecord>> {
-    const rows = await this.keys.list(page.limit + 1, decodeCursor(page.after));
+    const rows = await this.keys.list(page.limit + 1, decodeUuidCursor(page.after));
     return toPage(rows, page.limit, (r) => r.id);
   }
 
