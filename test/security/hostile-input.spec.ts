@@ -1,4 +1,6 @@
+import { PassThrough } from 'node:stream';
 import type { Database } from '@plexus/storage';
+import { createApiApp } from '../../apps/api/src/bootstrap.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { profileIdOf } from '../support/database.js';
 import { basicAuth, call } from '../support/http.js';
@@ -322,22 +324,49 @@ describe('hostile input on the ingestion and identity paths (PostgreSQL)', () =>
     });
   });
 
-  describe('item 15: revocation and webhook replays', () => {
-    it('a deleted source’s write key stops at once', async () => {
-      const created = await call(t.url, 'POST', '/v1/sources', {
-        headers: t.auth,
-        body: { name: 'Short-lived', connector: 'http-events', config: {} },
-      });
-      const key = created.body.writeKey as string;
-      expect(
-        (await call(t.url, 'POST', '/v1/track', { headers: basicAuth(key), body: { userId: 'r', event: 'E' } })).status,
-      ).toBe(200);
-      expect((await call(t.url, 'DELETE', `/v1/sources/${created.body.id}`, { headers: t.auth })).status).toBe(204);
-      const after = await call(t.url, 'POST', '/v1/track', {
-        headers: basicAuth(key),
-        body: { userId: 'r', event: 'E' },
-      });
-      expect(after.status).toBe(401);
+  describe('item 15: revocation is immediate in every process', () => {
+    it('a deleted source’s write key stops at once, in this process and in another one sharing Redis', async () => {
+      // A second API process on the same database and Redis prefix, as `npm run start:api` scaled out.
+      const other = await createApiApp({ ...t.env, RUN_WORKERS: false }, { logDestination: new PassThrough() });
+      await other.listen(0, '127.0.0.1');
+      const otherUrl = `http://127.0.0.1:${(other.getHttpServer().address() as { port: number }).port}`;
+      try {
+        const track = (base: string, key: string) =>
+          call(base, 'POST', '/v1/track', { headers: basicAuth(key), body: { userId: 'r', event: 'E' } });
+        for (const [name, deleteThrough] of [
+          ['same', t.url],
+          ['other', otherUrl],
+        ] as const) {
+          const created = await call(t.url, 'POST', '/v1/sources', {
+            headers: t.auth,
+            body: { name: `Short-lived ${name}`, connector: 'http-events', config: {} },
+          });
+          const key = created.body.writeKey as string;
+          // Both processes have the key in their lookup cache now.
+          expect((await track(t.url, key)).status).toBe(200);
+          expect((await track(otherUrl, key)).status).toBe(200);
+          const deleted = await call(deleteThrough, 'DELETE', `/v1/sources/${created.body.id}`, { headers: t.auth });
+          expect(deleted.status).toBe(204);
+          expect((await track(t.url, key)).status).toBe(401);
+          expect((await track(otherUrl, key)).status).toBe(401);
+        }
+        // Rotation without grace stops the previous key everywhere too.
+        const created = await call(t.url, 'POST', '/v1/sources', {
+          headers: t.auth,
+          body: { name: 'Rotated', connector: 'http-events', config: {} },
+        });
+        const old = created.body.writeKey as string;
+        expect((await track(otherUrl, old)).status).toBe(200);
+        const rotated = await call(t.url, 'POST', `/v1/sources/${created.body.id}/write-key`, {
+          headers: t.auth,
+          body: { graceSeconds: 0 },
+        });
+        expect(rotated.status).toBeLessThan(300);
+        expect((await track(otherUrl, old)).status).toBe(401);
+        expect((await track(otherUrl, rotated.body.writeKey as string)).status).toBe(200);
+      } finally {
+        await other.close();
+      }
     });
   });
 });

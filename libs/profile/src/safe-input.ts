@@ -89,19 +89,23 @@ export function findUnstorableInput(value: unknown, root = '', maxDepth = MAX_JS
 
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
+/** The text with NUL and lone surrogates replaced by U+FFFD, so PostgreSQL stores it. */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\ufffd').replace(LONE_SURROGATES, '\ufffd');
+}
+
 /**
  * A copy of refused input that can be stored as evidence (the quarantine): NUL and lone surrogates become U+FFFD
  * and anything nested deeper than `maxDepth` becomes the string `"[nested too deep]"`.
  */
 export function storableCopy(value: unknown, maxDepth = MAX_JSON_DEPTH): unknown {
-  const clean = (text: string): string => text.replaceAll('\u0000', '\ufffd').replace(LONE_SURROGATES, '\ufffd');
   const copy = (current: unknown, depth: number): unknown => {
-    if (typeof current === 'string') return clean(current);
+    if (typeof current === 'string') return storableText(current);
     if (typeof current !== 'object' || current === null) return current;
     if (depth >= maxDepth) return '[nested too deep]';
     if (Array.isArray(current)) return current.map((item) => copy(item, depth + 1));
     const out = dictionary<unknown>();
-    for (const [key, item] of Object.entries(current)) out[clean(key)] = copy(item, depth + 1);
+    for (const [key, item] of Object.entries(current)) out[storableText(key)] = copy(item, depth + 1);
     return out;
   };
   return copy(value, 0);

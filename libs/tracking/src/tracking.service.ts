@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { ProfileRecord } from '@plexus/sdk';
-import { storableCopy, unstorableStringProblem } from '@plexus/profile';
+import { storableCopy, storableText, unstorableStringProblem } from '@plexus/profile';
 import { TrackingQuarantineRepository, type WriteKeyOwner } from '@plexus/storage';
 import {
   messageProblem,
@@ -129,7 +129,7 @@ export class TrackingService {
       owner.sourceId,
       rejected.map((r) => ({
         record: storableCopy(route === 'batch' ? messages[r.index] : { ...body, writeKey: undefined }),
-        reason: r.reason,
+        reason: storableText(r.reason),
       })),
     );
     if (rejected.length === messages.length) {
