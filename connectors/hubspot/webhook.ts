@@ -24,6 +24,7 @@ export function verifyHubSpotSignature(request: WebhookRequest, secret: string, 
 }
 
 interface HubSpotWebhookEvent {
+  eventId?: number | string;
   subscriptionType: string;
   objectId: number | string;
   occurredAt: number;
@@ -67,9 +68,28 @@ export function hubSpotWebhookRecords(
   return out;
 }
 
+/**
+ * A HubSpot delivery is a batch of events, each with its `eventId`; a retry resends the same batch. The delivery's
+ * id is its sorted event ids (undefined when an event has none, or the body is not HubSpot's).
+ */
+export function hubSpotDeliveryId(request: WebhookRequest): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(request.rawBody.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const events = (Array.isArray(parsed) ? parsed : [parsed]) as Array<HubSpotWebhookEvent | null>;
+  const ids = events.map((e) => e?.eventId);
+  if (ids.length === 0 || ids.some((id) => (typeof id !== 'number' && typeof id !== 'string') || id === ''))
+    return undefined;
+  return ids.map(String).sort().join(',');
+}
+
 /** Real-time HubSpot: subscribe the app's webhooks to `POST /v1/webhooks/<sourceId>` and set `clientSecret`. */
 export const hubSpotWebhook: WebhookDefinition<HubSpotConfig> = {
   verify: (request, config) =>
     typeof config.clientSecret === 'string' && verifyHubSpotSignature(request, config.clientSecret),
   toProfiles: (request, config, source) => hubSpotWebhookRecords(request, config, source.connectionId),
+  deliveryId: hubSpotDeliveryId,
 };

@@ -13,6 +13,11 @@ export function verifyShopifySignature(request: WebhookRequest, secret: string):
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** `X-Shopify-Webhook-Id`: the same on every retry of one delivery (Shopify's advice: deduplicate on it). */
+export function shopifyDeliveryId(request: WebhookRequest): string | undefined {
+  return request.headers['x-shopify-webhook-id'] || undefined;
+}
+
 /** Topics Plexus maps; Shopify sends the same JSON as the Admin REST resource, so the streams' mapping serves both. */
 const TOPICS: Record<string, (body: unknown, sourceId: string) => ProfileRecord[]> = {
   'orders/create': (body, sourceId) => [mapOrder(body as ShopifyOrder, sourceId)],
@@ -33,8 +38,9 @@ export const shopifyWebhook: WebhookDefinition<ShopifyConfig> = {
   },
   toProfiles(request, _config, source) {
     const topic = request.headers['x-shopify-topic'];
-    const map = topic ? TOPICS[topic] : undefined;
+    const map = topic && Object.hasOwn(TOPICS, topic) ? TOPICS[topic] : undefined;
     if (!map) return [];
     return map(JSON.parse(request.rawBody.toString('utf8')) as unknown, source.connectionId);
   },
+  deliveryId: shopifyDeliveryId,
 };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { Database, migrate } from '@plexus/storage';
+import { Database, migrate, ProfileRepository } from '@plexus/storage';
 
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -44,4 +44,9 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
       }
     },
   };
+}
+
+/** The id of the profile holding an identifier (as stored, i.e. normalised), read straight from the database. */
+export function profileIdOf(database: Database, type: string, value: string): Promise<string | undefined> {
+  return new ProfileRepository(database).findIdByIdentifier(type, value);
 }

@@ -26,3 +26,8 @@ export async function call(
   }
   return { status: res.status, headers: res.headers, body };
 }
+
+/** HTTP Basic with a write key as the user name, as Segment's libraries send it. */
+export const basicAuth = (writeKey: string): Record<string, string> => ({
+  authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
+});

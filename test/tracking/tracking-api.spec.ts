@@ -2,10 +2,9 @@ import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import type { Database } from '@plexus/storage';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { call } from '../support/http.js';
+import { profileIdOf } from '../support/database.js';
+import { basicAuth, call } from '../support/http.js';
 import { encodeTcCore } from './tc-string.js';
-
-const basic = (writeKey: string) => ({ authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}` });
 
 /** Sends raw bytes (for gzip, text/plain and size limits). */
 async function send(base: string, path: string, body: Buffer | string, headers: Record<string, string>) {
@@ -20,15 +19,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
   let sourceId: string;
   let writeKey: string;
 
-  const profileOf = async (type: string, value: string): Promise<string | undefined> =>
-    (
-      await db.db
-        .selectFrom('profile_identifiers')
-        .select('profile_id')
-        .where('type', '=', type)
-        .where('value', '=', value)
-        .executeTakeFirst()
-    )?.profile_id;
+  const profileOf = (type: string, value: string) => profileIdOf(db, type, value);
   const events = (filter: { name?: string; source?: string } = {}) => {
     let q = db.db
       .selectFrom('profile_events')
@@ -67,7 +58,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
 
   it('accepts every call type and stores what each means', async () => {
     const ok = { status: 200, body: { success: true } };
-    const h = basic(writeKey);
+    const h = basicAuth(writeKey);
     const tc = encodeTcCore([1, 3, 4, 8, 9]);
     const context = { ip: '203.0.113.77', userAgent: 'Mozilla/5.0', gdpr_consent: tc };
     expect(
@@ -158,7 +149,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
     expect(missing.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
     expect(missing.body.message).toMatch(/write key/);
     const wrong = await call(t.url, 'POST', '/v1/track', {
-      headers: basic('wk_not-a-key'),
+      headers: basicAuth('wk_not-a-key'),
       body: { anonymousId: 'a', event: 'e' },
     });
     expect(wrong.status).toBe(401);
@@ -204,7 +195,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
         properties: { blob: 'x'.repeat(33 * 1024) },
       },
     ];
-    const res = await call(t.url, 'POST', '/v1/batch', { headers: basic(writeKey), body: { batch } });
+    const res = await call(t.url, 'POST', '/v1/batch', { headers: basicAuth(writeKey), body: { batch } });
     expect(res.status).toBe(200);
     expect(res.body.success).toBe(true);
     expect(res.body.rejected.map((r: any) => [r.index, r.messageId])).toEqual([
@@ -220,7 +211,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
     expect((await events()).filter((e) => e.event_id?.startsWith('b-')).map((e) => e.event_id)).toEqual(['b-1', 'b-4']);
 
     const none = await call(t.url, 'POST', '/v1/batch', {
-      headers: basic(writeKey),
+      headers: basicAuth(writeKey),
       body: { batch: [{ type: 'track', anonymousId: 'x' }, 'junk'] },
     });
     expect(none.status).toBe(400);
@@ -228,10 +219,10 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
       { index: 0, reason: 'event is required' },
       { index: 1, reason: 'a message must be a JSON object' },
     ]);
-    const single = await call(t.url, 'POST', '/v1/track', { headers: basic(writeKey), body: { event: 'Orphan' } });
+    const single = await call(t.url, 'POST', '/v1/track', { headers: basicAuth(writeKey), body: { event: 'Orphan' } });
     expect(single.status).toBe(400);
     expect(single.body.message).toBe('Invalid message: userId or anonymousId is required');
-    expect((await call(t.url, 'POST', '/v1/batch', { headers: basic(writeKey), body: { batch: [] } })).status).toBe(
+    expect((await call(t.url, 'POST', '/v1/batch', { headers: basicAuth(writeKey), body: { batch: [] } })).status).toBe(
       400,
     );
   });
@@ -243,14 +234,14 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
       { type: 'track', anonymousId: 'dup-a', event: 'Paid', messageId: 'dup-2' },
     ];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const res = await call(t.url, 'POST', '/v1/import', { headers: basic(writeKey), body: { batch } });
+      const res = await call(t.url, 'POST', '/v1/import', { headers: basicAuth(writeKey), body: { batch } });
       expect(res.body).toEqual({ success: true });
     }
     // The same retry concurrently (a client that timed out and resent while the first was in flight).
     await Promise.all(
       [1, 2, 3].map(() =>
         call(t.url, 'POST', '/v1/track', {
-          headers: basic(writeKey),
+          headers: basicAuth(writeKey),
           body: { anonymousId: 'dup-a', event: 'Paid', messageId: 'dup-3' },
         }),
       ),
@@ -266,7 +257,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
       messageId: `gz-${i}`,
     }));
     const zipped = await send(t.url, '/v1/batch', gzipSync(JSON.stringify({ batch })), {
-      ...basic(writeKey),
+      ...basicAuth(writeKey),
       'content-type': 'application/json',
       'content-encoding': 'gzip',
     });
@@ -284,33 +275,33 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
     const bigZipped = gzipSync(JSON.stringify({ batch: big }));
     expect(bigZipped.length).toBeLessThan(50_000);
     const tooBig = await send(t.url, '/v1/batch', bigZipped, {
-      ...basic(writeKey),
+      ...basicAuth(writeKey),
       'content-type': 'application/json',
       'content-encoding': 'gzip',
     });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body).toMatchObject({ statusCode: 413, message: 'Request body is larger than 500 KB' });
     const plain = await send(t.url, '/v1/batch', JSON.stringify({ batch: big }), {
-      ...basic(writeKey),
+      ...basicAuth(writeKey),
       'content-type': 'application/json',
     });
     expect(plain.status).toBe(413);
     const bigCall = await call(t.url, 'POST', '/v1/track', {
-      headers: basic(writeKey),
+      headers: basicAuth(writeKey),
       body: { anonymousId: 'big', event: 'Big', properties: { pad: 'z'.repeat(33 * 1024) } },
     });
     expect(bigCall.status).toBe(413);
     expect(bigCall.body.message).toBe('Request body is larger than 32 KB');
     expect(await events({ name: 'Big' })).toHaveLength(0);
     const broken = await send(t.url, '/v1/track', '{"anonymousId": ', {
-      ...basic(writeKey),
+      ...basicAuth(writeKey),
       'content-type': 'application/json',
     });
     expect(broken.status).toBe(400);
   });
 
   it('joins an anonymous visitor’s page views to the known profile when they identify', async () => {
-    const h = basic(writeKey);
+    const h = basicAuth(writeKey);
     for (const path of ['/', '/shoes', '/checkout'])
       expect(
         (
@@ -356,7 +347,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
     const timestamp = new Date(now - skew - 5000).toISOString();
     const sentAt = new Date(now - skew).toISOString();
     await call(t.url, 'POST', '/v1/track', {
-      headers: basic(writeKey),
+      headers: basicAuth(writeKey),
       body: { anonymousId: 'skewed', event: 'Skewed', timestamp, sentAt },
     });
     const [event] = await events({ name: 'Skewed' });
@@ -371,7 +362,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
     });
     expect(created.status).toBe(201);
     await call(t.url, 'POST', '/v1/track', {
-      headers: basic(created.body.writeKey),
+      headers: basicAuth(created.body.writeKey),
       body: { anonymousId: 'lan', event: 'Internal', context: { ip: '10.1.2.3' } },
     });
     const [event] = await events({ name: 'Internal', source: created.body.id });
@@ -391,7 +382,7 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
     const first = created.body.writeKey as string;
     let n = 0;
     const msg = () => ({ anonymousId: 'rot', event: 'Rotated', messageId: `rot-${++n}` });
-    expect((await call(t.url, 'POST', '/v1/track', { headers: basic(first), body: msg() })).status).toBe(200);
+    expect((await call(t.url, 'POST', '/v1/track', { headers: basicAuth(first), body: msg() })).status).toBe(200);
     const graced = await call(t.url, 'POST', `/v1/sources/${created.body.id}/write-key`, {
       headers: t.auth,
       body: { graceSeconds: 3600 },
@@ -399,18 +390,18 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
     expect(graced.status).toBe(200);
     expect(new Date(graced.body.previousKeysValidUntil).getTime()).toBeGreaterThan(Date.now() + 3500_000);
     const second = graced.body.writeKey as string;
-    expect((await call(t.url, 'POST', '/v1/track', { headers: basic(first), body: msg() })).status).toBe(200);
-    expect((await call(t.url, 'POST', '/v1/track', { headers: basic(second), body: msg() })).status).toBe(200);
+    expect((await call(t.url, 'POST', '/v1/track', { headers: basicAuth(first), body: msg() })).status).toBe(200);
+    expect((await call(t.url, 'POST', '/v1/track', { headers: basicAuth(second), body: msg() })).status).toBe(200);
     const listed = await call(t.url, 'GET', `/v1/sources/${created.body.id}/write-keys`, { headers: t.auth });
     expect(listed.body.data).toHaveLength(2);
     expect(JSON.stringify(listed.body)).not.toContain(second);
 
     const now = await call(t.url, 'POST', `/v1/sources/${created.body.id}/write-key`, { headers: t.auth, body: {} });
-    expect((await call(t.url, 'POST', '/v1/track', { headers: basic(first), body: msg() })).status).toBe(401);
-    expect((await call(t.url, 'POST', '/v1/track', { headers: basic(second), body: msg() })).status).toBe(401);
-    expect((await call(t.url, 'POST', '/v1/track', { headers: basic(now.body.writeKey), body: msg() })).status).toBe(
-      200,
-    );
+    expect((await call(t.url, 'POST', '/v1/track', { headers: basicAuth(first), body: msg() })).status).toBe(401);
+    expect((await call(t.url, 'POST', '/v1/track', { headers: basicAuth(second), body: msg() })).status).toBe(401);
+    expect(
+      (await call(t.url, 'POST', '/v1/track', { headers: basicAuth(now.body.writeKey), body: msg() })).status,
+    ).toBe(200);
     expect((await call(t.url, 'POST', `/v1/sources/${created.body.id}/write-key`, { body: {} })).status).toBe(401);
 
     const count = await db.db

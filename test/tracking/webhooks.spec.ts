@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from '@plexus/storage';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { profileIdOf } from '../support/database.js';
 import { call } from '../support/http.js';
 import { hubSpotContactEvent, signHubSpotWebhook } from '../emulators/hubspot/webhook.js';
 import { signShopifyWebhook } from '../emulators/shopify/webhook.js';
@@ -33,15 +34,7 @@ describe('webhooks routed to source connectors (PostgreSQL)', () => {
 
   const events = (source: string) =>
     db.db.selectFrom('profile_events').selectAll().where('source_id', '=', source).orderBy('id').execute();
-  const profileOf = async (type: string, value: string) =>
-    (
-      await db.db
-        .selectFrom('profile_identifiers')
-        .select('profile_id')
-        .where('type', '=', type)
-        .where('value', '=', value)
-        .executeTakeFirst()
-    )?.profile_id;
+  const profileOf = (type: string, value: string) => profileIdOf(db, type, value);
 
   beforeAll(async () => {
     t = await startTestApp({ label: 'webhooks', env: { CONNECTORS_PATH: PLUGINS } });
@@ -66,10 +59,23 @@ describe('webhooks routed to source connectors (PostgreSQL)', () => {
     // Spacing and key order kept exactly as sent: the signature covers these bytes, not a re-serialisation.
     const body = JSON.stringify(order(555001, 'Ada@Shop.io'), null, 2);
     const headers = signShopifyWebhook({ secret: SHOPIFY_SECRET, topic: 'orders/create', body });
-    for (let delivery = 0; delivery < 2; delivery++) {
+    const first = await post(`${t.url}/v1/webhooks/${shopify}`, body, headers);
+    expect(first).toEqual({ status: 200, body: { success: true, received: 1, stored: 1 } });
+    // The same delivery (X-Shopify-Webhook-Id) replayed: accepted once, answered as a duplicate afterwards.
+    for (let replay = 0; replay < 3; replay++) {
       const res = await post(`${t.url}/v1/webhooks/${shopify}`, body, headers);
-      expect(res).toEqual({ status: 200, body: { success: true, received: 1, stored: 1 } });
+      expect(res).toEqual({ status: 200, body: { success: true, received: 0, stored: 0, duplicate: true } });
     }
+    // Another delivery of the same order (a new webhook id) is processed, and stays one event.
+    const redelivered = await post(
+      `${t.url}/v1/webhooks/${shopify}`,
+      body,
+      signShopifyWebhook({ secret: SHOPIFY_SECRET, topic: 'orders/create', body }),
+    );
+    expect(redelivered).toEqual({ status: 200, body: { success: true, received: 1, stored: 1 } });
+    expect(
+      await db.db.selectFrom('webhook_deliveries').select('stored_at').where('source_id', '=', shopify).execute(),
+    ).toEqual([{ stored_at: expect.any(Date) }, { stored_at: expect.any(Date) }]);
     const stored = await events(shopify);
     expect(stored.map((e) => [e.name, e.event_id])).toEqual([['Order Completed', 'shopify:order:555001']]);
     expect(stored[0].properties).toEqual({ orderId: '555001', total: 129.9, currency: 'EUR' });
@@ -135,6 +141,11 @@ describe('webhooks routed to source connectors (PostgreSQL)', () => {
     ]);
     const ok = await post(uri, body, { ...signHubSpotWebhook({ secret: HUBSPOT_SECRET, method: 'POST', uri, body }) });
     expect(ok).toEqual({ status: 200, body: { success: true, received: 3, stored: 3 } });
+    // A retry of the same batch (same event ids), freshly signed within the 5 minutes: stored once.
+    const retried = await post(uri, body, {
+      ...signHubSpotWebhook({ secret: HUBSPOT_SECRET, method: 'POST', uri, body, timestamp: Date.now() + 1 }),
+    });
+    expect(retried).toEqual({ status: 200, body: { success: true, received: 0, stored: 0, duplicate: true } });
     const profileId = await profileOf('external_id', 'hubspot:contact:901');
     expect(profileId).toBeDefined();
     expect(await profileOf('email', 'grace@hub.io')).toBe(profileId);

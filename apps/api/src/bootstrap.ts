@@ -11,13 +11,14 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger as PinoLogger } from 'pino';
 import { trustProxySetting, type Environment } from '@plexus/config';
-import { createRootLogger, Metrics, PinoLoggerService } from '@plexus/observability';
+import { createRootLogger, Metrics, PinoLoggerService, redactUrl } from '@plexus/observability';
 import { QUEUE_NAMES, QueueService } from '@plexus/queue';
 import { ApiModule } from './api.module.js';
 import { ApiKeyAuthenticator, basicPassword, bearerCredential } from './auth/api-key.guard.js';
 import { annotateScopes } from './auth/openapi-scopes.js';
 import { errorBody } from './http/error-body.js';
 import { sendError } from './http/all-exceptions.filter.js';
+import { UnstorableInputPipe } from './http/unstorable-input.pipe.js';
 import { createValidationPipe } from './http/validation.js';
 import { readsOwnBody, trackingBodyParsers } from './tracking/tracking-body.middleware.js';
 
@@ -44,7 +45,7 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
   // Tracking and webhook routes read their own bodies (Segment limits, text/plain, raw bytes for signatures).
   app.use(trackingBodyParsers(env.BODY_LIMIT));
   app.use(bodyParsers(env.BODY_LIMIT));
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new UnstorableInputPipe(), createValidationPipe());
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(
@@ -75,7 +76,11 @@ function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHand
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
     serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      req: (req: { id: unknown; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url),
+      }),
     },
   });
   return (req, res, next) => {

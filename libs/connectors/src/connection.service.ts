@@ -34,6 +34,8 @@ export interface ConnectionView {
  */
 export interface PushCredentialIssuer {
   issueWriteKey(sourceId: string): Promise<string>;
+  /** Called after a source is deleted: its keys must stop working at once, in every process. */
+  revokeWriteKeys(sourceId: string): Promise<void>;
 }
 export const PUSH_CREDENTIALS = 'PushCredentialIssuer';
 
@@ -172,6 +174,8 @@ export class ConnectionService {
       if (kind === 'source' && row.schedule) await this.schedules.apply(id, row.schedule as Schedule);
       throw error;
     }
+    // Every API process forgets the source's write keys now, not when its lookup cache expires.
+    if (kind === 'source') await this.pushCredentials?.revokeWriteKeys(id);
   }
 
   /** Runs the connector's `check` with the stored configuration. */

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { Identifier, IdentifierType } from '@plexus/sdk';
-import { identifierKey, type DroppedIdentifier, type NormalizedRecord } from '@plexus/profile';
+import {
+  dictionary,
+  identifierKey,
+  toDictionary,
+  type DroppedIdentifier,
+  type NormalizedRecord,
+} from '@plexus/profile';
 import {
   IDENTIFIER_LOCK_BUCKETS,
   IdentityGraphRepository,
@@ -117,8 +123,8 @@ export class IdentityResolver {
     const before = new Map<string, string>();
     for (const p of live) {
       graph.addProfile(p.id, p.createdAt.getTime());
-      traits.set(p.id, { ...p.traits });
-      consent.set(p.id, { ...p.consent });
+      traits.set(p.id, toDictionary(p.traits));
+      consent.set(p.id, toDictionary(p.consent));
       before.set(p.id, JSON.stringify([p.traits, p.consent]));
     }
     const stored = new Map<string, { profileId: string; lastSeen: number }>();
@@ -140,24 +146,24 @@ export class IdentityResolver {
       const result = graph.resolve(record.identifiers, observedAt);
       for (const merge of result.merges) {
         mergesByRecord.push({ index, merge });
-        const into = traits.get(merge.winner) ?? {};
-        const intoConsent = consent.get(merge.winner) ?? {};
+        const into = traits.get(merge.winner) ?? dictionary();
+        const intoConsent = consent.get(merge.winner) ?? dictionary();
         for (const loser of merge.losers) {
-          mergeTraits(into, traits.get(loser) ?? {}, rules.rules.traitSourcePriority);
-          mergeConsent(intoConsent, consent.get(loser) ?? {});
-          traits.set(loser, {});
-          consent.set(loser, {});
+          mergeTraits(into, traits.get(loser) ?? dictionary(), rules.rules.traitSourcePriority);
+          mergeConsent(intoConsent, consent.get(loser) ?? dictionary());
+          traits.set(loser, dictionary());
+          consent.set(loser, dictionary());
           touchedProfiles.add(loser);
         }
         traits.set(merge.winner, into);
         consent.set(merge.winner, intoConsent);
       }
-      const t = traits.get(result.profileId) ?? {};
-      const expiry: Record<string, number> = {};
+      const t = traits.get(result.profileId) ?? dictionary();
+      const expiry = dictionary<number>();
       for (const [name, at] of Object.entries(record.traitExpiry)) expiry[name] = at.getTime();
       foldTraits(t, record.traits, meta.sourceId, observedAt, expiry, rules.rules.traitSourcePriority);
       traits.set(result.profileId, t);
-      const c = consent.get(result.profileId) ?? {};
+      const c = consent.get(result.profileId) ?? dictionary();
       foldConsent(c, record.consent, meta.sourceId, observedAt);
       consent.set(result.profileId, c);
       touchedProfiles.add(result.profileId);

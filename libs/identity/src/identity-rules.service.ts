@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InvalidInputError } from '@plexus/errors';
 import type { Kysely } from 'kysely';
 import { IdentityRulesRepository, type Tables } from '@plexus/storage';
@@ -26,6 +26,9 @@ export interface RulesView {
 /** The identity rules in force: stored ones, or the defaults. Read per batch so every worker sees changes. */
 @Injectable()
 export class IdentityRulesService {
+  private readonly logger = new Logger('IdentityRules');
+  private warnedVersion = -1;
+
   constructor(private readonly repository: IdentityRulesRepository) {}
 
   async get(db?: Kysely<Tables>): Promise<RulesView> {
@@ -40,7 +43,16 @@ export class IdentityRulesService {
   }
 
   async compiled(db?: Kysely<Tables>): Promise<CompiledRules> {
-    return new CompiledRules((await this.get(db)).rules);
+    const view = await this.get(db);
+    const compiled = new CompiledRules(view.rules);
+    if (compiled.unusablePatterns.length > 0 && this.warnedVersion !== view.version) {
+      this.warnedVersion = view.version;
+      this.logger.warn(
+        `identity rules v${view.version}: ${compiled.unusablePatterns.length} blocked-value pattern(s) are not RE2 ` +
+          `and block nothing until replaced (PUT /v1/identity/rules): ${compiled.unusablePatterns.join(', ')}`,
+      );
+    }
+    return compiled;
   }
 
   /** Throws {@link InvalidRulesError} naming every bad field. */

@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { IDENTIFIER_TYPES, isIdentifierType, type IdentifierType } from '@plexus/sdk';
 
 /** How one identifier type takes part in resolution. */
@@ -37,6 +38,55 @@ export const ANONYMOUS_TYPES: IdentifierType[] = ['anonymous_id', 'cookie_id', '
 /** Types that say who a person is; an anonymous identifier linking two profiles holding these is suspicious. */
 export const PERSON_TYPES: IdentifierType[] = ['user_id', 'email', 'email_sha256', 'phone', 'external_id'];
 
+// "A run of one digit" without a backreference, which RE2 does not have.
+const ONE_DIGIT_RUN = `(${Array.from({ length: 10 }, (_, d) => `${d}{6,}`).join('|')})`;
+
+/**
+ * Placeholders that broken templates, serialisers and forms put where an identifier belongs — blocked for every
+ * identifier type, compared case-insensitively, so two strangers never merge through one of them.
+ */
+export function defaultBlockedValues(): BlockedValueRule[] {
+  return [
+    {
+      values: ['', 'null', 'nil', 'none', 'undefined', 'void', 'n/a', 'na', '#n/a', 'unknown', 'not set', '(not set)'],
+      reason: 'placeholder',
+    },
+    {
+      values: ['nan', 'infinity', '+infinity', '-infinity', 'true', 'false', '0', '-1', '[]', '{}', '(null)', '<null>'],
+      reason: 'serialised non-value',
+    },
+    { pattern: '^\\[object [a-z]*\\]$', reason: 'serialised object' },
+    { pattern: '^\\{\\{.*\\}\\}$', reason: 'unrendered template ({{…}})' },
+    { pattern: '^\\$\\{.*\\}$', reason: 'unrendered template (${…})' },
+    { pattern: '^#\\{.*\\}$', reason: 'unrendered template (#{…})' },
+    { pattern: '^%%.*%%$', reason: 'unrendered template (%%…%%)' },
+    { pattern: '^<%.*%>$', reason: 'unrendered template (<%…%>)' },
+    { pattern: '^\\{%.*%\\}$', reason: 'unrendered template ({%…%})' },
+    { pattern: '^\\*\\|.*\\|\\*$', reason: 'unrendered merge tag (*|…|*)' },
+    { pattern: '^\\[\\[.*\\]\\]$', reason: 'unrendered template ([[…]])' },
+    // Only blanks, quotes and punctuation: `""`, `' '`, `--`, `N/A`-style fillers, `?`.
+    { pattern: '^[\\s"\'`.,;:_\\-–—/\\\\|*#?!()\\[\\]{}<>~^+=]*$', reason: 'empty value' },
+    {
+      type: 'email',
+      pattern: '^(test|example|noreply|no-reply|null|none|unknown|n/?a)@',
+      reason: 'placeholder email',
+    },
+    { type: 'email', pattern: '@(example\\.(com|org|net)|test\\.com|email\\.com)$', reason: 'placeholder domain' },
+    {
+      type: 'email_sha256',
+      // SHA-256 of '' and of 'test@example.com'
+      values: [
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        '973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b',
+      ],
+      reason: 'hash of a placeholder',
+    },
+    { type: 'device_id', pattern: '^[0-]+$', reason: 'zeroed device id' },
+    { type: 'phone', pattern: `^\\+?${ONE_DIGIT_RUN}$`, reason: 'run of one digit' },
+    { pattern: `^${ONE_DIGIT_RUN}$`, reason: 'run of one digit' },
+  ];
+}
+
 export function defaultIdentityRules(): IdentityRules {
   const rule = (type: IdentifierType, limit: number, ttlDays: number | null = null): IdentifierRule => ({
     type,
@@ -56,27 +106,7 @@ export function defaultIdentityRules(): IdentityRules {
       rule('cookie_id', 50, 90),
     ],
     priority: ['user_id', 'external_id', 'email', 'email_sha256', 'phone', 'device_id', 'anonymous_id', 'cookie_id'],
-    blocked: [
-      { values: ['', 'null', 'undefined', 'none', 'n/a', 'na', 'unknown', '-', '0'], reason: 'placeholder' },
-      {
-        type: 'email',
-        pattern: '^(test|example|noreply|no-reply|null|none|unknown|n/?a)@',
-        reason: 'placeholder email',
-      },
-      { type: 'email', pattern: '@(example\\.(com|org|net)|test\\.com|email\\.com)$', reason: 'placeholder domain' },
-      {
-        type: 'email_sha256',
-        // SHA-256 of '' and of 'test@example.com'
-        values: [
-          'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-          '973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b',
-        ],
-        reason: 'hash of a placeholder',
-      },
-      { type: 'device_id', pattern: '^[0-]+$', reason: 'zeroed device id' },
-      { type: 'phone', pattern: '^\\+?(\\d)\\1{5,}$', reason: 'run of one digit' },
-      { pattern: '^(\\d)\\1{5,}$', reason: 'run of one digit' },
-    ],
+    blocked: defaultBlockedValues(),
     superNode: { maxPeople: 1, types: [...ANONYMOUS_TYPES] },
     traitSourcePriority: {},
   };
@@ -149,12 +179,10 @@ export function validateIdentityRules(input: unknown): RuleProblem[] {
         problem(`${f}.values`, 'must be an array of strings');
       if (b.pattern !== undefined) {
         if (typeof b.pattern !== 'string') problem(`${f}.pattern`, 'must be a string');
-        else
-          try {
-            new RegExp(b.pattern);
-          } catch (error) {
-            problem(`${f}.pattern`, `is not a valid regular expression: ${(error as Error).message}`);
-          }
+        else {
+          const invalid = patternProblem(b.pattern);
+          if (invalid) problem(`${f}.pattern`, invalid);
+        }
       }
       if (b.values === undefined && b.pattern === undefined) problem(f, 'needs values or a pattern');
       if (b.reason !== undefined && typeof b.reason !== 'string') problem(`${f}.reason`, 'must be a string');
@@ -176,6 +204,28 @@ export function validateIdentityRules(input: unknown): RuleProblem[] {
   return out;
 }
 
+/** Longest blocked-value pattern accepted (RE2 runs in linear time, but its program grows with the pattern). */
+export const MAX_PATTERN_LENGTH = 1000;
+
+/**
+ * Compiles an admin's pattern with RE2 semantics (`re2js`: matching is linear in the input, so no pattern can stall
+ * ingestion). Backreferences and lookaround do not exist in RE2; such patterns are refused, never run elsewhere.
+ */
+export function compilePattern(pattern: string): RE2JS {
+  if (pattern.length > MAX_PATTERN_LENGTH) throw new Error(`is longer than ${MAX_PATTERN_LENGTH} characters`);
+  return RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
+}
+
+/** Why a pattern is refused, or undefined when the linear-time engine accepts it. */
+export function patternProblem(pattern: string): string | undefined {
+  try {
+    compilePattern(pattern);
+    return undefined;
+  } catch (error) {
+    return `is not a pattern the linear-time RE2 engine accepts (no backreferences or lookaround): ${(error as Error).message}`;
+  }
+}
+
 /** Rules compiled for the hot path: lookups by type, compiled patterns. */
 export class CompiledRules {
   readonly byType: Map<IdentifierType, IdentifierRule>;
@@ -183,7 +233,9 @@ export class CompiledRules {
   readonly rank: Map<IdentifierType, number>;
   readonly superNodeTypes: Set<IdentifierType>;
   private readonly exact = new Map<string, string>();
-  private readonly patterns: Array<{ type?: IdentifierType; regex: RegExp; reason: string }> = [];
+  private readonly patterns: Array<{ type?: IdentifierType; regex: RE2JS; reason: string }> = [];
+  /** Stored patterns the linear-time engine refuses (saved before it was used): they block nothing, and are reported. */
+  readonly unusablePatterns: string[] = [];
 
   constructor(readonly rules: IdentityRules) {
     this.byType = new Map(rules.identifiers.map((r) => [r.type, r]));
@@ -195,7 +247,10 @@ export class CompiledRules {
         const key = `${b.type ?? '*'}\u0000${v.trim().toLowerCase()}`;
         this.exact.set(key, reason);
       }
-      if (b.pattern) this.patterns.push({ type: b.type, regex: new RegExp(b.pattern, 'i'), reason });
+      if (b.pattern) {
+        if (patternProblem(b.pattern)) this.unusablePatterns.push(b.pattern);
+        else this.patterns.push({ type: b.type, regex: compilePattern(b.pattern), reason });
+      }
     }
   }
 
@@ -207,7 +262,7 @@ export class CompiledRules {
   isBlocked = (type: IdentifierType, value: string): boolean => {
     const lower = value.toLowerCase();
     if (this.exact.has(`*\u0000${lower}`) || this.exact.has(`${type}\u0000${lower}`)) return true;
-    for (const p of this.patterns) if ((!p.type || p.type === type) && p.regex.test(value)) return true;
+    for (const p of this.patterns) if ((!p.type || p.type === type) && p.regex.matcher(value).find()) return true;
     return false;
   };
 }

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, InvalidInputError, NotFoundError } from '@plexus/errors';
 import type { Kysely } from 'kysely';
 import { isIdentifierType, type Identifier, type IdentifierType, type TraitValue } from '@plexus/sdk';
-import { identifierKey, normalizeIdentifier } from '@plexus/profile';
+import { dictionary, identifierKey, normalizeIdentifier } from '@plexus/profile';
 import {
   Database,
   IdentityGraphRepository,
@@ -117,7 +117,7 @@ export class ProfileService {
   }
 
   private toView(row: ProfileRow, identifiers: IdentifierRow[], events: EventRow[]): ProfileView {
-    const consent: ProfileView['consent'] = {};
+    const consent: ProfileView['consent'] = dictionary();
     for (const [purpose, c] of Object.entries(row.consent))
       consent[purpose] = { granted: c.g, sourceId: c.s, observedAt: new Date(c.t) };
     return {
@@ -271,8 +271,8 @@ export class ProfileService {
       // Traits and consent rebuilt from each group's own observations.
       const byId = new Map(own.map((o) => [o.id, o]));
       const traitSets = ordered.map(([, obs]) => {
-        const traits: Record<string, StoredTrait> = {};
-        const consent: Record<string, StoredConsent> = {};
+        const traits = dictionary<StoredTrait>();
+        const consent = dictionary<StoredConsent>();
         for (const id of obs) {
           const o = byId.get(id)!;
           foldTraits(

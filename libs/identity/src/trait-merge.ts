@@ -1,5 +1,10 @@
 import type { Consent, TraitValue } from '@plexus/sdk';
+import { dictionary, ownValue } from '@plexus/profile';
 import type { StoredConsent, StoredTrait } from '@plexus/storage';
+
+// Trait names and consent purposes come from clients: every read is of an own key (`constructor` is a trait
+// like any other, not Object's constructor), and `into` is a null-prototype dictionary (see `toDictionary`), so
+// writing `__proto__` defines a key instead of changing a prototype.
 
 /**
  * Folds one observation of traits into a profile's stored traits. The latest observation wins unless the
@@ -16,9 +21,9 @@ export function foldTraits(
 ): void {
   for (const [name, value] of Object.entries(traits)) {
     const incoming: StoredTrait = { v: value, s: sourceId, t: observedAt };
-    const x = expiry[name];
+    const x = ownValue(expiry, name);
     if (x !== undefined) incoming.x = x;
-    const current = into[name];
+    const current = ownValue(into, name);
     if (!current || wins(name, incoming, current, sourcePriority)) into[name] = incoming;
   }
 }
@@ -30,7 +35,7 @@ export function mergeTraits(
   sourcePriority: Record<string, string[]>,
 ): void {
   for (const [name, trait] of Object.entries(from)) {
-    const current = into[name];
+    const current = ownValue(into, name);
     if (!current || wins(name, trait, current, sourcePriority)) into[name] = trait;
   }
 }
@@ -41,8 +46,8 @@ function wins(
   current: StoredTrait,
   sourcePriority: Record<string, string[]>,
 ): boolean {
-  const order = sourcePriority[name];
-  if (order && order.length > 0) {
+  const order = ownValue(sourcePriority, name);
+  if (Array.isArray(order) && order.length > 0) {
     const rank = (s: string): number => {
       const i = order.indexOf(s);
       return i < 0 ? order.length : i;
@@ -63,14 +68,14 @@ export function foldConsent(
 ): void {
   for (const [purpose, granted] of Object.entries(consent)) {
     if (typeof granted !== 'boolean') continue;
-    const current = into[purpose];
+    const current = ownValue(into, purpose);
     if (!current || observedAt >= current.t) into[purpose] = { g: granted, s: sourceId, t: observedAt };
   }
 }
 
 export function mergeConsent(into: Record<string, StoredConsent>, from: Record<string, StoredConsent>): void {
   for (const [purpose, c] of Object.entries(from)) {
-    const current = into[purpose];
+    const current = ownValue(into, purpose);
     if (!current || c.t >= current.t) into[purpose] = c;
   }
 }
@@ -80,7 +85,7 @@ export function visibleTraits(
   traits: Record<string, StoredTrait>,
   now: number,
 ): Record<string, { value: TraitValue; sourceId: string; observedAt: Date; expiresAt?: Date }> {
-  const out: Record<string, { value: TraitValue; sourceId: string; observedAt: Date; expiresAt?: Date }> = {};
+  const out = dictionary<{ value: TraitValue; sourceId: string; observedAt: Date; expiresAt?: Date }>();
   for (const [name, t] of Object.entries(traits)) {
     if (t.v === null || (t.x !== undefined && t.x <= now)) continue;
     out[name] = { value: t.v, sourceId: t.s, observedAt: new Date(t.t), ...(t.x ? { expiresAt: new Date(t.x) } : {}) };

@@ -15,6 +15,7 @@ import {
   truncate,
   type PhoneNormalizer,
 } from './identifier.normalizer.js';
+import { dictionary, ownValue, toDictionary } from './safe-input.js';
 
 /** An identifier the core refused, and why (shown to admins and in ingest results). */
 export interface DroppedIdentifier {
@@ -104,14 +105,15 @@ export function normalizeRecord(record: ProfileRecord, options: RecordNormalizeO
     const why = dropped.length ? dropped.map((d) => d.reason).join('; ') : 'the record has no identifiers';
     return { ok: false, reason: `no valid identifier: ${why}` };
   }
-  const traitExpiry: Record<string, Date> = {};
+  // Names come from clients: null-prototype dictionaries keep `constructor` or `__proto__` ordinary keys.
+  const traitExpiry = dictionary<Date>();
   for (const [name, at] of Object.entries(record.traitExpiry ?? {})) {
     const date = toDate(at);
     if (date) traitExpiry[name] = date;
   }
   const consent: Consent = {};
   for (const purpose of CONSENT_PURPOSES) {
-    const value = record.consent?.[purpose];
+    const value = ownValue(record.consent, purpose);
     if (typeof value === 'boolean') consent[purpose] = value;
   }
   const events: NormalizedEvent[] = [];
@@ -121,13 +123,13 @@ export function normalizeRecord(record: ProfileRecord, options: RecordNormalizeO
     events.push({
       name: event.name,
       occurredAt,
-      properties: event.properties ?? {},
+      properties: toDictionary(event.properties),
       ...(event.id !== undefined && event.id !== '' ? { id: String(event.id) } : {}),
     });
   }
   return {
     ok: true,
-    record: { identifiers, dropped, traits: { ...record.traits }, traitExpiry, consent, events, observedAt },
+    record: { identifiers, dropped, traits: toDictionary(record.traits), traitExpiry, consent, events, observedAt },
   };
 }
 

@@ -4,3 +4,4 @@ export * from './job-handler.decorator.js';
 export * from './queue.service.js';
 export * from './queue.module.js';
 export * from './redis.js';
+export * from './invalidation-bus.service.js';

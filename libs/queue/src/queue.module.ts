@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { EchoJob } from './echo.job.js';
+import { InvalidationBus } from './invalidation-bus.service.js';
 import { JobHandlerExplorer } from './job-handler.explorer.js';
 import { QueueService } from './queue.service.js';
 
@@ -29,6 +30,7 @@ export class QueueModule {
       imports: [DiscoveryModule],
       providers: [
         QueueService,
+        InvalidationBus,
         JobHandlerExplorer,
         EchoJob,
         {
@@ -37,7 +39,7 @@ export class QueueModule {
           useFactory: (explorer: JobHandlerExplorer) => new WorkerStarter(explorer, options.runWorkers),
         },
       ],
-      exports: [QueueService],
+      exports: [QueueService, InvalidationBus],
     };
   }
 }

@@ -195,6 +195,14 @@ export interface WebhookDefinition<Cfg> {
    * same `external_id` namespace (`<sourceId>:<object>:<id>`) as the scheduled streams.
    */
   toProfiles(request: WebhookRequest, config: Cfg, source: { connectionId: string }): ProfileRecord[];
+  /**
+   * The vendor's id of this delivery, the same on every retry or replay of it (called after `verify`). The hub
+   * stores a delivery once per id for at least a day, and answers later copies with success without storing
+   * them. Return undefined when the request carries none.
+   *
+   * @example deliveryId: (request) => request.headers['x-shopify-webhook-id']
+   */
+  deliveryId?(request: WebhookRequest): string | undefined;
 }
 
 /** A profile handed to a destination: normalised identifiers (only the accepted types) and traits. */

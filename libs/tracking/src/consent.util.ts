@@ -6,7 +6,7 @@ import { consentFromTcString } from './tcf.util.js';
  * Segment consent spec's usual categories, Google consent mode keys and common CMP wording; our own purpose
  * names map to themselves. `do not sell` style categories are inverted into `sale`.
  */
-const CATEGORY_PURPOSE: Record<string, { purpose: ConsentPurpose; inverted?: boolean }> = {};
+const CATEGORY_PURPOSE = new Map<string, { purpose: ConsentPurpose; inverted?: boolean }>();
 const categories: Array<[ConsentPurpose, string[]]> = [
   [
     'ads',
@@ -27,15 +27,15 @@ const categories: Array<[ConsentPurpose, string[]]> = [
   ['email', ['email', 'emailmarketing', 'newsletter']],
   ['sale', ['sale', 'datasale', 'saleofdata', 'sell']],
 ];
-for (const [purpose, names] of categories) for (const name of names) CATEGORY_PURPOSE[name] = { purpose };
+for (const [purpose, names] of categories) for (const name of names) CATEGORY_PURPOSE.set(name, { purpose });
 for (const name of ['donotsell', 'donotsellorshare', 'optoutofsale'])
-  CATEGORY_PURPOSE[name] = { purpose: 'sale', inverted: true };
+  CATEGORY_PURPOSE.set(name, { purpose: 'sale', inverted: true });
 
 const key = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /** Folds one category decision in: a purpose named by several categories is granted only if all of them are. */
 function apply(out: Consent, category: string, granted: boolean): void {
-  const mapped = CATEGORY_PURPOSE[key(category)];
+  const mapped = CATEGORY_PURPOSE.get(key(category));
   if (!mapped) return;
   const value = mapped.inverted ? !granted : granted;
   out[mapped.purpose] = out[mapped.purpose] === undefined ? value : out[mapped.purpose]! && value;

@@ -1,6 +1,6 @@
 import { encodeTcCore } from '../../../test/tracking/tc-string.js';
 import { consentFromContext } from './consent.util.js';
-import { correctedTimestamp, messageSizeProblem, normalizeSegmentMessage } from './segment.normalizer.js';
+import { correctedTimestamp, messageProblem, normalizeSegmentMessage } from './segment.normalizer.js';
 
 const receivedAt = new Date('2026-05-01T12:00:10.000Z');
 const ok = (message: unknown, route?: any, options: any = {}) => {
@@ -131,9 +131,9 @@ describe('Segment messages → profile records', () => {
   });
 
   it('limits a message to 32 KB and refuses NUL characters', () => {
-    expect(messageSizeProblem({ a: 'x'.repeat(33 * 1024) })).toBe('message is larger than 32 KB');
-    expect(messageSizeProblem({ a: 'bad\u0000' })).toMatch(/NUL/);
-    expect(messageSizeProblem({ a: 'x'.repeat(1000) })).toBeUndefined();
+    expect(messageProblem({ a: 'x'.repeat(33 * 1024) })).toBe('message is larger than 32 KB');
+    expect(messageProblem({ a: 'bad\u0000' })).toMatch(/NUL/);
+    expect(messageProblem({ a: 'x'.repeat(1000) })).toBeUndefined();
   });
 });
 

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Identifier, ProfileEvent, ProfileRecord, TraitValue } from '@plexus/sdk';
+import { findUnstorableInput, toDictionary } from '@plexus/profile';
 import { consentFromContext } from './consent.util.js';
 import { truncateIp } from './ip.util.js';
 
@@ -15,6 +16,10 @@ export function isSegmentCallType(value: unknown): value is SegmentCallType {
 export const MAX_MESSAGE_BYTES = 32 * 1024;
 export const MAX_BATCH_BYTES = 500 * 1024;
 const MAX_ID_LENGTH = 255;
+/** Event times accepted (after clock-skew correction): what PostgreSQL, JavaScript and every client agree on. */
+export const EARLIEST_EVENT_TIME = Date.UTC(1900, 0, 1);
+export const LATEST_EVENT_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const inEventRange = (ms: number): boolean => ms >= EARLIEST_EVENT_TIME && ms <= LATEST_EVENT_TIME;
 
 export interface SegmentNormalizeOptions {
   /** When the request arrived: clock-skew correction and the default event time. */
@@ -59,6 +64,8 @@ function time(value: unknown, field: string): Date | undefined {
   if (typeof value !== 'string') throw new Invalid(`${field} must be an ISO-8601 date string`);
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new Invalid(`${field} is not a valid date: ${value.slice(0, 40)}`);
+  if (!inEventRange(date.getTime()))
+    throw new Invalid(`${field} is out of range (years 1900 to 9999): ${value.slice(0, 40)}`);
   return date;
 }
 
@@ -147,6 +154,8 @@ export function normalizeSegmentMessage(
     const timestamp = time(message.timestamp, 'timestamp') ?? time(message.originalTimestamp, 'originalTimestamp');
     const sentAt = time(message.sentAt, 'sentAt') ?? time(options.batch?.sentAt, 'sentAt');
     const occurredAt = correctedTimestamp(timestamp, sentAt, options.receivedAt);
+    if (!inEventRange(occurredAt.getTime()))
+      throw new Invalid('timestamp corrected by sentAt is out of range (years 1900 to 9999)');
     const finalId = messageId ?? `h-${hash('sha256', JSON.stringify(message), 'hex').slice(0, 40)}`;
 
     const record: ProfileRecord = { identifiers, observedAt: occurredAt };
@@ -157,11 +166,15 @@ export function normalizeSegmentMessage(
       name,
       occurredAt,
       id: finalId,
-      properties: { ...(props as Record<string, TraitValue>), $context: stored() },
+      properties: Object.assign(toDictionary(props as Record<string, TraitValue>), { $context: stored() }),
     });
     switch (type) {
       case 'identify':
-        record.traits = { ...(contextTraits as Record<string, TraitValue>), ...(traits as Record<string, TraitValue>) };
+        // Null-prototype: `constructor` or `__proto__` are trait names like any other.
+        record.traits = Object.assign(
+          toDictionary(contextTraits as Record<string, TraitValue>),
+          traits as Record<string, TraitValue>,
+        );
         break;
       case 'track': {
         const name = id(message.event, 'event', true)!;
@@ -178,7 +191,9 @@ export function normalizeSegmentMessage(
       }
       case 'group': {
         const groupId = id(message.groupId, 'groupId', true)!;
-        record.traits = { groupId, group: { ...(traits as Record<string, TraitValue>), id: groupId } };
+        record.traits = Object.assign(toDictionary<TraitValue>({ groupId }), {
+          group: Object.assign(toDictionary(traits as Record<string, TraitValue>), { id: groupId }),
+        });
         break;
       }
       case 'alias':
@@ -192,12 +207,13 @@ export function normalizeSegmentMessage(
 }
 
 /**
- * Checks a message's serialized size (Segment's 32 KB) and that it holds nothing PostgreSQL cannot store
- * (`\u0000` in a string). Returns the reason it is refused, or undefined.
+ * Checks that a message holds nothing PostgreSQL cannot store (NUL, lone surrogates), is not nested deeper than a
+ * request body may be, and fits Segment's 32 KB. Returns the reason it is refused, or undefined.
  */
-export function messageSizeProblem(message: unknown): string | undefined {
+export function messageProblem(message: unknown): string | undefined {
+  const unstorable = findUnstorableInput(message);
+  if (unstorable) return `${unstorable.field} ${unstorable.problem}`;
   const json = JSON.stringify(message) ?? '';
   if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES) return `message is larger than ${MAX_MESSAGE_BYTES / 1024} KB`;
-  if (json.includes('\\u0000')) return 'message contains a NUL character (\\u0000), which cannot be stored';
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { PUSH_CREDENTIALS } from '@plexus/connectors';
 import { IdentityModule } from '@plexus/identity';
-import { WriteKeyRepository } from '@plexus/storage';
+import { TrackingQuarantineRepository, WebhookDeliveryRepository, WriteKeyRepository } from '@plexus/storage';
 import { TrackingIngestor } from './tracking-ingestor.service.js';
 import { TrackingService } from './tracking.service.js';
 import { WebhookService } from './webhook.service.js';
@@ -17,6 +17,8 @@ import { WriteKeyService } from './write-key.service.js';
   imports: [IdentityModule],
   providers: [
     WriteKeyRepository,
+    TrackingQuarantineRepository,
+    WebhookDeliveryRepository,
     WriteKeyService,
     { provide: PUSH_CREDENTIALS, useExisting: WriteKeyService },
     TrackingIngestor,

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { ConnectorContexts } from '@plexus/connectors';
 import { InvalidInputError, UnauthenticatedError } from '@plexus/errors';
 import type { ProfileRecord } from '@plexus/sdk';
-import type { WriteKeyOwner } from '@plexus/storage';
+import { storableCopy, storableText, unstorableStringProblem } from '@plexus/profile';
+import { TrackingQuarantineRepository, type WriteKeyOwner } from '@plexus/storage';
 import {
-  messageSizeProblem,
+  messageProblem,
   normalizeSegmentMessage,
   type SegmentCallType,
   type SegmentNormalizeOptions,
@@ -19,9 +20,13 @@ export interface RejectedMessage {
   reason: string;
 }
 
-/** Segment's answer, plus the messages of a batch that were refused (absent when all were stored). */
+/**
+ * Segment's answer, plus how many messages of a batch were refused and why (absent when all were stored). Refused
+ * messages are kept in the source's quarantine with their reason.
+ */
 export interface TrackingResponse {
   success: true;
+  refused?: number;
   rejected?: RejectedMessage[];
 }
 
@@ -49,6 +54,7 @@ export class TrackingService {
     private readonly writeKeys: WriteKeyService,
     private readonly ingestor: TrackingIngestor,
     private readonly contexts: ConnectorContexts,
+    private readonly quarantine: TrackingQuarantineRepository,
   ) {}
 
   async authenticate(authorization: string | undefined, body: unknown): Promise<WriteKeyOwner> {
@@ -63,8 +69,9 @@ export class TrackingService {
   }
 
   /**
-   * Handles one call (`route` = its type) or a batch (`route` = 'batch'). Answers only after the valid messages
-   * are stored. Throws 400 when nothing valid remains, with every message's reason in `details`.
+   * Handles one call (`route` = its type) or a batch (`route` = 'batch'). Every message is checked on its own: the
+   * valid ones are stored, the others refused with their reason and kept in the source's quarantine. Answers only
+   * after both are written. Throws 400 when nothing valid remains, with every message's reason in `details`.
    */
   async handle(
     route: SegmentCallType | 'batch',
@@ -92,10 +99,12 @@ export class TrackingService {
     const records: ProfileRecord[] = [];
     const positions: Array<{ index: number; messageId: string }> = [];
     messages.forEach((message, index) => {
-      const tooBig =
-        route === 'batch' ? messageSizeProblem(message) : messageSizeProblem({ ...body, writeKey: undefined });
-      const messageId = isObject(message) && typeof message.messageId === 'string' ? message.messageId : undefined;
-      if (tooBig) return void rejected.push({ index, ...(messageId ? { messageId } : {}), reason: tooBig });
+      const problem = route === 'batch' ? messageProblem(message) : messageProblem({ ...body, writeKey: undefined });
+      const messageId =
+        isObject(message) && typeof message.messageId === 'string' && !unstorableStringProblem(message.messageId)
+          ? message.messageId.slice(0, 255)
+          : undefined;
+      if (problem) return void rejected.push({ index, ...(messageId ? { messageId } : {}), reason: problem });
       const outcome = normalizeSegmentMessage(message, route === 'batch' ? undefined : route, options);
       if (!outcome.ok)
         return void rejected.push({
@@ -119,6 +128,13 @@ export class TrackingService {
       }
     }
     rejected.sort((a, b) => a.index - b.index);
+    await this.quarantine.keep(
+      owner.sourceId,
+      rejected.map((r) => ({
+        record: storableCopy(route === 'batch' ? messages[r.index] : { ...body, writeKey: undefined }),
+        reason: storableText(r.reason),
+      })),
+    );
     if (rejected.length === messages.length) {
       const first = rejected[0];
       const message =
@@ -127,6 +143,6 @@ export class TrackingService {
           : `Invalid message: ${first.reason}`;
       throw new InvalidInputError(message, rejected);
     }
-    return rejected.length > 0 ? { success: true, rejected } : { success: true };
+    return rejected.length > 0 ? { success: true, refused: rejected.length, rejected } : { success: true };
   }
 }

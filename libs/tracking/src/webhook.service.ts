@@ -1,7 +1,15 @@
+import { hash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { InvalidInputError, NotFoundError, UnauthenticatedError } from '@plexus/errors';
+import { ConflictError, InvalidInputError, NotFoundError, UnauthenticatedError } from '@plexus/errors';
 import { ConnectionService, ConnectorContexts } from '@plexus/connectors';
-import type { ProfileRecord, SourceDefinition, WebhookRequest } from '@plexus/sdk';
+import { WebhookDeliveryRepository } from '@plexus/storage';
+import {
+  ingestSettingsOf,
+  type ProfileRecord,
+  type SourceDefinition,
+  type WebhookDefinition,
+  type WebhookRequest,
+} from '@plexus/sdk';
 import { TrackingIngestor } from './tracking-ingestor.service.js';
 
 export interface WebhookResponse {
@@ -9,7 +17,15 @@ export interface WebhookResponse {
   /** Records the request carried, and those stored. */
   received: number;
   stored: number;
+  /** The delivery id was stored before: nothing was stored again. */
+  duplicate?: true;
 }
+
+/** Deliveries are remembered this long (vendors retry for up to a day or two). */
+export const DELIVERY_MEMORY_MS = 48 * 3_600_000;
+/** A claimed delivery not finished after this long was abandoned (a crashed process): a retry takes it over. */
+const ABANDONED_AFTER_MS = 60_000;
+const PURGE_EVERY_MS = 3_600_000;
 
 /**
  * `POST /v1/webhooks/:sourceId`: hands the raw request to the source connector's `webhook.verify` (which
@@ -18,11 +34,13 @@ export interface WebhookResponse {
 @Injectable()
 export class WebhookService {
   private readonly logger = new Logger('Webhooks');
+  private lastPurge = 0;
 
   constructor(
     private readonly connections: ConnectionService,
     private readonly contexts: ConnectorContexts,
     private readonly ingestor: TrackingIngestor,
+    private readonly deliveries: WebhookDeliveryRepository,
   ) {}
 
   async receive(sourceId: string, request: WebhookRequest): Promise<WebhookResponse> {
@@ -38,16 +56,52 @@ export class WebhookService {
       this.logger.warn(`${sourceId}: webhook verification threw: ${(error as Error).message}`);
     }
     if (!authentic) throw new UnauthenticatedError('Invalid webhook signature');
+    const { defaultCountry } = ingestSettingsOf(definition, config);
+    let deliveryId: string | undefined;
+    try {
+      deliveryId = webhook.deliveryId?.(request);
+    } catch (error) {
+      this.logger.warn(`${sourceId}: webhook deliveryId threw: ${(error as Error).message}`);
+    }
+    if (!deliveryId) return this.store(sourceId, webhook, request, config, defaultCountry);
+    // Hashed: ids are the vendor's, of any length and alphabet.
+    const key = hash('sha256', deliveryId, 'hex');
+    await this.purgeOldDeliveries();
+    const claim = await this.deliveries.claim(sourceId, key, ABANDONED_AFTER_MS);
+    if (claim === 'duplicate') return { success: true, received: 0, stored: 0, duplicate: true };
+    if (claim === 'in-progress') throw new ConflictError('This delivery is being processed; retry later');
+    try {
+      const response = await this.store(sourceId, webhook, request, config, defaultCountry);
+      await this.deliveries.stored(sourceId, key);
+      return response;
+    } catch (error) {
+      await this.deliveries.release(sourceId, key);
+      throw error;
+    }
+  }
+
+  private async store(
+    sourceId: string,
+    webhook: WebhookDefinition<unknown>,
+    request: WebhookRequest,
+    config: Record<string, unknown>,
+    defaultCountry: string | undefined,
+  ): Promise<WebhookResponse> {
     let records: ProfileRecord[];
     try {
       records = webhook.toProfiles(request, config, { connectionId: sourceId });
     } catch (error) {
       throw new InvalidInputError(`Unreadable webhook payload: ${(error as Error).message}`);
     }
-    const { defaultCountry } = this.contexts.ingestSettings(row);
     const result = await this.ingestor.store({ sourceId, ...(defaultCountry ? { defaultCountry } : {}) }, records);
     if (result.rejected.length > 0)
       this.logger.warn(`${sourceId}: ${result.rejected.length} webhook records refused: ${result.rejected[0].reason}`);
     return { success: true, received: records.length, stored: records.length - result.rejected.length };
+  }
+
+  private async purgeOldDeliveries(): Promise<void> {
+    if (Date.now() - this.lastPurge < PURGE_EVERY_MS) return;
+    this.lastPurge = Date.now();
+    await this.deliveries.purge(DELIVERY_MEMORY_MS);
   }
 }

@@ -27,7 +27,7 @@ import {
   MinDate,
 } from 'class-validator';
 import { ApiKeyRepository, generateApiKey, type ApiKeyRecord } from '@plexus/storage';
-import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+import { decodeUuidCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 import { mintProblem } from './api-key-rules.js';
 import type { AuthenticatedRequest } from './api-key.guard.js';
 import { RequireScopes, SCOPES, type Scope } from './scopes.js';
@@ -68,7 +68,7 @@ export class ApiKeysController {
 
   @Get()
   async list(@Query() page: PageQuery): Promise<Page<ApiKeyRecord>> {
-    const rows = await this.keys.list(page.limit + 1, decodeCursor(page.after));
+    const rows = await this.keys.list(page.limit + 1, decodeUuidCursor(page.after));
     return toPage(rows, page.limit, (r) => r.id);
   }
 

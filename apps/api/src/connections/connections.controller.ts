@@ -5,7 +5,7 @@ import { ConnectionService, type CheckResult, type ConnectionView } from '@plexu
 import type { Schedule } from '@plexus/queue';
 import { RunRepository, type ConnectionKind, type QuarantinedRecord } from '@plexus/storage';
 import { RunService, UploadService, type RunView } from '@plexus/sync';
-import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+import { decodeCursor, decodeIntegerCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 import { CreateConnectionDto, UpdateConnectionDto } from './connection.dto.js';
 
 abstract class ConnectionsController {
@@ -80,8 +80,7 @@ export class SourcesController extends ConnectionsController {
   @Get(':id/quarantine')
   async quarantine(@Param('id') id: string, @Query() page: PageQuery): Promise<Page<QuarantinedRecord>> {
     await this.connections.row('source', id);
-    const after = decodeCursor(page.after);
-    const rows = await this.runs.quarantined(id, page.limit + 1, after === undefined ? undefined : Number(after));
+    const rows = await this.runs.quarantined(id, page.limit + 1, decodeIntegerCursor(page.after));
     return toPage(rows, page.limit, (r) => String(r.id));
   }
 

@@ -1,4 +1,6 @@
+import { BadRequestException } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { unstorableStringProblem } from '@plexus/profile';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
@@ -28,8 +30,42 @@ export function encodeCursor(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');
 }
 
+function invalidCursor(why: string): BadRequestException {
+  return new BadRequestException({
+    message: `Invalid request: after (${why}; pass the \`next\` of the previous page)`,
+    details: [{ field: 'after', problems: [why] }],
+  });
+}
+
+/**
+ * The key inside a cursor from {@link encodeCursor}. Anything that is not one — not base64url, not UTF-8, holding
+ * NUL — is a 400 naming `after`, never a database error.
+ */
 export function decodeCursor(cursor: string | undefined): string | undefined {
-  return cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString('utf8');
+  if (cursor === undefined) return undefined;
+  const bytes = Buffer.from(cursor, 'base64url');
+  if (cursor === '' || bytes.toString('base64url') !== cursor) throw invalidCursor('is not a cursor this API issued');
+  const key = bytes.toString('utf8');
+  if (!Buffer.from(key, 'utf8').equals(bytes) || unstorableStringProblem(key))
+    throw invalidCursor('is not a cursor this API issued');
+  return key;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A cursor over a uuid key. */
+export function decodeUuidCursor(cursor: string | undefined): string | undefined {
+  const key = decodeCursor(cursor);
+  if (key !== undefined && !UUID.test(key)) throw invalidCursor('is not a cursor this API issued');
+  return key;
+}
+
+/** A cursor over a positive integer key (bigserial ids), within JavaScript's safe integers. */
+export function decodeIntegerCursor(cursor: string | undefined): number | undefined {
+  const key = decodeCursor(cursor);
+  if (key === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(key)) throw invalidCursor('is not a cursor this API issued');
+  return Number(key);
 }
 
 /**

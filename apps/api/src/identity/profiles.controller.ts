@@ -13,13 +13,13 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import type { Response } from 'express';
 import { ProfileService, type HistoryEntry, type ProfileView, type UnmergeResult } from '@plexus/identity';
 import { isIdentifierType } from '@plexus/sdk';
 import type { EventRow, ProfileRow } from '@plexus/storage';
 import { RequireScopes } from '../auth/scopes.js';
-import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+import { decodeCursor, decodeUuidCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 
 export class ProfileQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'email:alice@example.com', description: '<type>:<value>, normalised like ingest' })
@@ -41,6 +41,7 @@ export class UnmergeDto {
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   mergeId?: number;
 }
 
@@ -66,7 +67,7 @@ export class ProfilesController {
       const profile = await this.profiles.findByIdentifier(type, query.identifier.slice(sep + 1), query.country);
       return { data: profile ? [profile] : [], next: null };
     }
-    const rows = await this.profiles.list(query.limit + 1, decodeCursor(query.after));
+    const rows = await this.profiles.list(query.limit + 1, decodeUuidCursor(query.after));
     return toPage(
       rows.map((r) => ({ id: r.id, createdAt: r.createdAt, updatedAt: r.updatedAt })),
       query.limit,
@@ -104,8 +105,11 @@ export class ProfilesController {
     if (cursor) {
       const [at, eventId] = cursor.split('|');
       after = { occurredAt: new Date(at ?? ''), id: Number(eventId) };
-      if (Number.isNaN(after.occurredAt.getTime()) || !Number.isInteger(after.id))
-        throw new BadRequestException('Invalid cursor');
+      if (Number.isNaN(after.occurredAt.getTime()) || !/^\d{1,15}$/.test(eventId ?? ''))
+        throw new BadRequestException({
+          message: 'Invalid request: after (is not a cursor this API issued)',
+          details: [{ field: 'after', problems: ['is not a cursor this API issued'] }],
+        });
     }
     const rows = await this.profiles.events(id, page.limit + 1, after);
     return toPage(rows, page.limit, (r) => `${r.occurredAt.toISOString()}|${r.id}`);

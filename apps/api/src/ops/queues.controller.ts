@@ -1,7 +1,7 @@
 import { BadRequestException, Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { QUEUE_NAMES, QueueService, type FailedJob, type QueueName } from '@plexus/queue';
-import { encodeCursor, decodeCursor, PageQuery, type Page } from '../http/pagination.js';
+import { encodeCursor, decodeIntegerCursor, PageQuery, type Page } from '../http/pagination.js';
 
 function queueName(name: string): QueueName {
   if (!(QUEUE_NAMES as readonly string[]).includes(name)) {
@@ -28,7 +28,7 @@ export class QueuesController {
   /** Failed jobs are kept (never removed automatically) so they can be inspected and retried. */
   @Get(':queue/failed')
   async failed(@Param('queue') queue: string, @Query() page: PageQuery): Promise<Page<FailedJob>> {
-    const offset = Number(decodeCursor(page.after) ?? 0) || 0;
+    const offset = decodeIntegerCursor(page.after) ?? 0;
     const jobs = await this.queues.failed(queueName(queue), offset, page.limit + 1);
     const data = jobs.slice(0, page.limit);
     return { data, next: jobs.length > page.limit ? encodeCursor(String(offset + page.limit)) : null };

@@ -13,7 +13,15 @@ export interface WriteKeysTable {
   revoked_at: Timestamp | null;
 }
 
+export interface WebhookDeliveriesTable {
+  source_id: string;
+  delivery_key: string;
+  received_at: Defaulted<Date>;
+  stored_at: Timestamp | null;
+}
+
 /** The tracking tables, spread into {@link Tables}. */
 export interface TrackingTables {
   write_keys: WriteKeysTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

@@ -1,5 +1,5 @@
 import { defineSource, IsString, Length, type ProfileRecord, type WebhookRequest } from '@plexus/sdk';
-import { verifyHubSpotSignature } from '../../../../connectors/hubspot/webhook.js';
+import { hubSpotDeliveryId, verifyHubSpotSignature } from '../../../../connectors/hubspot/webhook.js';
 
 /** A webhook-only HubSpot source (see the Shopify one): signature v3 and contact events. */
 export class HubSpotWebhookConfig {
@@ -52,5 +52,6 @@ export default defineSource<HubSpotWebhookConfig>({
   webhook: {
     verify: (request, config) => verifyHubSpotWebhook(request, config.clientSecret),
     toProfiles: (request) => hubSpotWebhookRecords(request),
+    deliveryId: hubSpotDeliveryId,
   },
 });

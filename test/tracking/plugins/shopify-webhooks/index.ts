@@ -7,7 +7,7 @@ import {
   type ProfileRecord,
   type WebhookRequest,
 } from '@plexus/sdk';
-import { verifyShopifySignature } from '../../../../connectors/shopify/webhook.js';
+import { shopifyDeliveryId, verifyShopifySignature } from '../../../../connectors/shopify/webhook.js';
 
 /**
  * A webhook-only Shopify source, written as the real connector's `webhook.ts` would be: it proves the hub's
@@ -100,5 +100,6 @@ export default defineSource<ShopifyWebhookConfig>({
   webhook: {
     verify: (request, config) => verifyShopifyWebhook(request, config.webhookSecret),
     toProfiles: (request) => shopifyWebhookRecords(request),
+    deliveryId: shopifyDeliveryId,
   },
 });
