@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
 import { Database } from '../database.js';
 
 /** The quarantine's stream name for messages the tracking API refused. */
@@ -15,17 +16,12 @@ export class TrackingQuarantineRepository {
   /** `record` must be storable as jsonb (see `storableCopy`). */
   async keep(sourceId: string, refused: Array<{ record: unknown; reason: string }>): Promise<void> {
     if (refused.length === 0) return;
-    await this.database.db
-      .insertInto('quarantine')
-      .values(
-        refused.map((q) => ({
-          source_id: sourceId,
-          run_id: null,
-          stream: TRACKING_QUARANTINE_STREAM,
-          record: JSON.stringify(q.record ?? null),
-          reason: q.reason.slice(0, 2000),
-        })),
-      )
-      .execute();
+    // Two array parameters whatever the count: a batch of 20,000 refused messages would break PostgreSQL's limit
+    // of 65,535 parameters as a multi-row VALUES.
+    const records = refused.map((q) => JSON.stringify(q.record ?? null));
+    const reasons = refused.map((q) => q.reason.slice(0, 2000));
+    await sql`insert into quarantine (source_id, run_id, stream, record, reason)
+      select ${sourceId}, null, ${TRACKING_QUARANTINE_STREAM}, r.record::jsonb, r.reason
+      from unnest(${records}::text[], ${reasons}::text[]) as r(record, reason)`.execute(this.database.db);
   }
 }
