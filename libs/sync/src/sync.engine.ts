@@ -3,6 +3,7 @@ import type { Job } from 'bullmq';
 import { ConnectionService } from '@plexus/connectors';
 import type { Kysely } from 'kysely';
 import { IngestService, type IngestOutcome } from '@plexus/identity';
+import { loggableErrorMessage } from '@plexus/observability';
 import { PermanentJobError } from '@plexus/queue';
 import {
   failureTypeOf,
@@ -82,11 +83,13 @@ export class SyncEngine {
       const message = (error as Error).message;
       const attemptsLeft = job ? (job.opts.attempts ?? 1) - job.attemptsMade - 1 : 0;
       if (type === 'transient' && attemptsLeft > 0) {
-        this.logger.warn(`run ${runId}: transient failure, will resume from its checkpoint: ${message}`);
+        this.logger.warn(
+          `run ${runId}: transient failure, will resume from its checkpoint: ${loggableErrorMessage(error)}`,
+        );
         await this.runs.requeue(runId, { type, message });
         throw error; // BullMQ retries the job with backoff
       }
-      this.logger.warn(`run ${runId} failed (${type}): ${message}`);
+      this.logger.warn(`run ${runId} failed (${type}): ${loggableErrorMessage(error)}`);
       const finished = await this.runs.finish(runId, 'failed', { type, message });
       if (type !== 'transient') throw new PermanentJobError(`run ${runId} failed (${type}): ${message}`);
       return finished;
