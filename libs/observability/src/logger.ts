@@ -81,6 +81,12 @@ const isDatabaseError = (e: unknown): e is Error & Record<string, unknown> =>
 // PostgreSQL quotes the offending input in its messages (`invalid input syntax for type uuid: "alice@…"`).
 const scrubQuoted = (text: string): string => text.replace(/"(?:[^"\\]|\\.)*"/g, '"[redacted]"');
 
+/** An error's message as it may be logged: a database error's without the values PostgreSQL quotes in it. */
+export function loggableErrorMessage(error: unknown): string {
+  if (isDatabaseError(error)) return scrubQuoted(error.message);
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * Errors as logged. A database error keeps its code and where it happened (table, column, constraint, routine)
  * but loses `detail`, `where`, `hint`, the internal query and the values PostgreSQL quotes in its message: they

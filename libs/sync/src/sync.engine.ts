@@ -5,6 +5,7 @@ import type { Job } from 'bullmq';
 import { ConnectionService, ConnectorContexts } from '@plexus/connectors';
 import type { Kysely } from 'kysely';
 import { IngestService, type IngestOutcome } from '@plexus/identity';
+import { loggableErrorMessage } from '@plexus/observability';
 import { DeferJobError, PermanentJobError } from '@plexus/queue';
 import {
   ConnectorError,
@@ -113,11 +114,13 @@ export class SyncEngine {
       }
       const attemptsLeft = job ? (job.opts.attempts ?? 1) - job.attemptsMade - 1 : 0;
       if (type === 'transient' && attemptsLeft > 0) {
-        this.logger.warn(`run ${runId}: transient failure, will resume from its checkpoint: ${message}`);
+        this.logger.warn(
+          `run ${runId}: transient failure, will resume from its checkpoint: ${loggableErrorMessage(error)}`,
+        );
         await this.runs.requeue(runId, { type, message });
         throw error; // BullMQ retries the job with backoff
       }
-      this.logger.warn(`run ${runId} failed (${type}): ${message}`);
+      this.logger.warn(`run ${runId} failed (${type}): ${loggableErrorMessage(error)}`);
       const finished = await this.runs.finish(runId, 'failed', { type, message });
       if (type !== 'transient') throw new PermanentJobError(`run ${runId} failed (${type}): ${message}`);
       return finished;

@@ -95,7 +95,8 @@ export class WebhookService {
     }
     const result = await this.ingestor.store({ sourceId, ...(defaultCountry ? { defaultCountry } : {}) }, records);
     if (result.rejected.length > 0)
-      this.logger.warn(`${sourceId}: ${result.rejected.length} webhook records refused: ${result.rejected[0].reason}`);
+      // Count only: the reasons quote identifier values.
+      this.logger.warn(`${sourceId}: ${result.rejected.length} of ${records.length} webhook records refused`);
     return { success: true, received: records.length, stored: records.length - result.rejected.length };
   }
 
