@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { Environment } from '@plexus/config';
 import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
+import { AudiencesController, ProfileAudiencesController } from './audiences/audiences.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeySeeder } from './auth/api-key.seeder.js';
 import { ApiKeysController } from './auth/api-keys.controller.js';
@@ -36,6 +37,8 @@ export class ApiModule {
         TrackingController,
         WebhooksController,
         WriteKeysController,
+        AudiencesController,
+        ProfileAudiencesController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -8,3 +8,4 @@ export * from './connections/connection.repository.js';
 export * from './connections/run.repository.js';
 export * from './identity/index.js';
 export * from './tracking/index.js';
+export * from './audiences/index.js';

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { AudienceTables } from './audiences/audience.tables.js';
 import type { IdentityTables } from './identity/identity.tables.js';
 import type { TrackingTables } from './tracking/tracking.tables.js';
 
@@ -86,7 +87,7 @@ export interface QuarantineTable {
 }
 
 /** Every table Plexus owns. Each domain adds its tables here and its migration under ../migrations. */
-export interface Tables extends IdentityTables, TrackingTables {
+export interface Tables extends IdentityTables, TrackingTables, AudienceTables {
   schema_migrations: SchemaMigrationsTable;
   api_keys: ApiKeysTable;
   connections: ConnectionsTable;

@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { AudienceInUseError, AudienceNotFoundError, InvalidRuleError } from '@plexus/audiences';
 import { errorBody } from './error-body.js';
 
 /** Turns every error into `{ statusCode, error, message, details? }`; unexpected errors are logged, never shown. */
@@ -28,7 +29,26 @@ export class AllExceptionsFilter implements ExceptionFilter {
       response.status(status).json(errorBody(status, message, details, requestId));
       return;
     }
+    const domain = domainStatus(exception);
+    if (domain) {
+      response.status(domain.status).json(errorBody(domain.status, domain.message, domain.details, requestId));
+      return;
+    }
     this.logger.error(exception instanceof Error ? exception : String(exception));
     response.status(500).json(errorBody(500, 'Internal server error', undefined, requestId));
   }
+}
+
+/** The HTTP status of a domain error thrown by a lib (undefined for unexpected errors). */
+function domainStatus(error: unknown): { status: number; message: string; details?: unknown } | undefined {
+  if (error instanceof InvalidRuleError)
+    return {
+      status: 400,
+      message: `Invalid request: ${error.message}`,
+      details: [{ field: error.path, problems: [error.problem] }],
+    };
+  if (error instanceof AudienceNotFoundError) return { status: 404, message: error.message };
+  if (error instanceof AudienceInUseError)
+    return { status: 409, message: error.message, details: { usedBy: error.usedBy } };
+  return undefined;
 }
