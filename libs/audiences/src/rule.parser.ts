@@ -159,12 +159,19 @@ class RuleParser {
     if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id))
       throw new InvalidRuleError(`${path}.audience`, 'must be an audience id');
     if (chain.includes(id))
-      throw new InvalidRuleError(`${path}.audience`, `refers back to itself (cycle ${[...chain, id].join(' → ')})`);
+      throw new InvalidRuleError(`${path}.audience`, `makes a cycle (${[...chain, id].join(' → ')})`);
     const stored = this.options.lookup(id);
     if (stored === undefined) throw new InvalidRuleError(`${path}.audience`, `no audience ${id} (deleted?)`);
     this.references.add(id);
     // Its conditions count against this rule's limits; its own paths stay as they were in its rule.
-    const rule = this.node(stored, `audience(${id})`, depth + 1, [...chain, id]);
+    let rule: RuleNode;
+    try {
+      rule = this.node(stored, `audience(${id})`, depth + 1, [...chain, id]);
+    } catch (error) {
+      // Named at this rule's node: the admin fixes this reference, not the other audience.
+      if (error instanceof InvalidRuleError) throw new InvalidRuleError(`${path}.audience`, error.problem);
+      throw error;
+    }
     return { kind: 'audience', audienceId: id, rule };
   }
 
