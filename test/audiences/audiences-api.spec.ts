@@ -109,6 +109,35 @@ describe.each(['postgres', 'pglite'] as const)('audiences REST API on %s', (stor
     expect((await api('GET', `/v1/audiences/overlap?ids=${fr}`)).status).toBe(400);
   });
 
+  it('defines computed traits, shows them on profiles and refuses bad definitions', async () => {
+    const created = await api('POST', '/v1/computed-traits', {
+      name: 'lifetime_spend',
+      event: 'Order Completed',
+      aggregation: 'sum',
+      property: 'total',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'lifetime_spend', aggregation: 'sum', written: 3 });
+    expect((await api('GET', `/v1/profiles/${ids.ann}/computed-traits`)).body.data).toEqual([
+      { name: 'lifetime_spend', value: 150, computedAt: expect.any(String) },
+    ]);
+    const bad = await api('POST', '/v1/computed-traits', { name: 'x', event: 'e', aggregation: 'count', within: '2w' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details).toEqual([{ field: 'within', problems: ['must be like "90d" or "12h"'] }]);
+    expect((await api('POST', '/v1/computed-traits', { ...created.body, id: undefined })).status).toBe(400);
+    const again = await api('POST', '/v1/computed-traits', {
+      name: 'lifetime_spend',
+      event: 'x',
+      aggregation: 'count',
+    });
+    expect(again.status).toBe(409);
+    const patched = await api('PATCH', `/v1/computed-traits/${created.body.id}`, { aggregation: 'max' });
+    expect(patched.body).toMatchObject({ aggregation: 'max', property: 'total' });
+    expect((await api('GET', `/v1/profiles/${ids.ann}/computed-traits`)).body.data[0].value).toBe(80);
+    expect((await api('DELETE', `/v1/computed-traits/${created.body.id}`)).status).toBe(204);
+    expect((await api('GET', `/v1/computed-traits/${created.body.id}`)).status).toBe(404);
+  });
+
   it('refuses bad rules with a 400 naming the node, cycles, and deleting a used audience; nothing half-saved', async () => {
     const before = (await api('GET', '/v1/audiences')).body.data.length;
     const bad = await api('POST', '/v1/audiences', {

@@ -282,6 +282,62 @@ describe.each(['postgres', 'pglite'] as const)('audience rules and evaluation on
     });
   });
 
+  it('keeps computed traits per profile, refreshes them with changed profiles and uses them in rules', async () => {
+    const orders = await s.computed.create({
+      name: 'orders_90d',
+      event: 'Order Completed',
+      within: '90d',
+      aggregation: 'count',
+    });
+    expect(orders).toMatchObject({ written: 2, timeDependent: true });
+    await s.computed.create({
+      name: 'top_currency',
+      event: 'Order Completed',
+      aggregation: 'most_frequent',
+      property: 'currency',
+    });
+    await s.computed.create({ name: 'last_total', event: 'Order Completed', aggregation: 'last', property: 'total' });
+    await s.computed.create({ name: 'spend', event: 'Order Completed', aggregation: 'sum', property: 'total' });
+    const values = async (name: Name) =>
+      Object.fromEntries((await s.computed.valuesOf(ids[name])).map((v) => [v.name, v.value]));
+    expect(await values('ann')).toEqual({ last_total: 10, orders_90d: 3, spend: 150, top_currency: 'EUR' });
+    expect(await values('bob')).toEqual({ last_total: 70, orders_90d: 2, spend: 170, top_currency: 'EUR' });
+    expect(await values('cyd')).toEqual({ last_total: 300, spend: 600, top_currency: 'EUR' });
+    expect(await who({ computed: 'orders_90d', op: 'gte', value: 2 })).toEqual(['ann', 'bob']);
+    expect(await who({ computed: 'orders_90d', op: 'eq', value: 0 })).toEqual(['cyd', 'dmp1', 'dmp2']);
+    expect(await who({ computed: 'last_total', op: 'lt', value: 50 })).toEqual(['ann']);
+
+    await s.ingest.ingest(
+      [
+        {
+          identifiers: [{ type: 'phone', value: '+33 6 12 34 56 78' }],
+          events: [{ id: 'c3', name: 'Order Completed', occurredAt: '2026-01-15T00:00:00Z', properties: { total: 5 } }],
+        },
+      ],
+      { sourceId: 'shop' },
+    );
+    // An older order: only the sum moves (the last order is still the one of 02-01, outside 90 days).
+    expect(await s.computed.refresh(changed.at(-1))).toBe(1);
+    expect(await values('cyd')).toEqual({ last_total: 300, spend: 605, top_currency: 'EUR' });
+
+    const bad: Array<[Record<string, unknown>, string]> = [
+      [{ name: 'x', event: 'e', within: '9 days', aggregation: 'count' }, 'within: must be like "90d"'],
+      [{ name: 'x', event: 'e', aggregation: 'median' }, 'aggregation: must be one of'],
+      [{ name: 'x', event: 'e', aggregation: 'sum' }, 'property: must be the property sum looks at'],
+      [{ name: '9lives', event: 'e', aggregation: 'count' }, 'name: must be a letter'],
+    ];
+    for (const [input, message] of bad) await expect(s.computed.create(input as never)).rejects.toThrow(message);
+    await expect(s.audiences.preview({ computed: 'nope', op: 'eq', value: 1 })).rejects.toThrow(
+      'rule.computed: no computed trait named "nope"',
+    );
+    const user = await s.audiences.create({ name: 'busy', rule: { computed: 'orders_90d', op: 'gte', value: 3 } });
+    expect(user.size).toBe(1);
+    await expect(s.computed.delete(orders.id)).rejects.toThrow(`used by the rules of audiences ${user.id}`);
+    await s.audiences.delete(user.id);
+    await s.computed.delete(orders.id);
+    expect(await values('ann')).toEqual({ last_total: 10, spend: 150, top_currency: 'EUR' });
+  });
+
   it('ages members out of time windows and expired DMP segments on the scheduled re-check', async () => {
     clock.set('2026-06-15T00:00:00Z');
     await s.evaluator.recheckTimeDependent();

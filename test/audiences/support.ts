@@ -1,6 +1,6 @@
 import type { ProfileRecord } from '@plexus/sdk';
-import { AudienceChangeLog, AudienceEvaluator, AudienceService, Clock } from '@plexus/audiences';
-import { AudienceRepository, type Database } from '@plexus/storage';
+import { AudienceChangeLog, AudienceEvaluator, AudienceService, Clock, ComputedTraitService } from '@plexus/audiences';
+import { AudienceRepository, ComputedTraitRepository, type Database } from '@plexus/storage';
 import { identityServices } from '../identity/support.js';
 
 /** A clock tests move by hand. */
@@ -20,13 +20,14 @@ export class TestClock extends Clock {
 export function audienceServices(database: Database, clock: TestClock) {
   const identity = identityServices(database);
   const repository = new AudienceRepository(database);
-  const evaluator = new AudienceEvaluator(database, repository, clock);
+  const evaluator = new AudienceEvaluator(database, repository, new ComputedTraitRepository(database), clock);
   return {
     ...identity,
     repository,
     evaluator,
     audiences: new AudienceService(database, repository, evaluator, clock),
     changeLog: new AudienceChangeLog(repository),
+    computed: new ComputedTraitService(database, new ComputedTraitRepository(database), evaluator, clock),
   };
 }
 

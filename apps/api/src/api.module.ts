@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { Environment } from '@plexus/config';
 import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
 import { AudiencesController, ProfileAudiencesController } from './audiences/audiences.controller.js';
+import { ComputedTraitsController } from './audiences/computed-traits.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { ApiKeySeeder } from './auth/api-key.seeder.js';
 import { ApiKeysController } from './auth/api-keys.controller.js';
@@ -39,6 +40,7 @@ export class ApiModule {
         WriteKeysController,
         AudiencesController,
         ProfileAudiencesController,
+        ComputedTraitsController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

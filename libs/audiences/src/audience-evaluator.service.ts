@@ -3,8 +3,10 @@ import type { Kysely } from 'kysely';
 import {
   AudienceRepository,
   compileRule,
+  ComputedTraitRepository,
   Database,
   type AudienceRow,
+  type ComputedTraitRow,
   type LeafNode,
   type RuleNode,
   type Tables,
@@ -12,7 +14,7 @@ import {
 import { AudienceNotFoundError } from './audience.errors.js';
 import { Clock } from './clock.js';
 import { explainMembership, type MembershipReason } from './membership-reason.js';
-import { parseRule } from './rule.parser.js';
+import { parseRule, type ParseOptions } from './rule.parser.js';
 
 export type EvaluationKind = 'full' | 'profiles' | 'schedule' | 'rule';
 
@@ -33,10 +35,21 @@ export interface ProfileAudienceView {
   reason: MembershipReason;
 }
 
-/** Parses stored rules against the other stored audiences (their rules are inlined, so always current). */
-export function storedRule(audience: AudienceRow, all: AudienceRow[]): RuleNode {
-  const byId = new Map(all.map((a) => [a.id, a.rule]));
-  return parseRule(audience.rule, { lookup: (id) => byId.get(id), selfId: audience.id }).rule;
+/** What rules refer to by id or name: the stored audiences and computed traits. */
+export interface RuleContext {
+  audiences: AudienceRow[];
+  computed: ComputedTraitRow[];
+}
+
+export function parseOptions(context: RuleContext, selfId?: string): ParseOptions {
+  const audiences = new Map(context.audiences.map((a) => [a.id, a.rule]));
+  const computed = new Map(context.computed.map((c) => [c.name, c.definition]));
+  return { lookup: (id) => audiences.get(id), computed: (name) => computed.get(name), selfId };
+}
+
+/** Parses a stored rule; the audiences and computed traits it uses are inlined, so always current. */
+export function storedRule(audience: AudienceRow, context: RuleContext): RuleNode {
+  return parseRule(audience.rule, parseOptions(context, audience.id)).rule;
 }
 
 /**
@@ -51,18 +64,23 @@ export class AudienceEvaluator {
   constructor(
     private readonly database: Database,
     private readonly audiences: AudienceRepository,
+    private readonly computed: ComputedTraitRepository,
     private readonly clock: Clock,
   ) {}
 
+  async context(): Promise<RuleContext> {
+    const [audiences, computed] = await Promise.all([this.audiences.all(), this.computed.all()]);
+    return { audiences, computed };
+  }
+
   /** Full evaluation of one audience. */
   async evaluate(audienceId: string, kind: EvaluationKind = 'full'): Promise<EvaluationResult> {
-    const all = await this.audiences.all();
-    const result = await this.database.db.transaction().execute(async (trx) => {
+    const context = await this.context();
+    return this.database.db.transaction().execute(async (trx) => {
       const row = await this.audiences.lock(trx, audienceId);
       if (!row) throw new AudienceNotFoundError(audienceId);
-      return this.evaluateIn(trx, row, storedRule(row, all), kind);
+      return this.evaluateIn(trx, row, storedRule(row, context), kind);
     });
-    return result;
   }
 
   /**
@@ -138,15 +156,15 @@ export class AudienceEvaluator {
   async evaluateProfiles(profileIds: string[]): Promise<EvaluationResult[]> {
     const ids = [...new Set(profileIds)];
     if (ids.length === 0) return [];
-    const all = await this.audiences.all();
-    if (all.length === 0) return [];
+    const context = await this.context();
+    if (context.audiences.length === 0) return [];
     return this.database.db.transaction().execute(async (trx) => {
       const results: EvaluationResult[] = [];
-      // Locked in id order (as `all` is sorted), so concurrent runs never deadlock.
-      for (const listed of all) {
+      // Locked in id order (as the list is sorted), so concurrent runs never deadlock.
+      for (const listed of context.audiences) {
         const row = await this.audiences.lock(trx, listed.id);
         if (!row) continue;
-        results.push(await this.evaluateIn(trx, row, storedRule(row, all), 'profiles', ids));
+        results.push(await this.evaluateIn(trx, row, storedRule(row, context), 'profiles', ids));
       }
       return results;
     });
@@ -168,12 +186,12 @@ export class AudienceEvaluator {
 
   /** Every audience, with whether the profile is in it and why (evaluated now). */
   async explainProfile(profileId: string): Promise<ProfileAudienceView[]> {
-    const all = await this.audiences.all();
+    const context = await this.context();
     const members = new Map((await this.audiences.membershipsOf(profileId)).map((m) => [m.audienceId, m]));
     const now = this.clock.now();
     const views: ProfileAudienceView[] = [];
-    for (const a of all) {
-      const rule = storedRule(a, all);
+    for (const a of context.audiences) {
+      const rule = storedRule(a, context);
       const reason = (await this.reasons(this.database.db, rule, now, [profileId], 'explain')).get(profileId)!;
       const member = members.get(a.id);
       views.push({

@@ -1,10 +1,15 @@
 /** A rule (or an audience body) that cannot be accepted; `path` names the bad node, e.g. `rule.all[3].within`. */
 export class InvalidRuleError extends Error {
+  readonly path: string;
+
   constructor(
-    readonly path: string,
+    path: string,
     readonly problem: string,
   ) {
-    super(`${path}: ${problem}`);
+    // Fields of a top-level body (a computed trait's `within`) come without a parent: no leading dot.
+    const clean = path.replace(/^\./, '');
+    super(`${clean}: ${problem}`);
+    this.path = clean;
     this.name = 'InvalidRuleError';
   }
 }
@@ -24,5 +29,23 @@ export class AudienceInUseError extends Error {
   ) {
     super(`Audience ${audienceId} is used by the rules of audiences ${usedBy.join(', ')}; change those first`);
     this.name = 'AudienceInUseError';
+  }
+}
+
+export class ComputedTraitNotFoundError extends Error {
+  constructor(readonly traitId: string) {
+    super(`No computed trait ${traitId}`);
+    this.name = 'ComputedTraitNotFoundError';
+  }
+}
+
+/** The computed trait's name is taken, or the trait is used by audience rules and cannot be renamed or deleted. */
+export class ComputedTraitConflictError extends Error {
+  constructor(
+    message: string,
+    readonly usedBy: string[] = [],
+  ) {
+    super(message);
+    this.name = 'ComputedTraitConflictError';
   }
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } fr
 import { ProfileChanges } from '@plexus/identity';
 import { JobHandler, QueueService } from '@plexus/queue';
 import { AudienceEvaluator, type EvaluationResult } from './audience-evaluator.service.js';
+import { ComputedTraitService } from './computed-trait.service.js';
 
 /** Changes arriving within this slice of time are re-evaluated by one job. */
 export const COALESCE_MS = 250;
@@ -22,6 +23,7 @@ export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
     private readonly queue: QueueService,
     private readonly changes: ProfileChanges,
     private readonly evaluator: AudienceEvaluator,
+    private readonly computed: ComputedTraitService,
   ) {}
 
   private get dirtyKey(): string {
@@ -56,6 +58,7 @@ export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
       const ids = await this.queue.redis.spop(this.dirtyKey, DRAIN_BATCH);
       if (ids.length === 0) return evaluated;
       try {
+        await this.computed.refresh(ids);
         await this.evaluator.evaluateProfiles(ids);
       } catch (error) {
         // Put them back for the retry: a change is never lost because an evaluation failed.
@@ -73,6 +76,7 @@ export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
 
   @JobHandler('audiences.recheck')
   async recheck(): Promise<number> {
+    await this.computed.refresh();
     const results = await this.evaluator.recheckTimeDependent();
     const moved = results.filter((r) => r.entered + r.exited > 0);
     if (moved.length > 0) this.logger.log(`re-check: ${moved.length} of ${results.length} audiences changed`);

@@ -9,7 +9,13 @@ import {
   type SizePoint,
 } from '@plexus/storage';
 import { AudienceInUseError, AudienceNotFoundError, InvalidRuleError } from './audience.errors.js';
-import { AudienceEvaluator, storedRule, type EvaluationResult } from './audience-evaluator.service.js';
+import {
+  AudienceEvaluator,
+  parseOptions,
+  storedRule,
+  type EvaluationResult,
+  type RuleContext,
+} from './audience-evaluator.service.js';
 import { Clock } from './clock.js';
 import { parseRule, type ParsedRule } from './rule.parser.js';
 
@@ -64,15 +70,13 @@ export class AudienceService {
     private readonly clock: Clock,
   ) {}
 
-  private async parse(rule: unknown, selfId?: string): Promise<{ parsed: ParsedRule; all: AudienceRow[] }> {
-    const all = await this.audiences.all();
-    const byId = new Map(all.map((a) => [a.id, a.rule]));
-    return { parsed: parseRule(rule, { lookup: (id) => byId.get(id), selfId }), all };
+  private async parse(rule: unknown, selfId?: string): Promise<ParsedRule> {
+    return parseRule(rule, parseOptions(await this.evaluator.context(), selfId));
   }
 
   async create(input: AudienceInput): Promise<AudienceView> {
     const name = validName(input.name, 'name');
-    const { parsed } = await this.parse(input.rule);
+    const parsed = await this.parse(input.rule);
     const warnings = await this.warnings(parsed.rule);
     const id = randomUUID();
     const evaluation = await this.database.db.transaction().execute(async (trx) => {
@@ -96,7 +100,7 @@ export class AudienceService {
     let parsed: ParsedRule | undefined;
     let warnings: string[] | undefined;
     if (patch.rule !== undefined) {
-      parsed = (await this.parse(patch.rule, id)).parsed;
+      parsed = await this.parse(patch.rule, id);
       warnings = await this.warnings(parsed.rule);
     }
     const evaluations = await this.database.db.transaction().execute(async (trx) => {
@@ -109,12 +113,12 @@ export class AudienceService {
       });
       if (!parsed) return [];
       // This audience and every audience that inlines it see the new rule: re-evaluate them all, in order.
-      const all = await this.audiences.all(trx);
-      const affected = all.filter((a) => a.id === id || this.dependsOn(a, id, all));
+      const context: RuleContext = { ...(await this.evaluator.context()), audiences: await this.audiences.all(trx) };
+      const affected = context.audiences.filter((a) => a.id === id || this.dependsOn(a, id, context));
       const results: EvaluationResult[] = [];
       for (const a of affected) {
         const row = (await this.audiences.lock(trx, a.id))!;
-        results.push(await this.evaluator.evaluateIn(trx, row, storedRule(row, all), 'rule'));
+        results.push(await this.evaluator.evaluateIn(trx, row, storedRule(row, context), 'rule'));
       }
       return results;
     });
@@ -123,10 +127,9 @@ export class AudienceService {
     return { ...view, ...(evaluation ? { evaluation } : {}), ...(warnings ? { warnings } : {}) };
   }
 
-  private dependsOn(audience: AudienceRow, id: string, all: AudienceRow[]): boolean {
+  private dependsOn(audience: AudienceRow, id: string, context: RuleContext): boolean {
     if (audience.id === id) return false;
-    const byId = new Map(all.map((a) => [a.id, a.rule]));
-    return parseRule(audience.rule, { lookup: (x) => byId.get(x), selfId: audience.id }).references.includes(id);
+    return parseRule(audience.rule, parseOptions(context, audience.id)).references.includes(id);
   }
 
   async get(id: string): Promise<AudienceView> {
@@ -141,9 +144,9 @@ export class AudienceService {
 
   /** Deletes an audience with its members, change log and sizes; refused while another rule uses it. */
   async delete(id: string): Promise<void> {
-    const all = await this.audiences.all();
-    if (!all.some((a) => a.id === id)) throw new AudienceNotFoundError(id);
-    const users = all.filter((a) => this.dependsOn(a, id, all)).map((a) => a.id);
+    const context = await this.evaluator.context();
+    if (!context.audiences.some((a) => a.id === id)) throw new AudienceNotFoundError(id);
+    const users = context.audiences.filter((a) => this.dependsOn(a, id, context)).map((a) => a.id);
     if (users.length > 0) throw new AudienceInUseError(id, users);
     await this.database.db.transaction().execute(async (trx) => {
       await this.audiences.lock(trx, id);
@@ -188,7 +191,7 @@ export class AudienceService {
 
   /** Size and a sample of a rule's members, without saving anything. */
   async preview(rule: unknown, sampleSize = 10): Promise<{ size: number; sample: string[]; warnings: string[] }> {
-    const { parsed } = await this.parse(rule);
+    const parsed = await this.parse(rule);
     const warnings = await this.warnings(parsed.rule);
     const result = await this.audiences.preview(compileRule(parsed.rule, { now: this.clock.now() }), sampleSize);
     return { ...result, warnings };

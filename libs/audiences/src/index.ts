@@ -5,5 +5,6 @@ export * from './membership-reason.js';
 export * from './audience-evaluator.service.js';
 export * from './audience.service.js';
 export * from './audience-change-log.service.js';
+export * from './computed-trait.service.js';
 export * from './audience.jobs.js';
 export * from './audiences.module.js';

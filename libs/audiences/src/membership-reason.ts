@@ -42,6 +42,7 @@ export function explainMembership(
         return { ok: !child.ok, because: child.because };
       }
       case 'trait':
+      case 'computed':
       case 'event':
       case 'identifier':
       case 'anonymous':

@@ -2,6 +2,8 @@ import { isIdentifierType } from '@plexus/sdk';
 import type {
   Aggregation,
   CompareOp,
+  ComputedAggregation,
+  ComputedTraitDefinition,
   EventCondition,
   PropertyFilter,
   RuleDate,
@@ -39,8 +41,21 @@ const NAME = /^[\w .:$@/-]{1,200}$/u;
 /** The stored rules of other audiences, for `{ "audience": id }` conditions. */
 export type AudienceLookup = (id: string) => unknown;
 
+const COMPUTED_AGGREGATIONS: readonly ComputedAggregation[] = [
+  'count',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'most_frequent',
+  'first',
+  'last',
+];
+
 export interface ParseOptions {
   lookup: AudienceLookup;
+  /** The stored definitions of computed traits, by name, for `{ "computed": name }` conditions. */
+  computed?: (name: string) => unknown;
   /** The audience the rule belongs to (a reference back to it is a cycle). */
   selfId?: string;
 }
@@ -120,6 +135,7 @@ class RuleParser {
       throw new InvalidRuleError(path, `more than ${MAX_RULE_CONDITIONS} conditions in one rule`);
     const leaf = { path, source: input };
     if ('trait' in input) return { ...leaf, ...this.trait(input, path) };
+    if ('computed' in input) return { ...leaf, ...this.computed(input, path) };
     if ('event' in input) return { ...leaf, ...this.event(input, path) };
     if ('identifier' in input) {
       this.keysOnly(input, path, ['identifier']);
@@ -144,7 +160,7 @@ class RuleParser {
     if ('audience' in input) return { ...leaf, ...this.audience(input, path, depth, chain) };
     throw new InvalidRuleError(
       path,
-      'must have one of all, any, not, trait, event, identifier, anonymous, consent, audience',
+      'must have one of all, any, not, trait, computed, event, identifier, anonymous, consent, audience',
     );
   }
 
@@ -231,6 +247,63 @@ class RuleParser {
     } as RuleNode;
   }
 
+  private computed(input: Record<string, unknown>, path: string): RuleNode {
+    this.keysOnly(input, path, ['computed', 'op', 'value']);
+    const stored = typeof input.computed === 'string' ? this.options.computed?.(input.computed) : undefined;
+    if (stored === undefined)
+      throw new InvalidRuleError(`${path}.computed`, `no computed trait named ${JSON.stringify(input.computed)}`);
+    const definition = this.definition(stored, `computed(${String(input.computed)})`);
+    const {
+      kind: _trait,
+      trait: _name,
+      ...compare
+    } = this.trait({ trait: input.computed, op: input.op, value: input.value }, path) as {
+      kind: 'trait';
+      trait: string;
+    };
+    return { kind: 'computed', name: input.computed as string, definition, ...compare } as RuleNode;
+  }
+
+  /** A computed trait's definition: `{ event, within?, where?, aggregation, property? }`. */
+  definition(input: unknown, path: string): ComputedTraitDefinition {
+    if (!isObject(input)) throw new InvalidRuleError(path, 'must be an object');
+    this.keysOnly(input, path, ['event', 'within', 'where', 'aggregation', 'property']);
+    if (typeof input.event !== 'string' || input.event.length === 0 || input.event.length > 200)
+      throw new InvalidRuleError(`${path}.event`, 'must be an event name');
+    const aggregation = input.aggregation as ComputedAggregation;
+    if (!COMPUTED_AGGREGATIONS.includes(aggregation))
+      throw new InvalidRuleError(`${path}.aggregation`, `must be one of ${COMPUTED_AGGREGATIONS.join(', ')}`);
+    const definition: ComputedTraitDefinition = { event: input.event, where: [], aggregation };
+    if (aggregation === 'count') {
+      if (input.property !== undefined) throw new InvalidRuleError(`${path}.property`, 'count takes no property');
+    } else if (typeof input.property !== 'string' || !NAME.test(input.property))
+      throw new InvalidRuleError(`${path}.property`, `must be the property ${aggregation} looks at`);
+    else definition.property = input.property;
+    this.windowAndFilters(input, path, definition);
+    return definition;
+  }
+
+  /** `within` and `where`, shared by event conditions and computed traits. */
+  private windowAndFilters(
+    input: Record<string, unknown>,
+    path: string,
+    into: { withinMs?: number; where: PropertyFilter[] },
+  ): void {
+    if (input.within !== undefined) {
+      into.withinMs = parseWindow(input.within, `${path}.within`);
+      this.timeDependent = true;
+    }
+    if (input.where !== undefined) {
+      if (!Array.isArray(input.where) || input.where.length > 20)
+        throw new InvalidRuleError(`${path}.where`, 'must be a list of at most 20 property filters');
+      into.where = input.where.map((f, i) => this.filter(f, `${path}.where[${i}]`));
+    }
+  }
+
+  get dependsOnClock(): boolean {
+    return this.timeDependent;
+  }
+
   private filter(input: unknown, path: string): PropertyFilter {
     if (!isObject(input)) throw new InvalidRuleError(path, 'must be { property, op, value }');
     this.keysOnly(input, path, ['property', 'op', 'value']);
@@ -271,15 +344,7 @@ class RuleParser {
       op: 'gte',
       value: 1,
     };
-    if (input.within !== undefined) {
-      node.withinMs = parseWindow(input.within, `${path}.within`);
-      this.timeDependent = true;
-    }
-    if (input.where !== undefined) {
-      if (!Array.isArray(input.where) || input.where.length > 20)
-        throw new InvalidRuleError(`${path}.where`, 'must be a list of at most 20 property filters');
-      node.where = input.where.map((f, i) => this.filter(f, `${path}.where[${i}]`));
-    }
+    this.windowAndFilters(input, path, node);
     if (aggregation) {
       const property = input[aggregation];
       if (typeof property !== 'string' || !NAME.test(property))
@@ -312,4 +377,11 @@ class RuleParser {
  */
 export function parseRule(input: unknown, options: ParseOptions, path = 'rule'): ParsedRule {
   return new RuleParser(options).parse(input, path);
+}
+
+/** Validates a computed trait's definition; throws {@link InvalidRuleError} naming the bad field. */
+export function parseComputedTrait(input: unknown): { definition: ComputedTraitDefinition; timeDependent: boolean } {
+  const parser = new RuleParser({ lookup: () => undefined });
+  const definition = parser.definition(input, '');
+  return { definition, timeDependent: parser.dependsOnClock };
 }

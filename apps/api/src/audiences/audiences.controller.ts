@@ -17,6 +17,7 @@ import {
   AudienceChangeLog,
   AudienceEvaluator,
   AudienceService,
+  ComputedTraitService,
   type AudienceView,
   type EvaluationResult,
   type ProfileAudienceView,
@@ -215,7 +216,18 @@ export class AudiencesController {
 @ApiBearerAuth()
 @Controller('v1/profiles')
 export class ProfileAudiencesController {
-  constructor(private readonly evaluator: AudienceEvaluator) {}
+  constructor(
+    private readonly evaluator: AudienceEvaluator,
+    private readonly computed: ComputedTraitService,
+  ) {}
+
+  @Get(':id/computed-traits')
+  @ApiOperation({ summary: 'The profile’s computed trait values' })
+  async computedTraits(
+    @Param('id', new ParseUUIDPipe()) id: string,
+  ): Promise<{ data: Array<{ name: string; value: unknown; computedAt: Date }> }> {
+    return { data: await this.computed.valuesOf(id) };
+  }
 
   @Get(':id/audiences')
   @ApiOperation({ summary: 'Every audience, whether the profile is in it, and why (evaluated now)' })

@@ -1,6 +1,12 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AudienceInUseError, AudienceNotFoundError, InvalidRuleError } from '@plexus/audiences';
+import {
+  AudienceInUseError,
+  AudienceNotFoundError,
+  ComputedTraitConflictError,
+  ComputedTraitNotFoundError,
+  InvalidRuleError,
+} from '@plexus/audiences';
 import { errorBody } from './error-body.js';
 
 /** Turns every error into `{ statusCode, error, message, details? }`; unexpected errors are logged, never shown. */
@@ -47,7 +53,14 @@ function domainStatus(error: unknown): { status: number; message: string; detail
       message: `Invalid request: ${error.message}`,
       details: [{ field: error.path, problems: [error.problem] }],
     };
-  if (error instanceof AudienceNotFoundError) return { status: 404, message: error.message };
+  if (error instanceof AudienceNotFoundError || error instanceof ComputedTraitNotFoundError)
+    return { status: 404, message: error.message };
+  if (error instanceof ComputedTraitConflictError)
+    return {
+      status: 409,
+      message: error.message,
+      ...(error.usedBy.length ? { details: { usedBy: error.usedBy } } : {}),
+    };
   if (error instanceof AudienceInUseError)
     return { status: 409, message: error.message, details: { usedBy: error.usedBy } };
   return undefined;

@@ -71,8 +71,37 @@ export interface AudienceCondition {
   rule: RuleNode;
 }
 
+export type ComputedAggregation = Aggregation | 'most_frequent' | 'first' | 'last';
+
+/** A computed trait: one aggregation of a profile's events of one name, optionally within a window. */
+export interface ComputedTraitDefinition {
+  event: string;
+  withinMs?: number;
+  where: PropertyFilter[];
+  aggregation: ComputedAggregation;
+  /** The property aggregated (all but count). */
+  property?: string;
+}
+
+/** A computed trait's value compared like a trait (computed live from the events, so never stale). */
+export interface ComputedCondition {
+  kind: 'computed';
+  name: string;
+  definition: ComputedTraitDefinition;
+  op: TraitOp;
+  value?: RuleScalar | RuleScalar[];
+  date?: RuleDate;
+  present?: boolean;
+}
+
 export type RuleLeaf =
-  TraitCondition | EventCondition | IdentifierCondition | AnonymousCondition | ConsentCondition | AudienceCondition;
+  | TraitCondition
+  | ComputedCondition
+  | EventCondition
+  | IdentifierCondition
+  | AnonymousCondition
+  | ConsentCondition
+  | AudienceCondition;
 
 export type RuleNode =
   | { kind: 'all'; children: RuleNode[] }

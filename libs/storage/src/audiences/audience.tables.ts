@@ -41,8 +41,26 @@ export interface AudienceSizesTable {
   kind: string;
 }
 
+export interface ComputedTraitsTable {
+  id: string;
+  name: string;
+  definition: Json<unknown>;
+  time_dependent: Defaulted<boolean>;
+  created_at: Defaulted<Date>;
+  updated_at: Defaulted<Date>;
+}
+
+export interface ProfileComputedTraitsTable {
+  trait_id: string;
+  profile_id: string;
+  value: Json<unknown>;
+  computed_at: Timestamp;
+}
+
 /** The audience tables, spread into {@link Tables}. */
 export interface AudienceTables {
+  computed_traits: ComputedTraitsTable;
+  profile_computed_traits: ProfileComputedTraitsTable;
   audiences: AudiencesTable;
   audience_members: AudienceMembersTable;
   audience_changes: AudienceChangesTable;

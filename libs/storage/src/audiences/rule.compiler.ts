@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import {
   IDENTIFYING_TYPES,
+  type ComputedTraitDefinition,
   type EventCondition,
   type PropertyFilter,
   type RuleDate,
@@ -106,6 +107,54 @@ function filterSql(e: RawBuilder<unknown>, f: PropertyFilter): RawBuilder<boolea
 const number = (e: RawBuilder<unknown>, property: string): RawBuilder<unknown> =>
   sql`case when jsonb_typeof(${e} -> ${property}::text) = 'number' then (${e} ->> ${property}::text)::float8 end`;
 
+/** The filter of events an event condition or a computed trait looks at. */
+function eventConditions(
+  def: { event: string; withinMs?: number; where: PropertyFilter[] },
+  options: CompileOptions,
+): RawBuilder<unknown> {
+  const conditions: RawBuilder<unknown>[] = [sql`e.name = ${def.event}::text`];
+  if (def.withinMs !== undefined) {
+    conditions.push(sql`e.occurred_at > ${new Date(options.now.getTime() - def.withinMs).toISOString()}::timestamptz`);
+    conditions.push(sql`e.occurred_at <= ${options.now.toISOString()}::timestamptz`);
+  }
+  for (const f of def.where) conditions.push(filterSql(sql`e.properties`, f));
+  if (options.profileIds) conditions.push(sql`e.profile_id = any(${options.profileIds}::uuid[])`);
+  return sql.join(conditions, sql` and `);
+}
+
+/**
+ * `select profile_id, value` of a computed trait for every profile with matching events (jsonb values; a
+ * count is 0, not absent, for profiles without any — the caller coalesces).
+ */
+export function computedTraitValues(def: ComputedTraitDefinition, options: CompileOptions): RawBuilder<unknown> {
+  const prop = def.property ?? '';
+  const has = sql`e.properties ? ${prop}::text`;
+  let value: RawBuilder<unknown>;
+  switch (def.aggregation) {
+    case 'count':
+      value = sql`to_jsonb(count(*))`;
+      break;
+    case 'sum':
+    case 'min':
+    case 'max':
+    case 'avg':
+      value = sql`to_jsonb(${sql.raw(def.aggregation)}(${number(sql`e.properties`, prop)}))`;
+      break;
+    case 'most_frequent':
+      value = sql`mode() within group (order by e.properties -> ${prop}::text)`;
+      break;
+    case 'first':
+    case 'last': {
+      const order = def.aggregation === 'first' ? sql`asc` : sql`desc`;
+      value = sql`(array_agg(e.properties -> ${prop}::text order by e.occurred_at ${order}, e.id ${order})
+        filter (where ${has}))[1]`;
+      break;
+    }
+  }
+  return sql`select e.profile_id, ${value} as value from profile_events e
+    where ${eventConditions(def, options)} group by e.profile_id`;
+}
+
 class Compiler {
   readonly ctes: RawBuilder<unknown>[] = [];
   readonly joins: RawBuilder<unknown>[] = [];
@@ -135,6 +184,7 @@ class Compiler {
       case 'not':
         return sql<boolean>`(not ${this.node(node.child, leaves)})`;
       case 'trait':
+      case 'computed':
       case 'event':
       case 'identifier':
       case 'anonymous':
@@ -157,6 +207,17 @@ class Compiler {
     switch (node.kind) {
       case 'trait': {
         const v = this.traitValue(node.trait);
+        const ok =
+          node.op === 'before' || node.op === 'after'
+            ? compareDate(asTimestamp(v), node.op, node.date!, this.options.now)
+            : compareJson(v, node.op, node.value, node.present);
+        return { ok, data: v };
+      }
+      case 'computed': {
+        const ref = sql.raw(`ev${this.ctes.length}`);
+        this.ctes.push(sql`${ref} as (${computedTraitValues(node.definition, this.options)})`);
+        this.joins.push(sql`left join ${ref} on ${ref}.profile_id = p.id`);
+        const v = node.definition.aggregation === 'count' ? sql`coalesce(${ref}.value, '0'::jsonb)` : sql`${ref}.value`;
         const ok =
           node.op === 'before' || node.op === 'after'
             ? compareDate(asTimestamp(v), node.op, node.date!, this.options.now)
@@ -193,20 +254,13 @@ class Compiler {
   private event(node: EventCondition): { ok: RawBuilder<boolean>; data: RawBuilder<unknown> } {
     const name = `ev${this.ctes.length}`;
     const ref = sql.raw(name);
-    const conditions: RawBuilder<unknown>[] = [sql`e.name = ${node.event}::text`];
-    if (node.withinMs !== undefined) {
-      conditions.push(sql`e.occurred_at > ${new Date(this.nowMs - node.withinMs).toISOString()}::timestamptz`);
-      conditions.push(sql`e.occurred_at <= ${this.options.now.toISOString()}::timestamptz`);
-    }
-    for (const f of node.where) conditions.push(filterSql(sql`e.properties`, f));
-    if (this.options.profileIds) conditions.push(sql`e.profile_id = any(${this.options.profileIds}::uuid[])`);
     const value =
       node.aggregation === 'count' || !node.property
         ? sql`null::float8`
         : sql`${sql.raw(node.aggregation)}(${number(sql`e.properties`, node.property)})`;
     this.ctes.push(sql`${ref} as (select e.profile_id, count(*)::float8 as n, ${value} as a,
       min(e.occurred_at) as f, max(e.occurred_at) as l
-      from profile_events e where ${sql.join(conditions, sql` and `)} group by e.profile_id)`);
+      from profile_events e where ${eventConditions(node, this.options)} group by e.profile_id)`);
     this.joins.push(sql`left join ${ref} on ${ref}.profile_id = p.id`);
 
     if (node.occurrence) {
