@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 
 /** One measured figure: a value with its unit and, optionally, the goal it is held against. */
@@ -36,4 +38,31 @@ export async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T;
 export function formatFigure(f: Figure): string {
   const value = f.value >= 100 ? Math.round(f.value).toLocaleString('en-US') : f.value.toFixed(2);
   return `  ${f.name}: ${value} ${f.unit}${f.goal ? `   (goal: ${f.goal})` : ''}`;
+}
+
+/** A TCP port nobody listens on now (for a spawned API process). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until a spawned API answers /health (throws if it exits or takes longer than `timeoutMs`). */
+export async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the API exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the API did not become healthy');
 }

@@ -16,7 +16,8 @@ describe.each(['postgres', 'pglite'] as const)('audiences REST API on %s', (stor
     ingest = t.app.get(IngestService);
     for (const [name, record] of Object.entries(PEOPLE))
       ids[name] = (await ingest.ingest([record], { sourceId: 'crm' })).profileIds[0]!;
-  });
+    // Opening PGlite and migrating it takes most of a minute on a loaded machine.
+  }, 180_000);
   afterAll(async () => {
     await t.close();
   });
