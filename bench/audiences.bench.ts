@@ -1,14 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { AudienceEvaluator, AudienceService, Clock } from '@plexus/audiences';
 import { AudienceRepository, ComputedTraitRepository, Database, migrate } from '@plexus/storage';
-import { freePort, waitForHealth, type Benchmark, type Figure } from './harness.js';
+import { spawnApi, waitForHealth, type Benchmark, type Figure } from './harness.js';
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -36,11 +32,11 @@ async function seed(database: Database): Promise<void> {
       md5(g::text)::uuid, 'bench', now(), now()
     from generate_series(1, ${PROFILES}::int) g`.execute(database.db);
   await sql`insert into profile_events (profile_id, source_id, name, occurred_at, properties)
-    select md5((1 + (g * 7919) % ${PROFILES}::int)::text)::uuid, 'bench',
+    select md5((1 + (g * 7919) % ${PROFILES}::bigint)::text)::uuid, 'bench',
       case when g % 5 = 0 then 'Order Completed' else (array['Page Viewed','Product Viewed','Cart Viewed','Search'])[1 + g % 4] end,
       now() - ((g * 104729) % (365 * 86400)) * interval '1 second',
       jsonb_build_object('total', (g * 31) % 200)
-    from generate_series(1, ${EVENTS}::int) g`.execute(database.db);
+    from generate_series(1, ${EVENTS}::bigint) g`.execute(database.db);
   await sql`analyze`.execute(database.db);
 }
 
@@ -92,23 +88,11 @@ const percentile = (values: number[], p: number): number => {
 };
 
 async function trackingToEntered(databaseUrl: string, samples: number): Promise<number[]> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'plexus-bench-audiences-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const main = fileURLToPath(new URL('../apps/api/src/main.js', import.meta.url));
-  const api = spawn(process.execPath, ['--import', './scripts/register.mjs', main], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: dataDir,
-      REDIS_URL,
-      QUEUE_PREFIX: `plexus-bench-${randomBytes(3).toString('hex')}`,
-      ADMIN_API_KEY: ADMIN_KEY,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const { api, url, dataDir } = await spawnApi({
+    databaseUrl,
+    redisUrl: REDIS_URL,
+    adminKey: ADMIN_KEY,
+    runWorkers: true,
   });
   const call = async (method: string, path: string, body?: unknown, auth = `Bearer ${ADMIN_KEY}`): Promise<any> => {
     const res = await fetch(`${url}${path}`, {

@@ -1,6 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** One measured figure: a value with its unit and, optionally, the goal it is held against. */
 export interface Figure {
@@ -65,4 +69,32 @@ export async function waitForHealth(url: string, child: ChildProcess, timeoutMs 
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('the API did not become healthy');
+}
+
+/** Starts the compiled API (dist) as its own process on a free port, with its own DATA_DIR and Redis prefix. */
+export async function spawnApi(options: {
+  databaseUrl: string;
+  redisUrl: string;
+  adminKey: string;
+  runWorkers: boolean;
+}): Promise<{ api: ChildProcess; url: string; dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'plexus-bench-'));
+  const port = await freePort();
+  const main = fileURLToPath(new URL('../apps/api/src/main.js', import.meta.url));
+  const api = spawn(process.execPath, ['--import', './scripts/register.mjs', main], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: options.databaseUrl,
+      DATA_DIR: dataDir,
+      REDIS_URL: options.redisUrl,
+      QUEUE_PREFIX: `plexus-bench-${randomBytes(3).toString('hex')}`,
+      ADMIN_API_KEY: options.adminKey,
+      RUN_WORKERS: String(options.runWorkers),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return { api, url: `http://127.0.0.1:${port}`, dataDir };
 }
