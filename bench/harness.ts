@@ -1,4 +1,10 @@
-import { cpus, totalmem } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** One measured figure: a value with its unit and, optionally, the goal it is held against. */
 export interface Figure {
@@ -36,4 +42,59 @@ export async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ result: T;
 export function formatFigure(f: Figure): string {
   const value = f.value >= 100 ? Math.round(f.value).toLocaleString('en-US') : f.value.toFixed(2);
   return `  ${f.name}: ${value} ${f.unit}${f.goal ? `   (goal: ${f.goal})` : ''}`;
+}
+
+/** A TCP port nobody listens on now (for a spawned API process). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until a spawned API answers /health (throws if it exits or takes longer than `timeoutMs`). */
+export async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the API exited with code ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the API did not become healthy');
+}
+
+/** Starts the compiled API (dist) as its own process on a free port, with its own DATA_DIR and Redis prefix. */
+export async function spawnApi(options: {
+  databaseUrl: string;
+  redisUrl: string;
+  adminKey: string;
+  runWorkers: boolean;
+}): Promise<{ api: ChildProcess; url: string; dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'plexus-bench-'));
+  const port = await freePort();
+  const main = fileURLToPath(new URL('../apps/api/src/main.js', import.meta.url));
+  const api = spawn(process.execPath, ['--import', './scripts/register.mjs', main], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: options.databaseUrl,
+      DATA_DIR: dataDir,
+      REDIS_URL: options.redisUrl,
+      QUEUE_PREFIX: `plexus-bench-${randomBytes(3).toString('hex')}`,
+      ADMIN_API_KEY: options.adminKey,
+      RUN_WORKERS: String(options.runWorkers),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return { api, url: `http://127.0.0.1:${port}`, dataDir };
 }

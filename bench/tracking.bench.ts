@@ -1,13 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import type { Benchmark, Figure } from './harness.js';
+import { spawnApi, waitForHealth, type Benchmark, type Figure } from './harness.js';
 
 const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -41,31 +36,6 @@ const SCENARIOS: Scenario[] = [
   { name: 'single track', path: '/v1/track', eventsPerRequest: 1, connections: 32, requests: 20_000, maxSeconds: 60 },
 ];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the API exited with code ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the API did not become healthy');
-}
-
 function event(n: number, runId: string): Record<string, unknown> {
   const visitor = n % VISITORS;
   return {
@@ -96,24 +66,11 @@ const bench: Benchmark = {
     await admin.connect();
     await admin.query(`create database ${dbName}`);
     const databaseUrl = POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
-    const dataDir = mkdtempSync(join(tmpdir(), 'plexus-bench-tracking-'));
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const main = fileURLToPath(new URL('../apps/api/src/main.js', import.meta.url));
-    const api = spawn(process.execPath, ['--import', './scripts/register.mjs', main], {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: databaseUrl,
-        DATA_DIR: dataDir,
-        REDIS_URL,
-        QUEUE_PREFIX: `plexus-bench-${randomBytes(3).toString('hex')}`,
-        ADMIN_API_KEY: ADMIN_KEY,
-        RUN_WORKERS: 'false',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    const { api, url, dataDir } = await spawnApi({
+      databaseUrl,
+      redisUrl: REDIS_URL,
+      adminKey: ADMIN_KEY,
+      runWorkers: false,
     });
     const figures: Figure[] = [];
     const db = new pg.Client({ connectionString: databaseUrl });

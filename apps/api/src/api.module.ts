@@ -8,6 +8,8 @@ import { AuditStates } from './audit/audit-states.js';
 import { ApiKeyAuthenticator, ApiKeyGuard } from './auth/api-key.guard.js';
 import { PiiMaskingInterceptor } from './auth/pii-masking.interceptor.js';
 import { RateLimits } from './auth/rate-limits.service.js';
+import { AudiencesController, ProfileAudiencesController } from './audiences/audiences.controller.js';
+import { ComputedTraitsController } from './audiences/computed-traits.controller.js';
 import { ApiKeySeeder } from './auth/api-key.seeder.js';
 import { ApiKeysController } from './auth/api-keys.controller.js';
 import { ConnectorsController } from './connections/connectors.controller.js';
@@ -42,6 +44,9 @@ export class ApiModule {
         WebhooksController,
         WriteKeysController,
         AuditController,
+        AudiencesController,
+        ProfileAudiencesController,
+        ComputedTraitsController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -1,4 +1,5 @@
 import type { ModuleMetadata } from '@nestjs/common';
+import { AudiencesModule } from '@plexus/audiences';
 import { ConnectorsModule } from '@plexus/connectors';
 import { IdentityModule } from '@plexus/identity';
 import { SyncModule } from '@plexus/sync';
@@ -10,4 +11,5 @@ export const DOMAIN_MODULES: NonNullable<ModuleMetadata['imports']> = [
   ConnectorsModule,
   SyncModule,
   TrackingModule,
+  AudiencesModule,
 ];

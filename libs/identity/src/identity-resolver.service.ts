@@ -36,6 +36,8 @@ export interface BatchResolution {
   records: ResolvedRecord[];
   profilesCreated: number;
   merges: number;
+  /** Stored profiles merged into others by this batch. */
+  mergedAway?: string[];
 }
 
 /** FNV-1a: a fast, stable hash of an identifier key to its lock bucket. */
@@ -268,6 +270,11 @@ export class IdentityResolver {
       });
     }
     await this.graphs.write(trx, changes);
-    return { records: resolved, profilesCreated, merges: changes.merges.length };
+    return {
+      records: resolved,
+      profilesCreated,
+      merges: changes.merges.length,
+      mergedAway: changes.moves.map((m) => m.loser),
+    };
   }
 }

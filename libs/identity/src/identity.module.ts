@@ -3,6 +3,7 @@ import { IdentityGraphRepository, IdentityRulesRepository, ProfileRepository } f
 import { IdentityResolver } from './identity-resolver.service.js';
 import { IdentityRulesService } from './identity-rules.service.js';
 import { IngestService } from './ingest.service.js';
+import { ProfileChanges } from './profile-changes.js';
 import { ProfileService } from './profile.service.js';
 
 /**
@@ -19,7 +20,8 @@ import { ProfileService } from './profile.service.js';
     IdentityResolver,
     IngestService,
     ProfileService,
+    ProfileChanges,
   ],
-  exports: [IngestService, IdentityRulesService, ProfileService, ProfileRepository],
+  exports: [IngestService, IdentityRulesService, ProfileService, ProfileRepository, ProfileChanges],
 })
 export class IdentityModule {}

@@ -6,3 +6,4 @@ export * from './identity-resolver.service.js';
 export * from './ingest.service.js';
 export * from './profile.service.js';
 export * from './identity.module.js';
+export * from './profile-changes.js';

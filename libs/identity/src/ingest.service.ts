@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { Identifier, ProfileRecord } from '@plexus/sdk';
 import {
@@ -12,6 +12,7 @@ import {
 import { Database, IdentityGraphRepository, type Tables } from '@plexus/storage';
 import { IdentityResolver, lockBucket } from './identity-resolver.service.js';
 import { IdentityRulesService } from './identity-rules.service.js';
+import { ProfileChanges } from './profile-changes.js';
 
 export interface IngestMeta {
   sourceId: string;
@@ -75,6 +76,7 @@ export class IngestService {
     private readonly rules: IdentityRulesService,
     private readonly resolver: IdentityResolver,
     private readonly graphs: IdentityGraphRepository,
+    @Optional() private readonly changes: ProfileChanges = new ProfileChanges(),
   ) {}
 
   async ingest(
@@ -120,6 +122,10 @@ export class IngestService {
       const all = [...accepted[i].dropped, ...r.dropped];
       if (all.length > 0) dropped.push({ index, identifiers: all });
     });
+    await this.changes.committed({
+      profileIds: [...new Set([...(resolution.mergedAway ?? []), ...resolution.records.map((r) => r.profileId)])],
+      cause: 'ingest',
+    });
     if (dropped.length > 0)
       this.logger.debug(`${meta.sourceId}: dropped identifiers from ${dropped.length} of ${records.length} records`);
     return {
@@ -144,7 +150,8 @@ export class IngestService {
       if (r.ok) normalized.set(identifierKey(r.identifier), r.identifier);
     }
     const list = [...normalized.values()];
-    return inRetriedTransaction(this.database, async (trx) => {
+    const touched: string[] = [];
+    const count = await inRetriedTransaction(this.database, async (trx) => {
       let count = 0;
       if (list.length > 0) {
         await this.graphs.lockBuckets(trx, [...normalized.keys()].map(lockBucket));
@@ -166,9 +173,12 @@ export class IngestService {
           flags: [],
         });
         count = links.length;
+        touched.splice(0, touched.length, ...links.map((l) => l.profileId));
       }
       if (within) await within(trx);
       return count;
     });
+    await this.changes.committed({ profileIds: [...new Set(touched)], cause: 'forget' });
+    return count;
   }
 }

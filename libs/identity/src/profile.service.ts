@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { ConflictError, InvalidInputError, NotFoundError } from '@plexus/errors';
 import type { Kysely } from 'kysely';
 import { isIdentifierType, type Identifier, type IdentifierType, type TraitValue } from '@plexus/sdk';
@@ -23,6 +23,7 @@ import { lockBucket } from './identity-resolver.service.js';
 import { CompiledRules, type IdentityRules } from './identity-rules.js';
 import { IdentityRulesService } from './identity-rules.service.js';
 import { inRetriedTransaction } from './ingest.service.js';
+import { ProfileChanges } from './profile-changes.js';
 import { foldConsent, foldTraits, visibleTraits } from './trait-merge.js';
 
 export interface ProfileView {
@@ -105,6 +106,7 @@ export class ProfileService {
     private readonly profiles: ProfileRepository,
     private readonly graphs: IdentityGraphRepository,
     private readonly rulesService: IdentityRulesService,
+    @Optional() private readonly changes: ProfileChanges = new ProfileChanges(),
   ) {}
 
   async get(id: string): Promise<ProfileView | undefined> {
@@ -215,7 +217,7 @@ export class ProfileService {
    */
   async unmerge(profileId: string, mergeId?: number): Promise<UnmergeResult> {
     const rules = await this.rulesService.compiled();
-    return inRetriedTransaction(this.database, async (trx) => {
+    const result = await inRetriedTransaction(this.database, async (trx) => {
       const profile = await this.profiles.get(profileId, trx);
       if (!profile) throw new ProfileNotFoundError(`No profile ${profileId}`);
       if (profile.mergedInto)
@@ -340,6 +342,8 @@ export class ProfileService {
       await this.profiles.markMergeUndone(trx, merge.id, `split into ${ids.join(', ')}`);
       return { mergeId: merge.id, profiles: ids, held: [{ type: bridge.type as IdentifierType, value: bridge.value }] };
     });
+    await this.changes.committed({ profileIds: result.profiles, cause: 'unmerge' });
+    return result;
   }
 
   /**

@@ -2,7 +2,7 @@
  * Every queue and every job Plexus runs, in one place: which queue a job goes to and what its payload is.
  * Adding a job means adding a line to {@link JobPayloads} and to {@link JOB_QUEUES}.
  */
-export const QUEUE_NAMES = ['sync', 'ingest', 'activation', 'maintenance'] as const;
+export const QUEUE_NAMES = ['sync', 'ingest', 'audiences', 'activation', 'maintenance'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
@@ -14,6 +14,12 @@ export interface JobPayloads {
   'source.sync': { sourceId: string; runId: string };
   /** From the maintenance scheduler: requeue or fail runs whose job was lost, drop abandoned uploads. */
   'runs.reap': Record<string, never>;
+  /** Drains the set of profiles that changed and re-evaluates them against every audience (coalesces bursts). */
+  'audiences.profiles-changed': Record<string, never>;
+  /** Full evaluation of one audience. */
+  'audiences.evaluate': { audienceId: string };
+  /** Added by a job scheduler: full evaluation of every time-dependent audience, so members age out on time. */
+  'audiences.recheck': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -23,6 +29,9 @@ export const JOB_QUEUES: { [K in JobName]: QueueName } = {
   'source.scheduled': 'sync',
   'source.sync': 'sync',
   'runs.reap': 'maintenance',
+  'audiences.profiles-changed': 'audiences',
+  'audiences.evaluate': 'audiences',
+  'audiences.recheck': 'audiences',
 };
 
 /** Retry policy: transient failures back off exponentially (1 s, 2 s, 4 s …); permanent ones stop at once. */

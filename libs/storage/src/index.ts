@@ -11,3 +11,4 @@ export * from './identity/index.js';
 export * from './tracking/index.js';
 export * from './audit/audit.repository.js';
 export * from './data-dir.js';
+export * from './audiences/index.js';

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { AuditTables } from './audit/audit.repository.js';
+import type { AudienceTables } from './audiences/audience.tables.js';
 import type { IdentityTables } from './identity/identity.tables.js';
 import type { TrackingTables } from './tracking/tracking.tables.js';
 
@@ -106,7 +107,7 @@ export interface UploadChunksTable {
 }
 
 /** Every table Plexus owns. Each domain adds its tables here and its migration under ../migrations. */
-export interface Tables extends IdentityTables, TrackingTables, AuditTables {
+export interface Tables extends IdentityTables, TrackingTables, AuditTables, AudienceTables {
   schema_migrations: SchemaMigrationsTable;
   api_keys: ApiKeysTable;
   connections: ConnectionsTable;

@@ -1,0 +1,207 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import {
+  AudienceRepository,
+  compileRule,
+  ComputedTraitRepository,
+  Database,
+  type AudienceRow,
+  type ComputedTraitRow,
+  type LeafNode,
+  type RuleNode,
+  type Tables,
+} from '@plexus/storage';
+import { AudienceNotFoundError } from './audience.errors.js';
+import { Clock } from './clock.js';
+import { explainMembership, type MembershipReason } from './membership-reason.js';
+import { parseRule, type ParseOptions } from './rule.parser.js';
+
+export type EvaluationKind = 'full' | 'profiles' | 'schedule' | 'rule';
+
+export interface EvaluationResult {
+  audienceId: string;
+  entered: number;
+  exited: number;
+  size: number;
+  evaluatedAt: Date;
+}
+
+export interface ProfileAudienceView {
+  audienceId: string;
+  name: string;
+  member: boolean;
+  enteredAt: Date | null;
+  /** Why the profile is in or out now, evaluated live. */
+  reason: MembershipReason;
+}
+
+/** What rules refer to by id or name: the stored audiences and computed traits. */
+export interface RuleContext {
+  audiences: AudienceRow[];
+  computed: ComputedTraitRow[];
+}
+
+export function parseOptions(context: RuleContext, selfId?: string): ParseOptions {
+  const audiences = new Map(context.audiences.map((a) => [a.id, a.rule]));
+  const computed = new Map(context.computed.map((c) => [c.name, c.definition]));
+  return { lookup: (id) => audiences.get(id), computed: (name) => computed.get(name), selfId };
+}
+
+/** Parses a stored rule; the audiences and computed traits it uses are inlined, so always current. */
+export function storedRule(audience: AudienceRow, context: RuleContext): RuleNode {
+  return parseRule(audience.rule, parseOptions(context, audience.id)).rule;
+}
+
+/**
+ * Evaluates audiences: a full evaluation of one audience is one SQL statement that diffs the members; the
+ * changed profiles are then explained (which conditions decided) and appended to the change log in the same
+ * transaction. Real-time evaluation runs the same statement restricted to the profiles that changed.
+ */
+@Injectable()
+export class AudienceEvaluator {
+  private readonly logger = new Logger('Audiences');
+
+  constructor(
+    private readonly database: Database,
+    private readonly audiences: AudienceRepository,
+    private readonly computed: ComputedTraitRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async context(): Promise<RuleContext> {
+    const [audiences, computed] = await Promise.all([this.audiences.all(), this.computed.all()]);
+    return { audiences, computed };
+  }
+
+  /** Full evaluation of one audience. */
+  async evaluate(audienceId: string, kind: EvaluationKind = 'full'): Promise<EvaluationResult> {
+    const context = await this.context();
+    return this.database.db.transaction().execute(async (trx) => {
+      const row = await this.audiences.lock(trx, audienceId);
+      if (!row) throw new AudienceNotFoundError(audienceId);
+      return this.evaluateIn(trx, row, storedRule(row, context), kind);
+    });
+  }
+
+  /**
+   * Evaluates `audience` inside the caller's transaction (which holds its lock or created it). With
+   * `profileIds`, only those profiles; the result is undefined-free: sizes are kept in step either way.
+   */
+  async evaluateIn(
+    trx: Kysely<Tables>,
+    audience: AudienceRow,
+    rule: RuleNode,
+    kind: EvaluationKind,
+    profileIds?: string[],
+  ): Promise<EvaluationResult> {
+    const now = this.clock.now();
+    const compiled = compileRule(rule, { now, profileIds });
+    const { entered, exited } = await this.audiences.applyMembership(trx, audience.id, compiled, now, profileIds);
+    const changed = [...exited.map((e) => e.profileId), ...entered];
+    const reasons = await this.reasons(trx, rule, now, changed, kind);
+    const log = [
+      ...exited.map((e) => ({ profileId: e.profileId, change: 'exited' as const, reason: reasons.get(e.profileId)! })),
+      ...entered.map((id) => ({ profileId: id, change: 'entered' as const, reason: reasons.get(id)! })),
+    ];
+    await this.audiences.appendChanges(trx, audience.id, log, now);
+    await this.audiences.setMemberReasons(
+      trx,
+      audience.id,
+      entered.map((id) => ({ profileId: id, reason: reasons.get(id)! })),
+    );
+    const incremental = profileIds !== undefined;
+    if (incremental && changed.length === 0)
+      return { audienceId: audience.id, entered: 0, exited: 0, size: audience.size, evaluatedAt: now };
+    const size = await this.audiences.finishEvaluation(trx, audience.id, {
+      entered: entered.length,
+      exited: exited.length,
+      now,
+      kind,
+      // Real-time evaluations add a point only when the size moved; the others always do.
+      recordPoint: !incremental || changed.length > 0,
+    });
+    return { audienceId: audience.id, entered: entered.length, exited: exited.length, size, evaluatedAt: now };
+  }
+
+  /** Why each of these profiles is in or out of `rule` now (merged-away and deleted profiles say so). */
+  private async reasons(
+    db: Kysely<Tables>,
+    rule: RuleNode,
+    now: Date,
+    profileIds: string[],
+    kind: string,
+  ): Promise<Map<string, MembershipReason>> {
+    const out = new Map<string, MembershipReason>();
+    if (profileIds.length === 0) return out;
+    const compiled = compileRule(rule, { now, profileIds });
+    const rows = await this.audiences.explain(db, compiled, profileIds);
+    for (const row of rows) {
+      if (row.mergedInto) {
+        out.set(row.profileId, { matched: false, because: [], evaluation: kind, mergedInto: row.mergedInto });
+        continue;
+      }
+      const results = new Map<LeafNode, { ok: boolean; value: unknown }>();
+      compiled.leaves.forEach((leaf, i) => {
+        const [ok, value] = row.leaves[i] ?? [false, null];
+        results.set(leaf.node, { ok, value });
+      });
+      out.set(row.profileId, { ...explainMembership(rule, results), evaluation: kind });
+    }
+    for (const id of profileIds)
+      if (!out.has(id)) out.set(id, { matched: false, because: [], evaluation: kind, deleted: true });
+    return out;
+  }
+
+  /** Re-evaluates these profiles against every audience (real time), in one transaction. */
+  async evaluateProfiles(profileIds: string[]): Promise<EvaluationResult[]> {
+    const ids = [...new Set(profileIds)];
+    if (ids.length === 0) return [];
+    const context = await this.context();
+    if (context.audiences.length === 0) return [];
+    return this.database.db.transaction().execute(async (trx) => {
+      const results: EvaluationResult[] = [];
+      // Locked in id order (as the list is sorted), so concurrent runs never deadlock.
+      for (const listed of context.audiences) {
+        const row = await this.audiences.lock(trx, listed.id);
+        if (!row) continue;
+        results.push(await this.evaluateIn(trx, row, storedRule(row, context), 'profiles', ids));
+      }
+      return results;
+    });
+  }
+
+  /** Full evaluation of every audience whose rule depends on the clock: members age out on time. */
+  async recheckTimeDependent(): Promise<EvaluationResult[]> {
+    const results: EvaluationResult[] = [];
+    for (const a of await this.audiences.all()) {
+      if (!a.timeDependent) continue;
+      try {
+        results.push(await this.evaluate(a.id, 'schedule'));
+      } catch (error) {
+        if (!(error instanceof AudienceNotFoundError)) throw error;
+      }
+    }
+    return results;
+  }
+
+  /** Every audience, with whether the profile is in it and why (evaluated now). */
+  async explainProfile(profileId: string): Promise<ProfileAudienceView[]> {
+    const context = await this.context();
+    const members = new Map((await this.audiences.membershipsOf(profileId)).map((m) => [m.audienceId, m]));
+    const now = this.clock.now();
+    const views: ProfileAudienceView[] = [];
+    for (const a of context.audiences) {
+      const rule = storedRule(a, context);
+      const reason = (await this.reasons(this.database.db, rule, now, [profileId], 'explain')).get(profileId)!;
+      const member = members.get(a.id);
+      views.push({
+        audienceId: a.id,
+        name: a.name,
+        member: member !== undefined,
+        enteredAt: member?.enteredAt ?? null,
+        reason,
+      });
+    }
+    return views;
+  }
+}

@@ -1,0 +1,369 @@
+import { Injectable } from '@nestjs/common';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { Database } from '../database.js';
+import { parseJson } from '../identity/identity-graph.repository.js';
+import type { Tables } from '../schema.js';
+import type { CompiledRule } from './rule.compiler.js';
+
+export interface AudienceRow {
+  id: string;
+  name: string;
+  description: string | null;
+  rule: unknown;
+  timeDependent: boolean;
+  size: number;
+  lastEvaluatedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewAudience {
+  id: string;
+  name: string;
+  description: string | null;
+  rule: unknown;
+  timeDependent: boolean;
+}
+
+/** One entry of an audience's change log; `cursor` orders it and is what a consumer resumes after. */
+export interface AudienceChange {
+  cursor: number;
+  audienceId: string;
+  profileId: string;
+  change: 'entered' | 'exited';
+  reason: unknown;
+  createdAt: Date;
+}
+
+export interface AudienceMember {
+  profileId: string;
+  enteredAt: Date;
+  reason: unknown;
+}
+
+export interface SizePoint {
+  at: Date;
+  size: number;
+  entered: number;
+  exited: number;
+  kind: string;
+}
+
+/** What one profile looks like to a compiled rule: each leaf's result and the data behind it. */
+export interface ExplainedProfile {
+  profileId: string;
+  mergedInto: string | null;
+  leaves: Array<[boolean, unknown]>;
+}
+
+type RawAudience = {
+  id: string;
+  name: string;
+  description: string | null;
+  rule: unknown;
+  time_dependent: boolean;
+  size: number;
+  last_evaluated_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+const toAudience = (r: RawAudience): AudienceRow => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  rule: parseJson(r.rule),
+  timeDependent: r.time_dependent,
+  size: Number(r.size),
+  lastEvaluatedAt: r.last_evaluated_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+function withCtes(rule: CompiledRule): RawBuilder<unknown> {
+  return rule.ctes.length > 0 ? sql`${sql.join(rule.ctes, sql`, `)},` : sql``;
+}
+
+function profilesMatching(rule: CompiledRule, profileIds?: string[]): RawBuilder<unknown> {
+  const only = profileIds ? sql`and p.id = any(${profileIds}::uuid[])` : sql``;
+  return sql`select p.id from profiles p ${sql.join(rule.joins, sql` `)}
+    where p.merged_into is null ${only} and ${rule.match}`;
+}
+
+/** Audiences, their members, change log and sizes; the SQL of evaluations. */
+@Injectable()
+export class AudienceRepository {
+  constructor(private readonly database: Database) {}
+
+  get db(): Kysely<Tables> {
+    return this.database.db;
+  }
+
+  async insert(db: Kysely<Tables>, a: NewAudience): Promise<void> {
+    await db
+      .insertInto('audiences')
+      .values({
+        id: a.id,
+        name: a.name,
+        description: a.description,
+        rule: JSON.stringify(a.rule),
+        time_dependent: a.timeDependent,
+      })
+      .execute();
+  }
+
+  async update(db: Kysely<Tables>, id: string, patch: Partial<Omit<NewAudience, 'id'>>): Promise<void> {
+    await db
+      .updateTable('audiences')
+      .set({
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.rule !== undefined ? { rule: JSON.stringify(patch.rule) } : {}),
+        ...(patch.timeDependent !== undefined ? { time_dependent: patch.timeDependent } : {}),
+        updated_at: new Date(),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async get(id: string, db: Kysely<Tables> = this.db): Promise<AudienceRow | undefined> {
+    const row = await db.selectFrom('audiences').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toAudience(row) : undefined;
+  }
+
+  async getMany(ids: string[], db: Kysely<Tables> = this.db): Promise<AudienceRow[]> {
+    if (ids.length === 0) return [];
+    return (await db.selectFrom('audiences').selectAll().where('id', 'in', ids).execute()).map(toAudience);
+  }
+
+  /** Audiences in id order after `after`. */
+  async list(limit: number, after?: string): Promise<AudienceRow[]> {
+    let q = this.db.selectFrom('audiences').selectAll().orderBy('id').limit(limit);
+    if (after) q = q.where('id', '>', after);
+    return (await q.execute()).map(toAudience);
+  }
+
+  async all(db: Kysely<Tables> = this.db): Promise<AudienceRow[]> {
+    return (await db.selectFrom('audiences').selectAll().orderBy('id').execute()).map(toAudience);
+  }
+
+  async delete(db: Kysely<Tables>, id: string): Promise<boolean> {
+    const r = await db.deleteFrom('audiences').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  /** Locks the audience for one evaluation: evaluations of one audience run one after the other. */
+  async lock(db: Kysely<Tables>, id: string): Promise<AudienceRow | undefined> {
+    const { rows } = await sql<RawAudience>`select * from audiences where id = ${id}::uuid for update`.execute(db);
+    return rows[0] ? toAudience(rows[0]) : undefined;
+  }
+
+  /**
+   * Brings the stored members in line with the rule, in one statement: members that no longer match leave,
+   * matching profiles that are not members enter. With `profileIds`, only those profiles are looked at (and
+   * those that were merged away or deleted leave).
+   */
+  async applyMembership(
+    db: Kysely<Tables>,
+    audienceId: string,
+    rule: CompiledRule,
+    now: Date,
+    profileIds?: string[],
+  ): Promise<{ entered: string[]; exited: Array<{ profileId: string; reason: unknown }> }> {
+    const only = profileIds ? sql`and am.profile_id = any(${profileIds}::uuid[])` : sql``;
+    const { rows } = await sql<{ change: 'entered' | 'exited'; profile_id: string; reason: unknown }>`
+      with ${withCtes(rule)}
+      cur as (${profilesMatching(rule, profileIds)}),
+      gone as (
+        delete from audience_members am where am.audience_id = ${audienceId}::uuid ${only}
+          and not exists (select 1 from cur where cur.id = am.profile_id)
+        returning am.profile_id, am.reason),
+      came as (
+        insert into audience_members (audience_id, profile_id, entered_at)
+        select ${audienceId}::uuid, cur.id, ${now.toISOString()}::timestamptz from cur
+        where not exists (select 1 from audience_members am
+          where am.audience_id = ${audienceId}::uuid and am.profile_id = cur.id)
+        returning profile_id)
+      select 'exited' as change, profile_id, reason from gone
+      union all select 'entered', profile_id, null from came`.execute(db);
+    const entered: string[] = [];
+    const exited: Array<{ profileId: string; reason: unknown }> = [];
+    for (const r of rows) {
+      if (r.change === 'entered') entered.push(r.profile_id);
+      else exited.push({ profileId: r.profile_id, reason: parseJson(r.reason) });
+    }
+    return { entered, exited };
+  }
+
+  /** Each leaf of the rule, evaluated on these profiles (missing ids are deleted profiles). */
+  async explain(db: Kysely<Tables>, rule: CompiledRule, profileIds: string[]): Promise<ExplainedProfile[]> {
+    if (profileIds.length === 0) return [];
+    const leaves =
+      rule.leaves.length > 0
+        ? sql`array[${sql.join(
+            rule.leaves.map((l) => sql`jsonb_build_array(${l.ok}, ${l.data})`),
+            sql`, `,
+          )}]`
+        : sql`array[]::jsonb[]`;
+    const ctes = rule.ctes.length > 0 ? sql`with ${sql.join(rule.ctes, sql`, `)}` : sql``;
+    const { rows } = await sql<{ id: string; merged_into: string | null; leaves: unknown[] }>`
+      ${ctes} select p.id, p.merged_into, ${leaves} as leaves from profiles p ${sql.join(rule.joins, sql` `)}
+      where p.id = any(${profileIds}::uuid[])`.execute(db);
+    return rows.map((r) => ({
+      profileId: r.id,
+      mergedInto: r.merged_into,
+      leaves: r.leaves.map((l) => parseJson<[boolean, unknown]>(l)),
+    }));
+  }
+
+  /** How many live profiles match, and a few of them, without saving anything. */
+  async preview(rule: CompiledRule, sampleSize: number): Promise<{ size: number; sample: string[] }> {
+    const { rows } = await sql<{ size: number; sample: string[] | null }>`
+      with ${withCtes(rule)} cur as (${profilesMatching(rule)})
+      select (select count(*) from cur) as size,
+        (select array_agg(id) from (select id from cur order by id limit ${sampleSize}) s) as sample`.execute(this.db);
+    return { size: Number(rows[0]?.size ?? 0), sample: rows[0]?.sample ?? [] };
+  }
+
+  /** Appends to the change log (in the caller's transaction, with the membership update). */
+  async appendChanges(
+    db: Kysely<Tables>,
+    audienceId: string,
+    changes: Array<{ profileId: string; change: 'entered' | 'exited'; reason: unknown }>,
+    now: Date,
+  ): Promise<void> {
+    if (changes.length === 0) return;
+    await sql`insert into audience_changes (audience_id, profile_id, change, reason, created_at)
+      select ${audienceId}::uuid, u.profile_id, u.change, u.reason, ${now.toISOString()}::timestamptz
+      from unnest(${changes.map((c) => c.profileId)}::uuid[], ${changes.map((c) => c.change)}::text[],
+        ${changes.map((c) => JSON.stringify(c.reason))}::jsonb[]) with ordinality as u(profile_id, change, reason, n)
+      order by u.n`.execute(db);
+  }
+
+  async setMemberReasons(
+    db: Kysely<Tables>,
+    audienceId: string,
+    reasons: Array<{ profileId: string; reason: unknown }>,
+  ): Promise<void> {
+    if (reasons.length === 0) return;
+    await sql`update audience_members am set reason = u.reason
+      from unnest(${reasons.map((r) => r.profileId)}::uuid[], ${reasons.map((r) => JSON.stringify(r.reason))}::jsonb[])
+        as u(profile_id, reason)
+      where am.audience_id = ${audienceId}::uuid and am.profile_id = u.profile_id`.execute(db);
+  }
+
+  /** Updates the size and evaluation time; records a size point when asked. Returns the new size. */
+  async finishEvaluation(
+    db: Kysely<Tables>,
+    audienceId: string,
+    e: { entered: number; exited: number; now: Date; kind: string; recordPoint: boolean },
+  ): Promise<number> {
+    const { rows } = await sql<{ size: number }>`update audiences
+      set size = size + ${e.entered}::int - ${e.exited}::int, last_evaluated_at = ${e.now.toISOString()}::timestamptz
+      where id = ${audienceId}::uuid returning size`.execute(db);
+    const size = Number(rows[0]?.size ?? 0);
+    if (e.recordPoint)
+      await db
+        .insertInto('audience_sizes')
+        .values({ audience_id: audienceId, at: e.now, size, entered: e.entered, exited: e.exited, kind: e.kind })
+        .execute();
+    return size;
+  }
+
+  async changes(audienceId: string, afterCursor: number, limit: number): Promise<AudienceChange[]> {
+    const rows = await this.db
+      .selectFrom('audience_changes')
+      .selectAll()
+      .where('audience_id', '=', audienceId)
+      .where('id', '>', afterCursor)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      cursor: Number(r.id),
+      audienceId: r.audience_id,
+      profileId: r.profile_id,
+      change: r.change,
+      reason: parseJson(r.reason),
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** The latest cursor of an audience's change log (0 when empty). */
+  async lastCursor(audienceId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('audience_changes')
+      .select((eb) => eb.fn.max('id').as('max'))
+      .where('audience_id', '=', audienceId)
+      .executeTakeFirst();
+    return Number(row?.max ?? 0);
+  }
+
+  async members(audienceId: string, limit: number, after?: string): Promise<AudienceMember[]> {
+    let q = this.db
+      .selectFrom('audience_members')
+      .select(['profile_id', 'entered_at', 'reason'])
+      .where('audience_id', '=', audienceId)
+      .orderBy('profile_id')
+      .limit(limit);
+    if (after) q = q.where('profile_id', '>', after);
+    return (await q.execute()).map((r) => ({
+      profileId: r.profile_id,
+      enteredAt: r.entered_at,
+      reason: parseJson(r.reason),
+    }));
+  }
+
+  async sizes(audienceId: string, limit: number, after?: Date): Promise<SizePoint[]> {
+    let q = this.db
+      .selectFrom('audience_sizes')
+      .select(['at', 'size', 'entered', 'exited', 'kind', 'id'])
+      .where('audience_id', '=', audienceId)
+      .orderBy('at')
+      .orderBy('id')
+      .limit(limit);
+    if (after) q = q.where('at', '>', after);
+    return (await q.execute()).map((r) => ({
+      at: r.at,
+      size: r.size,
+      entered: r.entered,
+      exited: r.exited,
+      kind: r.kind,
+    }));
+  }
+
+  async membershipsOf(profileId: string): Promise<Array<{ audienceId: string } & AudienceMember>> {
+    const rows = await this.db
+      .selectFrom('audience_members')
+      .select(['audience_id', 'profile_id', 'entered_at', 'reason'])
+      .where('profile_id', '=', profileId)
+      .execute();
+    return rows.map((r) => ({
+      audienceId: r.audience_id,
+      profileId: r.profile_id,
+      enteredAt: r.entered_at,
+      reason: parseJson(r.reason),
+    }));
+  }
+
+  /** The JSON types each trait has on a sample of live profiles: what rule warnings are checked against. */
+  async traitTypes(sample: number): Promise<Map<string, Set<string>>> {
+    const { rows } = await sql<{ name: string; type: string }>`
+      select t.key as name, jsonb_typeof(t.value -> 'v') as type
+      from (select traits from profiles where merged_into is null limit ${sample}) p, jsonb_each(p.traits) t
+      group by 1, 2`.execute(this.db);
+    const types = new Map<string, Set<string>>();
+    for (const r of rows) types.set(r.name, (types.get(r.name) ?? new Set()).add(r.type));
+    return types;
+  }
+
+  /** Members each pair of audiences has in common (and each one's size, as the pair `[a, a]`). */
+  async overlap(ids: string[]): Promise<Array<{ a: string; b: string; count: number }>> {
+    const { rows } = await sql<{ a: string; b: string; count: number }>`
+      select x.audience_id as a, y.audience_id as b, count(*) as count
+      from audience_members x join audience_members y on y.profile_id = x.profile_id
+      where x.audience_id = any(${ids}::uuid[]) and y.audience_id = any(${ids}::uuid[]) and x.audience_id <= y.audience_id
+      group by 1, 2`.execute(this.db);
+    return rows.map((r) => ({ a: r.a, b: r.b, count: Number(r.count) }));
+  }
+}

@@ -1,0 +1,293 @@
+import { sql, type RawBuilder } from 'kysely';
+import {
+  IDENTIFYING_TYPES,
+  type ComputedTraitDefinition,
+  type EventCondition,
+  type PropertyFilter,
+  type RuleDate,
+  type RuleLeaf,
+  type RuleNode,
+  type RuleScalar,
+  type TraitCondition,
+} from './audience-rule.types.js';
+
+export type LeafNode = Extract<RuleNode, { path: string }>;
+
+/**
+ * A rule compiled to SQL over `profiles p`: the event aggregates it needs (one CTE each, joined on the
+ * profile), the whole rule as one boolean expression, and each top-level condition (leaf) as a boolean with
+ * the data behind it, so an evaluation can say which conditions decided a membership.
+ */
+export interface CompiledRule {
+  ctes: RawBuilder<unknown>[];
+  joins: RawBuilder<unknown>[];
+  match: RawBuilder<boolean>;
+  leaves: Array<{ node: LeafNode; ok: RawBuilder<boolean>; data: RawBuilder<unknown> }>;
+}
+
+export interface CompileOptions {
+  /** The evaluation's clock: windows and relative dates end here. */
+  now: Date;
+  /** Only these profiles (incremental evaluation); absent = every profile. */
+  profileIds?: string[];
+}
+
+const FALSE = sql<boolean>`false`;
+
+function dateOf(date: RuleDate, now: Date): string {
+  return 'at' in date ? new Date(date.at).toISOString() : new Date(now.getTime() + date.relativeMs).toISOString();
+}
+
+const json = (value: unknown): RawBuilder<unknown> => sql`${JSON.stringify(value)}::jsonb`;
+
+/** `v` (a jsonb value, null when absent) against one operator; never null, so `not` stays two-valued. */
+function compareJson(
+  v: RawBuilder<unknown>,
+  op: TraitCondition['op'],
+  value: RuleScalar | RuleScalar[] | undefined,
+  present: boolean | undefined,
+): RawBuilder<boolean> {
+  switch (op) {
+    case 'eq':
+      return sql<boolean>`coalesce(${v} = ${json(value)}, false)`;
+    case 'neq':
+      return sql<boolean>`not coalesce(${v} = ${json(value)}, false)`;
+    case 'in':
+      return sql<boolean>`coalesce(case when jsonb_typeof(${v}) = 'array'
+        then exists (select 1 from jsonb_array_elements(${v}) x(e) where ${json(value)} @> jsonb_build_array(x.e))
+        else ${json(value)} @> jsonb_build_array(${v}) end, false)`;
+    case 'contains':
+      return sql<boolean>`coalesce(case jsonb_typeof(${v})
+        when 'array' then ${v} @> ${json([value])}
+        when 'string' then strpos(${v} #>> '{}', ${String(value)}::text) > 0
+        else false end, false)`;
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte': {
+      const cmp = sql.raw({ gt: '>', gte: '>=', lt: '<', lte: '<=' }[op]);
+      if (typeof value === 'number')
+        return sql<boolean>`coalesce(case when jsonb_typeof(${v}) = 'number'
+          then (${v} #>> '{}')::float8 ${cmp} ${value}::float8 end, false)`;
+      return sql<boolean>`coalesce(case when jsonb_typeof(${v}) = 'string'
+        then (${v} #>> '{}') collate "C" ${cmp} ${String(value)}::text collate "C" end, false)`;
+    }
+    case 'between': {
+      const [low, high] = value as [number, number];
+      return sql<boolean>`coalesce(case when jsonb_typeof(${v}) = 'number'
+        then (${v} #>> '{}')::float8 between ${low}::float8 and ${high}::float8 end, false)`;
+    }
+    case 'exists':
+      return present === false
+        ? sql<boolean>`(${v} is null or ${v} = 'null'::jsonb)`
+        : sql<boolean>`(${v} is not null and ${v} <> 'null'::jsonb)`;
+    case 'before':
+    case 'after':
+      // Dates are compared by the caller (they need the clock).
+      return FALSE;
+  }
+}
+
+/** A jsonb date (ISO string or epoch milliseconds) as timestamptz; null when it is not a date. */
+function asTimestamp(v: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`(case jsonb_typeof(${v}) when 'string' then plexus_try_timestamptz(${v} #>> '{}')
+    when 'number' then to_timestamp((${v} #>> '{}')::float8 / 1000) end)`;
+}
+
+function compareDate(t: RawBuilder<unknown>, op: 'before' | 'after', date: RuleDate, now: Date): RawBuilder<boolean> {
+  return op === 'before'
+    ? sql<boolean>`coalesce(${t} < ${dateOf(date, now)}::timestamptz, false)`
+    : sql<boolean>`coalesce(${t} > ${dateOf(date, now)}::timestamptz, false)`;
+}
+
+function filterSql(e: RawBuilder<unknown>, f: PropertyFilter): RawBuilder<boolean> {
+  return compareJson(sql`${e} -> ${f.property}::text`, f.op, f.value, f.present);
+}
+
+const number = (e: RawBuilder<unknown>, property: string): RawBuilder<unknown> =>
+  sql`case when jsonb_typeof(${e} -> ${property}::text) = 'number' then (${e} ->> ${property}::text)::float8 end`;
+
+/** The filter of events an event condition or a computed trait looks at. */
+function eventConditions(
+  def: { event: string; withinMs?: number; where: PropertyFilter[] },
+  options: CompileOptions,
+): RawBuilder<unknown> {
+  const conditions: RawBuilder<unknown>[] = [sql`e.name = ${def.event}::text`];
+  if (def.withinMs !== undefined) {
+    conditions.push(sql`e.occurred_at > ${new Date(options.now.getTime() - def.withinMs).toISOString()}::timestamptz`);
+    conditions.push(sql`e.occurred_at <= ${options.now.toISOString()}::timestamptz`);
+  }
+  for (const f of def.where) conditions.push(filterSql(sql`e.properties`, f));
+  if (options.profileIds) conditions.push(sql`e.profile_id = any(${options.profileIds}::uuid[])`);
+  return sql.join(conditions, sql` and `);
+}
+
+/**
+ * `select profile_id, value` of a computed trait for every profile with matching events (jsonb values; a
+ * count is 0, not absent, for profiles without any — the caller coalesces).
+ */
+export function computedTraitValues(def: ComputedTraitDefinition, options: CompileOptions): RawBuilder<unknown> {
+  const prop = def.property ?? '';
+  const has = sql`e.properties ? ${prop}::text`;
+  let value: RawBuilder<unknown>;
+  switch (def.aggregation) {
+    case 'count':
+      value = sql`to_jsonb(count(*))`;
+      break;
+    case 'sum':
+    case 'min':
+    case 'max':
+    case 'avg':
+      value = sql`to_jsonb(${sql.raw(def.aggregation)}(${number(sql`e.properties`, prop)}))`;
+      break;
+    case 'most_frequent':
+      value = sql`mode() within group (order by e.properties -> ${prop}::text)`;
+      break;
+    case 'first':
+    case 'last': {
+      const order = def.aggregation === 'first' ? sql`asc` : sql`desc`;
+      value = sql`(array_agg(e.properties -> ${prop}::text order by e.occurred_at ${order}, e.id ${order})
+        filter (where ${has}))[1]`;
+      break;
+    }
+  }
+  return sql`select e.profile_id, ${value} as value from profile_events e
+    where ${eventConditions(def, options)} group by e.profile_id`;
+}
+
+class Compiler {
+  readonly ctes: RawBuilder<unknown>[] = [];
+  readonly joins: RawBuilder<unknown>[] = [];
+  private readonly nowMs: number;
+
+  constructor(private readonly options: CompileOptions) {
+    this.nowMs = options.now.getTime();
+  }
+
+  /** The whole rule; `leaves` collects the top-level conditions (an inlined audience is one leaf). */
+  node(node: RuleNode, leaves?: CompiledRule['leaves']): RawBuilder<boolean> {
+    switch (node.kind) {
+      case 'all':
+        return node.children.length === 0
+          ? sql<boolean>`true`
+          : sql<boolean>`(${sql.join(
+              node.children.map((c) => this.node(c, leaves)),
+              sql` and `,
+            )})`;
+      case 'any':
+        return node.children.length === 0
+          ? FALSE
+          : sql<boolean>`(${sql.join(
+              node.children.map((c) => this.node(c, leaves)),
+              sql` or `,
+            )})`;
+      case 'not':
+        return sql<boolean>`(not ${this.node(node.child, leaves)})`;
+      case 'trait':
+      case 'computed':
+      case 'event':
+      case 'identifier':
+      case 'anonymous':
+      case 'consent':
+      case 'audience': {
+        const { ok, data } = this.leaf(node);
+        leaves?.push({ node, ok, data });
+        return ok;
+      }
+    }
+  }
+
+  private traitValue(name: string): RawBuilder<unknown> {
+    // An expired trait (a DMP segment past its expiry) is absent.
+    return sql`(case when p.traits -> ${name}::text -> 'x' is null
+      or (p.traits -> ${name}::text ->> 'x')::float8 > ${this.nowMs}::float8 then p.traits -> ${name}::text -> 'v' end)`;
+  }
+
+  private leaf(node: RuleLeaf): { ok: RawBuilder<boolean>; data: RawBuilder<unknown> } {
+    switch (node.kind) {
+      case 'trait': {
+        const v = this.traitValue(node.trait);
+        const ok =
+          node.op === 'before' || node.op === 'after'
+            ? compareDate(asTimestamp(v), node.op, node.date!, this.options.now)
+            : compareJson(v, node.op, node.value, node.present);
+        return { ok, data: v };
+      }
+      case 'computed': {
+        const ref = sql.raw(`ev${this.ctes.length}`);
+        this.ctes.push(sql`${ref} as (${computedTraitValues(node.definition, this.options)})`);
+        this.joins.push(sql`left join ${ref} on ${ref}.profile_id = p.id`);
+        const v = node.definition.aggregation === 'count' ? sql`coalesce(${ref}.value, '0'::jsonb)` : sql`${ref}.value`;
+        const ok =
+          node.op === 'before' || node.op === 'after'
+            ? compareDate(asTimestamp(v), node.op, node.date!, this.options.now)
+            : compareJson(v, node.op, node.value, node.present);
+        return { ok, data: v };
+      }
+      case 'identifier': {
+        const ok = sql<boolean>`exists (select 1 from profile_identifiers i where i.profile_id = p.id and i.type = ${node.type}::text)`;
+        return { ok, data: sql`to_jsonb(${ok})` };
+      }
+      case 'anonymous': {
+        const types = [...IDENTIFYING_TYPES];
+        const anonymous = sql<boolean>`not exists (select 1 from profile_identifiers i
+          where i.profile_id = p.id and i.type = any(${types}::text[]))`;
+        const ok = node.anonymous ? anonymous : sql<boolean>`(not ${anonymous})`;
+        return { ok, data: sql`to_jsonb(${anonymous})` };
+      }
+      case 'consent': {
+        const granted = sql`(p.consent -> ${node.purpose}::text ->> 'g')::boolean`;
+        const ok = node.granted
+          ? sql<boolean>`coalesce(${granted}, false)`
+          : sql<boolean>`not coalesce(${granted}, false)`;
+        return { ok, data: sql`to_jsonb(${granted})` };
+      }
+      case 'event':
+        return this.event(node);
+      case 'audience': {
+        const ok = this.node(node.rule);
+        return { ok, data: sql`to_jsonb(${ok})` };
+      }
+    }
+  }
+
+  private event(node: EventCondition): { ok: RawBuilder<boolean>; data: RawBuilder<unknown> } {
+    const name = `ev${this.ctes.length}`;
+    const ref = sql.raw(name);
+    const value =
+      node.aggregation === 'count' || !node.property
+        ? sql`null::float8`
+        : sql`${sql.raw(node.aggregation)}(${number(sql`e.properties`, node.property)})`;
+    this.ctes.push(sql`${ref} as (select e.profile_id, count(*)::float8 as n, ${value} as a,
+      min(e.occurred_at) as f, max(e.occurred_at) as l
+      from profile_events e where ${eventConditions(node, this.options)} group by e.profile_id)`);
+    this.joins.push(sql`left join ${ref} on ${ref}.profile_id = p.id`);
+
+    if (node.occurrence) {
+      const at = sql`${ref}.${sql.raw(node.occurrence.which === 'first' ? 'f' : 'l')}`;
+      return {
+        ok: compareDate(at, node.occurrence.op, node.occurrence.date, this.options.now),
+        data: sql`to_jsonb(${at})`,
+      };
+    }
+    const measured =
+      node.aggregation === 'count'
+        ? sql`coalesce(${ref}.n, 0)`
+        : node.aggregation === 'sum'
+          ? sql`coalesce(${ref}.a, 0)`
+          : sql`${ref}.a`;
+    const cmp = sql.raw({ eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }[node.op]);
+    return {
+      ok: sql<boolean>`coalesce(${measured} ${cmp} ${node.value}::float8, false)`,
+      data: sql`to_jsonb(${measured})`,
+    };
+  }
+}
+
+/** Compiles a validated rule for one evaluation (its clock and, for incremental runs, its profiles). */
+export function compileRule(rule: RuleNode, options: CompileOptions): CompiledRule {
+  const compiler = new Compiler(options);
+  const leaves: CompiledRule['leaves'] = [];
+  const match = compiler.node(rule, leaves);
+  return { ctes: compiler.ctes, joins: compiler.joins, match, leaves };
+}
