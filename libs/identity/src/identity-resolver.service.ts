@@ -98,7 +98,11 @@ export class IdentityResolver {
       if (attempt > 20) throw new Error('identity graph kept changing under the batch');
     }
     const live = [...locked.values()].filter((p) => !p.mergedInto);
-    const { links: profileLinks, flags } = await this.graphs.graphOf(
+    const {
+      links: profileLinks,
+      flags,
+      separations,
+    } = await this.graphs.graphOf(
       trx,
       live.map((p) => p.id),
       types,
@@ -131,6 +135,7 @@ export class IdentityResolver {
       if (f.flagged) graph.flagged.add(key);
       graph.seenWith.set(key, new Set(f.people));
     }
+    for (const s of separations) graph.addSeparation(`${s.type}:${s.value}`, s.mergeId, s.side);
 
     const resolved: ResolvedRecord[] = [];
     const mergesByRecord: Array<{ index: number; merge: MergeEvent }> = [];
