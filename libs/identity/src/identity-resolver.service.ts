@@ -30,6 +30,11 @@ export interface BatchResolution {
   records: ResolvedRecord[];
   profilesCreated: number;
   merges: number;
+  /**
+   * What the batch changed, for whatever reacts to profile changes once it commits: every live profile a
+   * record landed in (created, extended or merged into), and each merge as a winner/loser pair.
+   */
+  changed: { profileIds: string[]; merges: Array<{ winner: string; loser: string }> };
 }
 
 /** FNV-1a: a fast, stable hash of an identifier key to its lock bucket. */
@@ -220,6 +225,9 @@ export class IdentityResolver {
         profileId: graph.live(owner),
         sourceId: meta.sourceId,
         seen: new Date(graph.lastSeen.get(key)!),
+        // Every stored identifier of the batch is in `stored` (its profile is locked and loaded), and the bucket
+        // lock keeps other writers off the key until commit.
+        isNew: was === undefined,
       });
     }
     records.forEach((record, index) => {
@@ -267,6 +275,14 @@ export class IdentityResolver {
       });
     }
     await this.graphs.write(trx, changes);
-    return { records: resolved, profilesCreated, merges: changes.merges.length };
+    return {
+      records: resolved,
+      profilesCreated,
+      merges: changes.merges.length,
+      changed: {
+        profileIds: [...new Set(resolved.map((r) => r.profileId))],
+        merges: changes.merges.map((m) => ({ winner: graph.live(m.winner), loser: m.loser })),
+      },
+    };
   }
 }
