@@ -291,8 +291,11 @@ export class ProfileService {
       }
       // The group holding the winner's side keeps the winner's id, the one holding the loser's side the loser's.
       const groupOf = (side: Identifier[]): string | undefined => {
-        const owner = graph.owner.get(identifierKey(side[0]));
-        return owner === undefined ? undefined : graph.live(owner);
+        for (const identifier of side) {
+          const owner = graph.owner.get(identifierKey(identifier));
+          if (owner !== undefined) return graph.live(owner);
+        }
+        return undefined;
       };
       const winnerGroup = groupOf(sides[0]);
       const loserGroup = groupOf(sides[1]);
