@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import { sha256Hex } from '@plexus/profile';
-import type { Database } from '@plexus/storage';
+import { normalizeRecord, sha256Hex } from '@plexus/profile';
+import { CompiledRules, defaultIdentityRules, IdentityResolver, inRetriedTransaction } from '@plexus/identity';
+import { IdentityGraphRepository, type Database } from '@plexus/storage';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { identityServices } from './support.js';
 
@@ -166,5 +167,51 @@ describe('ingest and resolution on PostgreSQL', () => {
     expect(sawRows).toBe(0);
     const profile = await s.profiles.get(r.profileIds[0]!);
     expect(profile?.identifiers.map((i) => i.type).sort()).toEqual(['email', 'email_sha256']);
+  });
+
+  it('reports from each batch the profiles it changed and its merges', async () => {
+    const resolver = new IdentityResolver(new IdentityGraphRepository());
+    const rules = new CompiledRules(defaultIdentityRules());
+    const batch = (records: Parameters<typeof normalizeRecord>[0][]) =>
+      inRetriedTransaction(database, (trx) =>
+        resolver.resolveBatch(
+          trx,
+          records.map((r) => {
+            const n = normalizeRecord(r, { isBlocked: rules.isBlocked, now: new Date() });
+            if (!n.ok) throw new Error(n.reason);
+            return n.record;
+          }),
+          { sourceId: 'crm' },
+          rules,
+        ),
+      );
+    const first = await batch([
+      { identifiers: [{ type: 'user_id', value: 'rep-1' }], observedAt: '2026-05-01T00:00:00Z' },
+      { identifiers: [{ type: 'user_id', value: 'rep-2' }], observedAt: '2026-05-01T00:00:01Z' },
+      { identifiers: [{ type: 'user_id', value: 'rep-1' }], traits: { a: 1 }, observedAt: '2026-05-01T00:00:02Z' },
+    ]);
+    const [one, two] = first.records.map((r) => r.profileId);
+    expect(first.changed).toEqual({ profileIds: [one, two], merges: [] });
+    const second = await batch([
+      { identifiers: [{ type: 'cookie_id', value: 'rep-c' }], observedAt: '2026-05-02T00:00:00Z' },
+      {
+        identifiers: [
+          { type: 'user_id', value: 'rep-2' },
+          { type: 'email', value: 'rep@acme.io' },
+        ],
+        observedAt: '2026-05-02T00:00:01Z',
+      },
+      {
+        identifiers: [
+          { type: 'email', value: 'rep@acme.io' },
+          { type: 'cookie_id', value: 'rep-c' },
+        ],
+        observedAt: '2026-05-02T00:00:02Z',
+      },
+    ]);
+    // The cookie's new profile was merged into profile two within the batch: only the live one is reported.
+    expect(second.changed.profileIds).toEqual([two]);
+    expect(second.changed.merges).toEqual([{ winner: two, loser: expect.any(String) }]);
+    expect(second.changed.merges[0].loser).not.toBe(two);
   });
 });

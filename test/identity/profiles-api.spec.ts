@@ -105,7 +105,10 @@ describe.each(['postgres', 'pglite'] as const)('profile and identity REST API on
     const undone = await call(t.url, 'POST', `/v1/profiles/${ann}/unmerge`, { headers: t.auth, body: {} });
     expect(undone.status).toBe(200);
     expect(undone.body.profiles).toEqual([ann, phoneProfile]);
-    expect(undone.body.held).toEqual([{ type: 'phone', value: '+442079460018' }]);
+    expect(undone.body.separated.map((side: any[]) => side.map((i) => i.type))).toEqual([
+      ['email', 'email_sha256'],
+      ['phone'],
+    ]);
     expect((await get(`/v1/profiles/${phoneProfile}`)).body).toMatchObject({
       id: phoneProfile,
       traits: { city: { value: 'London' } },
@@ -191,7 +194,6 @@ describe.each(['postgres', 'pglite'] as const)('profile and identity REST API on
     const flags = await get('/v1/identity/flags');
     expect(flags.body.data.map((f: any) => `${f.type}:${f.value}:${f.reason}`).sort()).toEqual([
       'device_id:aaaaaaaa-1111-4111-8111-000000000001:seen with more than 1 people',
-      'phone:+442079460018:held by unmerge of merge 1',
     ]);
   });
 

@@ -32,6 +32,12 @@ export interface RecordResolution {
   flagged: Identifier[];
 }
 
+/** One side of what an unmerge keeps apart; the separation is named by the id of the merge it undid. */
+export interface SeparationSide {
+  mergeId: number;
+  side: 0 | 1;
+}
+
 /**
  * The part of the identity graph one batch touches, in memory. Storage loads it (bulk lookups), the resolver
  * changes it record by record, and storage writes the differences back. The same class replays stored
@@ -51,6 +57,8 @@ export class IdentityGraph {
   /** Identifiers taken off a profile (expired links moved elsewhere are not in here: they are re-owned). */
   readonly detached = new Set<string>();
   readonly touchedFlags = new Set<string>();
+  /** Identifier key → the separations it is on a side of (see {@link addSeparation}). */
+  readonly separations = new Map<string, SeparationSide[]>();
 
   constructor(
     readonly rules: CompiledRules,
@@ -72,6 +80,18 @@ export class IdentityGraph {
     this.owner.set(key, profileId);
     this.lastSeen.set(key, lastSeen);
     this.profiles.get(profileId)?.identifiers.set(key, identifier);
+  }
+
+  /**
+   * Records that `identifier` is on one side of a separation (an undone merge): no profile may again hold
+   * identifiers of both sides of it, so a record that would unite them loses its lowest-priority identifier
+   * that brings one side in.
+   */
+  addSeparation(identifier: Identifier | string, mergeId: number, side: 0 | 1): void {
+    const key = typeof identifier === 'string' ? identifier : identifierKey(identifier);
+    const list = this.separations.get(key) ?? [];
+    if (!list.some((s) => s.mergeId === mergeId && s.side === side)) list.push({ mergeId, side });
+    this.separations.set(key, list);
   }
 
   /** The live profile a (possibly merged) profile id now belongs to. */
@@ -116,6 +136,53 @@ export class IdentityGraph {
   }
 
   /**
+   * The record identifier to drop because applying the record would put both sides of a separation in one
+   * profile, or undefined. Each identifier brings in a unit — the target profile it links, or itself when it
+   * is new — and a separation is broken when two different units carry its two sides. Two sides already held
+   * by one profile (never written by Plexus itself) do not count, so dropping always converges.
+   */
+  private separationBreaker(
+    working: Identifier[],
+    targets: Set<string>,
+    at: number,
+  ): { identifier: Identifier; mergeId: number } | undefined {
+    if (this.separations.size === 0) return undefined;
+    const unitOf = new Map<Identifier, string>();
+    for (const identifier of working) {
+      const key = identifierKey(identifier);
+      const owner = this.owner.get(key);
+      const target = owner !== undefined && !this.expired(key, identifier.type, at) ? this.live(owner) : undefined;
+      unitOf.set(identifier, target !== undefined && targets.has(target) ? target : `=${key}`);
+    }
+    const units = new Set(unitOf.values());
+    if (units.size < 2) return undefined;
+    // merge id → units carrying side 0, units carrying side 1
+    const sides = new Map<number, [Set<string>, Set<string>]>();
+    for (const unit of units) {
+      const keys = unit.startsWith('=') ? [unit.slice(1)] : (this.profiles.get(unit)?.identifiers.keys() ?? []);
+      for (const key of keys)
+        for (const s of this.separations.get(key) ?? []) {
+          let pair = sides.get(s.mergeId);
+          if (!pair) sides.set(s.mergeId, (pair = [new Set(), new Set()]));
+          pair[s.side].add(unit);
+        }
+    }
+    const rank = (i: Identifier): number => this.rules.rank.get(i.type) ?? 99;
+    for (const [mergeId, [a, b]] of sides) {
+      if (a.size === 0 || b.size === 0 || (a.size === 1 && b.size === 1 && [...a][0] === [...b][0])) continue;
+      // The record stays with the side its highest-priority identifier brings in (working is in priority
+      // order); of the identifiers bringing the other side, the lowest-priority one goes first.
+      const keep = unitOf.get(working.find((i) => a.has(unitOf.get(i)!) || b.has(unitOf.get(i)!))!)!;
+      const other = new Set([...(a.has(keep) ? b : []), ...(b.has(keep) ? a : [])]);
+      other.delete(keep);
+      let worst: Identifier | undefined;
+      for (const i of working) if (other.has(unitOf.get(i)!) && (!worst || rank(i) >= rank(worst))) worst = i;
+      return { identifier: worst!, mergeId };
+    }
+    return undefined;
+  }
+
+  /**
    * Segment's algorithm for one record: look its identifiers up; none → new profile; one → attach; several →
    * merge into the oldest. When that would break a limit, drop the lowest-priority conflicting identifier and
    * try again. Identifiers that do not merge (by rule, or flagged by the guard) never unite profiles.
@@ -157,6 +224,16 @@ export class IdentityGraph {
       const outside = weak.find((l) => !targets.has(l.profileId));
       if (outside) {
         drop(outside.identifier, `${outside.identifier.type} does not merge profiles`);
+        continue;
+      }
+
+      // Before the guard: a record that would reunite an unmerge says nothing about shared identifiers.
+      const apart = this.separationBreaker(working, targets, observedAt);
+      if (apart) {
+        drop(
+          apart.identifier,
+          `${apart.identifier.type} would join profiles kept apart by the unmerge of merge ${apart.mergeId}`,
+        );
         continue;
       }
 

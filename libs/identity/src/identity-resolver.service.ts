@@ -38,6 +38,11 @@ export interface BatchResolution {
   merges: number;
   /** Stored profiles merged into others by this batch. */
   mergedAway?: string[];
+  /**
+   * What the batch changed, for whatever reacts to profile changes once it commits: every live profile a
+   * record landed in (created, extended or merged into), and each merge as a winner/loser pair.
+   */
+  changed: { profileIds: string[]; merges: Array<{ winner: string; loser: string }> };
 }
 
 /** FNV-1a: a fast, stable hash of an identifier key to its lock bucket. */
@@ -106,7 +111,11 @@ export class IdentityResolver {
       if (attempt > 20) throw new Error('identity graph kept changing under the batch');
     }
     const live = [...locked.values()].filter((p) => !p.mergedInto);
-    const { links: profileLinks, flags } = await this.graphs.graphOf(
+    const {
+      links: profileLinks,
+      flags,
+      separations,
+    } = await this.graphs.graphOf(
       trx,
       live.map((p) => p.id),
       types,
@@ -139,6 +148,7 @@ export class IdentityResolver {
       if (f.flagged) graph.flagged.add(key);
       graph.seenWith.set(key, new Set(f.people));
     }
+    for (const s of separations) graph.addSeparation(`${s.type}:${s.value}`, s.mergeId, s.side);
 
     const resolved: ResolvedRecord[] = [];
     const mergesByRecord: Array<{ index: number; merge: MergeEvent }> = [];
@@ -223,6 +233,9 @@ export class IdentityResolver {
         profileId: graph.live(owner),
         sourceId: meta.sourceId,
         seen: new Date(graph.lastSeen.get(key)!),
+        // Every stored identifier of the batch is in `stored` (its profile is locked and loaded), and the bucket
+        // lock keeps other writers off the key until commit.
+        isNew: was === undefined,
       });
     }
     records.forEach((record, index) => {
@@ -275,6 +288,10 @@ export class IdentityResolver {
       profilesCreated,
       merges: changes.merges.length,
       mergedAway: changes.moves.map((m) => m.loser),
+      changed: {
+        profileIds: [...new Set(resolved.map((r) => r.profileId))],
+        merges: changes.merges.map((m) => ({ winner: graph.live(m.winner), loser: m.loser })),
+      },
     };
   }
 }

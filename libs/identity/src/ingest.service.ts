@@ -112,7 +112,7 @@ export class IngestService {
       const result =
         accepted.length > 0
           ? await this.resolver.resolveBatch(trx, accepted, meta, rules)
-          : { records: [], profilesCreated: 0, merges: 0 };
+          : { records: [], profilesCreated: 0, merges: 0, changed: { profileIds: [], merges: [] } };
       if (within) await within(trx, { written: accepted.length, rejected });
       return result;
     });

@@ -14,6 +14,7 @@ import {
   type MergeRow,
   type ObservationRow,
   type ProfileRow,
+  type SeparationRow,
   type StoredConsent,
   type StoredTrait,
   type Tables,
@@ -54,10 +55,13 @@ export interface HistoryEntry {
 
 export interface UnmergeResult {
   mergeId: number;
-  /** The profiles the records were re-resolved into; the first keeps the original id. */
+  /** The profiles the records were re-resolved into; the first keeps the original id, the second the loser's. */
   profiles: string[];
-  /** Identifiers that no longer merge, so the split holds. */
-  held: Identifier[];
+  /**
+   * The identifiers that caused the merge, winner's side first: no profile holds both sides again, so the
+   * split holds. Each identifier keeps finding its own profile and merging anything else.
+   */
+  separated: [Identifier[], Identifier[]];
 }
 
 export interface DryRunReport {
@@ -77,15 +81,20 @@ export class DryRunTooLargeError extends InvalidInputError {}
 /** Observations a dry run replays at most; above it, test rules on a copy of the data. */
 export const DRY_RUN_MAX_OBSERVATIONS = 500_000;
 
-/** Re-resolves stored observations in order with `rules`: the one algorithm, replayed. */
+/**
+ * Re-resolves stored observations in order with `rules`: the one algorithm, replayed. `held` identifiers do not
+ * merge; `separations` keep the sides of undone merges apart.
+ */
 export function replayObservations(
   observations: ObservationRow[],
   rules: CompiledRules,
   held: Set<string> = new Set(),
+  separations: SeparationRow[] = [],
 ): { graph: IdentityGraph; assignment: Map<number, string> } {
   let clock = 0;
   const graph = new IdentityGraph(rules, randomUUID, () => clock++);
   for (const key of held) graph.flagged.add(key);
+  for (const s of separations) graph.addSeparation(`${s.type}:${s.value}`, s.mergeId, s.side);
   const assignment = new Map<number, string>();
   for (const o of observations) {
     const identifiers = o.identifiers
@@ -96,6 +105,15 @@ export function replayObservations(
   }
   for (const [id, profile] of assignment) assignment.set(id, graph.live(profile));
   return { graph, assignment };
+}
+
+/** The distinct identifiers a merge's cause found on `profileId` (one of its sides). */
+function causeOn(causedBy: MergeRow['causedBy'], profileId: string): Identifier[] {
+  const out = new Map<string, Identifier>();
+  for (const c of causedBy)
+    if (c.profileId === profileId && isIdentifierType(c.type))
+      out.set(`${c.type}:${c.value}`, { type: c.type, value: c.value });
+  return [...out.values()];
 }
 
 /** Profiles as admins see them, their events and history; unmerge; rule dry runs. */
@@ -211,9 +229,11 @@ export class ProfileService {
   }
 
   /**
-   * Splits a merge back: holds the lowest-priority identifier that caused it (it no longer merges), then
-   * re-resolves every record of the profile in order. The records end in separate profiles again, with
-   * their own traits, consent and events; the merge is marked undone in the history.
+   * Splits a merge back to the graph before it. The identifiers that caused the merge are recorded as two
+   * sides kept apart (a separation), then every record of the profile is re-resolved in order: the records end
+   * in separate profiles again, with their own identifiers, traits, consent and events, and a record that
+   * bridged both sides attaches to one of them without its lowest-priority bridging identifier. The same
+   * separation holds for later records. The merge is marked undone in the history.
    */
   async unmerge(profileId: string, mergeId?: number): Promise<UnmergeResult> {
     const rules = await this.rulesService.compiled();
@@ -233,6 +253,15 @@ export class ProfileService {
             : `Profile ${profileId} has no merge to undo`,
         );
       if (merge.undoneAt) throw new UnmergeConflictError(`Merge ${merge.id} was already undone`);
+      const sides: [Identifier[], Identifier[]] = [
+        causeOn(merge.causedBy, merge.winner),
+        causeOn(merge.causedBy, merge.loser),
+      ];
+      if (sides[0].length === 0 || sides[1].length === 0)
+        throw new UnmergeConflictError(`Merge ${merge.id} has no recorded cause on both sides`);
+      const separation: SeparationRow[] = sides.flatMap((side, i) =>
+        side.map((id) => ({ type: id.type, value: id.value, mergeId: merge.id, side: i as 0 | 1 })),
+      );
 
       // Same lock order as ingest: identifier buckets first, then profile rows.
       const before = await this.profiles.identifiersOf([profileId], trx);
@@ -241,19 +270,20 @@ export class ProfileService {
         before.map((i) => lockBucket(`${i.type}:${i.value}`)),
       );
       await this.graphs.lockProfiles(trx, [profileId, merge.loser]);
-      const owned = new Set((await this.profiles.identifiersOf([profileId], trx)).map((i) => `${i.type}:${i.value}`));
+      const current = await this.profiles.identifiersOf([profileId], trx);
+      const owned = new Map(current.map((i) => [`${i.type}:${i.value}`, i]));
       const observations = await this.profiles.observations(trx, { profileId, limit: 1_000_000 });
 
-      const rank = (t: string): number => rules.rank.get(t as IdentifierType) ?? 99;
-      const bridge = [...merge.causedBy].sort((a, b) => rank(b.type) - rank(a.type))[0];
-      if (!bridge) throw new UnmergeConflictError(`Merge ${merge.id} has no recorded cause`);
-      const held = new Set([identifierKey(bridge as Identifier)]);
       // Identifiers that moved on to other profiles since are not this profile's to re-resolve.
       const own = observations.map((o) => ({
         ...o,
         identifiers: o.identifiers.filter(([t, v]) => owned.has(`${t}:${v}`)),
       }));
-      const { graph, assignment } = replayObservations(own, rules, held);
+      const known = await this.graphs.separations(trx, {
+        types: current.map((i) => i.type),
+        values: current.map((i) => i.value),
+      });
+      const { graph, assignment } = replayObservations(own, rules, new Set(), [...known, ...separation]);
       const groups = new Map<string, number[]>();
       for (const o of own) {
         const g = assignment.get(o.id);
@@ -262,11 +292,24 @@ export class ProfileService {
         list.push(o.id);
         groups.set(g, list);
       }
-      const ordered = [...groups.entries()].sort((a, b) => a[1][0] - b[1][0]);
-      if (ordered.length < 2)
-        throw new UnmergeConflictError(
-          `Merge ${merge.id} cannot be split: other records also link these profiles (held ${bridge.type} ${bridge.value})`,
-        );
+      // The group holding the winner's side keeps the winner's id, the one holding the loser's side the loser's.
+      const groupOf = (side: Identifier[]): string | undefined => {
+        for (const identifier of side) {
+          const owner = graph.owner.get(identifierKey(identifier));
+          if (owner !== undefined) return graph.live(owner);
+        }
+        return undefined;
+      };
+      const winnerGroup = groupOf(sides[0]);
+      const loserGroup = groupOf(sides[1]);
+      if (!winnerGroup || !loserGroup || winnerGroup === loserGroup || groups.size < 2)
+        throw new UnmergeConflictError(`Merge ${merge.id} cannot be split: other records also link these profiles`);
+      const ordered = [...groups.entries()].sort(
+        (a, b) =>
+          Number(b[0] === winnerGroup) - Number(a[0] === winnerGroup) ||
+          Number(b[0] === loserGroup) - Number(a[0] === loserGroup) ||
+          a[1][0] - b[1][0],
+      );
       const ids = ordered.map((_, i) => (i === 0 ? profileId : i === 1 ? merge.loser : randomUUID()));
       const newId = new Map(ordered.map(([g], i) => [g, ids[i]]));
 
@@ -291,31 +334,30 @@ export class ProfileService {
       });
 
       await this.profiles.deleteLinksOf(trx, profileId);
-      const sourceOf = new Map(before.map((i) => [`${i.type}:${i.value}`, i.sourceId]));
       const links: Parameters<IdentityGraphRepository['write']>[1]['links'] = [];
-      for (const [key, owner] of graph.owner) {
-        if (!owned.has(key)) continue;
-        const sep = key.indexOf(':');
+      for (const [key, row] of owned) {
+        // An identifier no replayed record kept (every record holding it dropped it) stays where it was.
+        const owner = graph.owner.get(key);
         links.push({
-          type: key.slice(0, sep),
-          value: key.slice(sep + 1),
-          profileId: newId.get(graph.live(owner)) ?? profileId,
-          sourceId: sourceOf.get(key) ?? 'unmerge',
-          seen: new Date(graph.lastSeen.get(key) ?? Date.now()),
+          type: row.type,
+          value: row.value,
+          profileId: owner === undefined ? profileId : (newId.get(graph.live(owner)) ?? profileId),
+          sourceId: row.sourceId,
+          seen: owner === undefined ? row.lastSeen : new Date(graph.lastSeen.get(key) ?? row.lastSeen.getTime()),
         });
       }
-      // Identifiers held no longer merge; they stay on the group that saw them first.
       const loserRow = await this.profiles.get(merge.loser, trx);
+      const kept = loserRow ? 2 : 1;
       await this.graphs.write(trx, {
-        newProfiles: ids.slice(loserRow ? 2 : 1).map((id, i) => ({
+        newProfiles: ids.slice(kept).map((id, i) => ({
           id,
           createdAt: new Date(),
           mergedInto: null,
-          traits: traitSets[i + (loserRow ? 2 : 1)].traits,
-          consent: traitSets[i + (loserRow ? 2 : 1)].consent,
+          traits: traitSets[i + kept].traits,
+          consent: traitSets[i + kept].consent,
         })),
         updatedProfiles: ids
-          .slice(0, loserRow ? 2 : 1)
+          .slice(0, kept)
           .map((id, i) => ({ id, mergedInto: null, traits: traitSets[i].traits, consent: traitSets[i].consent })),
         moves: [],
         links,
@@ -323,14 +365,9 @@ export class ProfileService {
         observations: [],
         events: [],
         merges: [],
-        flags: [...held].map((key) => ({
-          type: key.slice(0, key.indexOf(':')),
-          value: key.slice(key.indexOf(':') + 1),
-          people: ids,
-          flagged: true,
-          reason: `held by unmerge of merge ${merge.id}`,
-        })),
+        flags: [],
       });
+      await this.graphs.addSeparations(trx, separation);
       const obsIds: number[] = [];
       const obsProfiles: string[] = [];
       for (const [g, list] of ordered)
@@ -340,7 +377,7 @@ export class ProfileService {
         }
       await this.profiles.reassignObservations(trx, obsIds, obsProfiles);
       await this.profiles.markMergeUndone(trx, merge.id, `split into ${ids.join(', ')}`);
-      return { mergeId: merge.id, profiles: ids, held: [{ type: bridge.type as IdentifierType, value: bridge.value }] };
+      return { mergeId: merge.id, profiles: ids, separated: sides };
     });
     await this.changes.committed({ profileIds: result.profiles, cause: 'unmerge' });
     return result;
@@ -366,7 +403,7 @@ export class ProfileService {
         .filter((f) => f.reason?.startsWith('held'))
         .map((f) => `${f.type}:${f.value}`),
     );
-    const { assignment } = replayObservations(observations, rules, held);
+    const { assignment } = replayObservations(observations, rules, held, await this.graphs.separations(db));
     const currentToNew = new Map<string, Set<string>>();
     const newToCurrent = new Map<string, Set<string>>();
     for (const o of observations) {

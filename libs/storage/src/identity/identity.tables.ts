@@ -87,6 +87,14 @@ export interface IdentityFlagsTable {
   updated_at: Defaulted<Date>;
 }
 
+export interface IdentitySeparationsTable {
+  type: string;
+  value: string;
+  merge_id: number;
+  side: number;
+  created_at: Defaulted<Date>;
+}
+
 export interface IdentityRulesTable {
   id: number;
   rules: Json<unknown>;
@@ -102,5 +110,6 @@ export interface IdentityTables {
   profile_events: ProfileEventsTable;
   identity_merges: IdentityMergesTable;
   identity_flags: IdentityFlagsTable;
+  identity_separations: IdentitySeparationsTable;
   identity_rules: IdentityRulesTable;
 }
