@@ -53,7 +53,7 @@ describe('a run parked on a vendor limit', () => {
     });
     t = await startTestApp({ label: 'hubspot-parking' });
     queues = t.app.get(QueueService);
-  });
+  }, 120_000);
   afterAll(async () => {
     await t?.close();
     await hubspot?.close();

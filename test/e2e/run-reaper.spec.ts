@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueueService } from '@plexus/queue';
 import { RunRepository } from '@plexus/storage';
+import { RunReaper } from '@plexus/sync';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { waitForRun } from '../support/hub.js';
 import { call } from '../support/http.js';
@@ -21,6 +22,14 @@ describe('the run reaper', () => {
   let runs: RunRepository;
   let queues: QueueService;
   let sourceId: string;
+
+  /** Waits until the reaper has counted one recovery of the run and its new job is in the queue. */
+  const requeued = (runId: string): Promise<boolean> =>
+    until(async () => {
+      const recoveries = (await runs.find(runId))!.recoveries;
+      expect(recoveries).toBeLessThanOrEqual(1);
+      return recoveries === 1 && (await queues.jobState('sync', runId)) === 'waiting';
+    }, 20_000);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'plexus-reaper-'));
@@ -45,7 +54,7 @@ describe('the run reaper', () => {
     });
     expect(created.status).toBe(201);
     sourceId = created.body.id as string;
-  });
+  }, 120_000);
   afterAll(async () => {
     await queues?.queue('sync').resume();
     await t?.close();
@@ -73,8 +82,7 @@ describe('the run reaper', () => {
     expect((await runs.find(runId))!).toMatchObject({ status: 'queued', recoveries: 0 });
 
     await (await queues.queue('sync').getJob(runId))!.remove(); // Redis lost it
-    await until(async () => ((await runs.find(runId))!.recoveries === 1 ? true : undefined), 10_000);
-    expect(await queues.jobState('sync', runId)).toBe('waiting'); // a new job, same id
+    await requeued(runId); // a new job, same id
     await queues.queue('sync').resume();
     expect((await waitForRun(t, runId, 20_000)).status).toBe('succeeded');
   }, 40_000);
@@ -82,7 +90,7 @@ describe('the run reaper', () => {
   it('fails a run that lost its job more than RUN_MAX_RECOVERIES times, with the reason, freeing the source', async () => {
     await queues.queue('sync').pause();
     const { run } = await runs.createRun(sourceId, 'manual');
-    await until(async () => ((await runs.find(run.id))!.recoveries === 1 ? true : undefined), 10_000);
+    await requeued(run.id);
     await (await queues.queue('sync').getJob(run.id))!.remove(); // lost again
     const failed = await waitForRun(t, run.id, 10_000);
     expect(failed.status).toBe('failed');
@@ -94,5 +102,18 @@ describe('the run reaper', () => {
     const next = await call(t.url, 'POST', `/v1/sources/${sourceId}/sync`, { headers: t.auth });
     expect(next.status).toBe(202);
     expect((await waitForRun(t, next.body.runId as string)).status).toBe('succeeded');
+  }, 40_000);
+
+  it('requeues a lost run once when several reapers look at it at the same time', async () => {
+    await queues.queue('sync').pause();
+    const { run } = await runs.createRun(sourceId, 'manual');
+    await new Promise((r) => setTimeout(r, 1_200)); // stale for every reaper from now on
+    const reaper = t.app.get(RunReaper);
+    const reports = await Promise.all([reaper.reap(), reaper.reap(), reaper.reap()]);
+    await requeued(run.id);
+    expect(reports.filter((r) => r.requeued.includes(run.id)).length).toBeLessThanOrEqual(1);
+    expect((await runs.find(run.id))!.recoveries).toBe(1);
+    await queues.queue('sync').resume();
+    expect((await waitForRun(t, run.id, 20_000)).status).toBe('succeeded');
   }, 40_000);
 });

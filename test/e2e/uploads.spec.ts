@@ -72,7 +72,7 @@ describe('uploads', () => {
     });
     expect(created.status).toBe(201);
     sourceId = created.body.id as string;
-  });
+  }, 180_000); // the embedded database boots slowly on a busy machine
   afterAll(async () => {
     await queues?.queue('sync').resume();
     await t?.close();

@@ -75,7 +75,8 @@ export class RunReaper implements OnApplicationBootstrap {
       await this.runs.finish(run.id, 'failed', { type: 'system', message });
       return false;
     }
-    const recovered = await this.runs.recordRecovery(run.id, run.status);
+    // Counted first, guarded by what this scan saw: of two reapers running at once, only one requeues.
+    const recovered = await this.runs.recordRecovery(run.id, run);
     if (!recovered) return false; // moved on by another process meanwhile
     await this.queues.ensureJob('source.sync', { sourceId: run.sourceId, runId: run.id }, run.id);
     this.logger.warn(`${why}: requeued (recovery ${recovered.recoveries} of ${this.env.RUN_MAX_RECOVERIES})`);

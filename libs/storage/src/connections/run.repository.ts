@@ -273,10 +273,11 @@ export class RunRepository {
 
   /**
    * Counts a recovery of a run whose job was lost and puts it back to queued, with a fresh heartbeat so the
-   * next scan leaves it alone while its new job waits. Only if it is still in `expectedStatus` (another process
-   * may have moved it meanwhile); returns the updated run.
+   * next scan leaves it alone while its new job waits. Only if it is still as `seen` — same status, same number
+   * of recoveries — so that of two reapers that saw it at once, or a worker that moved it meanwhile, one wins;
+   * returns the updated run, or undefined when another got there first.
    */
-  async recordRecovery(id: string, expectedStatus: RunStatus): Promise<RunRecord | undefined> {
+  async recordRecovery(id: string, seen: Pick<RunRecord, 'status' | 'recoveries'>): Promise<RunRecord | undefined> {
     const row = await this.database.db
       .updateTable('sync_runs')
       .set((eb) => ({
@@ -286,7 +287,8 @@ export class RunRepository {
         recoveries: eb('recoveries', '+', 1),
       }))
       .where('id', '=', id)
-      .where('status', '=', expectedStatus)
+      .where('status', '=', seen.status)
+      .where('recoveries', '=', seen.recoveries)
       .returningAll()
       .executeTakeFirst();
     return row ? toRun(row) : undefined;
