@@ -180,11 +180,15 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
       if (failure === 'ok') return response;
       if (isStream && plausiblyOk) (response.data as Readable).destroy();
 
-      const vendorMessage = redactor.text(extractVendorMessage(body));
+      const explained = policy?.explain?.(status, body);
+      const vendorMessage = redactor.text(explained ?? extractVendorMessage(body));
       const suffix = vendorMessage ? `: ${vendorMessage}` : '';
       switch (failure) {
         case 'config':
-          throw new ConfigurationError(configMessage(status, target, hint, vendorMessage), { status });
+          throw new ConfigurationError(
+            explained === undefined ? configMessage(status, target, hint, vendorMessage) : vendorMessage,
+            { status },
+          );
         case 'system':
           throw new SystemError(`${target.label} failed with ${status}${suffix}`, { status });
         case 'transient': {

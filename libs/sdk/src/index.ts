@@ -13,3 +13,4 @@ export * from './context.js';
 export * from './verdicts.js';
 export * from './validation.js';
 export * from './s3.js';
+export * from './hashing.js';

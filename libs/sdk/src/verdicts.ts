@@ -3,7 +3,8 @@ import { ConnectorError } from './errors.js';
 
 /**
  * One verdict per item for a request that failed as a whole: a transient failure asks to retry (after the
- * vendor's delay when it gave one, else `defaultRetryMs`), anything else aborts with the error's message.
+ * vendor's delay when it gave one, else `defaultRetryMs`), anything else aborts with the error's message and its
+ * failure type (`config`: the connection needs the admin; `system`: anything else).
  *
  * @example
  * ```ts
@@ -16,6 +17,6 @@ export function verdictsForFailure(error: unknown, count: number, defaultRetryMs
   const verdict: Verdict =
     error instanceof ConnectorError && error.failureType === 'transient'
       ? { retryInMs: error.details.retryAfterMs ?? defaultRetryMs, reason: message }
-      : { abort: message };
+      : { abort: message, failureType: error instanceof ConnectorError ? error.failureType : 'system' };
   return Array.from({ length: count }, () => ({ ...verdict }));
 }
