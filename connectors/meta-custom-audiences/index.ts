@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
 import {
   defineDestination,
+  sendInChunks,
   SystemError,
   verdictsForFailure,
+  writeAddsThenRemoves,
   type ConnectorContext,
   type RequestReport,
   type Verdict,
@@ -69,31 +71,16 @@ function reportOf(operation: RequestReport['operation'], items: number, response
 
 const payloadOf = (items: MetaItem[]) => ({ schema: [...META_SCHEMA], data: items.map(metaRow) });
 
-/** Adds or removes items, 10,000 rows a request; after a failed request the rest get the same verdict unsent. */
-async function sendUsers(
-  ctx: Ctx,
-  audienceId: string,
-  operation: 'add' | 'remove',
-  items: MetaItem[],
-): Promise<{ verdicts: Verdict[]; requests: RequestReport[]; failure?: unknown }> {
-  const verdicts: Verdict[] = [];
-  const requests: RequestReport[] = [];
-  for (let start = 0; start < items.length; start += META_MAX_ROWS) {
-    const chunk = items.slice(start, start + META_MAX_ROWS);
+/** Adds or removes items, 10,000 rows a request (see `sendInChunks`). */
+function sendUsers(ctx: Ctx, audienceId: string, operation: 'add' | 'remove', items: MetaItem[]) {
+  return sendInChunks(items, META_MAX_ROWS, async (chunk) => {
     const body = { payload: payloadOf(chunk), ...proof(ctx.config) };
-    try {
-      const { data } =
-        operation === 'add'
-          ? await ctx.http.post<UsersResponse>(`/${audienceId}/users`, body)
-          : await ctx.http.delete<UsersResponse>(`/${audienceId}/users`, { data: body });
-      verdicts.push(...verdictsFor(chunk, data));
-      requests.push(reportOf(operation, chunk.length, data));
-    } catch (error) {
-      verdicts.push(...verdictsForFailure(error, items.length - start));
-      return { verdicts, requests, failure: error };
-    }
-  }
-  return { verdicts, requests };
+    const { data } =
+      operation === 'add'
+        ? await ctx.http.post<UsersResponse>(`/${audienceId}/users`, body)
+        : await ctx.http.delete<UsersResponse>(`/${audienceId}/users`, { data: body });
+    return { verdicts: verdictsFor(chunk, data), requests: [reportOf(operation, chunk.length, data)] };
+  });
 }
 
 /**
@@ -158,14 +145,13 @@ export default defineDestination<MetaCustomAudiencesConfig, MetaItem>({
 
   toItem: toMetaItem,
 
-  async write(ctx, audience, { adds, removes }) {
-    const added = await sendUsers(ctx, audience.externalId, 'add', adds);
-    // Whatever stopped the additions (a token, a deleted audience, throttling) stops the removals too.
-    const removed = added.failure
-      ? { verdicts: verdictsForFailure(added.failure, removes.length), requests: [] }
-      : await sendUsers(ctx, audience.externalId, 'remove', removes);
-    return { adds: added.verdicts, removes: removed.verdicts, requests: [...added.requests, ...removed.requests] };
-  },
+  write: (ctx, audience, { adds, removes }) =>
+    writeAddsThenRemoves(
+      adds,
+      removes,
+      (items) => sendUsers(ctx, audience.externalId, 'add', items),
+      (items) => sendUsers(ctx, audience.externalId, 'remove', items),
+    ),
 
   async replace(ctx, audience, batch) {
     if (batch.items.length > META_MAX_ROWS) {

@@ -1,5 +1,6 @@
 import { syntheticHubSpotCompanies, syntheticHubSpotContacts, type HubSpotObject } from './hubspot/hubspot.data.js';
 import { startHubSpot, type HubSpotEmulator } from './hubspot/hubspot.emulator.js';
+import { startGoogle, type GoogleEmulator } from './google/google.emulator.js';
 import { startMeta, type MetaEmulator } from './meta/meta.emulator.js';
 import { syntheticDmpFiles } from './s3/dmp.data.js';
 import { startS3, type S3Emulator } from './s3/s3.emulator.js';
@@ -17,6 +18,7 @@ export * from './hubspot/hubspot.data.js';
 export * from './hubspot/hubspot.emulator.js';
 export * from './hubspot/webhook.js';
 export * from './meta/meta.emulator.js';
+export * from './google/google.emulator.js';
 export * from './salesforce/salesforce.data.js';
 export * from './salesforce/salesforce.emulator.js';
 export * from './shopify/shopify.data.js';
@@ -32,6 +34,7 @@ export const DEMO_CREDENTIALS = {
   salesforce: { token: 'salesforce-demo-token' },
   shopify: { token: 'shpat_demo_token', apiVersion: '2024-07' },
   meta: { token: 'meta-demo-token', adAccountId: '1000' },
+  google: { token: 'google-demo-token', operatingAccountId: '1234567890', userListId: '5550001' },
   s3: {
     accessKeyId: 'PLEXUSDEMOACCESSKEY',
     secretAccessKey: 'plexus-demo-secret',
@@ -55,6 +58,7 @@ export interface RunningEmulators {
   shopify: ShopifyEmulator;
   s3: S3Emulator;
   meta: MetaEmulator;
+  google: GoogleEmulator;
   close(): Promise<void>;
 }
 
@@ -68,7 +72,7 @@ export async function startEmulators(
   options: {
     people?: number;
     seeds?: EmulatorSeeds;
-    ports?: Partial<Record<'hubspot' | 'salesforce' | 'shopify' | 's3' | 'meta', number>>;
+    ports?: Partial<Record<'hubspot' | 'salesforce' | 'shopify' | 's3' | 'meta' | 'google', number>>;
   } = {},
 ): Promise<RunningEmulators> {
   const people = options.people ?? 1_000;
@@ -114,12 +118,19 @@ export async function startEmulators(
       adAccounts: [DEMO_CREDENTIALS.meta.adAccountId],
     });
     started.push(meta);
+    const google = await startGoogle({
+      port: options.ports?.google,
+      tokens: [DEMO_CREDENTIALS.google.token],
+      accounts: { [DEMO_CREDENTIALS.google.operatingAccountId]: [DEMO_CREDENTIALS.google.userListId] },
+    });
+    started.push(google);
     return {
       hubspot,
       salesforce,
       shopify: shop,
       s3,
       meta,
+      google,
       close: async () => {
         await Promise.all(started.map((e) => e.close()));
       },

@@ -168,6 +168,15 @@ describe('createHttpClient', () => {
     expect(error.message).toBe('token [redacted] expired (400, code 190): renew it');
   });
 
+  it('returns accepted error statuses to the caller instead of throwing', async () => {
+    handler = (_req, res) => json(res, 400, { error: { details: [{ fieldViolations: [{ field: 'items[1]' }] }] } });
+    const http = createHttpClient({ baseURL: base });
+    const response = await http.post('/ingest', {}, { acceptStatus: [400] });
+    expect(response.status).toBe(400);
+    expect(response.data).toEqual({ error: { details: [{ fieldViolations: [{ field: 'items[1]' }] }] } });
+    await expect(http.post('/ingest', {})).rejects.toThrow(SystemError);
+  });
+
   it('retries network errors and then throws TransientError', async () => {
     handler = (req) => req.socket.destroy();
     const logs: string[] = [];

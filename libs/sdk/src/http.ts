@@ -17,6 +17,12 @@ declare module 'axios' {
   interface AxiosRequestConfig {
     /** Retries for this request only (overrides the client's `retries`; 0 disables them). */
     retries?: number;
+    /**
+     * Error statuses this request returns as a response instead of throwing, so the connector can read the
+     * vendor's per-item errors (e.g. Google's `fieldViolations` in a 400). Throttling and transient answers are
+     * still retried first.
+     */
+    acceptStatus?: number[];
   }
 }
 
@@ -178,6 +184,7 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
               ? 'config'
               : 'system');
       if (failure === 'ok') return response;
+      if (failure !== 'transient' && config.acceptStatus?.includes(status)) return response;
       if (isStream && plausiblyOk) (response.data as Readable).destroy();
 
       const explained = policy?.explain?.(status, body);
