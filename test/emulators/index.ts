@@ -2,6 +2,7 @@ import { syntheticHubSpotCompanies, syntheticHubSpotContacts, type HubSpotObject
 import { startHubSpot, type HubSpotEmulator } from './hubspot/hubspot.emulator.js';
 import { startGoogle, type GoogleEmulator } from './google/google.emulator.js';
 import { startMeta, type MetaEmulator } from './meta/meta.emulator.js';
+import { startTikTok, type TikTokEmulator } from './tiktok/tiktok.emulator.js';
 import { syntheticDmpFiles } from './s3/dmp.data.js';
 import { startS3, type S3Emulator } from './s3/s3.emulator.js';
 import { syntheticSalesforceRecords, type SalesforceRecord } from './salesforce/salesforce.data.js';
@@ -19,6 +20,7 @@ export * from './hubspot/hubspot.emulator.js';
 export * from './hubspot/webhook.js';
 export * from './meta/meta.emulator.js';
 export * from './google/google.emulator.js';
+export * from './tiktok/tiktok.emulator.js';
 export * from './salesforce/salesforce.data.js';
 export * from './salesforce/salesforce.emulator.js';
 export * from './shopify/shopify.data.js';
@@ -35,6 +37,7 @@ export const DEMO_CREDENTIALS = {
   shopify: { token: 'shpat_demo_token', apiVersion: '2024-07' },
   meta: { token: 'meta-demo-token', adAccountId: '1000' },
   google: { token: 'google-demo-token', operatingAccountId: '1234567890', userListId: '5550001' },
+  tiktok: { token: 'tiktok-demo-token', advertiserId: '7000000000000000001', audienceId: '9001' },
   s3: {
     accessKeyId: 'PLEXUSDEMOACCESSKEY',
     secretAccessKey: 'plexus-demo-secret',
@@ -59,6 +62,7 @@ export interface RunningEmulators {
   s3: S3Emulator;
   meta: MetaEmulator;
   google: GoogleEmulator;
+  tiktok: TikTokEmulator;
   close(): Promise<void>;
 }
 
@@ -72,7 +76,7 @@ export async function startEmulators(
   options: {
     people?: number;
     seeds?: EmulatorSeeds;
-    ports?: Partial<Record<'hubspot' | 'salesforce' | 'shopify' | 's3' | 'meta' | 'google', number>>;
+    ports?: Partial<Record<'hubspot' | 'salesforce' | 'shopify' | 's3' | 'meta' | 'google' | 'tiktok', number>>;
   } = {},
 ): Promise<RunningEmulators> {
   const people = options.people ?? 1_000;
@@ -124,6 +128,12 @@ export async function startEmulators(
       accounts: { [DEMO_CREDENTIALS.google.operatingAccountId]: [DEMO_CREDENTIALS.google.userListId] },
     });
     started.push(google);
+    const tiktok = await startTikTok({
+      port: options.ports?.tiktok,
+      tokens: [DEMO_CREDENTIALS.tiktok.token],
+      advertisers: { [DEMO_CREDENTIALS.tiktok.advertiserId]: [DEMO_CREDENTIALS.tiktok.audienceId] },
+    });
+    started.push(tiktok);
     return {
       hubspot,
       salesforce,
@@ -131,6 +141,7 @@ export async function startEmulators(
       s3,
       meta,
       google,
+      tiktok,
       close: async () => {
         await Promise.all(started.map((e) => e.close()));
       },

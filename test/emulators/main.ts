@@ -4,7 +4,8 @@
  * credentials they accept. Ctrl-C stops them.
  *
  * Environment: HUBSPOT_EMULATOR_PORT (4010), SALESFORCE_EMULATOR_PORT (4011), SHOPIFY_EMULATOR_PORT (4012),
- * S3_EMULATOR_PORT (4013), META_EMULATOR_PORT (4014), GOOGLE_EMULATOR_PORT (4015), EMULATOR_PEOPLE (1000), EMULATOR_SEED (42).
+ * S3_EMULATOR_PORT (4013), META_EMULATOR_PORT (4014), GOOGLE_EMULATOR_PORT (4015),
+ * TIKTOK_EMULATOR_PORT (4016), EMULATOR_PEOPLE (1000), EMULATOR_SEED (42).
  */
 import {
   DEMO_CREDENTIALS,
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
       s3: port('S3_EMULATOR_PORT', 4013),
       meta: port('META_EMULATOR_PORT', 4014),
       google: port('GOOGLE_EMULATOR_PORT', 4015),
+      tiktok: port('TIKTOK_EMULATOR_PORT', 4016),
     },
   });
   const c = DEMO_CREDENTIALS;
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
     `  S3          ${emulators.s3.url}  bucket ${c.s3.bucket}, access key ${c.s3.accessKeyId} / ${c.s3.secretAccessKey}, path-style (${emulators.s3.state.buckets.get(c.s3.bucket)?.size ?? 0} objects)`,
     `  Meta        ${emulators.meta.url}/v23.0  Authorization: Bearer ${c.meta.token}  (ad account act_${c.meta.adAccountId})`,
     `  Google      ${emulators.google.url}/v1/audienceMembers:ingest  Authorization: Bearer ${c.google.token}  (account ${c.google.operatingAccountId}, user list ${c.google.userListId})`,
+    `  TikTok      ${emulators.tiktok.url}/open_api/v1.3  Access-Token: ${c.tiktok.token}  (advertiser ${c.tiktok.advertiserId}, audience ${c.tiktok.audienceId})`,
     `Faults: POST <url>/__emulator/faults {"kind":"429"|"5xx"|"slow"|"truncated"|"expired-token"|"malformed-record","times":1,"path":"regex"}`,
     'Ctrl-C stops them.',
   ];
