@@ -3,6 +3,7 @@ import { startHubSpot, type HubSpotEmulator } from './hubspot/hubspot.emulator.j
 import { startGoogle, type GoogleEmulator } from './google/google.emulator.js';
 import { startMeta, type MetaEmulator } from './meta/meta.emulator.js';
 import { startTikTok, type TikTokEmulator } from './tiktok/tiktok.emulator.js';
+import { startTtd, type TtdEmulator } from './ttd/ttd.emulator.js';
 import { syntheticDmpFiles } from './s3/dmp.data.js';
 import { startS3, type S3Emulator } from './s3/s3.emulator.js';
 import { syntheticSalesforceRecords, type SalesforceRecord } from './salesforce/salesforce.data.js';
@@ -21,6 +22,7 @@ export * from './hubspot/webhook.js';
 export * from './meta/meta.emulator.js';
 export * from './google/google.emulator.js';
 export * from './tiktok/tiktok.emulator.js';
+export * from './ttd/ttd.emulator.js';
 export * from './salesforce/salesforce.data.js';
 export * from './salesforce/salesforce.emulator.js';
 export * from './shopify/shopify.data.js';
@@ -38,6 +40,7 @@ export const DEMO_CREDENTIALS = {
   meta: { token: 'meta-demo-token', adAccountId: '1000' },
   google: { token: 'google-demo-token', operatingAccountId: '1234567890', userListId: '5550001' },
   tiktok: { token: 'tiktok-demo-token', advertiserId: '7000000000000000001', audienceId: '9001' },
+  ttd: { advertiserId: 'adv1', secretKey: 'ttd-demo-secret' },
   s3: {
     accessKeyId: 'PLEXUSDEMOACCESSKEY',
     secretAccessKey: 'plexus-demo-secret',
@@ -63,6 +66,7 @@ export interface RunningEmulators {
   meta: MetaEmulator;
   google: GoogleEmulator;
   tiktok: TikTokEmulator;
+  ttd: TtdEmulator;
   close(): Promise<void>;
 }
 
@@ -76,7 +80,7 @@ export async function startEmulators(
   options: {
     people?: number;
     seeds?: EmulatorSeeds;
-    ports?: Partial<Record<'hubspot' | 'salesforce' | 'shopify' | 's3' | 'meta' | 'google' | 'tiktok', number>>;
+    ports?: Partial<Record<'hubspot' | 'salesforce' | 'shopify' | 's3' | 'meta' | 'google' | 'tiktok' | 'ttd', number>>;
   } = {},
 ): Promise<RunningEmulators> {
   const people = options.people ?? 1_000;
@@ -134,6 +138,11 @@ export async function startEmulators(
       advertisers: { [DEMO_CREDENTIALS.tiktok.advertiserId]: [DEMO_CREDENTIALS.tiktok.audienceId] },
     });
     started.push(tiktok);
+    const ttd = await startTtd({
+      port: options.ports?.ttd,
+      advertisers: { [DEMO_CREDENTIALS.ttd.advertiserId]: DEMO_CREDENTIALS.ttd.secretKey },
+    });
+    started.push(ttd);
     return {
       hubspot,
       salesforce,
@@ -142,6 +151,7 @@ export async function startEmulators(
       meta,
       google,
       tiktok,
+      ttd,
       close: async () => {
         await Promise.all(started.map((e) => e.close()));
       },

@@ -5,7 +5,7 @@
  *
  * Environment: HUBSPOT_EMULATOR_PORT (4010), SALESFORCE_EMULATOR_PORT (4011), SHOPIFY_EMULATOR_PORT (4012),
  * S3_EMULATOR_PORT (4013), META_EMULATOR_PORT (4014), GOOGLE_EMULATOR_PORT (4015),
- * TIKTOK_EMULATOR_PORT (4016), EMULATOR_PEOPLE (1000), EMULATOR_SEED (42).
+ * TIKTOK_EMULATOR_PORT (4016), TTD_EMULATOR_PORT (4017), EMULATOR_PEOPLE (1000), EMULATOR_SEED (42).
  */
 import {
   DEMO_CREDENTIALS,
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       meta: port('META_EMULATOR_PORT', 4014),
       google: port('GOOGLE_EMULATOR_PORT', 4015),
       tiktok: port('TIKTOK_EMULATOR_PORT', 4016),
+      ttd: port('TTD_EMULATOR_PORT', 4017),
     },
   });
   const c = DEMO_CREDENTIALS;
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     `  Meta        ${emulators.meta.url}/v23.0  Authorization: Bearer ${c.meta.token}  (ad account act_${c.meta.adAccountId})`,
     `  Google      ${emulators.google.url}/v1/audienceMembers:ingest  Authorization: Bearer ${c.google.token}  (account ${c.google.operatingAccountId}, user list ${c.google.userListId})`,
     `  TikTok      ${emulators.tiktok.url}/open_api/v1.3  Access-Token: ${c.tiktok.token}  (advertiser ${c.tiktok.advertiserId}, audience ${c.tiktok.audienceId})`,
+    `  Trade Desk  ${emulators.ttd.url}/data/advertiser  TtdSignature with secret ${c.ttd.secretKey}  (advertiser ${c.ttd.advertiserId})`,
     `Faults: POST <url>/__emulator/faults {"kind":"429"|"5xx"|"slow"|"truncated"|"expired-token"|"malformed-record","times":1,"path":"regex"}`,
     'Ctrl-C stops them.',
   ];
