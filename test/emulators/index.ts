@@ -1,5 +1,9 @@
 import { syntheticHubSpotCompanies, syntheticHubSpotContacts, type HubSpotObject } from './hubspot/hubspot.data.js';
 import { startHubSpot, type HubSpotEmulator } from './hubspot/hubspot.emulator.js';
+import { startGoogle, type GoogleEmulator } from './google/google.emulator.js';
+import { startMeta, type MetaEmulator } from './meta/meta.emulator.js';
+import { startTikTok, type TikTokEmulator } from './tiktok/tiktok.emulator.js';
+import { startTtd, type TtdEmulator } from './ttd/ttd.emulator.js';
 import { syntheticDmpFiles } from './s3/dmp.data.js';
 import { startS3, type S3Emulator } from './s3/s3.emulator.js';
 import { syntheticSalesforceRecords, type SalesforceRecord } from './salesforce/salesforce.data.js';
@@ -9,11 +13,16 @@ import { startShopify, type ShopifyEmulator } from './shopify/shopify.emulator.j
 import type { Seed } from './common/table.js';
 
 export * from './common/faults.js';
+export * from './common/identifiers.js';
 export * from './common/server.js';
 export * from './common/table.js';
 export * from './hubspot/hubspot.data.js';
 export * from './hubspot/hubspot.emulator.js';
 export * from './hubspot/webhook.js';
+export * from './meta/meta.emulator.js';
+export * from './google/google.emulator.js';
+export * from './tiktok/tiktok.emulator.js';
+export * from './ttd/ttd.emulator.js';
 export * from './salesforce/salesforce.data.js';
 export * from './salesforce/salesforce.emulator.js';
 export * from './shopify/shopify.data.js';
@@ -28,6 +37,10 @@ export const DEMO_CREDENTIALS = {
   hubspot: { token: 'hubspot-demo-token' },
   salesforce: { token: 'salesforce-demo-token' },
   shopify: { token: 'shpat_demo_token', apiVersion: '2024-07' },
+  meta: { token: 'meta-demo-token', adAccountId: '1000' },
+  google: { token: 'google-demo-token', operatingAccountId: '1234567890', userListId: '5550001' },
+  tiktok: { token: 'tiktok-demo-token', advertiserId: '7000000000000000001', audienceId: '9001' },
+  ttd: { advertiserId: 'adv1', secretKey: 'ttd-demo-secret' },
   s3: {
     accessKeyId: 'PLEXUSDEMOACCESSKEY',
     secretAccessKey: 'plexus-demo-secret',
@@ -50,11 +63,15 @@ export interface RunningEmulators {
   salesforce: SalesforceEmulator;
   shopify: ShopifyEmulator;
   s3: S3Emulator;
+  meta: MetaEmulator;
+  google: GoogleEmulator;
+  tiktok: TikTokEmulator;
+  ttd: TtdEmulator;
   close(): Promise<void>;
 }
 
 /**
- * Starts the four emulators with the demo credentials. Ports default to random ones; seeds default to
+ * Starts the emulators with the demo credentials. Ports default to random ones; seeds default to
  * synthetic data in which person i is the same person in HubSpot, Shopify and the DMP feed.
  *
  * @example const emulators = await startEmulators({ people: 500 }); emulators.hubspot.url
@@ -63,7 +80,7 @@ export async function startEmulators(
   options: {
     people?: number;
     seeds?: EmulatorSeeds;
-    ports?: Partial<Record<'hubspot' | 'salesforce' | 'shopify' | 's3', number>>;
+    ports?: Partial<Record<'hubspot' | 'salesforce' | 'shopify' | 's3' | 'meta' | 'google' | 'tiktok' | 'ttd', number>>;
   } = {},
 ): Promise<RunningEmulators> {
   const people = options.people ?? 1_000;
@@ -103,11 +120,38 @@ export async function startEmulators(
       buckets: { [DEMO_CREDENTIALS.s3.bucket]: seeds.s3 ?? syntheticDmpFiles({ people }) },
     });
     started.push(s3);
+    const meta = await startMeta({
+      port: options.ports?.meta,
+      tokens: [DEMO_CREDENTIALS.meta.token],
+      adAccounts: [DEMO_CREDENTIALS.meta.adAccountId],
+    });
+    started.push(meta);
+    const google = await startGoogle({
+      port: options.ports?.google,
+      tokens: [DEMO_CREDENTIALS.google.token],
+      accounts: { [DEMO_CREDENTIALS.google.operatingAccountId]: [DEMO_CREDENTIALS.google.userListId] },
+    });
+    started.push(google);
+    const tiktok = await startTikTok({
+      port: options.ports?.tiktok,
+      tokens: [DEMO_CREDENTIALS.tiktok.token],
+      advertisers: { [DEMO_CREDENTIALS.tiktok.advertiserId]: [DEMO_CREDENTIALS.tiktok.audienceId] },
+    });
+    started.push(tiktok);
+    const ttd = await startTtd({
+      port: options.ports?.ttd,
+      advertisers: { [DEMO_CREDENTIALS.ttd.advertiserId]: DEMO_CREDENTIALS.ttd.secretKey },
+    });
+    started.push(ttd);
     return {
       hubspot,
       salesforce,
       shopify: shop,
       s3,
+      meta,
+      google,
+      tiktok,
+      ttd,
       close: async () => {
         await Promise.all(started.map((e) => e.close()));
       },

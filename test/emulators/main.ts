@@ -1,10 +1,11 @@
 /**
- * `npm run emulators`: starts the HubSpot, Salesforce, Shopify and S3 emulators on fixed ports, seeded with
+ * `npm run emulators`: starts the HubSpot, Salesforce, Shopify, S3 and ad-platform emulators on fixed ports, seeded with
  * the shared synthetic population when `test/fixtures` provides one, and prints where they are and which
  * credentials they accept. Ctrl-C stops them.
  *
  * Environment: HUBSPOT_EMULATOR_PORT (4010), SALESFORCE_EMULATOR_PORT (4011), SHOPIFY_EMULATOR_PORT (4012),
- * S3_EMULATOR_PORT (4013), EMULATOR_PEOPLE (1000), EMULATOR_SEED (42).
+ * S3_EMULATOR_PORT (4013), META_EMULATOR_PORT (4014), GOOGLE_EMULATOR_PORT (4015),
+ * TIKTOK_EMULATOR_PORT (4016), TTD_EMULATOR_PORT (4017), EMULATOR_PEOPLE (1000), EMULATOR_SEED (42).
  */
 import {
   DEMO_CREDENTIALS,
@@ -57,6 +58,10 @@ async function main(): Promise<void> {
       salesforce: port('SALESFORCE_EMULATOR_PORT', 4011),
       shopify: port('SHOPIFY_EMULATOR_PORT', 4012),
       s3: port('S3_EMULATOR_PORT', 4013),
+      meta: port('META_EMULATOR_PORT', 4014),
+      google: port('GOOGLE_EMULATOR_PORT', 4015),
+      tiktok: port('TIKTOK_EMULATOR_PORT', 4016),
+      ttd: port('TTD_EMULATOR_PORT', 4017),
     },
   });
   const c = DEMO_CREDENTIALS;
@@ -66,6 +71,10 @@ async function main(): Promise<void> {
     `  Salesforce  ${emulators.salesforce.url}  Authorization: Bearer ${c.salesforce.token}  (${emulators.salesforce.state.contacts.count} contacts, ${emulators.salesforce.state.leads.count} leads)`,
     `  Shopify     ${emulators.shopify.url}/admin/api/${c.shopify.apiVersion}  X-Shopify-Access-Token: ${c.shopify.token}  (${emulators.shopify.state.customers.count} customers, ${emulators.shopify.state.orders.count} orders)`,
     `  S3          ${emulators.s3.url}  bucket ${c.s3.bucket}, access key ${c.s3.accessKeyId} / ${c.s3.secretAccessKey}, path-style (${emulators.s3.state.buckets.get(c.s3.bucket)?.size ?? 0} objects)`,
+    `  Meta        ${emulators.meta.url}/v23.0  Authorization: Bearer ${c.meta.token}  (ad account act_${c.meta.adAccountId})`,
+    `  Google      ${emulators.google.url}/v1/audienceMembers:ingest  Authorization: Bearer ${c.google.token}  (account ${c.google.operatingAccountId}, user list ${c.google.userListId})`,
+    `  TikTok      ${emulators.tiktok.url}/open_api/v1.3  Access-Token: ${c.tiktok.token}  (advertiser ${c.tiktok.advertiserId}, audience ${c.tiktok.audienceId})`,
+    `  Trade Desk  ${emulators.ttd.url}/data/advertiser  TtdSignature with secret ${c.ttd.secretKey}  (advertiser ${c.ttd.advertiserId})`,
     `Faults: POST <url>/__emulator/faults {"kind":"429"|"5xx"|"slow"|"truncated"|"expired-token"|"malformed-record","times":1,"path":"regex"}`,
     'Ctrl-C stops them.',
   ];

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { AxiosInstance } from 'axios';
 import type { IngestSettings } from './ingest.js';
-import type { ConsentPurpose, Identifier, IdentifierType, ProfileRecord, TraitValue } from './records.js';
+import type { Consent, ConsentPurpose, Identifier, IdentifierType, ProfileRecord, TraitValue } from './records.js';
 
 /**
  * What the hub does with a failure: `config` — stop and ask the admin to fix the configuration (bad
@@ -108,6 +108,14 @@ export interface HttpPolicy {
   throttle?(status: number, body: unknown, headers: Record<string, string>): number | undefined;
   /** Classify an error answer when the status alone is not enough (e.g. Meta's error codes). */
   classify?(status: number, body: unknown): FailureType | undefined;
+  /**
+   * The message of the error thrown for a failed answer, in the vendor's terms and saying what to fix (e.g.
+   * Meta's code 190: "the access token has expired: generate a new one and update accessToken"); undefined
+   * keeps the generic message. Secrets are redacted from it like from every other message.
+   *
+   * @example explain: (status, body) => (codeOf(body) === 190 ? 'Meta rejected the access token: …' : undefined)
+   */
+  explain?(status: number, body: unknown): string | undefined;
 }
 
 export interface ManifestBase<Cfg> {
@@ -205,21 +213,78 @@ export interface WebhookDefinition<Cfg> {
   deliveryId?(request: WebhookRequest): string | undefined;
 }
 
-/** A profile handed to a destination: normalised identifiers (only the accepted types) and traits. */
+/**
+ * A profile handed to a destination: normalised identifiers (only the accepted types), traits, and the consent
+ * the profile carries (the hub hands over only members whose consent covers the destination's `purpose`;
+ * platforms that take consent signals per member, such as Google's `adUserData`/`adPersonalization`, read it here).
+ */
 export interface ActivationMember {
   profileId: string;
   identifiers: Identifier[];
   traits: Record<string, TraitValue>;
+  consent?: Consent;
 }
 
-/** One item's outcome: sent, retry after a delay (throttled, transient), or give up with a reason. */
-export type Verdict = { ok: true } | { retryInMs: number; reason: string } | { abort: string };
+/**
+ * One item's outcome: sent, retry after a delay (throttled, transient), or give up with a reason. An abort says
+ * why with `failureType`: `invalid` — the platform refused this item's data (a bad hash, an unknown device id:
+ * sending it again will not help, the other items went through); `config` — the connection needs the admin
+ * (token expired, permission missing, audience deleted: stop the activation and say so); `system` — anything
+ * else.
+ */
+export type Verdict =
+  { ok: true } | { retryInMs: number; reason: string } | { abort: string; failureType?: FailureType | 'invalid' };
+
+/**
+ * What the platform said about one request of a `write` or `replace`, for the activation ledger: its own
+ * request id, how many items were sent, how many it received and found invalid, and samples of the invalid
+ * ones (hashed values as sent, never clear PII).
+ *
+ * @example { operation: 'add', items: 10_000, received: 10_000, invalid: 2, invalidSamples: ['c3ab…'], requestId: 'AbC' }
+ */
+export interface RequestReport {
+  operation: 'add' | 'remove' | 'replace';
+  /** Items carried by the request. */
+  items: number;
+  /** The platform's count of items received (Meta `num_received`), when it gives one. */
+  received?: number;
+  /** The platform's count of invalid items (Meta `num_invalid_entries`, The Trade Desk `FailedLines`). */
+  invalid?: number;
+  /** Up to 10 of the refused values as sent (hashes, device ids), with the platform's reason when known. */
+  invalidSamples?: Array<{ value: string; reason?: string }>;
+  /** The platform's id for the request (Google `requestId`, TikTok `request_id`, Meta `fbtrace_id`). */
+  requestId?: string;
+}
+
+/** What `write` returns: one verdict per item, in order, and optionally one report per request sent. */
+export interface WriteResult {
+  adds: Verdict[];
+  removes: Verdict[];
+  requests?: RequestReport[];
+}
+
+/**
+ * One batch of a full replace ("mirror"): the hub sends the whole audience as batches sharing `sessionId`,
+ * numbered from 1, the last one flagged; the platform swaps the audience's members for the session's items when
+ * the last batch arrives (Meta's `usersreplace` sessions). A session the hub abandons is never flagged last.
+ */
+export interface ReplaceBatch<Item> {
+  /** A positive integer (≤ 2^53 − 1) the hub picks once per replace, the same for every batch of it. */
+  sessionId: number;
+  /** 1, 2, 3, … within the session. */
+  batchSeq: number;
+  /** True on the session's last batch. */
+  last: boolean;
+  /** The session's total number of items, when known. */
+  estimatedTotal?: number;
+  items: Item[];
+}
 
 export interface AudienceRef {
   /** Plexus audience id and name. */
   id: string;
   name: string;
-  /** The platform's id for the audience, once `ensureAudience` has created or found it. */
+  /** The platform's id for the audience, once `ensureAudience` has created or found it (or the admin gave it). */
   externalId?: string;
 }
 
@@ -229,10 +294,15 @@ export interface DestinationDefinition<Cfg, Item> extends ManifestBase<Cfg> {
   accepts: IdentifierType[];
   /** The consent purpose a member must have granted. */
   purpose: ConsentPurpose;
+  /** At most `maxItems` items (adds and removes counted apart) and `maxBytes` of body per request. */
   batch: { maxItems: number; maxBytes?: number };
   check(ctx: ConnectorContext<Cfg>): Promise<void>;
-  /** Creates (or finds) the audience on the platform and returns the platform's id for it. */
-  ensureAudience(ctx: ConnectorContext<Cfg>, audience: AudienceRef): Promise<{ externalId: string }>;
+  /**
+   * Optional: creates (or finds) the audience on the platform and returns the platform's id for it; called
+   * again with `audience.externalId` set, it must return that id (or fail with a `config` error when the
+   * platform deleted the audience). Without it, the admin gives the platform's audience id.
+   */
+  ensureAudience?(ctx: ConnectorContext<Cfg>, audience: AudienceRef): Promise<{ externalId: string }>;
   /** Pure: normalise and hash the member the platform's way; null when it has nothing usable. */
   toItem(member: ActivationMember): Item | null;
   /** Sends additions and removals; one verdict per item, in the order given. */
@@ -240,7 +310,18 @@ export interface DestinationDefinition<Cfg, Item> extends ManifestBase<Cfg> {
     ctx: ConnectorContext<Cfg>,
     audience: AudienceRef & { externalId: string },
     changes: { adds: Item[]; removes: Item[] },
-  ): Promise<{ adds: Verdict[]; removes: Verdict[] }>;
+  ): Promise<WriteResult>;
+  /** Optional full-replace capability (activation `mode: "mirror"`): one batch of a replace session. */
+  replace?(
+    ctx: ConnectorContext<Cfg>,
+    audience: AudienceRef & { externalId: string },
+    batch: ReplaceBatch<Item>,
+  ): Promise<{ verdicts: Verdict[]; requests?: RequestReport[] }>;
+  /**
+   * Optional erasure capability for privacy requests: removes the people behind `items` from everything the
+   * platform holds for this connection (not only one audience), where the platform offers it.
+   */
+  delete?(ctx: ConnectorContext<Cfg>, items: Item[]): Promise<{ verdicts: Verdict[]; requests?: RequestReport[] }>;
 }
 
 export type ConnectorDefinition = SourceDefinition<unknown> | DestinationDefinition<unknown, unknown>;

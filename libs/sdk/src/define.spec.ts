@@ -90,8 +90,11 @@ describe('validateDefinition', () => {
       'batch.maxItems must be a positive integer',
       'toItem must be a function',
       'write must be a function',
-      'ensureAudience must be a function',
     ]);
+    // ensureAudience, replace and delete are optional capabilities, but functions when present.
+    expect(
+      validateDefinition({ ...source, kind: 'destination', streams: undefined, ensureAudience: 1, replace: 'x' }),
+    ).toEqual(expect.arrayContaining(['ensureAudience must be a function', 'replace must be a function']));
     expect(validateDefinition({ ...source, kind: 'sink' })).toContain(
       'kind must be "source" or "destination" (got "sink")',
     );

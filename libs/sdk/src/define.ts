@@ -130,7 +130,8 @@ export function validateDefinition(def: unknown): string[] {
     if (!batch || !Number.isInteger(batch.maxItems) || (batch.maxItems as number) <= 0) {
       problems.push('batch.maxItems must be a positive integer');
     }
-    for (const key of ['toItem', 'write', 'ensureAudience']) isFn(key);
+    for (const key of ['toItem', 'write']) isFn(key);
+    for (const key of ['ensureAudience', 'replace', 'delete']) if (d[key] !== undefined) isFn(key);
   }
   return problems;
 }

@@ -152,6 +152,31 @@ describe('createHttpClient', () => {
     expect(error.message).toContain('Invalid OAuth access token');
   });
 
+  it("lets the policy explain a failure in the vendor's terms, with secrets redacted", async () => {
+    handler = (_req, res) => json(res, 400, { error: { code: 190, message: 'Invalid OAuth access token' } });
+    const http = createHttpClient({
+      baseURL: base,
+      secretValues: ['tok-secret'],
+      policy: {
+        classify: () => 'config',
+        explain: (status, body) =>
+          `token tok-secret expired (${status}, code ${(body as { error: { code: number } }).error.code}): renew it`,
+      },
+    });
+    const error = (await http.get('/act').catch((e: unknown) => e)) as ConnectorError;
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toBe('token [redacted] expired (400, code 190): renew it');
+  });
+
+  it('returns accepted error statuses to the caller instead of throwing', async () => {
+    handler = (_req, res) => json(res, 400, { error: { details: [{ fieldViolations: [{ field: 'items[1]' }] }] } });
+    const http = createHttpClient({ baseURL: base });
+    const response = await http.post('/ingest', {}, { acceptStatus: [400] });
+    expect(response.status).toBe(400);
+    expect(response.data).toEqual({ error: { details: [{ fieldViolations: [{ field: 'items[1]' }] }] } });
+    await expect(http.post('/ingest', {})).rejects.toThrow(SystemError);
+  });
+
   it('retries network errors and then throws TransientError', async () => {
     handler = (req) => req.socket.destroy();
     const logs: string[] = [];

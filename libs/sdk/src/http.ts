@@ -18,6 +18,12 @@ declare module 'axios' {
   interface AxiosRequestConfig {
     /** Retries for this request only (overrides the client's `retries`; 0 disables them). */
     retries?: number;
+    /**
+     * Error statuses this request returns as a response instead of throwing, so the connector can read the
+     * vendor's per-item errors (e.g. Google's `fieldViolations` in a 400). Throttling and transient answers are
+     * still retried first.
+     */
+    acceptStatus?: number[];
   }
 }
 
@@ -194,13 +200,18 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
         if (isStream) response.data = withIdleTimeout(response.data as Readable, idleTimeoutMs, target.label, signal);
         return response;
       }
+      if (failure !== 'transient' && config.acceptStatus?.includes(status)) return response;
       if (isStream && plausiblyOk) (response.data as Readable).destroy();
 
-      const vendorMessage = redactor.text(extractVendorMessage(body));
+      const explained = policy?.explain?.(status, body);
+      const vendorMessage = redactor.text(explained ?? extractVendorMessage(body));
       const suffix = vendorMessage ? `: ${vendorMessage}` : '';
       switch (failure) {
         case 'config':
-          throw new ConfigurationError(configMessage(status, target, hint, vendorMessage), { status });
+          throw new ConfigurationError(
+            explained === undefined ? configMessage(status, target, hint, vendorMessage) : vendorMessage,
+            { status },
+          );
         case 'system':
           throw new SystemError(`${target.label} failed with ${status}${suffix}`, { status });
         case 'transient': {

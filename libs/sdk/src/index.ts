@@ -16,3 +16,4 @@ export * from './validation.js';
 export * from './s3.js';
 export * from './outbound.js';
 export * from './addresses.js';
+export * from './hashing.js';

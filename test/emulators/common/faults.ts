@@ -4,7 +4,17 @@
  */
 
 /** What can go wrong, each answered in the vendor's own words by the emulator that serves the request. */
-export const FAULT_KINDS = ['429', '5xx', 'slow', 'truncated', 'expired-token', 'malformed-record'] as const;
+export const FAULT_KINDS = [
+  '429',
+  '5xx',
+  'slow',
+  'truncated',
+  'expired-token',
+  'malformed-record',
+  // Destination emulators: the token lost the permission the request needs; the platform refuses part of a batch.
+  'permission',
+  'partial-failure',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultSpec {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   collectSecretValues,
   ConnectorError,
@@ -11,7 +12,9 @@ import {
   type DestinationDefinition,
   type ProfileRecord,
   type SourceDefinition,
+  type RequestReport,
   type Verdict,
+  type WriteResult,
 } from '../index.js';
 import { createTestContext, findStream, mapRecord, primaryKeyOf, readStream, type StreamReadResult } from './run.js';
 
@@ -337,16 +340,24 @@ export interface DestinationFixture {
   members: ActivationMember[];
 }
 
-/** `ensureAudience` returns a non-empty platform id, the same one when called twice. */
+/**
+ * `ensureAudience` returns a non-empty platform id, the same one when called twice. A destination without
+ * `ensureAudience` needs the fixture's audience to carry the platform's id (`externalId`).
+ */
 export async function checkEnsureAudience(
   definition: Destination,
   rawConfig: unknown,
   fixture: DestinationFixture,
 ): Promise<string[]> {
   const def = definition as DestinationDefinition<unknown, unknown>;
+  if (!def.ensureAudience) {
+    return fixture.audience.externalId
+      ? []
+      : ['the destination has no ensureAudience: give the fixture audience the platform id (externalId)'];
+  }
   try {
     const { ctx } = await createTestContext(def, rawConfig);
-    const first = await def.ensureAudience(ctx, fixture.audience);
+    const first = await def.ensureAudience(ctx, { ...fixture.audience, externalId: undefined });
     if (typeof first?.externalId !== 'string' || first.externalId === '')
       return ['ensureAudience must return { externalId: non-empty string }'];
     const second = await def.ensureAudience(ctx, { ...fixture.audience, externalId: first.externalId });
@@ -358,6 +369,33 @@ export async function checkEnsureAudience(
   } catch (error) {
     return [`ensureAudience failed: ${describeError(error)}`];
   }
+}
+
+/** The platform id of the fixture's audience: found or created by `ensureAudience`, else the fixture's own. */
+async function audienceIdOf(
+  def: DestinationDefinition<unknown, unknown>,
+  ctx: Parameters<DestinationDefinition<unknown, unknown>['write']>[0],
+  audience: AudienceRef,
+): Promise<string> {
+  if (def.ensureAudience) return (await def.ensureAudience(ctx, audience)).externalId;
+  if (!audience.externalId) throw new Error('the fixture audience needs an externalId (no ensureAudience)');
+  return audience.externalId;
+}
+
+function reportProblems(result: { requests?: RequestReport[] }, sent: number): string[] {
+  if (result.requests === undefined) return [];
+  if (!Array.isArray(result.requests)) return ['requests must be a list of request reports'];
+  const problems: string[] = [];
+  let items = 0;
+  for (const report of result.requests) {
+    items += report.items;
+    if (report.received !== undefined && report.received > report.items)
+      problems.push(`a request report says ${report.received} received of ${report.items} items sent`);
+    if (report.invalid !== undefined && report.invalid > report.items)
+      problems.push(`a request report says ${report.invalid} invalid of ${report.items} items sent`);
+  }
+  if (items !== sent) problems.push(`request reports account for ${items} items, ${sent} were written`);
+  return problems;
 }
 
 function verdictProblems(label: string, verdicts: Verdict[], count: number): string[] {
@@ -375,10 +413,10 @@ async function writeMembers(
   rawConfig: unknown,
   fixture: DestinationFixture,
   beforeWrite?: () => void | Promise<void>,
-): Promise<{ adds: number; removes: number; result: { adds: Verdict[]; removes: Verdict[] } }> {
+): Promise<{ adds: number; removes: number; result: WriteResult }> {
   const { ctx } = await createTestContext(def, rawConfig);
   const items = fixture.members.map((m) => def.toItem(m)).filter((item) => item !== null);
-  const { externalId } = await def.ensureAudience(ctx, fixture.audience);
+  const externalId = await audienceIdOf(def, ctx, fixture.audience);
   // Faults are injected only now, so they hit the write and not the audience lookup.
   await beforeWrite?.();
   const adds = items;
@@ -404,11 +442,14 @@ export async function checkDestinationWrite(
       problems.push(`toItem mapped member ${member.profileId}, who has no accepted identifier`);
   });
   if (mapped.every((item) => item === null)) problems.push('toItem mapped no member');
+  const again = fixture.members.map((m) => def.toItem(m));
+  if (!isDeepStrictEqual(again, mapped)) problems.push('toItem is not pure: the same member mapped twice differs');
   try {
     const { adds, removes, result } = await writeMembers(def, rawConfig, fixture);
     problems.push(
       ...verdictProblems('adds', result.adds, adds),
       ...verdictProblems('removes', result.removes, removes),
+      ...reportProblems(result, adds + removes),
     );
     const notOk = [...(result.adds ?? []), ...(result.removes ?? [])].filter((v) => !('ok' in v));
     if (notOk.length > 0) problems.push(`write to a healthy platform returned ${JSON.stringify(notOk.slice(0, 3))}`);
@@ -457,6 +498,57 @@ export async function checkDestinationThrottle(
     }
   } finally {
     await clearFaults?.();
+  }
+  return problems;
+}
+
+/**
+ * A full replace (`replace`, when the destination has it): after the fixture's items were added, a session of
+ * one or two batches carrying all but the first item returns one `ok` verdict per item; with `audienceSize`, the
+ * platform then holds exactly the replaced items (the first one is gone).
+ */
+export async function checkDestinationReplace(
+  definition: Destination,
+  rawConfig: unknown,
+  fixture: DestinationFixture,
+  audienceSize?: (externalId: string) => number | Promise<number>,
+): Promise<string[]> {
+  const def = definition as DestinationDefinition<unknown, unknown>;
+  if (!def.replace) return [];
+  const items = fixture.members.map((m) => def.toItem(m)).filter((item) => item !== null);
+  if (items.length < 2) return ['the replace check needs at least two members with an accepted identifier'];
+  const problems: string[] = [];
+  try {
+    const { ctx } = await createTestContext(def, rawConfig);
+    const externalId = await audienceIdOf(def, ctx, fixture.audience);
+    const audience = { ...fixture.audience, externalId };
+    const added = await def.write(ctx, audience, { adds: items, removes: [] });
+    if (added.adds.some((v) => !('ok' in v)))
+      problems.push(`adding before the replace failed: ${JSON.stringify(added.adds)}`);
+    const kept = items.slice(1);
+    const half = Math.ceil(kept.length / 2);
+    const batches = kept.length > 1 ? [kept.slice(0, half), kept.slice(half)] : [kept];
+    const sessionId = 1 + Math.floor(Math.random() * 2 ** 40);
+    for (const [index, batch] of batches.entries()) {
+      const result = await def.replace(ctx, audience, {
+        sessionId,
+        batchSeq: index + 1,
+        last: index === batches.length - 1,
+        estimatedTotal: kept.length,
+        items: batch,
+      });
+      problems.push(...verdictProblems(`replace batch ${index + 1}`, result.verdicts, batch.length));
+      problems.push(...reportProblems(result, batch.length));
+      const notOk = (result.verdicts ?? []).filter((v) => !('ok' in v));
+      if (notOk.length > 0) problems.push(`replace batch ${index + 1} returned ${JSON.stringify(notOk.slice(0, 3))}`);
+    }
+    if (audienceSize) {
+      const size = await audienceSize(externalId);
+      if (size !== kept.length)
+        problems.push(`after the replace the audience holds ${size} members, expected ${kept.length}`);
+    }
+  } catch (error) {
+    problems.push(`replace failed: ${describeError(error)}`);
   }
   return problems;
 }

@@ -3,6 +3,7 @@ import type { ConnectorDefinition, DestinationDefinition, SourceDefinition } fro
 import {
   checkConnection,
   checkDefinitionAndConfig,
+  checkDestinationReplace,
   checkDestinationThrottle,
   checkDestinationWrite,
   checkEnsureAudience,
@@ -120,11 +121,14 @@ export interface DestinationConformanceOptions extends DestinationFixture {
   injectFault: InjectFault;
   /** Forgets unserved faults (called after the persistent-throttle check). */
   clearFaults?: () => void | Promise<void>;
+  /** How many members the platform holds in an audience (the emulator's inspection API), to check `replace`. */
+  audienceSize?: (externalId: string) => number | Promise<number>;
 }
 
 /**
  * The conformance suite of a destination: configuration and `check`, invalid credentials, `ensureAudience`
- * (an id, the same one twice), one verdict per item from `write`, and throttling turned into retries.
+ * (an id, the same one twice), a pure `toItem`, one verdict per item from `write` with consistent request
+ * reports, throttling turned into retries, and — for destinations with `replace` — a full replace session.
  *
  * @example
  * ```ts
@@ -158,6 +162,11 @@ export function describeDestinationConformance(options: DestinationConformanceOp
     it('returns one verdict per item', async () => {
       expect(await checkDestinationWrite(definition, options.config(), fixture)).toEqual([]);
     });
+    if (definition.replace) {
+      it('replaces the audience in a session of batches', async () => {
+        expect(await checkDestinationReplace(definition, options.config(), fixture, options.audienceSize)).toEqual([]);
+      });
+    }
     it('turns throttling into retries', async () => {
       expect(
         await checkDestinationThrottle(definition, options.config(), fixture, options.injectFault, options.clearFaults),
