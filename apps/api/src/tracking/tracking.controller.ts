@@ -1,4 +1,5 @@
-import { Controller, HttpCode, Post, Req, UnauthorizedException } from '@nestjs/common';
+import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { UnauthenticatedError } from '@plexus/errors';
 import { ApiBasicAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { TrackingService, writeKeyFrom, type SegmentCallType, type TrackingResponse } from '@plexus/tracking';
@@ -59,7 +60,7 @@ export class TrackingController {
     try {
       response = await this.tracking.handle(type, req.body, req.headers.authorization, new Date());
     } catch (error) {
-      if (error instanceof UnauthorizedException) await this.limits.recordFailure(address);
+      if (error instanceof UnauthenticatedError) await this.limits.recordFailure(address);
       throw error;
     }
     if (!response.rejected || response.rejected.length <= MAX_DETAILS) return response;
