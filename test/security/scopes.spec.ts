@@ -28,26 +28,26 @@ const REQUIRED_SCOPES: Record<string, string> = {
   'GET /v1/connectors': 'read',
   'GET /v1/connectors/problems': 'read',
   'GET /v1/connectors/{id}': 'read',
-  'POST /v1/sources': 'admin',
+  'POST /v1/sources': 'sources:write',
   'GET /v1/sources': 'read',
   'GET /v1/sources/{id}': 'read',
-  'PATCH /v1/sources/{id}': 'admin',
-  'DELETE /v1/sources/{id}': 'admin',
-  'POST /v1/sources/{id}/check': 'admin',
-  'POST /v1/sources/{id}/sync': 'admin',
+  'PATCH /v1/sources/{id}': 'sources:write',
+  'DELETE /v1/sources/{id}': 'sources:write',
+  'POST /v1/sources/{id}/check': 'sources:write',
+  'POST /v1/sources/{id}/sync': 'sources:write',
   'GET /v1/sources/{id}/runs': 'read',
   'GET /v1/sources/{id}/quarantine': 'read',
-  'POST /v1/sources/{id}/upload': 'admin',
-  'POST /v1/sources/{id}/write-key': 'admin',
+  'POST /v1/sources/{id}/upload': 'sources:write',
+  'POST /v1/sources/{id}/write-key': 'sources:write',
   'GET /v1/sources/{id}/write-keys': 'read',
-  'POST /v1/destinations': 'admin',
+  'POST /v1/destinations': 'activations:write',
   'GET /v1/destinations': 'read',
   'GET /v1/destinations/{id}': 'read',
-  'PATCH /v1/destinations/{id}': 'admin',
-  'DELETE /v1/destinations/{id}': 'admin',
-  'POST /v1/destinations/{id}/check': 'admin',
+  'PATCH /v1/destinations/{id}': 'activations:write',
+  'DELETE /v1/destinations/{id}': 'activations:write',
+  'POST /v1/destinations/{id}/check': 'activations:write',
   'GET /v1/runs/{id}': 'read',
-  'POST /v1/runs/{id}/cancel': 'admin',
+  'POST /v1/runs/{id}/cancel': 'sources:write',
   'POST /v1/identify': 'public',
   'POST /v1/track': 'public',
   'POST /v1/page': 'public',
@@ -58,6 +58,24 @@ const REQUIRED_SCOPES: Record<string, string> = {
   'POST /v1/import': 'public',
   'POST /v1/webhooks/{sourceId}': 'public',
   'GET /v1/audit': 'admin',
+  'POST /v1/audiences': 'audiences:write',
+  'GET /v1/audiences': 'read',
+  'POST /v1/audiences/preview': 'read',
+  'GET /v1/audiences/overlap': 'read',
+  'GET /v1/audiences/{id}': 'read',
+  'PATCH /v1/audiences/{id}': 'audiences:write',
+  'DELETE /v1/audiences/{id}': 'audiences:write',
+  'POST /v1/audiences/{id}/evaluate': 'audiences:write',
+  'GET /v1/audiences/{id}/members': 'read',
+  'GET /v1/audiences/{id}/changes': 'read',
+  'GET /v1/audiences/{id}/sizes': 'read',
+  'GET /v1/profiles/{id}/computed-traits': 'read',
+  'GET /v1/profiles/{id}/audiences': 'read',
+  'POST /v1/computed-traits': 'audiences:write',
+  'GET /v1/computed-traits': 'read',
+  'GET /v1/computed-traits/{id}': 'read',
+  'PATCH /v1/computed-traits/{id}': 'audiences:write',
+  'DELETE /v1/computed-traits/{id}': 'audiences:write',
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head'];
@@ -135,7 +153,7 @@ describe('scoped API keys', () => {
     expect(problems).toEqual([]);
   });
 
-  it('a key with the scope passes: read reads, admin writes', async () => {
+  it('a key with the scope passes: read reads, sources:write writes sources and nothing else', async () => {
     expect((await call(t.url, 'GET', '/v1/sources', { headers: bearer(keys.read) })).status).toBe(200);
     expect((await call(t.url, 'GET', '/metrics', { headers: bearer(keys.read) })).status).toBe(200);
     const denied = await call(t.url, 'POST', '/v1/sources', {
@@ -143,7 +161,14 @@ describe('scoped API keys', () => {
       body: { name: 'x', connector: 'http-events', config: {} },
     });
     expect(denied.status).toBe(403);
-    expect(denied.body.message).toMatch(/scope admin/);
+    expect(denied.body.message).toMatch(/scope sources:write/);
+    const created = await call(t.url, 'POST', '/v1/sources', {
+      headers: bearer(keys.writer),
+      body: { name: 'by a writer', connector: 'http-events', config: {} },
+    });
+    expect(created.status).toBe(201);
+    const rules = await call(t.url, 'PUT', '/v1/identity/rules', { headers: bearer(keys.writer), body: {} });
+    expect(rules.status).toBe(403);
   });
 
   it('a key cannot mint a broader key than itself', async () => {

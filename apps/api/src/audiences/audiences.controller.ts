@@ -24,6 +24,7 @@ import {
 } from '@plexus/audiences';
 import type { AudienceChange, AudienceMember, SizePoint } from '@plexus/storage';
 import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+import { RequireScopes } from '../auth/scopes.js';
 
 const RULE_EXAMPLE = {
   all: [
@@ -128,6 +129,7 @@ export class OverlapQuery {
 @ApiTags('audiences')
 @ApiBearerAuth()
 @Controller('v1/audiences')
+@RequireScopes('audiences:write')
 export class AudiencesController {
   constructor(
     private readonly audiences: AudienceService,
@@ -142,11 +144,13 @@ export class AudiencesController {
   }
 
   @Get()
+  @RequireScopes('read')
   async list(@Query() query: PageQuery): Promise<Page<AudienceView>> {
     return toPage(await this.audiences.list(query.limit + 1, decodeCursor(query.after)), query.limit, (a) => a.id);
   }
 
   @Post('preview')
+  @RequireScopes('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Size and a sample of a rule’s members, without saving' })
   preview(@Body() body: PreviewDto): Promise<{ size: number; sample: string[]; warnings: string[] }> {
@@ -154,12 +158,14 @@ export class AudiencesController {
   }
 
   @Get('overlap')
+  @RequireScopes('read')
   @ApiOperation({ summary: 'Members in common for each pair of audiences' })
   overlap(@Query() query: OverlapQuery): ReturnType<AudienceService['overlap']> {
     return this.audiences.overlap(query.ids.split(',').map((s) => s.trim()));
   }
 
   @Get(':id')
+  @RequireScopes('read')
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<AudienceView> {
     return this.audiences.get(id);
   }
@@ -184,6 +190,7 @@ export class AudiencesController {
   }
 
   @Get(':id/members')
+  @RequireScopes('read')
   async members(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Query() query: PageQuery,
@@ -193,6 +200,7 @@ export class AudiencesController {
   }
 
   @Get(':id/changes')
+  @RequireScopes('read')
   @ApiOperation({ summary: 'The change log after a cursor, oldest first; `next` is the cursor to continue after' })
   async changes(
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -203,6 +211,7 @@ export class AudiencesController {
   }
 
   @Get(':id/sizes')
+  @RequireScopes('read')
   @ApiOperation({ summary: 'The size after each evaluation, oldest first' })
   async sizes(
     @Param('id', new ParseUUIDPipe()) id: string,

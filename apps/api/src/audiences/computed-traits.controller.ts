@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, PartialType } from '@nestjs/swagger';
 import { IsArray, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ComputedTraitService, type ComputedTraitView } from '@plexus/audiences';
+import { RequireScopes } from '../auth/scopes.js';
 
 export class ComputedTraitDto {
   @ApiProperty({ example: 'orders_90d', description: 'used in rules as { "computed": "orders_90d", … }' })
@@ -39,6 +40,7 @@ export class UpdateComputedTraitDto extends PartialType(ComputedTraitDto) {}
 @ApiTags('computed traits')
 @ApiBearerAuth()
 @Controller('v1/computed-traits')
+@RequireScopes('audiences:write')
 export class ComputedTraitsController {
   constructor(private readonly traits: ComputedTraitService) {}
 
@@ -49,11 +51,13 @@ export class ComputedTraitsController {
   }
 
   @Get()
+  @RequireScopes('read')
   async list(): Promise<{ data: ComputedTraitView[] }> {
     return { data: await this.traits.list() };
   }
 
   @Get(':id')
+  @RequireScopes('read')
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ComputedTraitView> {
     return this.traits.get(id);
   }

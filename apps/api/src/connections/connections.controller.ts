@@ -7,6 +7,7 @@ import { RunRepository, type ConnectionKind, type QuarantinedRecord } from '@ple
 import { RunService, UploadService, type RunView } from '@plexus/sync';
 import { decodeCursor, decodeIntegerCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 import { CreateConnectionDto, UpdateConnectionDto } from './connection.dto.js';
+import { RequireScopes } from '../auth/scopes.js';
 
 abstract class ConnectionsController {
   protected abstract readonly kind: ConnectionKind;
@@ -18,12 +19,14 @@ abstract class ConnectionsController {
   }
 
   @Get()
+  @RequireScopes('read')
   async list(@Query() page: PageQuery): Promise<Page<ConnectionView>> {
     const rows = await this.connections.list(this.kind, page.limit + 1, decodeCursor(page.after));
     return toPage(rows, page.limit, (r) => r.id);
   }
 
   @Get(':id')
+  @RequireScopes('read')
   get(@Param('id') id: string): Promise<ConnectionView> {
     return this.connections.get(this.kind, id);
   }
@@ -50,6 +53,7 @@ abstract class ConnectionsController {
 @ApiTags('sources')
 @ApiBearerAuth()
 @Controller('v1/sources')
+@RequireScopes('sources:write')
 export class SourcesController extends ConnectionsController {
   protected readonly kind = 'source' as const;
 
@@ -71,6 +75,7 @@ export class SourcesController extends ConnectionsController {
   }
 
   @Get(':id/runs')
+  @RequireScopes('read')
   async listRuns(@Param('id') id: string, @Query() page: PageQuery): Promise<Page<RunView>> {
     const rows = await this.runService.list(id, page.limit + 1, decodeCursor(page.after));
     return toPage(rows, page.limit, (r) => r.id);
@@ -78,6 +83,7 @@ export class SourcesController extends ConnectionsController {
 
   /** Records that could not be mapped or ingested, with the source record and the reason. */
   @Get(':id/quarantine')
+  @RequireScopes('read')
   async quarantine(@Param('id') id: string, @Query() page: PageQuery): Promise<Page<QuarantinedRecord>> {
     await this.connections.row('source', id);
     const rows = await this.runs.quarantined(id, page.limit + 1, decodeIntegerCursor(page.after));
@@ -100,6 +106,7 @@ export class SourcesController extends ConnectionsController {
 @ApiTags('destinations')
 @ApiBearerAuth()
 @Controller('v1/destinations')
+@RequireScopes('activations:write')
 export class DestinationsController extends ConnectionsController {
   protected readonly kind = 'destination' as const;
   constructor(connections: ConnectionService) {
@@ -110,10 +117,12 @@ export class DestinationsController extends ConnectionsController {
 @ApiTags('sources')
 @ApiBearerAuth()
 @Controller('v1/runs')
+@RequireScopes('sources:write')
 export class RunsController {
   constructor(private readonly runs: RunService) {}
 
   @Get(':id')
+  @RequireScopes('read')
   get(@Param('id') id: string): Promise<RunView> {
     return this.runs.get(id);
   }

@@ -5,6 +5,7 @@ import { ConnectionService } from '@plexus/connectors';
 import type { SourceDefinition } from '@plexus/sdk';
 import type { WriteKeyInfo } from '@plexus/storage';
 import { WriteKeyService } from '@plexus/tracking';
+import { RequireScopes } from '../auth/scopes.js';
 
 export class RotateWriteKeyDto {
   @ApiPropertyOptional({
@@ -37,6 +38,7 @@ export class WriteKeysController {
   }
 
   @Post(':id/write-key')
+  @RequireScopes('sources:write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Issues a new write key (shown once); the previous ones stop after graceSeconds' })
   async rotate(
