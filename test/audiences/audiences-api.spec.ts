@@ -20,7 +20,7 @@ describe.each(['postgres', 'pglite'] as const)('audiences REST API on %s', (stor
   }, 180_000);
   afterAll(async () => {
     await t.close();
-  });
+  }, 120_000);
 
   let fr: string;
   let ordered: string;
@@ -176,5 +176,6 @@ describe.each(['postgres', 'pglite'] as const)('audiences REST API on %s', (stor
     expect((await api('DELETE', `/v1/audiences/${uses.body.id}`)).status).toBe(204);
     expect((await api('GET', `/v1/audiences/${uses.body.id}`)).status).toBe(404);
     expect((await api('GET', `/v1/audiences/${uses.body.id}/changes`)).status).toBe(404);
-  });
+    // A dozen evaluations through one embedded connection: minutes on a loaded 2-core machine with PGlite.
+  }, 180_000);
 });
