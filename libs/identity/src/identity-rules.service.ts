@@ -28,6 +28,8 @@ export interface RulesView {
 export class IdentityRulesService {
   private readonly logger = new Logger('IdentityRules');
   private warnedVersion = -1;
+  /** Compiling the RE2 patterns costs more than a batch's lookups: reused while the stored version is the same. */
+  private cached?: { version: number; compiled: CompiledRules };
 
   constructor(private readonly repository: IdentityRulesRepository) {}
 
@@ -44,7 +46,9 @@ export class IdentityRulesService {
 
   async compiled(db?: Kysely<Tables>): Promise<CompiledRules> {
     const view = await this.get(db);
+    if (this.cached?.version === view.version) return this.cached.compiled;
     const compiled = new CompiledRules(view.rules);
+    this.cached = { version: view.version, compiled };
     if (compiled.unusablePatterns.length > 0 && this.warnedVersion !== view.version) {
       this.warnedVersion = view.version;
       this.logger.warn(

@@ -233,7 +233,8 @@ export class CompiledRules {
   readonly rank: Map<IdentifierType, number>;
   readonly superNodeTypes: Set<IdentifierType>;
   private readonly exact = new Map<string, string>();
-  private readonly patterns: Array<{ type?: IdentifierType; regex: RE2JS; reason: string }> = [];
+  /** Per type, its patterns and the type-less ones as one RE2 alternation: one linear pass per value. */
+  private readonly patterns = new Map<IdentifierType, RE2JS>();
   /** Stored patterns the linear-time engine refuses (saved before it was used): they block nothing, and are reported. */
   readonly unusablePatterns: string[] = [];
 
@@ -241,6 +242,7 @@ export class CompiledRules {
     this.byType = new Map(rules.identifiers.map((r) => [r.type, r]));
     this.rank = new Map(rules.priority.map((t, i) => [t, i]));
     this.superNodeTypes = new Set(rules.superNode.types);
+    const usable: Array<{ type?: IdentifierType; pattern: string }> = [];
     for (const b of rules.blocked) {
       const reason = b.reason ?? 'blocked';
       for (const v of b.values ?? []) {
@@ -249,8 +251,12 @@ export class CompiledRules {
       }
       if (b.pattern) {
         if (patternProblem(b.pattern)) this.unusablePatterns.push(b.pattern);
-        else this.patterns.push({ type: b.type, regex: compilePattern(b.pattern), reason });
+        else usable.push({ type: b.type, pattern: b.pattern });
       }
+    }
+    for (const type of IDENTIFIER_TYPES) {
+      const own = usable.filter((u) => !u.type || u.type === type).map((u) => `(?:${u.pattern})`);
+      if (own.length > 0) this.patterns.set(type, RE2JS.compile(own.join('|'), RE2JS.CASE_INSENSITIVE));
     }
   }
 
@@ -262,7 +268,7 @@ export class CompiledRules {
   isBlocked = (type: IdentifierType, value: string): boolean => {
     const lower = value.toLowerCase();
     if (this.exact.has(`*\u0000${lower}`) || this.exact.has(`${type}\u0000${lower}`)) return true;
-    for (const p of this.patterns) if ((!p.type || p.type === type) && p.regex.matcher(value).find()) return true;
-    return false;
+    // `test` finds a match anywhere, like RegExp.prototype.test (about 20 times faster than a Matcher).
+    return this.patterns.get(type)?.test(value) ?? false;
   };
 }
