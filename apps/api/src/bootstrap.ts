@@ -15,6 +15,7 @@ import { QUEUE_NAMES, QueueService } from '@plexus/queue';
 import { ApiKeyRepository } from '@plexus/storage';
 import { ApiModule } from './api.module.js';
 import { credentialFrom } from './auth/api-key.guard.js';
+import { mountConsole } from './console/console-assets.js';
 import { errorBody } from './http/error-body.js';
 import { createValidationPipe } from './http/validation.js';
 import { trackingBodyParsers } from './tracking/tracking-body.middleware.js';
@@ -54,6 +55,7 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   mountQueueBoard(app);
+  mountConsole(app);
   return app;
 }
 
