@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     [
       '',
       `Plexus is running at ${demo.url}`,
+      // The key rides in the URL fragment, which the browser never sends; the console moves it to the tab's session.
+      `  console       ${demo.url}/console/#key=${encodeURIComponent(demo.apiKey)}  (signs you in)`,
       `  API docs      ${demo.url}/docs`,
       `  queues        ${demo.url}/queues  (admin key as the Basic password)`,
       `  profiles      curl -H 'authorization: Bearer ${demo.apiKey}' '${demo.url}/v1/profiles/export'`,

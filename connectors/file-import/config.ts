@@ -1,4 +1,5 @@
 import {
+  ConfigField,
   IDENTIFIER_TYPES,
   IsIn,
   IsInt,
@@ -47,10 +48,22 @@ function IsColumnMap(kind: 'identifiers' | 'traits', options?: ValidationOptions
 
 export class FileMapping {
   /** Identifier type → column (or columns). A column may feed several identifier types. */
+  @ConfigField({
+    description: 'identifier type (email, phone, user_id, …) → the column holding it',
+    jsonSchema: {
+      type: 'object',
+      propertyNames: { enum: [...IDENTIFIER_TYPES] },
+      additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    },
+  })
   @IsColumnMap('identifiers')
   identifiers!: Partial<Record<(typeof IDENTIFIER_TYPES)[number], string | string[]>>;
 
   /** Trait name → column. */
+  @ConfigField({
+    description: 'trait name → the column holding it',
+    jsonSchema: { type: 'object', additionalProperties: { type: 'string' } },
+  })
   @IsOptional()
   @IsColumnMap('traits')
   traits?: Record<string, string>;

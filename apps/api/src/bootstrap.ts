@@ -16,6 +16,7 @@ import { QUEUE_NAMES, QueueService } from '@plexus/queue';
 import { ApiModule } from './api.module.js';
 import { ApiKeyAuthenticator, basicPassword, bearerCredential } from './auth/api-key.guard.js';
 import { annotateScopes } from './auth/openapi-scopes.js';
+import { mountConsole } from './console/console-assets.js';
 import { errorBody } from './http/error-body.js';
 import { sendError } from './http/all-exceptions.filter.js';
 import { UnstorableInputPipe } from './http/unstorable-input.pipe.js';
@@ -60,6 +61,7 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
   annotateScopes(app, document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   mountQueueBoard(app);
+  mountConsole(app);
   return app;
 }
 

@@ -118,6 +118,25 @@ describe('configJsonSchema', () => {
   });
 });
 
+describe('ConfigField jsonSchema', () => {
+  class Columns {
+    @ConfigField({
+      description: 'name → column',
+      jsonSchema: { type: 'object', additionalProperties: { type: 'string' } },
+    })
+    @IsObject()
+    columns!: Record<string, string>;
+  }
+
+  it('adds the keywords the decorators cannot express, next to the documentation', () => {
+    expect((configJsonSchema(Columns, []) as any).properties.columns).toEqual({
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'name → column',
+    });
+  });
+});
+
 describe('validateConfig', () => {
   it('returns the typed instance of a valid configuration', async () => {
     const { config, problems } = await validateConfig(Cfg, valid);

@@ -15,6 +15,17 @@ export interface ConfigFieldOptions {
   title?: string;
   examples?: unknown[];
   default?: unknown;
+  /**
+   * JSON Schema keywords for what the validation decorators cannot say, e.g. the shape a custom validator
+   * accepts, so the catalog (and the forms generated from it) describe the field.
+   *
+   * @example
+   * ```ts
+   * @ConfigField({ jsonSchema: { type: 'object', additionalProperties: { type: 'string' } } })
+   * @IsColumnMap() columns!: Record<string, string>;
+   * ```
+   */
+  jsonSchema?: Record<string, unknown>;
 }
 
 const fieldDocs = new WeakMap<object, Map<string, ConfigFieldOptions>>();
@@ -107,7 +118,8 @@ function objectSchema(configClass: ClassType, seen: Set<ClassType>): JsonSchema 
   const docs = collectDocs(configClass);
   for (const [property, metas] of byProperty) {
     const { schema, optional } = propertySchema(configClass, property, metas, inner);
-    properties[property] = { ...schema, ...stripUndefined(docs.get(property) ?? {}) };
+    const { jsonSchema, ...doc } = docs.get(property) ?? {};
+    properties[property] = { ...schema, ...jsonSchema, ...stripUndefined(doc) };
     if (!optional) required.push(property);
   }
   return { type: 'object', properties, required, additionalProperties: false };

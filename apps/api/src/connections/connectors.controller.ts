@@ -19,6 +19,8 @@ export interface CatalogEntry {
   batch?: { maxItems: number; maxBytes?: number };
   uploads: boolean;
   webhook: boolean;
+  /** Push sources authenticated by a write key (`http-events`): the key is issued on create and rotated later. */
+  writeKey: boolean;
 }
 
 function entry(c: LoadedConnector): CatalogEntry {
@@ -35,6 +37,7 @@ function entry(c: LoadedConnector): CatalogEntry {
     ...(d.identifiers ? { identifiers: d.identifiers } : {}),
     uploads: false,
     webhook: false,
+    writeKey: false,
   };
   if (d.kind === 'source') {
     base.streams = d.streams.map((s) => ({
@@ -45,6 +48,7 @@ function entry(c: LoadedConnector): CatalogEntry {
     }));
     base.uploads = d.upload !== undefined;
     base.webhook = d.webhook !== undefined;
+    base.writeKey = d.pushAuth === 'write-key';
   } else {
     base.accepts = d.accepts;
     base.purpose = d.purpose;

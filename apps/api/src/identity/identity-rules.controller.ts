@@ -6,6 +6,7 @@ import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.j
 
 const RULES_SCHEMA = {
   type: 'object',
+  additionalProperties: true,
   example: {
     identifiers: [{ type: 'user_id', merges: true, limit: 1, ttlDays: null }],
     priority: ['user_id', 'external_id', 'email', 'email_sha256', 'phone', 'device_id', 'anonymous_id', 'cookie_id'],

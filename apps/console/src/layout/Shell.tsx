@@ -1,0 +1,47 @@
+import type { ReactNode } from 'react';
+import { AppShell, Burger, Button, Group, NavLink, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { Link, useLocation } from 'wouter';
+import { session } from '../auth/session.js';
+import { NAV } from '../pages.js';
+
+export function Shell({ children }: { children: ReactNode }) {
+  const [opened, { toggle, close }] = useDisclosure();
+  const [location] = useLocation();
+  const active = (path: string) => (path === '/' ? location === '/' : location.startsWith(path));
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Group gap="sm">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
+            <Title order={2} size="h4">
+              Plexus
+            </Title>
+          </Group>
+          <Button variant="default" size="xs" onClick={() => session.signOut()}>
+            Sign out
+          </Button>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main">
+        {NAV.map((n) => (
+          <NavLink
+            key={n.path}
+            component={Link}
+            href={n.path}
+            label={n.label}
+            active={active(n.path)}
+            onClick={close}
+            aria-current={active(n.path) ? 'page' : undefined}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>{children}</AppShell.Main>
+    </AppShell>
+  );
+}

@@ -1,0 +1,11 @@
+import type { ComponentType, LazyExoticComponent } from 'react';
+
+/**
+ * One folder under `pages/` is one resource: its `page.ts` exports `page`, found by `pages.ts` at build time,
+ * so adding a page (audiences, activations, privacy, audit) is one new folder and no list changes.
+ */
+export interface PageModule {
+  /** Entry in the navigation; `order` sorts it. Omit for pages reached only by links. */
+  nav?: { label: string; path: string; order: number };
+  routes: Array<{ path: string; component: LazyExoticComponent<ComponentType> }>;
+}

@@ -1,0 +1,35 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client.js';
+import type { CatalogEntry, Connection, Page, Run } from '../../api/views.js';
+
+export function useCatalog() {
+  return useQuery({
+    queryKey: ['connectors'],
+    queryFn: () => unwrap<Page<CatalogEntry>>(api.GET('/v1/connectors')),
+    staleTime: 60_000,
+  });
+}
+
+export function useSource(id: string | undefined) {
+  return useQuery({
+    queryKey: ['sources', id],
+    queryFn: () => unwrap<Connection>(api.GET('/v1/sources/{id}', { params: { path: { id: id ?? '' } } })),
+    enabled: Boolean(id),
+  });
+}
+
+export function fetchSources(after?: string) {
+  return unwrap<Page<Connection>>(api.GET('/v1/sources', { params: { query: { limit: 50, after } } }));
+}
+
+export function fetchRuns(sourceId: string, after?: string, limit = 20) {
+  return unwrap<Page<Run>>(
+    api.GET('/v1/sources/{id}/runs', { params: { path: { id: sourceId }, query: { limit, after } } }),
+  );
+}
+
+export function scheduleText(schedule: Connection['schedule']): string {
+  if (!schedule) return 'manual only';
+  if ('cron' in schedule) return `cron ${schedule.cron}${schedule.tz ? ` (${schedule.tz})` : ''}`;
+  return `every ${schedule.everySeconds} s`;
+}

@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CONSOLE_SRC = join(ROOT, 'apps/console');
+export const CONSOLE_DIST = join(ROOT, 'dist/console');
+
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+/**
+ * Builds the console (`npm run build:console`) unless dist/console is newer than every file of apps/console,
+ * so browser tests always drive the code in the tree.
+ */
+export function ensureConsoleBuilt(): void {
+  const index = join(CONSOLE_DIST, 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(CONSOLE_SRC)) return;
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      join(CONSOLE_SRC, 'vite.config.ts'),
+      '--logLevel',
+      'error',
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+}
+
+/**
+ * Gzipped bytes of the JavaScript a browser must load before the console first renders: the entry chunk and
+ * every chunk it imports statically, from Vite's manifest. Lazy pages and their libraries are not counted.
+ */
+export function firstLoadGzipBytes(): { bytes: number; files: string[] } {
+  const manifest = JSON.parse(readFileSync(join(CONSOLE_DIST, '.vite/manifest.json'), 'utf8')) as Record<
+    string,
+    { file: string; isEntry?: boolean; imports?: string[] }
+  >;
+  const seen = new Set<string>();
+  const visit = (key: string): void => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    for (const child of manifest[key]?.imports ?? []) visit(child);
+  };
+  for (const [key, chunk] of Object.entries(manifest)) if (chunk.isEntry) visit(key);
+  const files = [...seen].map((key) => manifest[key].file).filter((f) => f.endsWith('.js'));
+  const bytes = files.reduce((sum, f) => sum + gzipSync(readFileSync(join(CONSOLE_DIST, f)), { level: 9 }).length, 0);
+  return { bytes, files };
+}
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Debian's Chromium, headless; one per test file. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
