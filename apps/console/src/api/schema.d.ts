@@ -8,6 +8,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: no API key. */
         get: operations["HealthController_health"];
         put?: never;
         post?: never;
@@ -24,6 +25,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: no API key. */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;
@@ -40,6 +42,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read (public when METRICS_PUBLIC=true). */
         get: operations["HealthController_metricsText"];
         put?: never;
         post?: never;
@@ -56,8 +59,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with admin. */
         get: operations["ApiKeysController_list"];
         put?: never;
+        /**
+         * Creates a key (shown once) with at most the scopes and lifetime of the calling key
+         * @description Requires: an API key with any key.
+         */
         post: operations["ApiKeysController_create"];
         delete?: never;
         options?: never;
@@ -75,6 +83,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /**
+         * Revokes a key (409 for the last live admin key)
+         * @description Requires: an API key with admin.
+         */
         delete: operations["ApiKeysController_revoke"];
         options?: never;
         head?: never;
@@ -88,6 +100,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["QueuesController_list"];
         put?: never;
         post?: never;
@@ -104,6 +117,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["QueuesController_failed"];
         put?: never;
         post?: never;
@@ -122,6 +136,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Requires: an API key with admin. */
         post: operations["QueuesController_retry"];
         delete?: never;
         options?: never;
@@ -136,9 +151,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The identity rules in force (the defaults until changed) */
+        /**
+         * The identity rules in force (the defaults until changed)
+         * @description Requires: an API key with read.
+         */
         get: operations["IdentityRulesController_get"];
-        /** Replaces the identity rules. Applies to records ingested from now on; run a dry run first. */
+        /**
+         * Replaces the identity rules. Applies to records ingested from now on; run a dry run first.
+         * @description Requires: an API key with admin.
+         */
         put: operations["IdentityRulesController_put"];
         post?: never;
         delete?: never;
@@ -156,7 +177,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Which profiles would split or merge if these rules had applied to every stored record */
+        /**
+         * Which profiles would split or merge if these rules had applied to every stored record
+         * @description Requires: an API key with admin.
+         */
         post: operations["IdentityRulesController_dryRun"];
         delete?: never;
         options?: never;
@@ -171,7 +195,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Identifiers the super-node guard stopped from merging (shared devices, DMP cookies) */
+        /**
+         * Identifiers the super-node guard stopped from merging (shared devices, DMP cookies)
+         * @description Requires: an API key with read.
+         */
         get: operations["IdentityRulesController_flags"];
         put?: never;
         post?: never;
@@ -188,7 +215,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Find the profile holding an identifier, or list live profiles */
+        /**
+         * Find the profile holding an identifier, or list live profiles
+         * @description Requires: an API key with read.
+         */
         get: operations["ProfilesController_list"];
         put?: never;
         post?: never;
@@ -205,7 +235,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every live profile with identifiers and traits, as NDJSON (streamed, cursor-paged) */
+        /**
+         * Every live profile with identifiers and traits, as NDJSON (streamed, cursor-paged)
+         * @description Requires: an API key with read+pii:read.
+         */
         get: operations["ProfilesController_export"];
         put?: never;
         post?: never;
@@ -222,6 +255,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["ProfilesController_get"];
         put?: never;
         post?: never;
@@ -238,7 +272,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The profile’s events, newest first */
+        /**
+         * The profile’s events, newest first
+         * @description Requires: an API key with read.
+         */
         get: operations["ProfilesController_events"];
         put?: never;
         post?: never;
@@ -255,7 +292,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How the profile came to be: creation and every merge, with its cause */
+        /**
+         * How the profile came to be: creation and every merge, with its cause
+         * @description Requires: an API key with read.
+         */
         get: operations["ProfilesController_history"];
         put?: never;
         post?: never;
@@ -274,7 +314,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Splits a merge back and re-resolves the records involved */
+        /**
+         * Splits a merge back and re-resolves the records involved
+         * @description Requires: an API key with admin.
+         */
         post: operations["ProfilesController_unmerge"];
         delete?: never;
         options?: never;
@@ -289,6 +332,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["ConnectorsController_list"];
         put?: never;
         post?: never;
@@ -305,6 +349,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["ConnectorsController_problems"];
         put?: never;
         post?: never;
@@ -321,6 +366,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["ConnectorsController_get"];
         put?: never;
         post?: never;
@@ -339,6 +385,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Requires: an API key with sources:write. */
         post: operations["SourcesController_sync"];
         delete?: never;
         options?: never;
@@ -353,6 +400,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["SourcesController_listRuns"];
         put?: never;
         post?: never;
@@ -369,6 +417,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["SourcesController_quarantine"];
         put?: never;
         post?: never;
@@ -387,6 +436,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Requires: an API key with sources:write. */
         post: operations["SourcesController_upload"];
         delete?: never;
         options?: never;
@@ -401,8 +451,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["SourcesController_list"];
         put?: never;
+        /** @description Requires: an API key with sources:write. */
         post: operations["SourcesController_create"];
         delete?: never;
         options?: never;
@@ -417,12 +469,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["SourcesController_get"];
         put?: never;
         post?: never;
+        /** @description Requires: an API key with sources:write. */
         delete: operations["SourcesController_remove"];
         options?: never;
         head?: never;
+        /** @description Requires: an API key with sources:write. */
         patch: operations["SourcesController_update"];
         trace?: never;
     };
@@ -435,6 +490,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Requires: an API key with sources:write. */
         post: operations["SourcesController_check"];
         delete?: never;
         options?: never;
@@ -449,8 +505,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["DestinationsController_list"];
         put?: never;
+        /** @description Requires: an API key with activations:write. */
         post: operations["DestinationsController_create"];
         delete?: never;
         options?: never;
@@ -465,12 +523,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["DestinationsController_get"];
         put?: never;
         post?: never;
+        /** @description Requires: an API key with activations:write. */
         delete: operations["DestinationsController_remove"];
         options?: never;
         head?: never;
+        /** @description Requires: an API key with activations:write. */
         patch: operations["DestinationsController_update"];
         trace?: never;
     };
@@ -483,6 +544,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Requires: an API key with activations:write. */
         post: operations["DestinationsController_check"];
         delete?: never;
         options?: never;
@@ -497,6 +559,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Requires: an API key with read. */
         get: operations["RunsController_get"];
         put?: never;
         post?: never;
@@ -515,6 +578,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** @description Requires: an API key with sources:write. */
         post: operations["RunsController_cancel"];
         delete?: never;
         options?: never;
@@ -531,7 +595,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Who the user is, and their traits (links anonymousId to userId) */
+        /**
+         * Who the user is, and their traits (links anonymousId to userId)
+         * @description Requires: no API key.
+         */
         post: operations["TrackingController_identify"];
         delete?: never;
         options?: never;
@@ -548,7 +615,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** An action the user performed (`event` with `properties`) */
+        /**
+         * An action the user performed (`event` with `properties`)
+         * @description Requires: no API key.
+         */
         post: operations["TrackingController_track"];
         delete?: never;
         options?: never;
@@ -565,7 +635,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A web page view (stored as the event `Page Viewed`) */
+        /**
+         * A web page view (stored as the event `Page Viewed`)
+         * @description Requires: no API key.
+         */
         post: operations["TrackingController_page"];
         delete?: never;
         options?: never;
@@ -582,7 +655,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A mobile screen view (stored as the event `Screen Viewed`) */
+        /**
+         * A mobile screen view (stored as the event `Screen Viewed`)
+         * @description Requires: no API key.
+         */
         post: operations["TrackingController_screen"];
         delete?: never;
         options?: never;
@@ -599,7 +675,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The account/company the user belongs to (traits `groupId`, `group`) */
+        /**
+         * The account/company the user belongs to (traits `groupId`, `group`)
+         * @description Requires: no API key.
+         */
         post: operations["TrackingController_group"];
         delete?: never;
         options?: never;
@@ -616,7 +695,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Links previousId to userId */
+        /**
+         * Links previousId to userId
+         * @description Requires: no API key.
+         */
         post: operations["TrackingController_alias"];
         delete?: never;
         options?: never;
@@ -633,7 +715,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Up to 500 KB of messages (`batch`: [...], each with its `type`, at most 32 KB) */
+        /**
+         * Up to 500 KB of messages (`batch`: [...], each with its `type`, at most 32 KB)
+         * @description Requires: no API key.
+         */
         post: operations["TrackingController_batch"];
         delete?: never;
         options?: never;
@@ -650,7 +735,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Same as batch (Segment’s historical import endpoint) */
+        /**
+         * Same as batch (Segment’s historical import endpoint)
+         * @description Requires: no API key.
+         */
         post: operations["TrackingController_import"];
         delete?: never;
         options?: never;
@@ -667,7 +755,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Verifies the request with the source connector's webhook and stores its records */
+        /**
+         * Verifies the request with the source connector's webhook and stores its records
+         * @description Requires: no API key.
+         */
         post: operations["WebhooksController_receive"];
         delete?: never;
         options?: never;
@@ -684,7 +775,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issues a new write key (shown once); the previous ones stop after graceSeconds */
+        /**
+         * Issues a new write key (shown once); the previous ones stop after graceSeconds
+         * @description Requires: an API key with sources:write.
+         */
         post: operations["WriteKeysController_rotate"];
         delete?: never;
         options?: never;
@@ -699,7 +793,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live write keys of the source: id, prefix, created, expiry (never the key) */
+        /**
+         * Live write keys of the source: id, prefix, created, expiry (never the key)
+         * @description Requires: an API key with read.
+         */
         get: operations["WriteKeysController_list"];
         put?: never;
         post?: never;
@@ -709,6 +806,269 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log, newest first: who changed what and when, with before/after
+         * @description Requires: an API key with admin.
+         */
+        get: operations["AuditController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audiences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["AudiencesController_list"];
+        put?: never;
+        /**
+         * Create an audience; it is evaluated at once (the answer has its size)
+         * @description Requires: an API key with audiences:write.
+         */
+        post: operations["AudiencesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audiences/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Size and a sample of a rule’s members, without saving
+         * @description Requires: an API key with read.
+         */
+        post: operations["AudiencesController_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audiences/overlap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Members in common for each pair of audiences
+         * @description Requires: an API key with read.
+         */
+        get: operations["AudiencesController_overlap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audiences/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["AudiencesController_get"];
+        put?: never;
+        post?: never;
+        /** @description Requires: an API key with audiences:write. */
+        delete: operations["AudiencesController_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change name, description or rule; a new rule is re-evaluated and its changes logged
+         * @description Requires: an API key with audiences:write.
+         */
+        patch: operations["AudiencesController_update"];
+        trace?: never;
+    };
+    "/v1/audiences/{id}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Full evaluation now; the changes go to the change log
+         * @description Requires: an API key with audiences:write.
+         */
+        post: operations["AudiencesController_evaluate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audiences/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["AudiencesController_members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audiences/{id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change log after a cursor, oldest first; `next` is the cursor to continue after
+         * @description Requires: an API key with read.
+         */
+        get: operations["AudiencesController_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audiences/{id}/sizes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The size after each evaluation, oldest first
+         * @description Requires: an API key with read.
+         */
+        get: operations["AudiencesController_sizes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profiles/{id}/computed-traits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The profile’s computed trait values
+         * @description Requires: an API key with read.
+         */
+        get: operations["ProfileAudiencesController_computedTraits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profiles/{id}/audiences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every audience, whether the profile is in it, and why (evaluated now)
+         * @description Requires: an API key with read.
+         */
+        get: operations["ProfileAudiencesController_audiences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/computed-traits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["ComputedTraitsController_list"];
+        put?: never;
+        /**
+         * Define a computed trait; its values are computed for every profile at once
+         * @description Requires: an API key with audiences:write.
+         */
+        post: operations["ComputedTraitsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/computed-traits/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["ComputedTraitsController_get"];
+        put?: never;
+        post?: never;
+        /** @description Requires: an API key with audiences:write. */
+        delete: operations["ComputedTraitsController_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change the definition (not the name) and recompute every value
+         * @description Requires: an API key with audiences:write.
+         */
+        patch: operations["ComputedTraitsController_update"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -716,6 +1076,19 @@ export interface components {
         CreateApiKeyDto: {
             /** @example ci pipeline */
             name: string;
+            /**
+             * @description what the key may do (default: the creating key's scopes); admin implies every scope
+             * @example [
+             *       "read"
+             *     ]
+             */
+            scopes?: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
+            /**
+             * Format: date-time
+             * @description when the key stops working (default: never)
+             * @example 2030-01-01T00:00:00Z
+             */
+            expiresAt?: string;
         };
         UnmergeDto: {
             /** @description the merge to undo (from the history); default the latest */
@@ -755,6 +1128,151 @@ export interface components {
              * @example 3600
              */
             graceSeconds?: number;
+        };
+        CreateAudienceDto: {
+            /** @example French repeat buyers */
+            name: string;
+            description?: string;
+            /**
+             * @description the rule tree (docs/AUDIENCES.md)
+             * @example {
+             *       "all": [
+             *         {
+             *           "trait": "country",
+             *           "op": "eq",
+             *           "value": "FR"
+             *         },
+             *         {
+             *           "consent": "ads"
+             *         },
+             *         {
+             *           "event": "Order Completed",
+             *           "within": "90d",
+             *           "count": {
+             *             "op": "gte",
+             *             "value": 2
+             *           }
+             *         }
+             *       ]
+             *     }
+             */
+            rule: Record<string, never>;
+        };
+        PreviewDto: {
+            /**
+             * @example {
+             *       "all": [
+             *         {
+             *           "trait": "country",
+             *           "op": "eq",
+             *           "value": "FR"
+             *         },
+             *         {
+             *           "consent": "ads"
+             *         },
+             *         {
+             *           "event": "Order Completed",
+             *           "within": "90d",
+             *           "count": {
+             *             "op": "gte",
+             *             "value": 2
+             *           }
+             *         }
+             *       ]
+             *     }
+             */
+            rule: Record<string, never>;
+            /** @default 10 */
+            sample: number;
+        };
+        UpdateAudienceDto: {
+            name?: string;
+            description?: string;
+            /**
+             * @example {
+             *       "all": [
+             *         {
+             *           "trait": "country",
+             *           "op": "eq",
+             *           "value": "FR"
+             *         },
+             *         {
+             *           "consent": "ads"
+             *         },
+             *         {
+             *           "event": "Order Completed",
+             *           "within": "90d",
+             *           "count": {
+             *             "op": "gte",
+             *             "value": 2
+             *           }
+             *         }
+             *       ]
+             *     }
+             */
+            rule?: Record<string, never>;
+        };
+        ComputedTraitDto: {
+            /**
+             * @description used in rules as { "computed": "orders_90d", … }
+             * @example orders_90d
+             */
+            name: string;
+            /** @example Order Completed */
+            event: string;
+            /**
+             * @description <n>d or <n>h; absent = all time
+             * @example 90d
+             */
+            within?: string;
+            /**
+             * @example [
+             *       {
+             *         "property": "total",
+             *         "op": "gt",
+             *         "value": 0
+             *       }
+             *     ]
+             */
+            where?: string[];
+            /** @enum {string} */
+            aggregation: "count" | "sum" | "min" | "max" | "avg" | "most_frequent" | "first" | "last";
+            /**
+             * @description the property aggregated (all but count)
+             * @example total
+             */
+            property?: string;
+        };
+        UpdateComputedTraitDto: {
+            /**
+             * @description used in rules as { "computed": "orders_90d", … }
+             * @example orders_90d
+             */
+            name?: string;
+            /** @example Order Completed */
+            event?: string;
+            /**
+             * @description <n>d or <n>h; absent = all time
+             * @example 90d
+             */
+            within?: string;
+            /**
+             * @example [
+             *       {
+             *         "property": "total",
+             *         "op": "gt",
+             *         "value": 0
+             *       }
+             *     ]
+             */
+            where?: string[];
+            /** @enum {string} */
+            aggregation?: "count" | "sum" | "min" | "max" | "avg" | "most_frequent" | "first" | "last";
+            /**
+             * @description the property aggregated (all but count)
+             * @example total
+             */
+            property?: string;
         };
     };
     responses: never;
@@ -1595,6 +2113,8 @@ export interface operations {
                             messageId?: string;
                             reason?: string;
                         }[];
+                        /** @description refused messages left out of `rejected` (it lists 100) */
+                        rejectedOmitted?: number;
                     };
                 };
             };
@@ -1629,6 +2149,8 @@ export interface operations {
                             messageId?: string;
                             reason?: string;
                         }[];
+                        /** @description refused messages left out of `rejected` (it lists 100) */
+                        rejectedOmitted?: number;
                     };
                 };
             };
@@ -1663,6 +2185,8 @@ export interface operations {
                             messageId?: string;
                             reason?: string;
                         }[];
+                        /** @description refused messages left out of `rejected` (it lists 100) */
+                        rejectedOmitted?: number;
                     };
                 };
             };
@@ -1697,6 +2221,8 @@ export interface operations {
                             messageId?: string;
                             reason?: string;
                         }[];
+                        /** @description refused messages left out of `rejected` (it lists 100) */
+                        rejectedOmitted?: number;
                     };
                 };
             };
@@ -1731,6 +2257,8 @@ export interface operations {
                             messageId?: string;
                             reason?: string;
                         }[];
+                        /** @description refused messages left out of `rejected` (it lists 100) */
+                        rejectedOmitted?: number;
                     };
                 };
             };
@@ -1765,6 +2293,8 @@ export interface operations {
                             messageId?: string;
                             reason?: string;
                         }[];
+                        /** @description refused messages left out of `rejected` (it lists 100) */
+                        rejectedOmitted?: number;
                     };
                 };
             };
@@ -1803,6 +2333,8 @@ export interface operations {
                             messageId?: string;
                             reason?: string;
                         }[];
+                        /** @description refused messages left out of `rejected` (it lists 100) */
+                        rejectedOmitted?: number;
                     };
                 };
             };
@@ -1839,6 +2371,8 @@ export interface operations {
                             messageId?: string;
                             reason?: string;
                         }[];
+                        /** @description refused messages left out of `rejected` (it lists 100) */
+                        rejectedOmitted?: number;
                     };
                 };
             };
@@ -1896,6 +2430,408 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AuditController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+                /** @description only changes made with this API key (its id) */
+                actorKeyId?: string;
+                /** @description method and route template */
+                action?: string;
+                /** @description the kind of resource changed */
+                targetType?: string;
+                /** @description the id of the resource changed */
+                targetId?: string;
+                /** @description entries at or after this time */
+                since?: string;
+                /** @description entries before this time */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAudienceDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_overlap: {
+        parameters: {
+            query: {
+                /** @description audience ids separated by commas (2 to 20) */
+                ids: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAudienceDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_evaluate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_members: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_changes: {
+        parameters: {
+            query?: {
+                /** @description the cursor of the last change already read (0 = from the start) */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    AudiencesController_sizes: {
+        parameters: {
+            query?: {
+                /** @description only points after this time */
+                after?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ProfileAudiencesController_computedTraits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ProfileAudiencesController_audiences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ComputedTraitsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ComputedTraitsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComputedTraitDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ComputedTraitsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ComputedTraitsController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ComputedTraitsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateComputedTraitDto"];
+            };
+        };
         responses: {
             200: {
                 headers: {
