@@ -103,6 +103,9 @@ export class AudienceService {
       parsed = await this.parse(patch.rule, id);
       warnings = await this.warnings(parsed.rule);
     }
+    // Read before the transaction: on the embedded database the transaction holds the only connection, so a read
+    // outside it from inside it would wait forever.
+    const base = parsed ? await this.evaluator.context() : undefined;
     const evaluations = await this.database.db.transaction().execute(async (trx) => {
       if (!(await this.audiences.lock(trx, id))) throw new AudienceNotFoundError(id);
       await this.audiences.update(trx, id, {
@@ -111,9 +114,9 @@ export class AudienceService {
         rule: patch.rule,
         timeDependent: parsed?.timeDependent,
       });
-      if (!parsed) return [];
+      if (!parsed || !base) return [];
       // This audience and every audience that inlines it see the new rule: re-evaluate them all, in order.
-      const context: RuleContext = { ...(await this.evaluator.context()), audiences: await this.audiences.all(trx) };
+      const context: RuleContext = { ...base, audiences: await this.audiences.all(trx) };
       const affected = context.audiences.filter((a) => a.id === id || this.dependsOn(a, id, context));
       const results: EvaluationResult[] = [];
       for (const a of affected) {
