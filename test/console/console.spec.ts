@@ -128,7 +128,7 @@ describe('the admin console in a browser', () => {
     await screenshot('sign-in');
     await page.getByLabel('API key').fill('plx_not_a_real_key_000000000');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('alert').getByText('Invalid or revoked API key').waitFor();
+    await page.getByRole('alert').getByText('Invalid, expired or revoked API key').waitFor();
   });
 
   it('signs in with a key kept in sessionStorage only, and lands where it was asked for', async () => {
@@ -144,7 +144,8 @@ describe('the admin console in a browser', () => {
   });
 
   it('creates a file-import source through the form generated from its schema, runs it and opens the quarantine', async () => {
-    const csv = join(dir, 'crm.csv');
+    // Inside the hub's import folder: paths elsewhere are refused (IMPORT_DIRS).
+    const csv = join(t.importDir, 'crm.csv');
     writeFileSync(csv, 'Email,Phone,First Name\n Carol@Plexus-Test.io ,+14155550199,Carol\n,,Nobody\n');
     await nav('Sources').click();
     await page.getByRole('link', { name: /^Add File import/ }).click();

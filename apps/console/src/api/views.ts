@@ -110,7 +110,8 @@ export interface HistoryEntry {
 export interface UnmergeResult {
   mergeId: number;
   profiles: string[];
-  held: Array<{ type: string; value: string }>;
+  /** The identifiers that caused the merge, winner's side first: no profile holds both sides again. */
+  separated: [Array<{ type: string; value: string }>, Array<{ type: string; value: string }>];
 }
 
 export interface RulesView {

@@ -45,11 +45,11 @@ export function Unmerge({ profileId, merge }: { profileId: string; merge: Histor
                 </List.Item>
               ))}
             </List>
-            {unmerge.data.held.length > 0 && (
-              <Text size="sm">
-                Held from merging again: {unmerge.data.held.map((h) => `${h.type}:${h.value}`).join(', ')}
-              </Text>
-            )}
+            <Text size="sm">
+              Kept apart from now on: {unmerge.data.separated[0].map((h) => `${h.type}:${h.value}`).join(', ')} and{' '}
+              {unmerge.data.separated[1].map((h) => `${h.type}:${h.value}`).join(', ')} (a record holding both no longer
+              merges them)
+            </Text>
           </Stack>
         ) : (
           <Stack>
