@@ -227,7 +227,7 @@ describe('connections of a hub as deployed (no outbound allow list, embedded dat
   it('reads local files only inside the import folders, never DATA_DIR', async () => {
     writeFileSync(join(t.importDir, 'ok.csv'), 'email\nok@example.io\n', { mode: 0o600 });
     expect((await checkOf({ path: join(t.importDir, 'ok.csv') })).check).toEqual({ ok: true });
-    // An upload run reads its own spooled file under DATA_DIR; no configured path may.
+    // An upload run reads the bytes stored in the database, whatever the import folders are.
     const uploaded = await checkOf({ path: join(t.importDir, 'ok.csv') });
     const res = await fetch(`${t.url}/v1/sources/${uploaded.id}/upload`, {
       method: 'POST',
@@ -237,14 +237,7 @@ describe('connections of a hub as deployed (no outbound allow list, embedded dat
     expect(res.status).toBe(202);
     const uploadRun = await waitForRun(t, ((await res.json()) as { runId: string }).runId);
     expect(uploadRun).toMatchObject({ status: 'succeeded', stats: { written: 1 } });
-    const spooled = join(t.env.DATA_DIR, 'uploads', uploaded.id);
-    const spooledFile = join(spooled, readdirSync(spooled)[0] ?? 'none');
-    for (const path of [
-      '/etc/passwd',
-      join(t.importDir, '..', 'master.key'),
-      join(t.env.DATA_DIR, 'admin-api-key'),
-      spooledFile,
-    ]) {
+    for (const path of ['/etc/passwd', join(t.importDir, '..', 'master.key'), join(t.env.DATA_DIR, 'admin-api-key')]) {
       const { id, check } = await checkOf({ path });
       expect(check).toMatchObject({
         ok: false,

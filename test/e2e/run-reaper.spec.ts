@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QueueService } from '@plexus/queue';
 import { RunRepository } from '@plexus/storage';
@@ -18,7 +17,6 @@ const ROWS = 50;
  */
 describe('the run reaper', () => {
   let t: TestApp;
-  let dir: string;
   let runs: RunRepository;
   let queues: QueueService;
   let sourceId: string;
@@ -32,16 +30,16 @@ describe('the run reaper', () => {
     }, 20_000);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'plexus-reaper-'));
-    const file = join(dir, 'people.csv');
-    writeFileSync(
-      file,
-      ['id,email', ...Array.from({ length: ROWS }, (_, i) => `${i},reaped${i}@plexus-test.io`)].join('\n') + '\n',
-    );
     t = await startTestApp({
       label: 'reaper',
       env: { RUN_STALE_MS: '1000', RUN_REAPER_INTERVAL_MS: '250', RUN_MAX_RECOVERIES: '1' },
     });
+    // Inside the hub's import folder: paths elsewhere are refused (IMPORT_DIRS).
+    const file = join(t.importDir, 'people.csv');
+    writeFileSync(
+      file,
+      ['id,email', ...Array.from({ length: ROWS }, (_, i) => `${i},reaped${i}@plexus-test.io`)].join('\n') + '\n',
+    );
     runs = t.app.get(RunRepository);
     queues = t.app.get(QueueService);
     const created = await call(t.url, 'POST', '/v1/sources', {
@@ -58,7 +56,6 @@ describe('the run reaper', () => {
   afterAll(async () => {
     await queues?.queue('sync').resume();
     await t?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('requeues a run that never got its job, which then completes', async () => {
