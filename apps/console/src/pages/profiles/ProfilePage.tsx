@@ -1,4 +1,4 @@
-import { Anchor, Badge, Card, Code, Group, Loader, Stack, Table, Text, Timeline, Title } from '@mantine/core';
+import { Anchor, Badge, Card, Code, Group, Loader, Stack, Text, Timeline, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'wouter';
 import { api, unwrap } from '../../api/client.js';
@@ -11,6 +11,7 @@ import { usePagedList } from '../../components/usePagedList.js';
 import { useSourceNames } from '../../components/useSourceNames.js';
 import { MergeGraph } from './MergeGraph.js';
 import { Unmerge } from './Unmerge.js';
+import { DataTable } from '../../components/DataTable.js';
 
 export default function ProfilePage() {
   const { id } = useParams<{ id: string }>();
@@ -51,28 +52,20 @@ export default function ProfilePage() {
         <Title order={2} size="h4" mb="xs">
           Identifiers
         </Title>
-        <Table.ScrollContainer minWidth={560}>
-          <Table aria-label="Identifiers">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Type</Table.Th>
-                <Table.Th>Value</Table.Th>
-                <Table.Th>From</Table.Th>
-                <Table.Th>Last seen</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {p.identifiers.map((i) => (
-                <Table.Tr key={`${i.type}:${i.value}`}>
-                  <Table.Td>{i.type}</Table.Td>
-                  <Table.Td style={{ wordBreak: 'break-all' }}>{i.value}</Table.Td>
-                  <Table.Td>{sourceName(i.sourceId)}</Table.Td>
-                  <Table.Td>{when(i.lastSeen)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <DataTable
+          label="Identifiers"
+          minWidth={560}
+          columns={['Type', 'Value', 'From', 'Last seen']}
+          rows={p.identifiers.map((i) => ({
+            key: `${i.type}:${i.value}`,
+            cells: [
+              i.type,
+              <span style={{ wordBreak: 'break-all' }}>{i.value}</span>,
+              sourceName(i.sourceId),
+              when(i.lastSeen),
+            ],
+          }))}
+        />
       </Card>
 
       <Card withBorder>
@@ -82,28 +75,20 @@ export default function ProfilePage() {
         {Object.keys(p.traits).length === 0 ? (
           <Text size="sm">No traits.</Text>
         ) : (
-          <Table.ScrollContainer minWidth={480}>
-            <Table aria-label="Traits">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Trait</Table.Th>
-                  <Table.Th>Value</Table.Th>
-                  <Table.Th>From</Table.Th>
-                  <Table.Th>Observed</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {Object.entries(p.traits).map(([name, t]) => (
-                  <Table.Tr key={name}>
-                    <Table.Td>{name}</Table.Td>
-                    <Table.Td>{typeof t.value === 'string' ? t.value : JSON.stringify(t.value)}</Table.Td>
-                    <Table.Td>{sourceName(t.sourceId)}</Table.Td>
-                    <Table.Td>{when(t.observedAt)}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            label="Traits"
+            minWidth={480}
+            columns={['Trait', 'Value', 'From', 'Observed']}
+            rows={Object.entries(p.traits).map(([name, t]) => ({
+              key: name,
+              cells: [
+                name,
+                typeof t.value === 'string' ? t.value : JSON.stringify(t.value),
+                sourceName(t.sourceId),
+                when(t.observedAt),
+              ],
+            }))}
+          />
         )}
       </Card>
 

@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { Link } from 'wouter';
 import { useCan } from '../../auth/permissions.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
@@ -6,6 +6,7 @@ import { LoadMore } from '../../components/LoadMore.js';
 import { when } from '../../components/format.js';
 import { usePagedList } from '../../components/usePagedList.js';
 import { fetchSources, scheduleText, useCatalog } from './queries.js';
+import { DataTable } from '../../components/DataTable.js';
 
 export default function SourcesPage() {
   const canWrite = useCan('sources:write');
@@ -16,37 +17,23 @@ export default function SourcesPage() {
     <Stack>
       <Title order={1}>Sources</Title>
       <ErrorAlert error={sources.error} />
-      <Table.ScrollContainer minWidth={560}>
-        <Table striped>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Name</Table.Th>
-              <Table.Th>Connector</Table.Th>
-              <Table.Th>Schedule</Table.Th>
-              <Table.Th>Created</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {sources.rows.map((s) => (
-              <Table.Tr key={s.id}>
-                <Table.Td>
-                  <Anchor component={Link} href={`/sources/${s.id}`}>
-                    {s.name}
-                  </Anchor>
-                </Table.Td>
-                <Table.Td>{s.connector}</Table.Td>
-                <Table.Td>{scheduleText(s.schedule)}</Table.Td>
-                <Table.Td>{when(s.createdAt)}</Table.Td>
-              </Table.Tr>
-            ))}
-            {sources.isSuccess && sources.rows.length === 0 && (
-              <Table.Tr>
-                <Table.Td colSpan={4}>No sources yet: add one from the catalog below.</Table.Td>
-              </Table.Tr>
-            )}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+      <DataTable
+        striped
+        minWidth={560}
+        columns={['Name', 'Connector', 'Schedule', 'Created']}
+        rows={sources.rows.map((s) => ({
+          key: s.id,
+          cells: [
+            <Anchor component={Link} href={`/sources/${s.id}`}>
+              {s.name}
+            </Anchor>,
+            s.connector,
+            scheduleText(s.schedule),
+            when(s.createdAt),
+          ],
+        }))}
+        empty={sources.isSuccess ? 'No sources yet: add one from the catalog below.' : undefined}
+      />
       <LoadMore {...sources} />
 
       <Title order={2} size="h3">
