@@ -1,0 +1,50 @@
+/**
+ * What the rest of the hub (privacy requests, suppression, consent changes) asks of activation about one
+ * person: which destinations hold them, and to take them out. Removals are built from what was sent (the
+ * ledger keeps each member's items as the platform received them, hashed), so they still work once the
+ * profile itself is erased or split by an unmerge.
+ */
+export interface DestinationHolding {
+  activationId: string;
+  audienceId: string;
+  destinationId: string;
+  /** The destination's connector id, e.g. `meta-custom-audiences`. */
+  connector: string;
+  /** `held`: the platform confirmed the addition; `removing`: a removal is queued or being retried. */
+  state: 'held' | 'removing';
+  /** The last error of a removal that is being retried. */
+  lastError?: string;
+}
+
+export type RemovalReason = 'delete' | 'suppress' | 'consent' | 'retention';
+
+export interface DestinationErasure {
+  destinationId: string;
+  connector: string;
+  /** `unsupported`: the connector declares no `delete` capability. */
+  status: 'done' | 'failed' | 'unsupported';
+  error?: string;
+}
+
+export abstract class ActivationHoldings {
+  /** Activations whose platform received the profile and has not confirmed its removal. */
+  abstract heldBy(profileId: string): Promise<DestinationHolding[]>;
+
+  /**
+   * Queues a removal of each profile from every platform that holds it, whatever the audience now says, and
+   * records `reason` in the ledger. Idempotent: a profile already being removed is not queued twice.
+   */
+  abstract removeEverywhere(profileIds: string[], reason: RemovalReason): Promise<void>;
+
+  /**
+   * Calls `delete` on every destination that ever received the profile and whose connector declares that
+   * capability (a CRM), with the items it was sent.
+   */
+  abstract deleteAtDestinations(profileId: string): Promise<DestinationErasure[]>;
+
+  /**
+   * Erases the ledger's member-level rows of the profile (the hashed values sent and the answers per member);
+   * per-batch counts stay. Call once `heldBy` is empty. Returns the number of rows erased.
+   */
+  abstract eraseMember(profileId: string): Promise<number>;
+}
