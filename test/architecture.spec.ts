@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectorConfigReadProblems } from './support/config-reads.js';
-import { connectorImportProblems, libImportProblems } from './support/imports.js';
+import { connectorImportProblems, libImportProblems, queueProblems, sqlProblems } from './support/imports.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -32,6 +32,26 @@ describe('house rules', () => {
 
   it('libs never import apps', () => {
     const problems = tsFiles(join(ROOT, 'libs')).flatMap((f) => libImportProblems(f, readFileSync(f, 'utf8')));
+    expect(problems).toEqual([]);
+  });
+
+  /** Production code of the hub: every lib and app, without tests. */
+  const product = (): string[] =>
+    [...tsFiles(join(ROOT, 'libs')), ...tsFiles(join(ROOT, 'apps'))].filter((f) => !f.endsWith('.spec.ts'));
+
+  it('all SQL lives in libs/storage', () => {
+    const storage = join(ROOT, 'libs', 'storage');
+    const problems = product()
+      .filter((f) => !f.startsWith(storage))
+      .flatMap((f) => sqlProblems(f, readFileSync(f, 'utf8')));
+    expect(problems).toEqual([]);
+  });
+
+  it('all BullMQ access lives in libs/queue', () => {
+    const queue = join(ROOT, 'libs', 'queue');
+    const problems = product()
+      .filter((f) => !f.startsWith(queue))
+      .flatMap((f) => queueProblems(f, readFileSync(f, 'utf8')));
     expect(problems).toEqual([]);
   });
 
@@ -79,6 +99,14 @@ describe('house rules', () => {
     ].join('\n');
     expect(connectorImportProblems(file, bad, dir)).toHaveLength(4);
     expect(connectorImportProblems(file, good, dir)).toEqual([]);
+    const lib = join(ROOT, 'libs', 'x', 'src', 'a.ts');
+    expect(sqlProblems(lib, "import { sql } from 'kysely';\nconst q = sql`select 1`;")).toHaveLength(2);
+    expect(sqlProblems(lib, "const rows = await trx.selectFrom('profiles').selectAll().execute();")).toHaveLength(1);
+    expect(sqlProblems(lib, "const q = 'DELETE FROM profiles WHERE id = $1';")).toHaveLength(1);
+    expect(sqlProblems(lib, "import type { Kysely } from 'kysely';\nconst repo = this.profiles;")).toEqual([]);
+    expect(queueProblems(lib, "import { Queue } from 'bullmq';")).toHaveLength(1);
+    expect(queueProblems(lib, "import type { Job } from 'bullmq';")).toHaveLength(1);
+    expect(queueProblems(lib, "import { JobHandler, type Job } from '@plexus/queue';")).toEqual([]);
     expect(
       libImportProblems(
         join(ROOT, 'libs', 'x', 'src', 'a.ts'),

@@ -42,3 +42,32 @@ export function libImportProblems(file: string, source: string): string[] {
     )
     .map((spec) => `${relative(ROOT, file)} imports ${spec}; a lib must not import an app`);
 }
+
+const SQL_PACKAGES = /^(kysely|pg|pg-copy-streams|@electric-sql\/pglite)(\/.*)?$/;
+const SQL_CALLS =
+  /\bsql`|\.(selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto)\(|['"`]\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM|WITH)\s/;
+
+/**
+ * Problems with a file outside libs/storage that would put SQL elsewhere: a runtime import of a database
+ * package (a type-only import of a transaction handle is fine) or a query written in place.
+ */
+export function sqlProblems(file: string, source: string): string[] {
+  const problems: string[] = [];
+  const runtime = source.replace(/^\s*import\s+type\b[^;]*;/gm, '').replace(/^\s*export\s+type\b[^;]*;/gm, '');
+  for (const spec of importsOf(runtime)) {
+    if (SQL_PACKAGES.test(spec)) problems.push(`${relative(ROOT, file)} imports ${spec}; SQL belongs in libs/storage`);
+  }
+  source.split('\n').forEach((line, i) => {
+    if (SQL_CALLS.test(line)) problems.push(`${relative(ROOT, file)}:${i + 1} writes SQL; it belongs in libs/storage`);
+  });
+  return problems;
+}
+
+const QUEUE_PACKAGES = /^(bullmq|@nestjs\/bullmq|@bull-board\/.+)$/;
+
+/** Problems with a file outside libs/queue that touches BullMQ (types included: `Job` comes from @plexus/queue). */
+export function queueProblems(file: string, source: string): string[] {
+  return importsOf(source)
+    .filter((spec) => QUEUE_PACKAGES.test(spec))
+    .map((spec) => `${relative(ROOT, file)} imports ${spec}; BullMQ belongs in libs/queue`);
+}

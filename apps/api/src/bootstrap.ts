@@ -3,16 +3,13 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger as PinoLogger } from 'pino';
 import { trustProxySetting, type Environment } from '@plexus/config';
 import { createRootLogger, Metrics, PinoLoggerService, redactUrl } from '@plexus/observability';
-import { QUEUE_NAMES, QueueService } from '@plexus/queue';
+import { QueueService, queueBoardRouter } from '@plexus/queue';
 import { ApiModule } from './api.module.js';
 import { ApiKeyAuthenticator, basicPassword, bearerCredential } from './auth/api-key.guard.js';
 import { annotateScopes } from './auth/openapi-scopes.js';
@@ -166,9 +163,6 @@ export function isCrossSite(req: Request): boolean {
 function mountQueueBoard(app: NestExpressApplication): void {
   const queues = app.get(QueueService);
   const authenticator = app.get(ApiKeyAuthenticator);
-  const serverAdapter = new ExpressAdapter();
-  serverAdapter.setBasePath('/queues');
-  createBullBoard({ queues: QUEUE_NAMES.map((name) => new BullMQAdapter(queues.queue(name))), serverAdapter });
   app.use('/queues', (req: Request, res: Response, next: NextFunction) => {
     const requestId = (req as Request & { id?: string }).id;
     if (isCrossSite(req)) {
@@ -187,5 +181,5 @@ function mountQueueBoard(app: NestExpressApplication): void {
         sendError(error, res, requestId);
       });
   });
-  app.use('/queues', serverAdapter.getRouter() as express.Router);
+  app.use('/queues', queueBoardRouter(queues, '/queues'));
 }

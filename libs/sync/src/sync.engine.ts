@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import { NotFoundError } from '@plexus/errors';
-import type { Job } from 'bullmq';
 import { ConnectionService, ConnectorContexts } from '@plexus/connectors';
 import type { Kysely } from 'kysely';
 import { IngestService, type IngestOutcome } from '@plexus/identity';
 import { loggableErrorMessage } from '@plexus/observability';
-import { DeferJobError, PermanentJobError } from '@plexus/queue';
+import { DeferJobError, PermanentJobError, type Job } from '@plexus/queue';
 import {
   ConnectorError,
   failureTypeOf,

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Job } from 'bullmq';
-import { JobHandler, type JobPayloads } from '@plexus/queue';
+import { JobHandler, type Job, type JobPayloads } from '@plexus/queue';
 import { RunService } from './run.service.js';
 import { SyncEngine } from './sync.engine.js';
 
