@@ -119,31 +119,16 @@ describe('core platform on PostgreSQL and Redis', () => {
     expect((await fetch(`${t.url}/queues`, { headers: t.auth })).status).toBe(200);
   });
 
-  it('runs jobs on real BullMQ: retries transient failures, keeps permanent ones failed and listable', async () => {
+  it('lists a failed job through the API (the retry policy itself: test/queue/retries.spec.ts)', async () => {
     const queues = t.app.get(QueueService);
-    const transient = await queues.add(
-      'system.echo',
-      { message: 'hello', failTimes: 1 },
-      { backoff: { type: 'fixed', delay: 10 } },
-    );
-    const permanent = await queues.add('system.echo', { message: 'bad', permanent: true });
-    await waitFor(async () => ((await transient.isCompleted()) ? true : undefined));
-    const done = await queues.queue('maintenance').getJob(transient.id!);
-    expect(done?.returnvalue).toBe('hello');
-    expect(done?.attemptsMade).toBe(2);
-
+    const audienceId = '00000000-0000-4000-8000-000000000000';
+    const job = await queues.add('audiences.evaluate', { audienceId }, { attempts: 1 });
     const failed = await waitFor(async () => {
-      const res: any = (await (
-        await fetch(`${t.url}/v1/queues/maintenance/failed`, { headers: t.auth })
-      ).json()) as any;
+      const res: any = (await (await fetch(`${t.url}/v1/queues/audiences/failed`, { headers: t.auth })).json()) as any;
       return res.data.length ? res : undefined;
     });
-    expect(failed.data[0]).toMatchObject({
-      id: permanent.id,
-      name: 'system.echo',
-      attemptsMade: 1,
-      failedReason: 'refused: bad',
-    });
+    expect(failed.data[0]).toMatchObject({ id: job.id, name: 'audiences.evaluate', attemptsMade: 1 });
+    expect(failed.data[0].failedReason).toContain(audienceId);
     const bad = await fetch(`${t.url}/v1/queues/nope/failed`, { headers: t.auth });
     expect(bad.status).toBe(400);
   });

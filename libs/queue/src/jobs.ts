@@ -2,12 +2,10 @@
  * Every queue and every job Plexus runs, in one place: which queue a job goes to and what its payload is.
  * Adding a job means adding a line to {@link JobPayloads} and to {@link JOB_QUEUES}.
  */
-export const QUEUE_NAMES = ['sync', 'ingest', 'audiences', 'activation', 'maintenance'] as const;
+export const QUEUE_NAMES = ['sync', 'audiences', 'activation', 'maintenance'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
-  /** Round trip through a worker; used by health checks and tests. */
-  'system.echo': { message: string; failTimes?: number; permanent?: boolean };
   /** Added by a source's job scheduler: start a run unless one is active. */
   'source.scheduled': { sourceId: string };
   /** Execute (or resume) one sync run. The job id is the run id. */
@@ -25,7 +23,6 @@ export interface JobPayloads {
 export type JobName = keyof JobPayloads;
 
 export const JOB_QUEUES: { [K in JobName]: QueueName } = {
-  'system.echo': 'maintenance',
   'source.scheduled': 'sync',
   'source.sync': 'sync',
   'runs.reap': 'maintenance',

@@ -1,6 +1,5 @@
 import { Global, Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { EchoJob } from './echo.job.js';
 import { InvalidationBus } from './invalidation-bus.service.js';
 import { JobHandlerExplorer } from './job-handler.explorer.js';
 import { QueueService } from './queue.service.js';
@@ -32,7 +31,6 @@ export class QueueModule {
         QueueService,
         InvalidationBus,
         JobHandlerExplorer,
-        EchoJob,
         {
           provide: WorkerStarter,
           inject: [JobHandlerExplorer],
