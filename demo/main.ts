@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { checkNodeRuntime } from '@plexus/config';
 import { runDemo } from './demo.js';
 
 /**
@@ -6,6 +7,9 @@ import { runDemo } from './demo.js';
  * explore until Ctrl-C. `npm run demo -- --once` prints the report and exits (non-zero if a sync failed).
  */
 async function main(): Promise<void> {
+  // Said once, before the progress starts, instead of a dependency's notice in the middle of it.
+  const runtime = checkNodeRuntime();
+  if (runtime) process.stderr.write(`${runtime}\n\n`);
   const args = process.argv.slice(2);
   const once = args.includes('--once');
   const peopleArg = args.indexOf('--people');

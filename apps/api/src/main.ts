@@ -1,10 +1,12 @@
 import 'reflect-metadata';
-import { ConfigError, loadEnvironment, type Environment } from '@plexus/config';
+import { checkNodeRuntime, ConfigError, loadEnvironment, type Environment } from '@plexus/config';
 import { assertRedisReachable } from '@plexus/queue';
 import { createApiApp } from './bootstrap.js';
 
 /** `npm start`: the API, and unless RUN_WORKERS=false the workers too, in one process. */
 async function main(): Promise<void> {
+  const runtime = checkNodeRuntime();
+  if (runtime) process.stderr.write(`plexus: ${runtime}\n`);
   let env: Environment;
   try {
     env = loadEnvironment();

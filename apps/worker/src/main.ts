@@ -1,13 +1,15 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadEnvironment, type Environment } from '@plexus/config';
+import { checkNodeRuntime, ConfigError, loadEnvironment, type Environment } from '@plexus/config';
 import { createRootLogger, PinoLoggerService } from '@plexus/observability';
 import { assertRedisReachable } from '@plexus/queue';
 import { WorkerModule } from './worker.module.js';
 
 /** `npm run start:worker`: BullMQ workers only. Run as many as the load needs. */
 async function main(): Promise<void> {
+  const runtime = checkNodeRuntime();
+  if (runtime) process.stderr.write(`plexus-worker: ${runtime}\n`);
   let env: Environment;
   try {
     env = loadEnvironment();
