@@ -1,6 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, RateLimitedError, type DomainErrorKind } from '@plexus/errors';
+import { isDatabaseUnavailable } from '@plexus/storage';
 import { boundedErrorBody, errorBody } from './error-body.js';
 
 const logger = new Logger('Http');
@@ -19,7 +20,8 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
 /**
  * Writes the error answer for any error as `{ statusCode, error, message, details? }`: the libs' domain errors by
  * their kind, Nest's HTTP exceptions (routing, pipes, guards) by their status; anything else is a logged 500 whose
- * details are never shown. Bodies are bounded in size.
+ * details are never shown. A database that cannot be reached (down, restarting) is a 503 with `Retry-After`, so
+ * clients and load balancers retry rather than give up. Bodies are bounded in size.
  */
 export function sendError(exception: unknown, response: Response, requestId?: string, path?: string): void {
   if (exception instanceof DomainError) {
@@ -43,6 +45,12 @@ export function sendError(exception: unknown, response: Response, requestId?: st
     }
     if (status === 404 && message.startsWith('Cannot ') && path) message = `No route ${path}`;
     response.status(status).json(boundedErrorBody(status, message, details, requestId));
+    return;
+  }
+  if (isDatabaseUnavailable(exception)) {
+    logger.warn(`database unavailable: ${(exception as Error).message}`);
+    response.setHeader('Retry-After', '5');
+    response.status(503).json(errorBody(503, 'Database unavailable; retry shortly', undefined, requestId));
     return;
   }
   logger.error(exception instanceof Error ? exception : String(exception));
