@@ -15,8 +15,9 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/{apps,libs,connectors,test}/**/*.{spec,test}.ts'],
-  // test/scaffold-output holds connectors scaffolded by a test, which runs their suites itself.
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/scaffold-output/'],
+  // test/scaffold-output holds connectors scaffolded by a test, which runs their suites itself; test/faults is
+  // the fault suite, run on its own by `npm run test:faults` (jest.faults.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/scaffold-output/', '/test/faults/'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -12,8 +12,9 @@ const DRAIN_BATCH = 500;
 export const RECHECK_EVERY_SECONDS = 300;
 
 /**
- * Real-time and scheduled evaluation. Changed profile ids go into one Redis set; one job per time slice of
- * {@link COALESCE_MS} drains it, so a burst of thousands of changes costs a few jobs, not thousands.
+ * Real-time and scheduled evaluation. Changed profiles are marked durably by the profile store (in the
+ * transaction that changed them); one job per time slice of {@link COALESCE_MS} drains the marks, so a burst of
+ * thousands of changes costs a few jobs, not thousands.
  */
 @Injectable()
 export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
@@ -26,22 +27,18 @@ export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
     private readonly computed: ComputedTraitService,
   ) {}
 
-  private get dirtyKey(): string {
-    return `${this.queue.prefix}:audiences:dirty`;
-  }
-
   onModuleInit(): void {
-    this.changes.subscribe((batch) => this.profilesChanged(batch.profileIds));
+    this.changes.subscribe(() => this.profilesChanged());
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.queue.schedule('audiences-recheck', 'audiences.recheck', {}, { everySeconds: RECHECK_EVERY_SECONDS });
+    // Changes left pending by a process that stopped (or whose wake-up job Redis lost) are drained now.
+    await this.profilesChanged();
   }
 
-  /** Marks profiles for re-evaluation and makes sure a job of the current time slice will drain them. */
-  async profilesChanged(profileIds: string[]): Promise<void> {
-    if (profileIds.length === 0) return;
-    await this.queue.redis.sadd(this.dirtyKey, ...profileIds);
+  /** Makes sure a job of the current time slice will drain the pending changes (marked durably by the store). */
+  async profilesChanged(): Promise<void> {
     const now = Date.now();
     const slice = Math.floor(now / COALESCE_MS);
     await this.queue.add(
@@ -51,20 +48,20 @@ export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
     );
   }
 
+  /**
+   * Re-evaluates the pending changed profiles, oldest first. A mark is cleared only after its evaluation
+   * committed, and only if the profile did not change again meanwhile: a worker killed mid-way loses nothing.
+   */
   @JobHandler('audiences.profiles-changed')
   async drain(): Promise<number> {
     let evaluated = 0;
     for (;;) {
-      const ids = await this.queue.redis.spop(this.dirtyKey, DRAIN_BATCH);
-      if (ids.length === 0) return evaluated;
-      try {
-        await this.computed.refresh(ids);
-        await this.evaluator.evaluateProfiles(ids);
-      } catch (error) {
-        // Put them back for the retry: a change is never lost because an evaluation failed.
-        await this.queue.redis.sadd(this.dirtyKey, ...ids);
-        throw error;
-      }
+      const pending = await this.changes.pending(DRAIN_BATCH);
+      if (pending.length === 0) return evaluated;
+      const ids = pending.map((p) => p.profileId);
+      await this.computed.refresh(ids);
+      await this.evaluator.evaluateProfiles(ids);
+      await this.changes.processed(pending);
       evaluated += ids.length;
     }
   }
@@ -76,6 +73,8 @@ export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
 
   @JobHandler('audiences.recheck')
   async recheck(): Promise<number> {
+    // The safety net for changes whose wake-up job was lost (a Redis that lost its data).
+    await this.drain();
     await this.computed.refresh();
     const results = await this.evaluator.recheckTimeDependent();
     const moved = results.filter((r) => r.entered + r.exited > 0);

@@ -1,5 +1,10 @@
 import { Global, Module } from '@nestjs/common';
-import { IdentityGraphRepository, IdentityRulesRepository, ProfileRepository } from '@plexus/storage';
+import {
+  IdentityGraphRepository,
+  IdentityRulesRepository,
+  ProfileChangeRepository,
+  ProfileRepository,
+} from '@plexus/storage';
 import { IdentityResolver } from './identity-resolver.service.js';
 import { IdentityRulesService } from './identity-rules.service.js';
 import { IngestService } from './ingest.service.js';
@@ -16,6 +21,7 @@ import { ProfileService } from './profile.service.js';
     IdentityGraphRepository,
     IdentityRulesRepository,
     ProfileRepository,
+    ProfileChangeRepository,
     IdentityRulesService,
     IdentityResolver,
     IngestService,

@@ -9,7 +9,7 @@ import {
   type DroppedIdentifier,
   type NormalizedRecord,
 } from '@plexus/profile';
-import { Database, IdentityGraphRepository, type Tables } from '@plexus/storage';
+import { Database, IdentityGraphRepository, ProfileChangeRepository, type Tables } from '@plexus/storage';
 import { IdentityResolver, lockBucket } from './identity-resolver.service.js';
 import { IdentityRulesService } from './identity-rules.service.js';
 import { ProfileChanges } from './profile-changes.js';
@@ -76,8 +76,11 @@ export class IngestService {
     private readonly rules: IdentityRulesService,
     private readonly resolver: IdentityResolver,
     private readonly graphs: IdentityGraphRepository,
-    @Optional() private readonly changes: ProfileChanges = new ProfileChanges(),
-  ) {}
+    @Optional() changes?: ProfileChanges,
+  ) {
+    this.changes = changes ?? new ProfileChanges(new ProfileChangeRepository(database));
+  }
+  private readonly changes: ProfileChanges;
 
   async ingest(
     records: ProfileRecord[],
@@ -113,6 +116,7 @@ export class IngestService {
         accepted.length > 0
           ? await this.resolver.resolveBatch(trx, accepted, meta, rules)
           : { records: [], profilesCreated: 0, merges: 0, changed: { profileIds: [], merges: [] } };
+      await this.changes.record(trx, [...(result.mergedAway ?? []), ...result.records.map((r) => r.profileId)]);
       if (within) await within(trx, { written: accepted.length, rejected });
       return result;
     });
@@ -175,6 +179,7 @@ export class IngestService {
         count = links.length;
         touched.splice(0, touched.length, ...links.map((l) => l.profileId));
       }
+      await this.changes.record(trx, touched);
       if (within) await within(trx);
       return count;
     });

@@ -18,6 +18,7 @@ import {
   type StoredConsent,
   type StoredTrait,
   type Tables,
+  ProfileChangeRepository,
 } from '@plexus/storage';
 import { IdentityGraph } from './identity-graph.js';
 import { lockBucket } from './identity-resolver.service.js';
@@ -124,8 +125,11 @@ export class ProfileService {
     private readonly profiles: ProfileRepository,
     private readonly graphs: IdentityGraphRepository,
     private readonly rulesService: IdentityRulesService,
-    @Optional() private readonly changes: ProfileChanges = new ProfileChanges(),
-  ) {}
+    @Optional() changes?: ProfileChanges,
+  ) {
+    this.changes = changes ?? new ProfileChanges(new ProfileChangeRepository(database));
+  }
+  private readonly changes: ProfileChanges;
 
   async get(id: string): Promise<ProfileView | undefined> {
     const row = await this.profiles.live(id);
@@ -377,6 +381,7 @@ export class ProfileService {
         }
       await this.profiles.reassignObservations(trx, obsIds, obsProfiles);
       await this.profiles.markMergeUndone(trx, merge.id, `split into ${ids.join(', ')}`);
+      await this.changes.record(trx, ids);
       return { mergeId: merge.id, profiles: ids, separated: sides };
     });
     await this.changes.committed({ profileIds: result.profiles, cause: 'unmerge' });

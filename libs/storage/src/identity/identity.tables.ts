@@ -102,6 +102,12 @@ export interface IdentityRulesTable {
   updated_at: Defaulted<Date>;
 }
 
+/** A changed profile later stages have not processed yet (see migration 0047). */
+export interface ProfileChangesPendingTable {
+  profile_id: string;
+  seq: string;
+}
+
 /** The identity tables, spread into {@link Tables}. */
 export interface IdentityTables {
   profiles: ProfilesTable;
@@ -112,4 +118,5 @@ export interface IdentityTables {
   identity_flags: IdentityFlagsTable;
   identity_separations: IdentitySeparationsTable;
   identity_rules: IdentityRulesTable;
+  profile_changes_pending: ProfileChangesPendingTable;
 }
