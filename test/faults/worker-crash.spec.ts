@@ -3,7 +3,7 @@ import { TEST_REDIS_URL } from '../support/redis.js';
 import { until } from '../support/wait.js';
 import type { HubSpotEmulator } from '../emulators/index.js';
 import { Cluster } from './support/cluster.js';
-import { readEndState, type EndState } from './support/oracle.js';
+import { settled, type EndState } from './support/oracle.js';
 import {
   burst,
   createAudiences,
@@ -97,19 +97,3 @@ describe('processes killed with SIGKILL mid-work', () => {
     expect(retries).toBeGreaterThanOrEqual(0);
   });
 });
-
-/** Reads the end state once it stops changing (real-time audience evaluation runs a little after ingestion). */
-async function settled(url: string): Promise<EndState> {
-  let last = '';
-  return until(
-    async () => {
-      const state = await readEndState(url);
-      const now = JSON.stringify(state);
-      if (now === last) return state;
-      last = now;
-      return undefined;
-    },
-    60_000,
-    1_500,
-  );
-}

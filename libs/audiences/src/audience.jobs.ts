@@ -32,6 +32,10 @@ export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.queue.onRedisReset(async () => {
+      await this.queue.schedule('audiences-recheck', 'audiences.recheck', {}, { everySeconds: RECHECK_EVERY_SECONDS });
+      await this.profilesChanged();
+    });
     await this.queue.schedule('audiences-recheck', 'audiences.recheck', {}, { everySeconds: RECHECK_EVERY_SECONDS });
     // Changes left pending by a process that stopped (or whose wake-up job Redis lost) are drained now.
     await this.profilesChanged();

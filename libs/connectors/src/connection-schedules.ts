@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { CronExpressionParser } from 'cron-parser';
 import { InvalidInputError } from '@plexus/errors';
 import { QueueService, type Schedule } from '@plexus/queue';
+import { ConnectionRepository } from '@plexus/storage';
 
 const MAX_EVERY_SECONDS = 31 * 24 * 3600;
 
@@ -54,10 +55,42 @@ export function validateSchedule(schedule: unknown): Schedule | null {
   return { everySeconds: every };
 }
 
-/** The BullMQ job scheduler of each scheduled source: one per source, named after it. */
+/**
+ * The BullMQ job scheduler of each scheduled source: one per source, named after it. PostgreSQL holds the truth:
+ * every process re-applies the stored schedules when it starts, and the first to notice that Redis lost its data
+ * re-applies them then.
+ */
 @Injectable()
-export class ConnectionSchedules {
-  constructor(private readonly queues: QueueService) {}
+export class ConnectionSchedules implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Schedules');
+
+  constructor(
+    private readonly queues: QueueService,
+    private readonly connections: ConnectionRepository,
+  ) {
+    queues.onRedisReset(async () => {
+      await this.reapplyAll();
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reapplyAll();
+  }
+
+  /** Upserts the scheduler of every source that has a schedule (idempotent). */
+  async reapplyAll(): Promise<number> {
+    let applied = 0;
+    for (const source of await this.connections.listAll('source')) {
+      if (!source.schedule) continue;
+      try {
+        await this.apply(source.id, validateSchedule(source.schedule));
+        applied++;
+      } catch (error) {
+        this.logger.warn(`source ${source.id}: schedule not applied: ${(error as Error).message}`);
+      }
+    }
+    return applied;
+  }
 
   /** Creates, replaces or (with `null`) removes the source's scheduler. */
   async apply(sourceId: string, schedule: Schedule | null): Promise<void> {

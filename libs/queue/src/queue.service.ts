@@ -28,6 +28,9 @@ export interface FailedJob {
 
 export type Schedule = { cron: string; tz?: string } | { everySeconds: number };
 
+/** How often a process checks that Redis still holds the deployment's data (see `onRedisReset`). */
+const EPOCH_CHECK_MS = 5_000;
+
 /** The one place that creates BullMQ queues and workers. Every key lives under QUEUE_PREFIX. */
 @Injectable()
 export class QueueService implements BeforeApplicationShutdown {
@@ -36,9 +39,48 @@ export class QueueService implements BeforeApplicationShutdown {
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
 
+  private readonly resetListeners: Array<() => Promise<void>> = [];
+  private epochCheck: Promise<void> = Promise.resolve();
+  private epochKnown = false;
+  private readonly epochTimer: NodeJS.Timeout;
+
   constructor(private readonly env: Environment) {
     this.connection = createRedis(env.REDIS_URL);
     this.connection.on('error', (error) => this.logger.error(`redis: ${error.message}`));
+    // A Redis restarted without its data loses every queue, job and scheduler. Each (re)connection, and a timer
+    // for restarts too quick to drop the connection, checks a marker key; whoever finds it gone re-creates the
+    // schedulers from what PostgreSQL holds (see onRedisReset), and recovery jobs take it from there.
+    this.connection.on('ready', () => this.checkEpoch());
+    this.epochTimer = setInterval(() => this.checkEpoch(), EPOCH_CHECK_MS);
+    this.epochTimer.unref();
+  }
+
+  /**
+   * Registers what to re-create when Redis comes back empty (job schedulers, wake-up jobs). Runs in one process
+   * of the deployment: the first to notice.
+   */
+  onRedisReset(listener: () => Promise<void>): void {
+    this.resetListeners.push(listener);
+  }
+
+  private checkEpoch(): void {
+    this.epochCheck = this.epochCheck.then(async () => {
+      if (this.connection.status !== 'ready') return;
+      try {
+        const created = await this.connection.set(`${this.prefix}:epoch`, String(Date.now()), 'NX');
+        const first = !this.epochKnown;
+        this.epochKnown = true;
+        if (created !== 'OK' || first) return;
+        this.logger.warn('Redis lost its data: re-creating job schedulers and recovering pending work');
+        for (const listener of this.resetListeners) {
+          await listener().catch((error: unknown) =>
+            this.logger.error(`recovery after a Redis reset failed: ${(error as Error).message}`),
+          );
+        }
+      } catch (error) {
+        this.logger.warn(`redis epoch check: ${(error as Error).message}`);
+      }
+    });
   }
 
   get prefix(): string {
@@ -232,6 +274,7 @@ export class QueueService implements BeforeApplicationShutdown {
 
   /** Stops taking jobs, lets running ones finish for up to `timeoutMs`, then closes every connection. */
   async close(timeoutMs = this.env.SHUTDOWN_TIMEOUT_MS): Promise<void> {
+    clearInterval(this.epochTimer);
     const workers = this.workers.splice(0);
     await Promise.all(
       workers.map(async (worker) => {

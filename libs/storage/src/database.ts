@@ -38,6 +38,11 @@ export class Database {
       // An idle pooled connection that the server closes (restart, failover, terminate) must not crash the
       // process: pg emits it on the pool, which throws when nobody listens. The pool replaces the connection.
       pool.on('error', (error) => new Logger('Database').warn(`idle connection lost: ${error.message}`));
+      // A checked-out connection (inside a transaction, between statements) that the server closes emits on the
+      // client instead, where nobody listens either: log it; the statement in flight fails and its work retries.
+      pool.on('connect', (client) => {
+        client.on('error', (error) => new Logger('Database').warn(`connection lost: ${error.message}`));
+      });
       const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
       return new Database('postgres', db, redactUrl(options.url));
     }

@@ -36,6 +36,14 @@ export class RunReaper implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.queues.onRedisReset(async () => {
+      await this.scheduleTicks();
+      await this.reap(); // runs whose jobs Redis lost are requeued now, not a tick later
+    });
+    await this.scheduleTicks();
+  }
+
+  private async scheduleTicks(): Promise<void> {
     // Every process upserts the same scheduler: one tick per interval whatever the number of processes.
     await this.queues.schedule(
       'maintenance:runs.reap',

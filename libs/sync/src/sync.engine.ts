@@ -17,7 +17,7 @@ import {
   type StreamDefinition,
   type UploadedFile,
 } from '@plexus/sdk';
-import { RunRepository, UploadRepository, type RunRecord, type Tables } from '@plexus/storage';
+import { CheckpointMovedError, RunRepository, UploadRepository, type RunRecord, type Tables } from '@plexus/storage';
 
 class RunCancelled extends Error {}
 
@@ -96,6 +96,11 @@ export class SyncEngine {
       const done = await this.runs.find(runId);
       return this.runs.finish(runId, done && done.stats.quarantined > 0 ? 'partial' : 'succeeded');
     } catch (error) {
+      if (error instanceof CheckpointMovedError) {
+        // Another execution of this run (BullMQ handed the job out again) is ahead: it owns the run now.
+        this.logger.warn(`run ${runId}: ${error.message}; this execution stops`);
+        return this.runs.find(runId);
+      }
       if (error instanceof RunCancelled || cancelled) return this.runs.finish(runId, 'cancelled');
       if (!(await this.runs.find(runId))) {
         this.logger.log(`run ${runId} stopped: its source was deleted while it ran`);
@@ -146,6 +151,7 @@ export class SyncEngine {
     checkCancel: () => Promise<void>,
   ): Promise<void> {
     const checkpoint = await this.runs.checkpoint(meta.sourceId, stream.name);
+    let expectedCheckpoint = checkpoint;
     for await (const batch of stream.read(ctx, checkpoint)) {
       await checkCancel();
       const profiles: ProfileRecord[] = [];
@@ -172,6 +178,7 @@ export class SyncEngine {
           sourceId: meta.sourceId,
           stream: stream.name,
           checkpoint: batch.checkpoint,
+          expectedCheckpoint,
           read: batch.records.length,
           written: outcome.written,
           deleted: batch.deletedIds?.length ?? 0,
@@ -188,6 +195,7 @@ export class SyncEngine {
         });
         await this.ingest.forget(forgotten, meta, (trx) => commit(trx, outcome));
       }
+      if (batch.checkpoint !== undefined) expectedCheckpoint = batch.checkpoint;
     }
   }
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { until } from '../../support/wait.js';
 
 /**
  * The end state a scenario is judged by, in a form that does not depend on generated ids or on the order work
@@ -52,4 +53,20 @@ export async function readEndState(databaseUrl: string): Promise<EndState> {
   } finally {
     await client.end();
   }
+}
+
+/** Reads the end state once it stops changing (real-time audience evaluation runs a little after ingestion). */
+export async function settled(url: string): Promise<EndState> {
+  let last = '';
+  return until(
+    async () => {
+      const state = await readEndState(url);
+      const now = JSON.stringify(state);
+      if (now === last) return state;
+      last = now;
+      return undefined;
+    },
+    60_000,
+    1_500,
+  );
 }

@@ -49,12 +49,28 @@ export interface QuarantinedRecord {
   createdAt: Date;
 }
 
+/**
+ * Thrown by {@link RunRepository.commitBatch} when the stream's stored checkpoint is no longer the one this
+ * execution started from: another execution of the run (a job BullMQ handed out again after its lock lapsed, say
+ * while Redis restarted) committed the same batch first. The transaction rolls back, so the batch is stored once.
+ */
+export class CheckpointMovedError extends Error {
+  constructor(
+    readonly sourceId: string,
+    readonly stream: string,
+  ) {
+    super(`stream ${stream} of source ${sourceId} was advanced by another execution of the run`);
+  }
+}
+
 /** What one batch changes, committed with its checkpoint in one transaction. */
 export interface BatchCommit {
   runId: string;
   sourceId: string;
   stream: string;
   checkpoint: unknown;
+  /** The checkpoint this execution read or last committed (undefined: none was stored). Compared, then replaced. */
+  expectedCheckpoint: unknown;
   read: number;
   written: number;
   deleted: number;
@@ -386,11 +402,26 @@ export class RunRepository {
     }
     const checkpoint = batch.checkpoint === undefined ? null : JSON.stringify(batch.checkpoint);
     if (batch.checkpoint !== undefined) {
-      await executor
-        .insertInto('stream_states')
-        .values({ source_id: batch.sourceId, stream: batch.stream, checkpoint, updated_at: new Date() })
-        .onConflict((oc) => oc.columns(['source_id', 'stream']).doUpdateSet({ checkpoint, updated_at: new Date() }))
-        .execute();
+      // Compare-and-set: the row lock makes a concurrent execution wait for this one, then fail the comparison.
+      const moved =
+        batch.expectedCheckpoint === undefined
+          ? (
+              await executor
+                .insertInto('stream_states')
+                .values({ source_id: batch.sourceId, stream: batch.stream, checkpoint, updated_at: new Date() })
+                .onConflict((oc) => oc.columns(['source_id', 'stream']).doNothing())
+                .executeTakeFirst()
+            ).numInsertedOrUpdatedRows === 0n
+          : (
+              await executor
+                .updateTable('stream_states')
+                .set({ checkpoint, updated_at: new Date() })
+                .where('source_id', '=', batch.sourceId)
+                .where('stream', '=', batch.stream)
+                .where(sql<boolean>`checkpoint = ${JSON.stringify(batch.expectedCheckpoint)}::jsonb`)
+                .executeTakeFirst()
+            ).numUpdatedRows === 0n;
+      if (moved) throw new CheckpointMovedError(batch.sourceId, batch.stream);
     }
     const q = batch.quarantine.length;
     await executor
