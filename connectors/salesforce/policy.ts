@@ -31,9 +31,13 @@ export function salesforceThrottleDelay(status: number, body: unknown): number |
   return /TotalRequests/i.test(error.message ?? '') ? DAILY_LIMIT_RETRY_MS : CONCURRENCY_RETRY_MS;
 }
 
-/** A 2xx answer must be JSON (a page cut short is retried); a query naming a field the org lacks is configuration. */
+/**
+ * A 2xx answer must be JSON or a stream (a page cut short is retried; `204 No Content` has no body); a query
+ * naming a field or object the org lacks is configuration.
+ */
 export function classifySalesforceAnswer(status: number, body: unknown): FailureType | undefined {
-  if (status >= 200 && status < 300 && (body === null || typeof body !== 'object')) return 'transient';
+  if (status >= 200 && status < 300 && status !== 204 && (body === null || typeof body !== 'object'))
+    return 'transient';
   const code = firstError(body)?.errorCode;
   if (status === 400 && (code === 'INVALID_FIELD' || code === 'INVALID_TYPE')) return 'config';
   return undefined;

@@ -28,6 +28,9 @@ describe('Salesforce source under faults', () => {
     baseUrl: salesforce.url,
     batchSize: 200,
     requestsPerSecond: 100,
+    // REST paging, throttling and lookback; full syncs through Bulk API 2.0 are in salesforce-bulk.spec.ts.
+    fullSyncMethod: 'rest',
+    activities: [],
     ...extra,
   });
   const ids = (records: unknown[]) => (records as SalesforceRecord[]).map((r) => r.Id);

@@ -25,6 +25,7 @@ export * from './tiktok/tiktok.emulator.js';
 export * from './ttd/ttd.emulator.js';
 export * from './salesforce/salesforce.data.js';
 export * from './salesforce/salesforce.emulator.js';
+export * from './salesforce/salesforce.store.js';
 export * from './shopify/shopify.data.js';
 export * from './shopify/shopify.emulator.js';
 export * from './shopify/webhook.js';
