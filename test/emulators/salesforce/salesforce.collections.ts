@@ -157,17 +157,26 @@ export function recordWrites(stores: Record<SalesforceObject, SalesforceObjectSt
     apply: (i: number) => SaveResult,
     allOrNone: boolean,
   ): Reply {
-    const errors = Array.from({ length: count }, (_, i) => check(i));
-    if (count > 0 && req.takeFault('partial-failure')) {
-      errors[0] = [
-        saveError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record or 1 records', []),
-      ];
-      req.noteFault('record 0');
-    }
-    const failed = errors.some((e) => e.length > 0);
-    const results: SaveResult[] = errors.map((e, i) => {
-      if (e.length > 0) return { success: false, errors: e };
-      if (allOrNone && failed) {
+    const locked = count > 0 && req.takeFault('partial-failure') !== undefined;
+    if (locked) req.noteFault('record 0');
+    const checkOne = (i: number): SaveError[] =>
+      locked && i === 0
+        ? [saveError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record or 1 records', [])]
+        : check(i);
+    let results: SaveResult[];
+    if (!allOrNone) {
+      // Records are saved in order, each checked against what the ones before it wrote (a second campaign
+      // member for the same person in one request is a duplicate).
+      results = Array.from({ length: count }, (_, i) => {
+        const errors = checkOne(i);
+        return errors.length > 0 ? { success: false, errors } : apply(i);
+      });
+    } else {
+      const errors = Array.from({ length: count }, (_, i) => checkOne(i));
+      const failed = errors.some((e) => e.length > 0);
+      results = errors.map((e, i) => {
+        if (e.length > 0) return { success: false, errors: e };
+        if (!failed) return apply(i);
         return {
           success: false,
           errors: [
@@ -177,9 +186,8 @@ export function recordWrites(stores: Record<SalesforceObject, SalesforceObjectSt
             ),
           ],
         };
-      }
-      return apply(i);
-    });
+      });
+    }
     return { status: 200, json: results };
   }
 
