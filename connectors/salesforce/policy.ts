@@ -62,13 +62,17 @@ export function explainSalesforceError(error: unknown): unknown {
   }
   if (status === 403) {
     return new ConfigurationError(
-      `Salesforce refused the request (403): give the integration user the "API Enabled" permission and read access to Contact and Lead (${error.message})`,
+      `Salesforce refused the request (403): give the integration user the "API Enabled" permission and read access to the objects synced (${error.message})`,
       { status, cause: error },
     );
   }
   if (status === 400) {
+    const message = error.message.replace(/\s+/g, ' ');
+    const object = /sObject type '([^']+)'/.exec(message)?.[1];
     return new ConfigurationError(
-      `Salesforce refused the query (${error.message.replace(/\s+/g, ' ')}): check contactUserIdField / leadUserIdField name fields that exist on the object`,
+      object
+        ? `Salesforce refused the query (${message}): give the integration user read access to ${object}, or remove it from the activities setting`
+        : `Salesforce refused the query (${message}): check contactUserIdField / leadUserIdField name fields that exist on the object`,
       { status, cause: error },
     );
   }
