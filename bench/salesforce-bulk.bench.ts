@@ -31,12 +31,17 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-async function json(url: string, method = 'GET', body?: unknown): Promise<any> {
+async function json(url: string, method = 'GET', body?: unknown, attempt = 0): Promise<any> {
+  // The emulator shares this process: under load a polled keep-alive socket can close under a request.
   const res = await fetch(url, {
     method,
     headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
+  }).catch((error: unknown) => {
+    if (method !== 'GET' || attempt >= 3) throw error;
+    return undefined;
   });
+  if (!res) return json(url, method, body, attempt + 1);
   const parsed: unknown = await res.json();
   if (res.status >= 400) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(parsed)}`);
   return parsed;

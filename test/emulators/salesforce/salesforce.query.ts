@@ -206,8 +206,10 @@ export class QueryEngine {
   select(query: ResolvedQuery, includeDeleted: boolean): Selection {
     const store = this.stores[query.object];
     const table = store.table;
+    // Without conditions, rows are not materialised (a lazily seeded table generates them on demand).
     const test = (row: number): boolean =>
-      (includeDeleted || !table.isArchived(row)) && matches(query.object, table.get(row), query.where);
+      (includeDeleted || !table.isArchived(row)) &&
+      (query.where.length === 0 || matches(query.object, table.get(row), query.where));
     const [first, second] = query.orderBy;
     let rows: number[];
     const idIn = query.where.find((c) => c.field === 'Id' && c.operator === 'IN');
