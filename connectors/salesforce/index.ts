@@ -38,9 +38,12 @@ export default defineSource<SalesforceConfig>({
   ingest: (config) => ({ defaultCountry: config.defaultCountry }),
   async check(ctx) {
     try {
-      await ctx.http.get(`/services/data/${ctx.config.apiVersion}/query`, {
-        params: { q: 'SELECT Id FROM Contact LIMIT 1' },
-      });
+      // Every object read must be readable: an org without Email-to-Case has no EmailMessage to query.
+      for (const object of ['Contact', 'Lead', ...ctx.config.activities]) {
+        await ctx.http.get(`/services/data/${ctx.config.apiVersion}/query`, {
+          params: { q: `SELECT Id FROM ${object} LIMIT 1` },
+        });
+      }
     } catch (error) {
       throw explainSalesforceError(error);
     }
