@@ -70,6 +70,8 @@ export const CONTACT_ROLES_SUBQUERY = '(SELECT ContactId, Role, IsPrimary FROM O
 export const OPEN_CASES_TRAIT = 'openCases';
 /** Where the Case stream puts the open-case counts it fetched for a batch (ContactId → count). */
 export const OPEN_CASES = Symbol('open cases of the batch');
+/** Marks a deleted Case handed over only to carry its Contact's new `openCases` count (no events). */
+export const COUNT_ONLY = Symbol('deleted case, count only');
 
 const ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 
@@ -182,6 +184,11 @@ export function mapCase(record: SalesforceRecord, options: { sourceId: string })
   const contactId = text(record, 'ContactId');
   const person = personOf(options.sourceId, contactId);
   if (!person) return null;
+  const counts = (record as unknown as { [OPEN_CASES]?: Map<string, number> })[OPEN_CASES];
+  const open = contactId === undefined ? undefined : counts?.get(contactId);
+  if ((record as unknown as { [COUNT_ONLY]?: boolean })[COUNT_ONLY] === true) {
+    return open === undefined ? null : { identifiers: [person], traits: { [OPEN_CASES_TRAIT]: open }, observedAt };
+  }
   const properties = props({
     caseId: record.Id,
     caseNumber: text(record, 'CaseNumber'),
@@ -208,8 +215,6 @@ export function mapCase(record: SalesforceRecord, options: { sourceId: string })
     });
   }
   const out: ProfileRecord = { identifiers: [person], events, observedAt };
-  const counts = (record as unknown as { [OPEN_CASES]?: Map<string, number> })[OPEN_CASES];
-  const open = contactId === undefined ? undefined : counts?.get(contactId);
   if (open !== undefined) out.traits = { [OPEN_CASES_TRAIT]: open };
   return out;
 }

@@ -128,7 +128,10 @@ export interface SoqlStreamSpec {
   booleanFields?: readonly string[];
   numberFields?: readonly string[];
   deletes: 'none' | 'deleted-ids';
-  /** Runs once per batch before it is handed over, e.g. to attach facts fetched for the batch's rows. */
+  /**
+   * Runs once per batch before it is handed over, e.g. to attach facts fetched for the batch's rows; it may add
+   * records (rows read that only carry such facts).
+   */
   enrich?(ctx: Ctx, records: SalesforceRecord[], deleted: SalesforceRecord[]): Promise<void>;
   toProfile(record: SalesforceRecord, ctx: Ctx): ProfileRecord | ProfileRecord[] | null;
   deletedIdentifier?(id: string, ctx: Ctx): Identifier;

@@ -2,6 +2,7 @@ import type { ConnectorContext } from '@plexus/sdk';
 import {
   ACTIVITY_FIELDS,
   CONTACT_ROLES_SUBQUERY,
+  COUNT_ONLY,
   mapCase,
   mapEmailMessage,
   mapOpportunity,
@@ -127,6 +128,13 @@ export const casesStream = soqlStream({
     for (const row of [...records, ...deleted]) if (typeof row.ContactId === 'string') contacts.add(row.ContactId);
     if (contacts.size === 0) return;
     const counts = await openCasesOf(ctx, [...contacts]);
+    // A Contact whose only change is a deleted Case still needs its count: the deleted row carries it.
+    const carried = new Set(records.map((r) => r.ContactId));
+    for (const row of deleted) {
+      if (carried.has(row.ContactId)) continue;
+      carried.add(row.ContactId);
+      records.push(Object.assign({ ...row }, { [COUNT_ONLY]: true }));
+    }
     for (const record of records) (record as unknown as Record<symbol, unknown>)[OPEN_CASES] = counts;
   },
   toProfile: (record, ctx) => mapCase(record, { sourceId: ctx.connectionId }),

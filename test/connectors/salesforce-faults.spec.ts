@@ -119,6 +119,27 @@ describe('Salesforce source under faults', () => {
     expect(ids(none.records)).not.toContain(later.Id);
   });
 
+  it("keeps openCases current: closing or deleting a Case recounts its Contact's open Cases", async () => {
+    const contact = salesforceId('Contact', 1);
+    const first = salesforce.state.cases.insert(
+      { ContactId: contact, Status: 'New', IsClosed: false },
+      Date.UTC(2024, 5, 1),
+    );
+    salesforce.state.cases.insert({ ContactId: contact, Status: 'New', IsClosed: false }, Date.UTC(2024, 5, 2));
+    const cases = config({ activities: ['Case'] });
+    const full = await readStream(source, 'cases', cases);
+    expect(full.profiles.map((p) => p.traits)).toEqual([{ openCases: 2 }, { openCases: 2 }]);
+    salesforce.state.cases.delete(first.Id);
+    const next = await readStream(source, 'cases', cases, full.lastCheckpoint);
+    expect(next.profiles).toEqual([
+      {
+        identifiers: [{ type: 'external_id', value: `test-connection:contact:${contact}` }],
+        traits: { openCases: 1 },
+        observedAt: expect.any(String),
+      },
+    ]);
+  });
+
   it('sends rows deleted since the last run as deletes (queryAll), once', async () => {
     const full = await readStream(source, 'contacts', config());
     const gone = salesforceId('Contact', 42);
