@@ -1,4 +1,5 @@
 import {
+  ConnectorError,
   defineStream,
   SystemError,
   TransientError,
@@ -161,6 +162,18 @@ function typedRow(spec: SoqlStreamSpec, row: Record<string, string>): Salesforce
 const UNREADABLE = Symbol('unreadable CSV row');
 type Unreadable = SalesforceRecord & { [UNREADABLE]: string };
 
+/** A results stream that breaks off (connection dropped, compressed body cut) is read again from the checkpoint. */
+async function* withBrokenPagesTransient<T>(rows: AsyncIterable<T>, object: string): AsyncGenerator<T> {
+  try {
+    yield* rows;
+  } catch (error) {
+    if (error instanceof ConnectorError) throw error;
+    throw new TransientError(`a Bulk API results page of ${object} broke off: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
 /**
  * A first load through a Bulk API 2.0 query job: create (or resume) the job, wait for it, then stream its CSV
  * pages, handing over `batchSize` rows at a time with the position in the results as checkpoint.
@@ -196,7 +209,7 @@ async function* readBulk(
     const page = await resultsPage(ctx, jobId, locator);
     let index = 0;
     let records: SalesforceRecord[] = [];
-    for await (const { line, row, error } of page.rows) {
+    for await (const { line, row, error } of withBrokenPagesTransient(page.rows, spec.object)) {
       index++;
       if (index <= skip) continue;
       const record = row ? typedRow(spec, row) : ({ [UNREADABLE]: `CSV line ${line}: ${error}` } as Unreadable);

@@ -66,6 +66,8 @@ describe('Salesforce full syncs through Bulk API 2.0 query jobs', () => {
       ['2000', Buffer.from('4000').toString('base64')],
     ]);
     expect(bulk.batches.map((b) => b.records.length)).toEqual(Array(10).fill(500));
+    // Results come gzip-compressed, as Salesforce sends them to clients that accept it.
+    expect(pages[0].headers['accept-encoding']).toMatch(/gzip/);
     expect(salesforce.requests.filter((r) => /\/v62\.0\/query(All)?(\/|$)/.test(r.path))).toEqual([]);
 
     // The same rows read through REST map to the same profiles: CSV text is typed back (booleans, nulls).

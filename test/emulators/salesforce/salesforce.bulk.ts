@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { EmulatorRequest, Reply } from '../common/server.js';
 import { SALESFORCE_SCHEMA, sfDateTime, type SalesforceObject } from './salesforce.data.js';
 import type { QueryEngine, ResolvedQuery } from './salesforce.query.js';
@@ -159,14 +160,18 @@ export function bulkQueryJobs(
       lines.push(values.join(delimiter));
     }
     const next = end < job.rows.length ? Buffer.from(String(end)).toString('base64') : 'null';
+    const csv = lines.join(eol) + eol;
+    // Salesforce compresses bulk results for clients that accept gzip.
+    const gzip = /\bgzip\b/i.test(req.header('accept-encoding') ?? '');
     return {
       status: 200,
       headers: {
         'content-type': 'text/csv',
         'Sforce-Locator': next,
         'Sforce-NumberOfRecords': String(end - offset),
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
       },
-      body: lines.join(eol) + eol,
+      body: gzip ? gzipSync(csv) : csv,
     };
   }
 
