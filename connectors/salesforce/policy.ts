@@ -72,7 +72,7 @@ export function explainSalesforceError(error: unknown): unknown {
     return new ConfigurationError(
       object
         ? `Salesforce refused the query (${message}): give the integration user read access to ${object}, or remove it from the activities setting`
-        : `Salesforce refused the query (${message}): check contactUserIdField / leadUserIdField name fields that exist on the object`,
+        : `Salesforce refused the query (${message}): check contactUserIdField / leadUserIdField name fields that exist on the object; a single-currency org has no CurrencyIsoCode: set currencyIsoCode to its currency`,
       { status, cause: error },
     );
   }

@@ -29,6 +29,8 @@ export interface SalesforceEmulatorOptions extends EmulatorOptions {
   campaignMembers?: Seed<SalesforceRecord>;
   /** API requests allowed per 24 h (default 100,000); beyond → 403 REQUEST_LIMIT_EXCEEDED. */
   dailyApiLimit?: number;
+  /** False for a single-currency org: no `CurrencyIsoCode` field (default true). */
+  multiCurrency?: boolean;
   /** Bulk API 2.0: status reads answered `InProgress` before a query job completes (default 1). */
   bulkPollsBeforeComplete?: number;
   /** Bulk API 2.0: rows per results page when the request sets no `maxRecords` (default 50,000). */
@@ -97,7 +99,10 @@ export async function startSalesforce(options: SalesforceEmulatorOptions = {}): 
     tokens: new Set(options.tokens ?? ['salesforce-demo-token']),
     apiUsage: { used: 0, limit: options.dailyApiLimit ?? 100_000 },
   };
-  const engine = new QueryEngine(objects);
+  const engine = new QueryEngine(
+    objects,
+    new Set(options.multiCurrency === false ? ['Opportunity.CurrencyIsoCode'] : []),
+  );
   const cursors = new Map<string, Cursor>();
   let cursorSeq = 0;
 

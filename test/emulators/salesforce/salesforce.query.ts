@@ -112,7 +112,11 @@ function matches(object: SalesforceObject, record: SalesforceRecord, where: Soql
 
 /** Runs SOQL against the stores: parse, check names and literal types, select the rows. */
 export class QueryEngine {
-  constructor(private readonly stores: Record<SalesforceObject, SalesforceObjectStore>) {}
+  /** `hidden`: fields this org does not have, as `Object.Field` (e.g. `Opportunity.CurrencyIsoCode`). */
+  constructor(
+    private readonly stores: Record<SalesforceObject, SalesforceObjectStore>,
+    private readonly hidden: ReadonlySet<string> = new Set(),
+  ) {}
 
   /** Parses and checks a query; a SalesforceFault when Salesforce would refuse it. */
   resolve(soql: string): ResolvedQuery | SalesforceFault {
@@ -175,7 +179,7 @@ export class QueryEngine {
 
   private checkFields(soql: string, object: SalesforceObject) {
     const schema = SALESFORCE_SCHEMA[object];
-    const names = Object.keys(schema);
+    const names = Object.keys(schema).filter((f) => !this.hidden.has(`${object}.${f}`));
     const canonical = (field: string): string | SalesforceFault =>
       names.find((f) => f.toLowerCase() === field.toLowerCase()) ??
       soqlFault(
