@@ -85,6 +85,10 @@ export class SalesforceDestinationConfig {
       "Profile traits written to fields: trait name → field API name. Checked against the object's fields (they must exist and be writable) by the connection check.",
     examples: [{ lifetimeValue: 'Lifetime_Value__c', lastName: 'LastName' }],
     default: {},
+    jsonSchema: {
+      type: 'object',
+      additionalProperties: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$' },
+    },
   })
   @IsOptional()
   @IsObject()
