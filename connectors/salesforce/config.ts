@@ -1,6 +1,27 @@
-import { ConfigField, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateIf } from '@plexus/sdk';
+import {
+  ArrayUnique,
+  ConfigField,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+} from '@plexus/sdk';
 
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** The sales and support objects read as events, each its own stream. */
+export const ACTIVITY_OBJECTS = ['Opportunity', 'Case', 'Task', 'EmailMessage'] as const;
+export type ActivityObject = (typeof ACTIVITY_OBJECTS)[number];
+
+/** How a first (full) load reads an object: a Bulk API 2.0 query job, or REST `query` pages. */
+export const FULL_SYNC_METHODS = ['bulk', 'rest'] as const;
 
 /** How an admin connects a Salesforce org. */
 export class SalesforceConfig {
@@ -52,6 +73,44 @@ export class SalesforceConfig {
   @Min(200)
   @Max(2000)
   batchSize = 2000;
+
+  @ConfigField({
+    description:
+      'How a full sync reads Contacts, Leads, Cases, Tasks and EmailMessages: "bulk" runs one Bulk API 2.0 query job and pages its CSV results (a million rows cost a few dozen requests); "rest" walks REST query pages of up to 2,000 rows. Incremental reads always use REST query.',
+    default: 'bulk',
+  })
+  @IsOptional()
+  @IsIn(FULL_SYNC_METHODS, { message: 'fullSyncMethod must be bulk or rest' })
+  fullSyncMethod: (typeof FULL_SYNC_METHODS)[number] = 'bulk';
+
+  @ConfigField({
+    description: 'Rows per page of Bulk API 2.0 results (maxRecords); a page is read as a stream',
+    default: 50_000,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(2_000)
+  @Max(1_000_000)
+  bulkPageSize = 50_000;
+
+  @ConfigField({
+    description:
+      'Sales and support objects read as events on the people they concern: Opportunity (through OpportunityContactRole), Case, Task, EmailMessage. An empty list reads Contacts and Leads only.',
+    default: [...ACTIVITY_OBJECTS],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(ACTIVITY_OBJECTS, { each: true, message: `activities must list some of ${ACTIVITY_OBJECTS.join(', ')}` })
+  activities: ActivityObject[] = [...ACTIVITY_OBJECTS];
+
+  @ConfigField({
+    description:
+      "The currency of a single-currency org (ISO 4217, e.g. USD). Leave it empty in a multi-currency org, where each Opportunity's CurrencyIsoCode is read.",
+  })
+  @IsOptional()
+  @Matches(/^[A-Z]{3}$/, { message: 'currencyIsoCode must be an ISO 4217 code such as USD' })
+  currencyIsoCode?: string;
 
   @ConfigField({ description: "Contact field holding the brand's own customer id (user_id), e.g. Customer_ID__c" })
   @IsOptional()

@@ -31,9 +31,13 @@ export function salesforceThrottleDelay(status: number, body: unknown): number |
   return /TotalRequests/i.test(error.message ?? '') ? DAILY_LIMIT_RETRY_MS : CONCURRENCY_RETRY_MS;
 }
 
-/** A 2xx answer must be JSON (a page cut short is retried); a query naming a field the org lacks is configuration. */
+/**
+ * A 2xx answer must be JSON or a stream (a page cut short is retried; `204 No Content` has no body); a query
+ * naming a field or object the org lacks is configuration.
+ */
 export function classifySalesforceAnswer(status: number, body: unknown): FailureType | undefined {
-  if (status >= 200 && status < 300 && (body === null || typeof body !== 'object')) return 'transient';
+  if (status >= 200 && status < 300 && status !== 204 && (body === null || typeof body !== 'object'))
+    return 'transient';
   const code = firstError(body)?.errorCode;
   if (status === 400 && (code === 'INVALID_FIELD' || code === 'INVALID_TYPE')) return 'config';
   return undefined;
@@ -58,13 +62,17 @@ export function explainSalesforceError(error: unknown): unknown {
   }
   if (status === 403) {
     return new ConfigurationError(
-      `Salesforce refused the request (403): give the integration user the "API Enabled" permission and read access to Contact and Lead (${error.message})`,
+      `Salesforce refused the request (403): give the integration user the "API Enabled" permission and read access to the objects synced (${error.message})`,
       { status, cause: error },
     );
   }
   if (status === 400) {
+    const message = error.message.replace(/\s+/g, ' ');
+    const object = /sObject type '([^']+)'/.exec(message)?.[1];
     return new ConfigurationError(
-      `Salesforce refused the query (${error.message.replace(/\s+/g, ' ')}): check contactUserIdField / leadUserIdField name fields that exist on the object`,
+      object
+        ? `Salesforce refused the query (${message}): give the integration user read access to ${object}, or remove it from the activities setting`
+        : `Salesforce refused the query (${message}): check contactUserIdField / leadUserIdField name fields that exist on the object; a single-currency org has no CurrencyIsoCode: set currencyIsoCode to its currency`,
       { status, cause: error },
     );
   }

@@ -28,6 +28,9 @@ describe('Salesforce source under faults', () => {
     baseUrl: salesforce.url,
     batchSize: 200,
     requestsPerSecond: 100,
+    // REST paging, throttling and lookback; full syncs through Bulk API 2.0 are in salesforce-bulk.spec.ts.
+    fullSyncMethod: 'rest',
+    activities: [],
     ...extra,
   });
   const ids = (records: unknown[]) => (records as SalesforceRecord[]).map((r) => r.Id);
@@ -114,6 +117,71 @@ describe('Salesforce source under faults', () => {
     const later = salesforce.state.contacts.insert({ LastName: 'Later' }, last.since! - 60_000);
     const none = await readStream(source, 'contacts', config({ lookbackMinutes: 0 }), again.lastCheckpoint);
     expect(ids(none.records)).not.toContain(later.Id);
+  });
+
+  it('reads Opportunities of a single-currency org with the configured currency, and says so when it is missing', async () => {
+    const single = await startSalesforce({
+      tokens: [TOKEN],
+      multiCurrency: false,
+      opportunities: [
+        {
+          Id: salesforceId('Opportunity', 1),
+          IsDeleted: false,
+          Name: 'Renewal',
+          Amount: 1200,
+          StageName: 'Closed Won',
+          IsClosed: true,
+          IsWon: true,
+          CloseDate: '2024-03-01',
+          CreatedDate: '2024-02-01T00:00:00.000+0000',
+          SystemModstamp: '2024-03-01T00:00:00.000+0000',
+        },
+      ],
+      contactRoles: [
+        {
+          Id: salesforceId('OpportunityContactRole', 1),
+          OpportunityId: salesforceId('Opportunity', 1),
+          ContactId: salesforceId('Contact', 1),
+          Role: 'Decision Maker',
+          IsPrimary: true,
+          SystemModstamp: '2024-02-01T00:00:00.000+0000',
+        },
+      ],
+    });
+    try {
+      const deals = { ...config({ activities: ['Opportunity'] }), baseUrl: single.url };
+      const error = await failureOf(readStream(source, 'opportunities', deals));
+      expect(error.failureType).toBe('config');
+      expect(error.message).toMatch(/CurrencyIsoCode.*set currencyIsoCode/);
+      const read = await readStream(source, 'opportunities', { ...deals, currencyIsoCode: 'USD' });
+      expect(read.profiles[0].events?.map((e) => [e.name, e.properties?.amount, e.properties?.currency])).toEqual([
+        ['Opportunity Created', 1200, 'USD'],
+        ['Opportunity Won', 1200, 'USD'],
+      ]);
+    } finally {
+      await single.close();
+    }
+  });
+
+  it("keeps openCases current: closing or deleting a Case recounts its Contact's open Cases", async () => {
+    const contact = salesforceId('Contact', 1);
+    const first = salesforce.state.cases.insert(
+      { ContactId: contact, Status: 'New', IsClosed: false },
+      Date.UTC(2024, 5, 1),
+    );
+    salesforce.state.cases.insert({ ContactId: contact, Status: 'New', IsClosed: false }, Date.UTC(2024, 5, 2));
+    const cases = config({ activities: ['Case'] });
+    const full = await readStream(source, 'cases', cases);
+    expect(full.profiles.map((p) => p.traits)).toEqual([{ openCases: 2 }, { openCases: 2 }]);
+    salesforce.state.cases.delete(first.Id);
+    const next = await readStream(source, 'cases', cases, full.lastCheckpoint);
+    expect(next.profiles).toEqual([
+      {
+        identifiers: [{ type: 'external_id', value: `test-connection:contact:${contact}` }],
+        traits: { openCases: 1 },
+        observedAt: expect.any(String),
+      },
+    ]);
   });
 
   it('sends rows deleted since the last run as deletes (queryAll), once', async () => {

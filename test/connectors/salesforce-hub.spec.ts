@@ -4,9 +4,9 @@ import {
   lazyRecords,
   salesforceId,
   startSalesforce,
+  syntheticSalesforceActivity,
   syntheticSalesforceRecords,
   type SalesforceEmulator,
-  type SalesforceObject,
 } from '../emulators/index.js';
 import { until } from '../support/wait.js';
 
@@ -16,13 +16,23 @@ const LEADS = 80;
 const FINISHED = ['succeeded', 'partial', 'failed', 'cancelled'];
 
 /** Synthetic rows with a real-looking domain: the default identity rules block example.org as a placeholder. */
-function rows(object: SalesforceObject, count: number, personOffset = 0) {
+function rows(object: 'Contact' | 'Lead', count: number, personOffset = 0) {
   const base = syntheticSalesforceRecords(object, count, { personOffset });
   return lazyRecords(count, (i) => {
     const row = base.at(i);
     return { ...row, Email: String(row.Email).replace('@example.org', '@plexus-test.io') };
   });
 }
+
+/** Sales and support history of the Contacts, dated over the last weeks, with the same real-looking addresses. */
+const activity = syntheticSalesforceActivity(CONTACTS, { startMs: Date.now() - 30 * 86_400_000 });
+const emailMessages = activity.emailMessages.map((m) => ({
+  ...m,
+  FromAddress: String(m.FromAddress).replace('@example.org', '@plexus-test.io'),
+  ToAddress: String(m.ToAddress).replace('@example.org', '@plexus-test.io'),
+}));
+const ACTIVITY_ROWS =
+  activity.opportunities.length + activity.cases.length + activity.tasks.length + activity.emailMessages.length;
 
 describe('Salesforce through the hub: scheduled full sync, incremental changes, deletes, faults', () => {
   let t: TestApp;
@@ -47,6 +57,11 @@ describe('Salesforce through the hub: scheduled full sync, incremental changes, 
       contacts: rows('Contact', CONTACTS),
       // The first 20 leads are the same people as contacts 101–120: they resolve to one profile each.
       leads: rows('Lead', LEADS, 100),
+      opportunities: activity.opportunities,
+      contactRoles: activity.contactRoles,
+      cases: activity.cases,
+      tasks: activity.tasks,
+      emailMessages,
     });
     t = await startTestApp({ label: 'salesforce-hub' });
   });
@@ -76,9 +91,31 @@ describe('Salesforce through the hub: scheduled full sync, incremental changes, 
       const r = await call(t.url, 'GET', `/v1/sources/${sourceId}/runs`, { headers: t.auth });
       return r.body.data.every((run: any) => FINISHED.includes(run.status));
     });
-    expect(first).toMatchObject({ status: 'succeeded', stats: { read: CONTACTS + LEADS, quarantined: 0, deleted: 0 } });
+    expect(first).toMatchObject({
+      status: 'succeeded',
+      stats: { read: CONTACTS + LEADS + ACTIVITY_ROWS, quarantined: 0, deleted: 0 },
+    });
     const detail = await call(t.url, 'GET', `/v1/runs/${first.id}`, { headers: t.auth });
-    expect(detail.body.streams.map((s: any) => s.stream).sort()).toEqual(['contacts', 'leads']);
+    expect(detail.body.streams.map((s: any) => s.stream).sort()).toEqual([
+      'cases',
+      'contacts',
+      'email_messages',
+      'leads',
+      'opportunities',
+      'tasks',
+    ]);
+    // Contacts and Leads came through Bulk API 2.0 query jobs, the rest of the first load too but Opportunities.
+    const jobs = salesforce.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs/query'));
+    expect(
+      jobs
+        .map(
+          (r) =>
+            String((r.body as { query: string }).query)
+              .split(' FROM ')[1]
+              .split(' ')[0],
+        )
+        .sort(),
+    ).toEqual(['Case', 'Contact', 'EmailMessage', 'Lead', 'Task']);
 
     const contact = salesforce.state.contacts.get(salesforceId('Contact', 101))!;
     const lead = salesforce.state.leads.get(salesforceId('Lead', 1))!;
@@ -87,6 +124,47 @@ describe('Salesforce through the hub: scheduled full sync, incremental changes, 
     expect(await profileOf(`external_id:${sourceId}:contact:${contact.Id}`)).toMatchObject({ id: profile.id });
     expect(await profileOf(`external_id:${sourceId}:lead:${lead.Id}`)).toMatchObject({ id: profile.id });
     expect(await profileOf('user_id:cus_101')).toMatchObject({ id: profile.id });
+  });
+
+  it("puts deals, cases, tasks and emails on the contact's profile, usable in audience rules", async () => {
+    const won = activity.opportunities.filter((o) => o.IsWon === true);
+    const role = activity.contactRoles.find((r) => r.OpportunityId === won[0].Id)!;
+    const contact = salesforce.state.contacts.get(String(role.ContactId))!;
+    const profile = await profileOf(`external_id:${sourceId}:contact:${contact.Id}`);
+    expect(profile).toMatchObject({ id: (await profileOf(`email:${String(contact.Email)}`)).id });
+    const events = (await call(t.url, 'GET', `/v1/profiles/${profile.id}/events?limit=100`, { headers: t.auth })).body
+      .data;
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        name: 'Opportunity Won',
+        properties: expect.objectContaining({
+          amount: won[0].Amount,
+          currency: won[0].CurrencyIsoCode,
+          stage: 'Closed Won',
+        }),
+      }),
+    );
+
+    // "won a deal over 1,000 in the last year": every contact with such a role, each once.
+    const bigWins = new Set(
+      activity.contactRoles
+        .filter((r) => won.some((o) => o.Id === r.OpportunityId && Number(o.Amount) > 1_000))
+        .map((r) => r.ContactId),
+    );
+    const preview = async (rule: unknown) =>
+      (await call(t.url, 'POST', '/v1/audiences/preview', { headers: t.auth, body: { rule } })).body;
+    expect(
+      (
+        await preview({
+          event: 'Opportunity Won',
+          within: '365d',
+          where: [{ property: 'amount', op: 'gt', value: 1_000 }],
+        })
+      ).size,
+    ).toBe(bigWins.size);
+    // "open ticket": the openCases trait the Case stream keeps.
+    const withOpenCase = new Set(activity.cases.filter((c) => c.IsClosed === false).map((c) => c.ContactId));
+    expect((await preview({ trait: 'openCases', op: 'gt', value: 0 })).size).toBe(withOpenCase.size);
   });
 
   it('reads only what changed, and detaches deleted rows', async () => {

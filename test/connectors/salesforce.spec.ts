@@ -6,12 +6,15 @@ import type { SalesforceRecord } from '../../connectors/salesforce/index.js';
 import {
   salesforceId,
   startSalesforce,
+  syntheticSalesforceActivity,
   syntheticSalesforceRecords,
   type SalesforceEmulator,
 } from '../emulators/index.js';
 
 const CONTACTS = 600;
 const LEADS = 450;
+/** Activity of 1,500 people (more than the Contacts seeded: events reach profiles by external id alone). */
+const activity = syntheticSalesforceActivity(1_500);
 let salesforce: SalesforceEmulator;
 
 const config = () => ({
@@ -33,6 +36,11 @@ describeSourceConformance({
       tokens: ['sf-conformance-token'],
       contacts: syntheticSalesforceRecords('Contact', CONTACTS),
       leads: syntheticSalesforceRecords('Lead', LEADS, { personOffset: 5_000 }),
+      opportunities: activity.opportunities,
+      contactRoles: activity.contactRoles,
+      cases: activity.cases,
+      tasks: activity.tasks,
+      emailMessages: activity.emailMessages,
     });
     // Rows in the recycle bin are not part of a first load.
     salesforce.state.contacts.delete(salesforceId('Contact', 7), Date.UTC(2023, 0, 1));
@@ -90,6 +98,53 @@ describeSourceConformance({
           : [`Lead 2 mapped to ${JSON.stringify(got)}`];
       },
       addNewer: async () => [salesforce.state.leads.update(salesforceId('Lead', 400), { Status: 'Working' }).Id],
+    },
+    opportunities: {
+      recordCount: activity.opportunities.length,
+      verify(result) {
+        const won = activity.opportunities.find((o) => o.IsWon === true)!;
+        const roles = activity.contactRoles.filter((r) => r.OpportunityId === won.Id);
+        const landed = result.profiles.filter((p) =>
+          p.events?.some((e) => e.name === 'Opportunity Won' && e.properties?.opportunityId === won.Id),
+        );
+        const problems: string[] = [];
+        if (landed.length !== roles.length)
+          problems.push(`won opportunity on ${landed.length} of ${roles.length} contacts`);
+        const event = landed[0]?.events?.find((e) => e.name === 'Opportunity Won');
+        if (event?.properties?.amount !== won.Amount || event.properties.currency !== won.CurrencyIsoCode)
+          problems.push(`won event ${JSON.stringify(event)}`);
+        return problems;
+      },
+      addNewer: async () => [
+        salesforce.state.opportunities.update(salesforceId('Opportunity', 3), {
+          StageName: 'Closed Won',
+          IsClosed: true,
+          IsWon: true,
+        }).Id,
+      ],
+    },
+    cases: {
+      recordCount: activity.cases.length,
+      verify(result) {
+        const open = result.profiles.filter((p) => p.traits?.openCases === 1).length;
+        const expected = activity.cases.filter((c) => c.IsClosed === false).length;
+        return open === expected ? [] : [`${open} profiles with one open case, expected ${expected}`];
+      },
+      addNewer: async () => [
+        salesforce.state.cases.update(salesforceId('Case', 2), { Status: 'Closed', IsClosed: true }).Id,
+      ],
+    },
+    tasks: {
+      recordCount: activity.tasks.length,
+      addNewer: async () => [
+        salesforce.state.tasks.insert({ WhoId: salesforceId('Contact', 5), Subject: 'Call', TaskSubtype: 'Call' }).Id,
+      ],
+    },
+    email_messages: {
+      recordCount: activity.emailMessages.length,
+      addNewer: async () => [
+        salesforce.state.emailMessages.insert({ FromAddress: 'late@plexus-test.io', Incoming: true, Status: '0' }).Id,
+      ],
     },
   },
   injectFault: (fault) => {

@@ -6,7 +6,11 @@ import { startTikTok, type TikTokEmulator } from './tiktok/tiktok.emulator.js';
 import { startTtd, type TtdEmulator } from './ttd/ttd.emulator.js';
 import { syntheticDmpFiles } from './s3/dmp.data.js';
 import { startS3, type S3Emulator } from './s3/s3.emulator.js';
-import { syntheticSalesforceRecords, type SalesforceRecord } from './salesforce/salesforce.data.js';
+import {
+  syntheticSalesforceActivity,
+  syntheticSalesforceRecords,
+  type SalesforceRecord,
+} from './salesforce/salesforce.data.js';
 import { startSalesforce, type SalesforceEmulator } from './salesforce/salesforce.emulator.js';
 import { syntheticShopifyData, type ShopifyCustomer, type ShopifyOrder } from './shopify/shopify.data.js';
 import { startShopify, type ShopifyEmulator } from './shopify/shopify.emulator.js';
@@ -25,6 +29,7 @@ export * from './tiktok/tiktok.emulator.js';
 export * from './ttd/ttd.emulator.js';
 export * from './salesforce/salesforce.data.js';
 export * from './salesforce/salesforce.emulator.js';
+export * from './salesforce/salesforce.store.js';
 export * from './shopify/shopify.data.js';
 export * from './shopify/shopify.emulator.js';
 export * from './shopify/webhook.js';
@@ -96,7 +101,12 @@ export async function startEmulators(
       companies: seeds.hubspot?.companies ?? syntheticHubSpotCompanies(20),
     });
     started.push(hubspot);
+    // The sales and support history of the Salesforce Contacts (same people, same ids).
+    const salesforceActivity = seeds.salesforce?.contacts
+      ? undefined
+      : syntheticSalesforceActivity(Math.floor(people * 0.3), { personOffset: Math.floor(people * 0.5) });
     const salesforce = await startSalesforce({
+      ...salesforceActivity,
       port: options.ports?.salesforce,
       tokens: [DEMO_CREDENTIALS.salesforce.token],
       contacts:

@@ -1,6 +1,18 @@
 import { COUNTRY_NAMES, lazyRecords, noise, pick, syntheticPerson, type RecordSource } from '../common/table.js';
 
-export type SalesforceObject = 'Contact' | 'Lead';
+/** The sObjects the emulator serves. */
+export const SALESFORCE_OBJECTS = [
+  'Contact',
+  'Lead',
+  'Opportunity',
+  'OpportunityContactRole',
+  'Case',
+  'Task',
+  'EmailMessage',
+  'Campaign',
+  'CampaignMember',
+] as const;
+export type SalesforceObject = (typeof SALESFORCE_OBJECTS)[number];
 
 /** A stored sObject row: field name → value (`attributes` is added when served). Must have `Id` and `SystemModstamp`. */
 export type SalesforceRecord = Record<string, string | number | boolean | null> & {
@@ -8,49 +20,182 @@ export type SalesforceRecord = Record<string, string | number | boolean | null> 
   SystemModstamp: string;
 };
 
-/** The fields each object exposes (SOQL field names are case-insensitive; these are the canonical spellings). */
-export const SALESFORCE_FIELDS: Record<SalesforceObject, readonly string[]> = {
-  Contact: [
-    'Id',
-    'IsDeleted',
-    'FirstName',
-    'LastName',
-    'Name',
-    'Email',
-    'Phone',
-    'MobilePhone',
-    'HasOptedOutOfEmail',
-    'DoNotCall',
-    'Title',
-    'AccountId',
-    'MailingCountry',
-    'LeadSource',
-    'Customer_ID__c',
-    'CreatedDate',
-    'LastModifiedDate',
-    'SystemModstamp',
-  ],
-  Lead: [
-    'Id',
-    'IsDeleted',
-    'FirstName',
-    'LastName',
-    'Name',
-    'Email',
-    'Phone',
-    'Company',
-    'Status',
-    'HasOptedOutOfEmail',
-    'Country',
-    'IsConverted',
-    'LeadSource',
-    'CreatedDate',
-    'LastModifiedDate',
-    'SystemModstamp',
-  ],
+/** Field types as `describe` names them (the subset the emulator needs). */
+export type SalesforceFieldType =
+  | 'id'
+  | 'reference'
+  | 'string'
+  | 'email'
+  | 'phone'
+  | 'picklist'
+  | 'textarea'
+  | 'boolean'
+  | 'datetime'
+  | 'date'
+  | 'currency'
+  | 'double';
+
+export interface SalesforceField {
+  type: SalesforceFieldType;
+  /** Writable through the API (false for system fields and formulas). */
+  updateable?: boolean;
+  /** Usable as the key of an upsert (`externalId` custom fields). */
+  externalId?: boolean;
+  /** Required on create. */
+  required?: boolean;
+}
+
+const SYSTEM: Record<string, SalesforceField> = {
+  Id: { type: 'id' },
+  IsDeleted: { type: 'boolean' },
+  CreatedDate: { type: 'datetime' },
+  LastModifiedDate: { type: 'datetime' },
+  SystemModstamp: { type: 'datetime' },
+};
+const text = (type: SalesforceFieldType = 'string'): SalesforceField => ({ type, updateable: true });
+
+/** The fields of each object (SOQL field names are case-insensitive; these are the canonical spellings). */
+export const SALESFORCE_SCHEMA: Record<SalesforceObject, Record<string, SalesforceField>> = {
+  Contact: {
+    ...SYSTEM,
+    FirstName: text(),
+    LastName: { type: 'string', updateable: true, required: true },
+    Name: { type: 'string' },
+    Email: text('email'),
+    Phone: text('phone'),
+    MobilePhone: text('phone'),
+    HasOptedOutOfEmail: text('boolean'),
+    DoNotCall: text('boolean'),
+    Title: text(),
+    AccountId: text('reference'),
+    MailingCountry: text(),
+    LeadSource: text('picklist'),
+    Description: text('textarea'),
+    Customer_ID__c: { type: 'string', updateable: true, externalId: true },
+    Lifetime_Value__c: text('currency'),
+    Plexus_Segment__c: text(),
+  },
+  Lead: {
+    ...SYSTEM,
+    FirstName: text(),
+    LastName: { type: 'string', updateable: true, required: true },
+    Name: { type: 'string' },
+    Email: text('email'),
+    Phone: text('phone'),
+    Company: { type: 'string', updateable: true, required: true },
+    Status: text('picklist'),
+    HasOptedOutOfEmail: text('boolean'),
+    Country: text(),
+    IsConverted: { type: 'boolean' },
+    LeadSource: text('picklist'),
+    Description: text('textarea'),
+    Lead_Key__c: { type: 'string', updateable: true, externalId: true },
+  },
+  Opportunity: {
+    ...SYSTEM,
+    Name: text(),
+    AccountId: text('reference'),
+    Amount: text('currency'),
+    CurrencyIsoCode: text('picklist'),
+    StageName: text('picklist'),
+    IsClosed: { type: 'boolean' },
+    IsWon: { type: 'boolean' },
+    CloseDate: text('date'),
+    Type: text('picklist'),
+    LeadSource: text('picklist'),
+  },
+  OpportunityContactRole: {
+    ...SYSTEM,
+    OpportunityId: text('reference'),
+    ContactId: text('reference'),
+    Role: text('picklist'),
+    IsPrimary: text('boolean'),
+  },
+  Case: {
+    ...SYSTEM,
+    CaseNumber: { type: 'string' },
+    ContactId: text('reference'),
+    Subject: text(),
+    Status: text('picklist'),
+    Priority: text('picklist'),
+    Origin: text('picklist'),
+    Type: text('picklist'),
+    IsClosed: { type: 'boolean' },
+    ClosedDate: { type: 'datetime' },
+  },
+  Task: {
+    ...SYSTEM,
+    WhoId: text('reference'),
+    WhatId: text('reference'),
+    Subject: text(),
+    Status: text('picklist'),
+    Priority: text('picklist'),
+    TaskSubtype: { type: 'picklist' },
+    Type: text('picklist'),
+    ActivityDate: text('date'),
+    IsClosed: { type: 'boolean' },
+    CompletedDateTime: { type: 'datetime' },
+  },
+  EmailMessage: {
+    ...SYSTEM,
+    ParentId: text('reference'),
+    ActivityId: text('reference'),
+    Subject: text(),
+    FromAddress: text('email'),
+    FromName: text(),
+    ToAddress: text(),
+    CcAddress: text(),
+    Incoming: text('boolean'),
+    MessageDate: text('datetime'),
+    Status: text('picklist'),
+  },
+  Campaign: {
+    ...SYSTEM,
+    Name: { type: 'string', updateable: true, required: true },
+    IsActive: text('boolean'),
+    Status: text('picklist'),
+    Type: text('picklist'),
+    Description: text('textarea'),
+  },
+  CampaignMember: {
+    ...SYSTEM,
+    CampaignId: { type: 'reference', updateable: true, required: true },
+    ContactId: text('reference'),
+    LeadId: text('reference'),
+    Status: text('picklist'),
+  },
 };
 
-export const KEY_PREFIX: Record<SalesforceObject, string> = { Contact: '003', Lead: '00Q' };
+/** The field names of each object, for the query parser. */
+export const SALESFORCE_FIELDS: Record<SalesforceObject, readonly string[]> = Object.fromEntries(
+  SALESFORCE_OBJECTS.map((o) => [o, Object.keys(SALESFORCE_SCHEMA[o])]),
+) as unknown as Record<SalesforceObject, readonly string[]>;
+
+/** Child relationships usable in a parent-to-child subquery: parent → relationship name → child and its key. */
+export const CHILD_RELATIONSHIPS: Partial<
+  Record<SalesforceObject, Record<string, { child: SalesforceObject; field: string }>>
+> = {
+  Opportunity: { OpportunityContactRoles: { child: 'OpportunityContactRole', field: 'OpportunityId' } },
+  Contact: {
+    OpportunityContactRoles: { child: 'OpportunityContactRole', field: 'ContactId' },
+    Cases: { child: 'Case', field: 'ContactId' },
+    CampaignMembers: { child: 'CampaignMember', field: 'ContactId' },
+  },
+  Campaign: { CampaignMembers: { child: 'CampaignMember', field: 'CampaignId' } },
+  Case: { EmailMessages: { child: 'EmailMessage', field: 'ParentId' } },
+};
+
+export const KEY_PREFIX: Record<SalesforceObject, string> = {
+  Contact: '003',
+  Lead: '00Q',
+  Opportunity: '006',
+  OpportunityContactRole: '00K',
+  Case: '500',
+  Task: '00T',
+  EmailMessage: '02s',
+  Campaign: '701',
+  CampaignMember: '00v',
+};
 
 /** Salesforce's datetime format in JSON: `2024-05-01T10:00:00.000+0000`. */
 export function sfDateTime(ms: number): string {
@@ -87,7 +232,7 @@ export interface SyntheticSalesforceOptions {
 
 /** `count` synthetic Contacts or Leads, generated on demand, modified in id order. */
 export function syntheticSalesforceRecords(
-  object: SalesforceObject,
+  object: 'Contact' | 'Lead',
   count: number,
   options: SyntheticSalesforceOptions = {},
 ): RecordSource<SalesforceRecord> {
@@ -129,4 +274,144 @@ export function syntheticSalesforceRecords(
           IsConverted: false,
         };
   });
+}
+
+/** Sales and support history of synthetic Contacts: one row set per object, generated eagerly (small). */
+export interface SyntheticSalesforceActivity {
+  opportunities: SalesforceRecord[];
+  contactRoles: SalesforceRecord[];
+  cases: SalesforceRecord[];
+  tasks: SalesforceRecord[];
+  emailMessages: SalesforceRecord[];
+}
+
+const STAGES_OPEN = ['Prospecting', 'Qualification', 'Proposal/Price Quote', 'Negotiation/Review'] as const;
+
+/**
+ * Opportunities (each with one or two contact roles), Cases, Tasks and EmailMessages for the first `contacts`
+ * synthetic Contacts (`syntheticSalesforceRecords('Contact', n)` ids), dated from 2024-02-01 on. Deterministic.
+ */
+export function syntheticSalesforceActivity(
+  contacts: number,
+  options: { personOffset?: number; startMs?: number } = {},
+): SyntheticSalesforceActivity {
+  const start = options.startMs ?? Date.UTC(2024, 1, 1);
+  const offset = options.personOffset ?? 0;
+  const out: SyntheticSalesforceActivity = {
+    opportunities: [],
+    contactRoles: [],
+    cases: [],
+    tasks: [],
+    emailMessages: [],
+  };
+  let clock = start;
+  const tick = () => sfDateTime((clock += 60_000));
+  const contactId = (i: number) => salesforceId('Contact', i + 1);
+  for (let i = 0; i < contacts; i++) {
+    const person = syntheticPerson(i + offset);
+    if (i % 3 === 0) {
+      const n = out.opportunities.length + 1;
+      const stamp = tick();
+      const outcome = noise(i, 51);
+      const won = outcome < 0.4;
+      const lost = !won && outcome < 0.6;
+      out.opportunities.push({
+        Id: salesforceId('Opportunity', n),
+        IsDeleted: false,
+        Name: `${person.lastName} renewal ${n}`,
+        AccountId: null,
+        Amount: 250 * (1 + Math.floor(noise(i, 52) * 20)),
+        CurrencyIsoCode: pick(['USD', 'EUR', 'GBP'], i, 53),
+        StageName: won ? 'Closed Won' : lost ? 'Closed Lost' : pick(STAGES_OPEN, i, 54),
+        IsClosed: won || lost,
+        IsWon: won,
+        CloseDate: stamp.slice(0, 10),
+        Type: 'New Customer',
+        LeadSource: 'Web',
+        CreatedDate: stamp,
+        LastModifiedDate: stamp,
+        SystemModstamp: stamp,
+      });
+      const roles = i + 1 < contacts && noise(i, 55) < 0.3 ? [i, i + 1] : [i];
+      roles.forEach((c, r) =>
+        out.contactRoles.push({
+          Id: salesforceId('OpportunityContactRole', out.contactRoles.length + 1),
+          IsDeleted: false,
+          OpportunityId: salesforceId('Opportunity', n),
+          ContactId: contactId(c),
+          Role: r === 0 ? 'Decision Maker' : 'Influencer',
+          IsPrimary: r === 0,
+          CreatedDate: stamp,
+          LastModifiedDate: stamp,
+          SystemModstamp: stamp,
+        }),
+      );
+    }
+    if (i % 4 === 1) {
+      const n = out.cases.length + 1;
+      const opened = tick();
+      const closed = noise(i, 61) < 0.5;
+      out.cases.push({
+        Id: salesforceId('Case', n),
+        IsDeleted: false,
+        CaseNumber: String(1000 + n).padStart(8, '0'),
+        ContactId: contactId(i),
+        Subject: pick(['Login problem', 'Invoice question', 'Delivery late', 'Feature request'], i, 62),
+        Status: closed ? 'Closed' : pick(['New', 'Working', 'Escalated'], i, 63),
+        Priority: pick(['High', 'Medium', 'Low'], i, 64),
+        Origin: pick(['Email', 'Phone', 'Web'], i, 65),
+        Type: 'Problem',
+        IsClosed: closed,
+        ClosedDate: closed ? opened : null,
+        CreatedDate: opened,
+        LastModifiedDate: opened,
+        SystemModstamp: opened,
+      });
+    }
+    if (i % 5 === 2) {
+      const n = out.tasks.length + 1;
+      const stamp = tick();
+      const call = noise(i, 71) < 0.5;
+      out.tasks.push({
+        Id: salesforceId('Task', n),
+        IsDeleted: false,
+        WhoId: contactId(i),
+        WhatId: null,
+        Subject: call ? 'Call' : 'Follow up',
+        Status: 'Completed',
+        Priority: 'Normal',
+        TaskSubtype: call ? 'Call' : 'Task',
+        Type: call ? 'Call' : 'Other',
+        ActivityDate: stamp.slice(0, 10),
+        IsClosed: true,
+        CompletedDateTime: stamp,
+        CreatedDate: stamp,
+        LastModifiedDate: stamp,
+        SystemModstamp: stamp,
+      });
+    }
+    if (i % 6 === 3) {
+      const n = out.emailMessages.length + 1;
+      const stamp = tick();
+      const incoming = noise(i, 81) < 0.5;
+      out.emailMessages.push({
+        Id: salesforceId('EmailMessage', n),
+        IsDeleted: false,
+        ParentId: null,
+        ActivityId: null,
+        Subject: incoming ? 'Question about my order' : 'Your quote',
+        FromAddress: incoming ? person.email : 'sales@acme-crm.example',
+        FromName: incoming ? `${person.firstName} ${person.lastName}` : 'Acme Sales',
+        ToAddress: incoming ? 'support@acme-crm.example' : person.email,
+        CcAddress: null,
+        Incoming: incoming,
+        MessageDate: stamp,
+        Status: incoming ? '0' : '3',
+        CreatedDate: stamp,
+        LastModifiedDate: stamp,
+        SystemModstamp: stamp,
+      });
+    }
+  }
+  return out;
 }

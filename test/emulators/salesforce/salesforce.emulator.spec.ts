@@ -107,7 +107,7 @@ describe('Salesforce emulator', () => {
       ["SELECT Id FROM Contact WHERE Email LIKE '%a'", 'MALFORMED_QUERY'],
       ['SELECT Id Contact', 'MALFORMED_QUERY'],
       ['SELECT Id, Foo FROM Contact', 'INVALID_FIELD'],
-      ['SELECT Id FROM Opportunity', 'INVALID_TYPE'],
+      ['SELECT Id FROM Quote', 'INVALID_TYPE'],
     ];
     for (const [soql, code] of cases) {
       const res = await call(sf.url, 'GET', q(soql), { headers: auth });
