@@ -44,7 +44,8 @@ const DOWNLOAD_ATTEMPTS = 4;
  * — without the access token, which belongs to the shop and not to the storage host — and read line by line.
  * Nested nodes (an order's line items) are gathered back into their record under `<connection>.nodes`. A batch's
  * checkpoint is the operation and the lines committed, so a resumed run downloads again and skips them; once the
- * result is gone (7 days, or a failed operation) it starts a new operation. The last checkpoint is the time the
+ * result is gone (7 days, or a failed operation) it starts a new operation. The operation is checkpointed as soon
+ * as it is created, so a run that dies while it runs waits for it again. The last checkpoint is the time the
  * operation started, from which incremental reads take over.
  */
 export async function* readBulk<T extends { id: string }>(
@@ -68,7 +69,10 @@ export async function* readBulk<T extends { id: string }>(
   }
   if (!operation) {
     const started = await startBulkOperation(ctx, client, stream);
-    operation = (await waitForCompletion(ctx, client, started, false))!;
+    // Committed at once: a run that dies while a big export runs (minutes to hours) resumes waiting for the same
+    // operation instead of starting another.
+    yield { records: [], checkpoint: { bulk: { id: started.id, line: 0, startedAt: started.createdAt } } };
+    operation = (await waitForCompletion(ctx, client, started.id, false))!;
   }
   const startedAt = operation.createdAt;
   const done: ShopifyCheckpoint = { since: startedAt, seen: [] };
@@ -131,7 +135,7 @@ async function startBulkOperation(
   ctx: ConnectorContext<ShopifyConfig>,
   client: ShopifyGraphql,
   stream: 'customers' | 'orders',
-): Promise<string> {
+): Promise<{ id: string; createdAt: string }> {
   const startDate = ctx.config.startDate;
   const search = startDate
     ? `updated_at:>='${new Date(startDate).toISOString().replace(/\.\d{3}Z$/, 'Z')}'`
@@ -150,7 +154,7 @@ async function startBulkOperation(
     );
   }
   ctx.log.info(`${stream}: bulk operation ${payload.bulkOperation.id} started`);
-  return payload.bulkOperation.id;
+  return payload.bulkOperation;
 }
 
 /**

@@ -203,6 +203,19 @@ describe('shopify full syncs through bulk operations', () => {
     expect((denied as Error).message).toMatch(/ACCESS_DENIED/);
   });
 
+  it('commits the bulk operation as soon as it starts, so a run that dies while it runs waits for the same one', async () => {
+    const { ctx } = await createTestContext(source, cfg());
+    const stream = source.streams.find((s) => s.name === 'customers')!;
+    const iterator = stream.read(ctx as never, undefined)[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    await iterator.return?.(undefined);
+    expect(first.value).toEqual({ records: [], checkpoint: { bulk: expect.objectContaining({ line: 0 }) } });
+    const operations = faulty.state.bulkOperations.size;
+    const resumed = await readStream(source, 'customers', cfg(), first.value.checkpoint);
+    expect(ids(resumed.records).sort()).toEqual([...allCustomers].sort());
+    expect(faulty.state.bulkOperations.size).toBe(operations);
+  });
+
   it('starts a new bulk operation when the interrupted one can no longer be read', async () => {
     const stale: ShopifyCheckpoint = {
       bulk: { id: 'gid://shopify/BulkOperation/999999', line: 10, startedAt: '2026-01-01T00:00:00Z' },
