@@ -27,7 +27,8 @@ async function readIncrementally(
   stream: 'customers' | 'orders',
   shop: Awaited<ReturnType<typeof startShopify>>,
 ): Promise<StreamFigures> {
-  const { config } = await validateConfig(ShopifyConfig, { baseUrl: shop.url, accessToken: TOKEN });
+  // Every change through cost-paced pages: what this measures (a backlog this big would otherwise go in bulk).
+  const { config } = await validateConfig(ShopifyConfig, { baseUrl: shop.url, accessToken: TOKEN, bulkAbove: 10_000 });
   const definition = shopifySource;
   const ctx = createConnectorContext({ definition, config: config!, connectionId: 'bench-shopify' });
   const before = { ...shop.state.cost, throttled: shop.state.throttled };

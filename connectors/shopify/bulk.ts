@@ -54,6 +54,7 @@ export async function* readBulk<T extends { id: string }>(
   stream: 'customers' | 'orders',
   resume: ShopifyCheckpoint['bulk'],
   nested: Record<string, string> = {},
+  search = resume?.search,
 ): AsyncGenerator<Batch<T, ShopifyCheckpoint>> {
   let operation: BulkOperationStatus | undefined;
   let skip = 0;
@@ -68,10 +69,13 @@ export async function* readBulk<T extends { id: string }>(
     }
   }
   if (!operation) {
-    const started = await startBulkOperation(ctx, client, stream);
+    const started = await startBulkOperation(ctx, client, stream, search);
     // Committed at once: a run that dies while a big export runs (minutes to hours) resumes waiting for the same
     // operation instead of starting another.
-    yield { records: [], checkpoint: { bulk: { id: started.id, line: 0, startedAt: started.createdAt } } };
+    yield {
+      records: [],
+      checkpoint: { bulk: { id: started.id, line: 0, startedAt: started.createdAt, ...(search ? { search } : {}) } },
+    };
     operation = (await waitForCompletion(ctx, client, started.id, false))!;
   }
   const startedAt = operation.createdAt;
@@ -85,7 +89,9 @@ export async function* readBulk<T extends { id: string }>(
 
   const batchSize = ctx.config.pageSize ?? DEFAULT_PAGE_SIZE;
   const id = operation.id;
-  const checkpointAt = (line: number): ShopifyCheckpoint => ({ bulk: { id, line, startedAt } });
+  const checkpointAt = (line: number): ShopifyCheckpoint => ({
+    bulk: { id, line, startedAt, ...(search ? { search } : {}) },
+  });
   let batch: T[] = [];
   /** The record being assembled (its nested nodes follow it), and the lines committed or batched before it. */
   let current: { record: Line } | undefined;
@@ -135,11 +141,8 @@ async function startBulkOperation(
   ctx: ConnectorContext<ShopifyConfig>,
   client: ShopifyGraphql,
   stream: 'customers' | 'orders',
+  search: string | undefined,
 ): Promise<{ id: string; createdAt: string }> {
-  const startDate = ctx.config.startDate;
-  const search = startDate
-    ? `updated_at:>='${new Date(startDate).toISOString().replace(/\.\d{3}Z$/, 'Z')}'`
-    : undefined;
   const data = await client.request<RunPayload>(RUN_BULK_QUERY, { query: compact(bulkQuery(stream, search)) });
   const payload = data.bulkOperationRunQuery;
   const errors = payload?.userErrors ?? [];

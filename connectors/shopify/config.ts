@@ -88,6 +88,17 @@ export class ShopifyConfig {
   @Max(250)
   pageSize?: number;
 
+  @ConfigField({
+    description:
+      'An incremental run with more changes than this goes through a bulk operation instead of cost-paced pages (0–10,000, default 2,500)',
+    default: 2500,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  bulkAbove?: number;
+
   @ConfigField({ description: 'Only read records updated at or after this time on the first run (ISO-8601)' })
   @IsOptional()
   @IsISO8601()
@@ -96,6 +107,7 @@ export class ShopifyConfig {
 
 export const DEFAULT_API_VERSION = '2026-10';
 export const DEFAULT_PAGE_SIZE = 250;
+export const DEFAULT_BULK_ABOVE = 2_500;
 
 /** `https://acme.myshopify.com` for `acme`, or the configured `baseUrl`. */
 export function shopBaseUrl(config: ShopifyConfig): string {

@@ -28,6 +28,11 @@ export function searchTime(value: string): string {
   return new Date(Date.parse(value)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The search term of records changed at or after `since`: `updated_at:>='2026-11-01T00:00:00Z'`. */
+export function changedSince(since: string): string {
+  return `updated_at:>='${searchTime(since)}'`;
+}
+
 /** How many nodes a page may ask for and stay under the single-query cost limit. */
 export function pageSizeFor(nodeCost: number, configured: number): number {
   return Math.max(1, Math.min(configured, Math.floor((MAX_QUERY_COST - 2) / nodeCost)));
@@ -48,7 +53,7 @@ export async function* readIncremental<T extends Versioned>(
 ): AsyncGenerator<Batch<T, ShopifyCheckpoint>> {
   let since = checkpoint.since;
   let seen = new Set(checkpoint.seen ?? []);
-  const search = `updated_at:>='${searchTime(since)}'`;
+  const search = changedSince(since);
   let first = pageSizeFor(paged.nodeCost, ctx.config.pageSize ?? DEFAULT_PAGE_SIZE);
   let after: string | undefined;
   for (let shrunk = 0; ;) {

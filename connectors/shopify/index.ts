@@ -1,11 +1,19 @@
 import { defineSource, defineStream, type Batch, type ConnectorContext, type Identifier } from '@plexus/sdk';
-import { shopBaseUrl, ShopifyConfig } from './config.js';
+import { DEFAULT_BULK_ABOVE, shopBaseUrl, ShopifyConfig } from './config.js';
 import { readBulk } from './bulk.js';
 import { ShopifyGraphql, throttleDelayMs } from './graphql.js';
-import { readIncremental, upgradeCheckpoint, type PagedQuery } from './incremental.js';
+import { changedSince, readIncremental, upgradeCheckpoint, type PagedQuery } from './incremental.js';
 import { mapCustomer, mapOrder } from './mapping.js';
 import { completeLineItems } from './line-items.js';
-import { CHECK_ACCESS, compact, CUSTOMER_NODE_COST, CUSTOMERS_PAGE, ORDER_NODE_COST, ORDERS_PAGE } from './queries.js';
+import {
+  CHECK_ACCESS,
+  compact,
+  countQuery,
+  CUSTOMER_NODE_COST,
+  CUSTOMERS_PAGE,
+  ORDER_NODE_COST,
+  ORDERS_PAGE,
+} from './queries.js';
 import { shopifyWebhook } from './webhook.js';
 import type { ShopifyCheckpoint, ShopifyCustomerNode, ShopifyOrderNode } from './shopify.types.js';
 
@@ -28,10 +36,27 @@ async function* readStream<T extends { id: string; updatedAt: string }>(
   client = new ShopifyGraphql(ctx),
 ): AsyncGenerator<Batch<T, ShopifyCheckpoint>> {
   const checkpoint = upgradeCheckpoint(saved, paged.stream === 'customers' ? 'Customer' : 'Order');
-  if (checkpoint?.since !== undefined && checkpoint.bulk === undefined) {
-    yield* readIncremental(ctx, client, paged, { ...checkpoint, since: checkpoint.since });
+  if (checkpoint?.bulk) {
+    yield* readBulk<T>(ctx, client, paged.stream, checkpoint.bulk, nested);
+  } else if (checkpoint?.since === undefined) {
+    const startDate = ctx.config.startDate;
+    yield* readBulk<T>(ctx, client, paged.stream, undefined, nested, startDate ? changedSince(startDate) : undefined);
   } else {
-    yield* readBulk<T>(ctx, client, paged.stream, checkpoint?.bulk, nested);
+    // A backlog (a first incremental run after a long pause, a mass update) costs little as a bulk operation,
+    // and a lot of points and time as pages.
+    const search = changedSince(checkpoint.since);
+    const threshold = ctx.config.bulkAbove ?? DEFAULT_BULK_ABOVE;
+    const { count } = await client.request<{ count: { count: number } }>(
+      countQuery(paged.stream),
+      { query: search, limit: threshold + 1 },
+      1,
+    );
+    if (count.count > threshold) {
+      ctx.log.info(`${paged.stream}: more than ${threshold} changes since ${checkpoint.since}: reading them in bulk`);
+      yield* readBulk<T>(ctx, client, paged.stream, undefined, nested, search);
+    } else {
+      yield* readIncremental(ctx, client, paged, { ...checkpoint, since: checkpoint.since });
+    }
   }
   const { requested, actual, queries, waitedMs } = client.spent;
   ctx.log.info(

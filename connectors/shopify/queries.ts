@@ -105,6 +105,11 @@ export function bulkQuery(stream: 'customers' | 'orders', search: string | undef
   return `{ orders${args} { edges { node { ${ORDER_FIELDS} lineItems { edges { node { ${LINE_ITEM_FIELDS} } } } } } } }`;
 }
 
+/** How many records changed since the checkpoint, counted up to `limit` (1 point). */
+export function countQuery(stream: 'customers' | 'orders'): string {
+  return `query Changes($query: String!, $limit: Int!) { count: ${stream}Count(query: $query, limit: $limit) { count precision } }`;
+}
+
 export const RUN_BULK_QUERY = `
   mutation RunBulkQuery($query: String!) {
     bulkOperationRunQuery(query: $query, groupObjects: true) {

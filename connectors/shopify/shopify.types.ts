@@ -82,5 +82,6 @@ export interface ShopifyOrderNode {
 export interface ShopifyCheckpoint {
   since?: string;
   seen?: string[];
-  bulk?: { id: string; line: number; startedAt: string };
+  /** `search`: the operation's `query:` filter (an incremental run with many changes, or `startDate`). */
+  bulk?: { id: string; line: number; startedAt: string; search?: string };
 }

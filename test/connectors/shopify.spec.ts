@@ -271,6 +271,32 @@ describe('shopify incremental syncs through cost-paced queries', () => {
     });
   });
 
+  it('reads a backlog of more than bulkAbove changes through a bulk operation filtered on updated_at', async () => {
+    const since = new Date(Date.parse(shopify.state.customers.get(CUSTOMER_ID_BASE + 21)!.updated_at)).toISOString();
+    const before = shopify.requests.length;
+    const result = await readStream<{ id: string }, ShopifyCheckpoint>(
+      source,
+      'customers',
+      { ...cfg(), bulkAbove: 5 },
+      { since },
+    );
+    expect(ids(result.records).sort()).toEqual(Array.from({ length: 10 }, (_, i) => customerGid(21 + i)).sort());
+    const mutation = shopify.requests
+      .slice(before)
+      .find((r) => JSON.stringify(r.body).includes('bulkOperationRunQuery'))!;
+    expect((mutation.body as any).variables.query).toContain(
+      `customers(query: "updated_at:>='${since.replace('.000Z', 'Z')}'")`,
+    );
+    expect(result.batches[0].checkpoint).toMatchObject({
+      bulk: { search: `updated_at:>='${since.replace('.000Z', 'Z')}'` },
+    });
+    expect(result.lastCheckpoint).toEqual({ since: expect.any(String), seen: [] });
+    // At or under the threshold, pages as usual.
+    const paged = await readStream(source, 'customers', { ...cfg(), bulkAbove: 10 }, { since });
+    expect(paged.records).toHaveLength(10);
+    expect(shopify.state.bulkOperations.size).toBe(1 + 1); // the full read of the first test, and the backlog
+  });
+
   it('reads every line item of an order with more than a page holds', async () => {
     const template = shopify.state.orders.get(ORDER_ID_BASE + 1)!;
     const items = Array.from({ length: 12 }, (_, k) => ({
@@ -331,7 +357,8 @@ describe('shopify incremental syncs through cost-paced queries', () => {
     expect(await cost(ORDERS_PAGE, 10)).toBe(2 + 10 * ORDER_NODE_COST);
     const before = shopify.requests.length;
     await readStream(source, 'customers', { ...cfg(), pageSize: 250 }, { since: '2020-01-01T00:00:00Z' });
-    const first = (shopify.requests[before].body as any).variables.first as number;
+    const page = shopify.requests.slice(before).find((r) => JSON.stringify(r.body).includes('CustomersPage'))!;
+    const first = (page.body as any).variables.first as number;
     expect(first).toBe(Math.floor(998 / CUSTOMER_NODE_COST));
   });
 });

@@ -123,6 +123,19 @@ describe('Shopify GraphQL emulator', () => {
     ]);
   });
 
+  it('counts matching records up to a limit', async () => {
+    const count = async (query: string, limit: number) =>
+      (
+        await gql(shop, `query ($q: String, $l: Int) { customersCount(query: $q, limit: $l) { count precision } }`, {
+          q: query,
+          l: limit,
+        })
+      ).body.data.customersCount;
+    const since = new Date(Date.UTC(2024, 0, 1) + 550_000).toISOString();
+    expect(await count(`updated_at:>='${since}'`, 1000)).toEqual({ count: 51, precision: 'EXACT' });
+    expect(await count(`updated_at:>='${since}'`, 10)).toEqual({ count: 10, precision: 'AT_LEAST' });
+  });
+
   it('serves orders with line items, refunds and payment gateways, consistent with customers', async () => {
     const res = await gql(
       shop,

@@ -324,7 +324,7 @@ export async function startShopify(options: ShopifyEmulatorOptions = {}): Promis
       operationName,
     });
     const data = result.data ?? null;
-    if (data && req.takeFault('malformed-record')) corruptOneNode(req, data);
+    if (data) corruptOneNode(req, data);
     const actual =
       operation.operation === OperationTypeNode.MUTATION
         ? requested
@@ -707,6 +707,8 @@ function corruptOneNode(req: EmulatorRequest, data: Record<string, unknown>): vo
     };
     const nodes = connection?.nodes ?? connection?.edges?.map((e) => e.node);
     if (!Array.isArray(nodes) || nodes.length === 0) continue;
+    // Only an answer with records can carry a malformed one: the fault waits for such a page.
+    if (!req.takeFault('malformed-record')) return;
     const node = nodes[Math.floor(nodes.length / 2)];
     node.updatedAt = 'not-a-date';
     node.createdAt = null;

@@ -428,6 +428,14 @@ export function rootValue() {
       requireScope(ctx, 'read_orders', 'orders');
       return tableConnection(ctx.orders, args, ctx, 'orders', (o) => orderView(o, ctx));
     },
+    customersCount: (args: { query?: string | null; limit?: number | null }, ctx: ResolverContext) => {
+      requireScope(ctx, 'read_customers', 'customersCount');
+      return countOf(ctx.customers, args, ctx, 'customers');
+    },
+    ordersCount: (args: { query?: string | null; limit?: number | null }, ctx: ResolverContext) => {
+      requireScope(ctx, 'read_orders', 'ordersCount');
+      return countOf(ctx.orders, args, ctx, 'orders');
+    },
     customer: (args: { id: string }, ctx: ResolverContext) => {
       requireScope(ctx, 'read_customers', 'customer');
       return findNode(ctx, args.id, 'Customer');
@@ -454,6 +462,25 @@ export function rootValue() {
       ctx.bulkOperations.run(args.query, args.groupObjects),
     bulkOperationCancel: (args: { id: string }, ctx: ResolverContext) => ctx.bulkOperations.cancel(args.id),
   };
+}
+
+/** `customersCount`/`ordersCount`: the records matching `query`, counted up to `limit` (then `AT_LEAST`). */
+function countOf<T extends ShopifyCustomer | ShopifyOrder>(
+  table: RecordTable<T>,
+  args: { query?: string | null; limit?: number | null },
+  ctx: ResolverContext,
+  kind: 'customers' | 'orders',
+) {
+  const { filters, updatedMin } = searchFilter(table, args.query, [`${kind}Count`], ctx, kind);
+  const limit = args.limit ?? Number.POSITIVE_INFINITY;
+  const order = table.byModified();
+  let count = 0;
+  for (let p = updatedMin === undefined ? 0 : table.modifiedLowerBound(updatedMin); p < order.length; p++) {
+    if (!filters.every((f) => f(order[p]))) continue;
+    if (count >= limit) return { count, precision: 'AT_LEAST' };
+    count++;
+  }
+  return { count, precision: 'EXACT' };
 }
 
 function findNode(ctx: ResolverContext, id: string, only?: 'Customer' | 'Order'): unknown {

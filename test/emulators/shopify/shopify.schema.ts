@@ -244,6 +244,16 @@ export const SHOPIFY_ADMIN_SDL = /* GraphQL */ `
     UPDATED_AT
   }
 
+  enum CountPrecision {
+    AT_LEAST
+    EXACT
+  }
+
+  type Count {
+    count: Int!
+    precision: CountPrecision!
+  }
+
   type Shop {
     id: ID!
     name: String!
@@ -333,6 +343,8 @@ export const SHOPIFY_ADMIN_SDL = /* GraphQL */ `
       sortKey: OrderSortKeys = PROCESSED_AT
       reverse: Boolean = false
     ): OrderConnection!
+    customersCount(query: String, limit: Int = 10000): Count
+    ordersCount(query: String, limit: Int = 10000): Count
     bulkOperation(id: ID!): BulkOperation
     currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
   }
