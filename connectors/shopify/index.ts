@@ -6,6 +6,7 @@ import { changedSince, readIncremental, upgradeCheckpoint, type PagedQuery } fro
 import { mapCustomer, mapOrder } from './mapping.js';
 import { completeLineItems } from './line-items.js';
 import {
+  ACCESS_SCOPES,
   CHECK_ACCESS,
   compact,
   countQuery,
@@ -78,14 +79,29 @@ export const customers = defineStream<ShopifyConfig, ShopifyCustomerNode, Shopif
   toProfile: (customer, ctx) => mapCustomer(customer, ctx.connectionId),
 });
 
+/** Without `read_all_orders` Shopify shows an app the last 60 days of orders only: a silent gap, so say it. */
+async function warnIfRecentOrdersOnly(ctx: ConnectorContext<ShopifyConfig>, client: ShopifyGraphql): Promise<void> {
+  const data = await client.request<{ currentAppInstallation: { accessScopes: Array<{ handle: string }> } }>(
+    compact(ACCESS_SCOPES),
+    {},
+    2,
+  );
+  if (!data.currentAppInstallation.accessScopes.some((scope) => scope.handle === 'read_all_orders')) {
+    ctx.log.warn(
+      'orders: the token lacks the read_all_orders scope, so Shopify shows only the last 60 days of orders: grant it to read older ones',
+    );
+  }
+}
+
 export const orders = defineStream<ShopifyConfig, ShopifyOrderNode, ShopifyCheckpoint>({
   name: 'orders',
   primaryKey: ['id'],
   mode: 'incremental',
   cursorField: 'updatedAt',
-  read: (ctx, checkpoint) => {
+  async *read(ctx, checkpoint) {
     const client = new ShopifyGraphql(ctx);
-    return readStream<ShopifyOrderNode>(
+    await warnIfRecentOrdersOnly(ctx, client);
+    yield* readStream<ShopifyOrderNode>(
       ctx,
       checkpoint,
       {

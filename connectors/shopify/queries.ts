@@ -127,6 +127,9 @@ export const BULK_OPERATION = `
   }
 `;
 
+/** The scopes the token was granted (to tell whether orders older than 60 days are visible). */
+export const ACCESS_SCOPES = `query AccessScopes { currentAppInstallation { accessScopes { handle } } }`;
+
 /** `check`: the shop, and one record of each stream to prove the read_customers and read_orders scopes. */
 export const CHECK_ACCESS = `
   query CheckAccess {

@@ -129,6 +129,7 @@ describe('shopify full syncs through bulk operations', () => {
     const before = faulty.requests.length;
     const result = await readStream<{ id: string }, ShopifyCheckpoint>(source, 'orders', cfg());
     expect(new Set(ids(result.records)).size).toBe(ORDERS);
+    expect(result.logs.some((l) => /read_all_orders/.test(l.message))).toBe(false);
     const requests = faulty.requests.slice(before);
     const mutation = requests.find((r) => JSON.stringify(r.body).includes('bulkOperationRunQuery'))!;
     expect((mutation.body as { query: string }).query).toContain('groupObjects: true');
@@ -360,6 +361,24 @@ describe('shopify incremental syncs through cost-paced queries', () => {
     const page = shopify.requests.slice(before).find((r) => JSON.stringify(r.body).includes('CustomersPage'))!;
     const first = (page.body as any).variables.first as number;
     expect(first).toBe(Math.floor(998 / CUSTOMER_NODE_COST));
+  });
+});
+
+describe('shopify orders beyond 60 days', () => {
+  it('warns when the token lacks read_all_orders, since Shopify then shows only recent orders', async () => {
+    const shop = await startShopify({
+      scopedTokens: { shpat_recent: ['read_customers', 'read_orders'] },
+      ...syntheticShopifyData(9),
+      rateLimit: false,
+    });
+    try {
+      shop.state.orders.insert(newOrder(shop, ORDER_ID_BASE + 777, 'recent@example.org'));
+      const recent = await readStream(source, 'orders', { baseUrl: shop.url, accessToken: 'shpat_recent' });
+      expect(recent.records.map((r) => (r as { id: string }).id)).toEqual([orderGid(777)]);
+      expect(recent.logs.some((l) => l.level === 'warn' && /read_all_orders/.test(l.message))).toBe(true);
+    } finally {
+      await shop.close();
+    }
   });
 });
 

@@ -104,7 +104,10 @@ export function customerView(c: ShopifyCustomer) {
       requireScope(ctx, 'read_orders', 'orders');
       const rows: number[] = [];
       const order = ctx.orders.byId();
-      for (let p = 0; p < order.length; p++) if (ctx.orders.get(order[p]).customer?.id === c.id) rows.push(order[p]);
+      for (let p = 0; p < order.length; p++) {
+        const o = ctx.orders.get(order[p]);
+        if (o.customer?.id === c.id && visibleOrder(ctx, o)) rows.push(order[p]);
+      }
       return arrayConnection(
         rows.map((row) => orderView(ctx.orders.get(row), ctx)),
         args,
@@ -279,7 +282,8 @@ type Filter = (row: number) => boolean;
 
 /**
  * Filters a table by a search query. Known fields: `updated_at`, `created_at` (timestamps, to the second), `id`,
- * and `email` for customers; other terms are ignored with a warning, as Shopify does.
+ * and `email` for customers; other terms are ignored with a warning, as Shopify does. Orders older than 60 days
+ * are hidden from a token without `read_all_orders`.
  */
 function searchFilter<T extends ShopifyCustomer | ShopifyOrder>(
   table: RecordTable<T>,
@@ -288,10 +292,11 @@ function searchFilter<T extends ShopifyCustomer | ShopifyOrder>(
   ctx: ResolverContext,
   kind: 'customers' | 'orders',
 ): { filters: Filter[]; updatedMin?: number } {
-  if (!query) return { filters: [] };
+  const filters: Filter[] = [];
+  if (kind === 'orders') filters.push((row) => visibleOrder(ctx, table.get(row) as ShopifyOrder));
+  if (!query) return { filters };
   const { terms, rest } = parseSearch(query);
   const warnings: Array<{ field: string; message: string }> = [];
-  const filters: Filter[] = [];
   let updatedMin: number | undefined;
   if (rest !== '') warnings.push({ field: 'default', message: `Free-text search is not supported: ${rest}` });
   for (const term of terms) {
@@ -321,6 +326,13 @@ function searchFilter<T extends ShopifyCustomer | ShopifyOrder>(
   }
   if (warnings.length > 0) ctx.searchWarnings.push({ path, query, warnings });
   return { filters, updatedMin };
+}
+
+/** Without `read_all_orders`, Shopify shows an app only the orders of the last 60 days. */
+const ORDER_WINDOW_MS = 60 * 86_400_000;
+
+function visibleOrder(ctx: ResolverContext, order: ShopifyOrder): boolean {
+  return ctx.scopes.has('read_all_orders') || Date.parse(order.created_at) >= Date.now() - ORDER_WINDOW_MS;
 }
 
 /**
@@ -428,6 +440,10 @@ export function rootValue() {
       requireScope(ctx, 'read_orders', 'orders');
       return tableConnection(ctx.orders, args, ctx, 'orders', (o) => orderView(o, ctx));
     },
+    currentAppInstallation: (_args: unknown, ctx: ResolverContext) => ({
+      id: gid('AppInstallation', 1),
+      accessScopes: [...ctx.scopes].map((handle) => ({ handle, description: handle })),
+    }),
     customersCount: (args: { query?: string | null; limit?: number | null }, ctx: ResolverContext) => {
       requireScope(ctx, 'read_customers', 'customersCount');
       return countOf(ctx.customers, args, ctx, 'customers');
@@ -498,7 +514,8 @@ function findNode(ctx: ResolverContext, id: string, only?: 'Customer' | 'Order')
   if (type === 'Order') {
     requireScope(ctx, 'read_orders', 'node');
     const row = ctx.orders.rowOf(raw);
-    return row === undefined ? null : orderView(ctx.orders.get(row), ctx);
+    if (row === undefined || !visibleOrder(ctx, ctx.orders.get(row))) return null;
+    return orderView(ctx.orders.get(row), ctx);
   }
   if (type === 'BulkOperation') return ctx.bulkOperations.get(id);
   return null;

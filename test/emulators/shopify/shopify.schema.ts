@@ -254,6 +254,16 @@ export const SHOPIFY_ADMIN_SDL = /* GraphQL */ `
     precision: CountPrecision!
   }
 
+  type AccessScope {
+    handle: String!
+    description: String!
+  }
+
+  type AppInstallation implements Node {
+    id: ID!
+    accessScopes: [AccessScope!]!
+  }
+
   type Shop {
     id: ID!
     name: String!
@@ -343,6 +353,7 @@ export const SHOPIFY_ADMIN_SDL = /* GraphQL */ `
       sortKey: OrderSortKeys = PROCESSED_AT
       reverse: Boolean = false
     ): OrderConnection!
+    currentAppInstallation: AppInstallation!
     customersCount(query: String, limit: Int = 10000): Count
     ordersCount(query: String, limit: Int = 10000): Count
     bulkOperation(id: ID!): BulkOperation
