@@ -163,6 +163,13 @@ describe('shopify full syncs through bulk operations', () => {
     expect(result.logs.some((l) => l.level === 'warn' && /broke off/.test(l.message))).toBe(true);
   });
 
+  it('waits out an HTTP 429 with Retry-After', async () => {
+    faulty.state.tooManyRequests = 2;
+    const result = await readStream(source, 'customers', cfg());
+    expect(faulty.state.tooManyRequests).toBe(0);
+    expect(result.records).toHaveLength(CUSTOMERS);
+  });
+
   it('asks again for a GraphQL answer cut short', async () => {
     faulty.faults.inject({ kind: 'truncated', path: 'graphql\\.json$' });
     const result = await readStream(source, 'customers', cfg());

@@ -193,7 +193,7 @@ describe('Shopify GraphQL emulator', () => {
     expect(none.body.errors[0].message).toBe('you must provide one of first or last');
   });
 
-  it("answers Shopify's error shapes: undefined fields, syntax, scopes, 400, 401, 402, 423", async () => {
+  it("answers Shopify's error shapes: undefined fields, syntax, scopes, 400, 401, 402, 403, 423, 429", async () => {
     const field = await gql(shop, `{ customers(first: 1) { nodes { email } } }`);
     expect(field.body.errors[0]).toMatchObject({
       message: "Field 'email' doesn't exist on type 'Customer'",
@@ -217,8 +217,19 @@ describe('Shopify GraphQL emulator', () => {
     ]);
     shop.state.shopStatus = 'frozen';
     expect((await gql(shop, '{ shop { name } }')).status).toBe(402);
+    shop.state.shopStatus = 'fraudulent';
+    expect((await gql(shop, '{ shop { name } }')).status).toBe(403);
     shop.state.shopStatus = 'locked';
     expect((await gql(shop, '{ shop { name } }')).status).toBe(423);
+    shop.state.shopStatus = 'active';
+    shop.state.tooManyRequests = 1;
+    const flooded = await gql(shop, '{ shop { name } }');
+    expect([flooded.status, flooded.headers.get('retry-after'), flooded.body]).toEqual([
+      429,
+      '1.0',
+      { errors: 'Too Many Requests' },
+    ]);
+    expect((await gql(shop, '{ shop { name } }')).status).toBe(200);
   });
 
   it('falls forward from a version past its support window, and says which version served', async () => {

@@ -150,6 +150,11 @@ export interface ShopifyState {
   bulkOperations: Map<number, BulkOperationRecord>;
   /** `frozen` answers 402 (unpaid), `fraudulent` 403, `locked` 423. */
   shopStatus: 'active' | 'frozen' | 'fraudulent' | 'locked';
+  /**
+   * The next this many requests answer HTTP 429 with `Retry-After`, as Shopify does when a shop is flooded beyond
+   * what cost throttling covers (cost throttling itself answers 200 with `THROTTLED`).
+   */
+  tooManyRequests: number;
 }
 
 export type ShopifyEmulator = Emulator<ShopifyState>;
@@ -183,6 +188,7 @@ export async function startShopify(options: ShopifyEmulatorOptions = {}): Promis
         : new CostBucket(options.rateLimit?.maximumAvailable ?? 2_000, options.rateLimit?.restoreRate ?? 100),
     bulkOperations: new Map(),
     shopStatus: 'active',
+    tooManyRequests: 0,
   };
   const schema = shopifyAdminSchema();
   const shopName = options.shopName ?? 'plexus-demo';
@@ -241,6 +247,10 @@ export async function startShopify(options: ShopifyEmulatorOptions = {}): Promis
     const scopes = token === undefined ? undefined : state.tokens.get(token);
     if (!scopes) return { status: 401, json: INVALID_TOKEN_BODY };
     if (state.shopStatus !== 'active') return SHOP_STATUS_REPLIES[state.shopStatus];
+    if (state.tooManyRequests > 0) {
+      state.tooManyRequests--;
+      return { status: 429, headers: { 'Retry-After': '1.0' }, json: { errors: 'Too Many Requests' } };
+    }
     const version = servedVersion(match[1]);
     const reply = graphql(req, req.takeFault('permission') ? new Set<string>() : scopes, version);
     return { ...reply, headers: { 'X-Shopify-API-Version': version, ...reply.headers } };
