@@ -99,6 +99,17 @@ export class ShopifyConfig {
   @Max(10_000)
   bulkAbove?: number;
 
+  @ConfigField({
+    description:
+      'Deprecated and ignored: the request rate of the REST version of this connector. The GraphQL Admin API limits by query cost, which the connector reads from every answer; kept so configurations saved before still validate',
+    jsonSchema: { deprecated: true },
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  requestsPerSecond?: number;
+
   @ConfigField({ description: 'Only read records updated at or after this time on the first run (ISO-8601)' })
   @IsOptional()
   @IsISO8601()

@@ -325,6 +325,16 @@ describe('shopify incremental syncs through cost-paced queries', () => {
     expect(result.profiles[0].events![0].properties!.items).toHaveLength(12);
   });
 
+  it('still accepts a configuration saved by the REST version (requestsPerSecond is ignored)', async () => {
+    const result = await readStream(
+      source,
+      'customers',
+      { ...cfg(), requestsPerSecond: 2 },
+      { since: '2031-06-01T00:00:00Z' },
+    );
+    expect(result.records).toEqual([]);
+  });
+
   it('takes over from a checkpoint of the REST version of the connector', async () => {
     const since = shopify.state.customers.get(CUSTOMER_ID_BASE + 28)!.updated_at; // with the shop's offset
     const legacy = {
