@@ -51,7 +51,8 @@ export class ShopifyConfig {
   baseUrl?: string;
 
   @ConfigField({
-    description: 'Admin API access token of a custom app (shpat_…) with the read_customers and read_orders scopes',
+    description:
+      'Admin API access token of a custom app (shpat_…) with the read_customers and read_orders scopes (and read_all_orders for orders older than 60 days)',
   })
   @IsString()
   @Length(1, 512)
@@ -66,12 +67,21 @@ export class ShopifyConfig {
   @Length(8, 512)
   webhookSecret?: string;
 
-  @ConfigField({ description: 'Admin REST API version', default: '2025-01', examples: ['2025-01'] })
+  @ConfigField({
+    description:
+      'GraphQL Admin API version (quarterly; each is supported for about 12 months, then Shopify serves the oldest supported one)',
+    default: '2026-10',
+    examples: ['2026-10'],
+  })
   @IsOptional()
-  @Matches(/^(\d{4}-\d{2}|unstable)$/, { message: 'apiVersion must look like 2025-01' })
+  @Matches(/^(\d{4}-(01|04|07|10)|unstable)$/, { message: 'apiVersion must be a quarterly version such as 2026-10' })
   apiVersion?: string;
 
-  @ConfigField({ description: 'Records per page (1–250)', default: 250 })
+  @ConfigField({
+    description:
+      'Records per page of incremental reads (1–250, default 250); lowered when needed to keep each query under Shopify’s 1,000-point limit',
+    default: 250,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -80,8 +90,19 @@ export class ShopifyConfig {
 
   @ConfigField({
     description:
-      'Leak rate of the shop’s REST leaky bucket, in requests per second: 2 on standard plans, 20 on Shopify Plus',
-    default: 2,
+      'An incremental run with more changes than this goes through a bulk operation instead of cost-paced pages (0–10,000, default 2,500)',
+    default: 2500,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  bulkAbove?: number;
+
+  @ConfigField({
+    description:
+      'Deprecated and ignored: the request rate of the REST version of this connector. The GraphQL Admin API limits by query cost, which the connector reads from every answer; kept so configurations saved before still validate',
+    jsonSchema: { deprecated: true },
   })
   @IsOptional()
   @IsInt()
@@ -95,9 +116,9 @@ export class ShopifyConfig {
   startDate?: string;
 }
 
-export const DEFAULT_API_VERSION = '2025-01';
+export const DEFAULT_API_VERSION = '2026-10';
 export const DEFAULT_PAGE_SIZE = 250;
-export const DEFAULT_REQUESTS_PER_SECOND = 2;
+export const DEFAULT_BULK_ABOVE = 2_500;
 
 /** `https://acme.myshopify.com` for `acme`, or the configured `baseUrl`. */
 export function shopBaseUrl(config: ShopifyConfig): string {
@@ -106,6 +127,7 @@ export function shopBaseUrl(config: ShopifyConfig): string {
   return `https://${shop}.myshopify.com`;
 }
 
-export function apiPath(config: ShopifyConfig, resource: string): string {
-  return `/admin/api/${config.apiVersion ?? DEFAULT_API_VERSION}/${resource}.json`;
+/** `/admin/api/2026-10/graphql.json`: the one endpoint of the GraphQL Admin API. */
+export function graphqlPath(config: ShopifyConfig): string {
+  return `/admin/api/${config.apiVersion ?? DEFAULT_API_VERSION}/graphql.json`;
 }

@@ -1,125 +1,112 @@
-import {
-  abortableSleep,
-  ConnectorError,
-  paginateLinkHeader,
-  type Batch,
-  type ConnectorContext,
-  type Page,
-} from '@plexus/sdk';
-import { apiPath, DEFAULT_PAGE_SIZE, DEFAULT_REQUESTS_PER_SECOND, type ShopifyConfig } from './config.js';
+import type { Batch, ConnectorContext } from '@plexus/sdk';
+import { DEFAULT_PAGE_SIZE, type ShopifyConfig } from './config.js';
+import { QueryTooExpensiveError, type ShopifyGraphql } from './graphql.js';
+import { MAX_QUERY_COST } from './queries.js';
 import type { ShopifyCheckpoint } from './shopify.types.js';
 
 interface Versioned {
-  id: number;
-  updated_at: string;
+  id: string;
+  updatedAt: string;
+}
+
+interface Connection<T> {
+  pageInfo: { hasNextPage: boolean; endCursor?: string | null };
+  nodes: T[];
+}
+
+export interface PagedQuery<T> {
+  stream: 'customers' | 'orders';
+  query: string;
+  /** Requested cost of one node of the page. */
+  nodeCost: number;
+  /** Completes a page's records before they are yielded (an order's line items past the first page). */
+  complete?: (records: T[]) => Promise<void>;
+}
+
+/** Shopify's DateTime to the second, as the search syntax takes it. */
+export function searchTime(value: string): string {
+  return new Date(Date.parse(value)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The search term of records changed at or after `since`: `updated_at:>='2026-11-01T00:00:00Z'`. */
+export function changedSince(since: string): string {
+  return `updated_at:>='${searchTime(since)}'`;
+}
+
+/** How many nodes a page may ask for and stay under the single-query cost limit. */
+export function pageSizeFor(nodeCost: number, configured: number): number {
+  return Math.max(1, Math.min(configured, Math.floor((MAX_QUERY_COST - 2) / nodeCost)));
 }
 
 /**
- * Reads one resource incrementally: `updated_at_min=<since>&order=updated_at asc`, then the `Link` header's
- * `page_info` URLs exactly as given (Shopify refuses other filters next to `page_info`). One page is one batch;
- * its checkpoint is the greatest `updated_at` committed with the ids committed at exactly that time (the
- * filter is inclusive: they are skipped when read again) and, mid-run, the URL of the next page. A `page_info`
- * Shopify no longer accepts (400) restarts from `since`, which loses and doubles nothing thanks to `seen`.
+ * Reads what changed since the checkpoint: `query: "updated_at:>='<since>'"` with `sortKey: UPDATED_AT`, paged with
+ * `first`/`after`. One page is one batch; its checkpoint is the greatest `updatedAt` committed with the GIDs
+ * committed at exactly that second (the filter is inclusive: they are skipped when read again). The page cursor
+ * is not kept: a resumed run asks again from `since`, which loses and doubles nothing. `first` is sized so the
+ * query's requested cost stays under 1,000 points, and shrunk if Shopify still finds it too expensive.
  */
 export async function* readIncremental<T extends Versioned>(
   ctx: ConnectorContext<ShopifyConfig>,
-  resource: 'customers' | 'orders',
-  checkpoint: ShopifyCheckpoint | undefined,
-  extraParams: Record<string, string> = {},
+  client: ShopifyGraphql,
+  paged: PagedQuery<T>,
+  checkpoint: ShopifyCheckpoint & { since: string },
 ): AsyncGenerator<Batch<T, ShopifyCheckpoint>> {
-  const config = ctx.config;
-  let since = checkpoint?.since;
-  let seen = new Set(checkpoint?.seen ?? []);
-  const params = {
-    limit: config.pageSize ?? DEFAULT_PAGE_SIZE,
-    ...extraParams,
-    order: 'updated_at asc',
-    ...((since ?? config.startDate) ? { updated_at_min: since ?? config.startDate } : {}),
-  };
-  const pages = (startUrl: string | undefined): AsyncGenerator<Page<T, string>> =>
-    paginateLinkHeader<T>(ctx.http, {
-      url: apiPath(config, resource),
-      params,
-      startUrl,
-      items: (body) => itemsOf<T>(body, resource),
-      signal: ctx.signal,
-    });
-
-  let iterator = pages(checkpoint?.next);
-  for (let first = true; ; first = false) {
-    let next: IteratorResult<Page<T, string>>;
+  let since = checkpoint.since;
+  let seen = new Set(checkpoint.seen ?? []);
+  const search = changedSince(since);
+  let first = pageSizeFor(paged.nodeCost, ctx.config.pageSize ?? DEFAULT_PAGE_SIZE);
+  let after: string | undefined;
+  for (let shrunk = 0; ;) {
+    let page: Connection<T>;
     try {
-      next = await iterator.next();
-    } catch (error) {
-      if (!(first && checkpoint?.next && isBadRequest(error))) throw error;
-      ctx.log.warn(
-        `${resource}: Shopify refused the saved page_info; reading again from updated_at ${since ?? 'start'}`,
+      const data = await client.request<Record<string, Connection<T>>>(
+        paged.query,
+        { first, after: after ?? null, query: search },
+        2 + first * paged.nodeCost,
       );
-      iterator = pages(undefined);
+      page = data[paged.stream];
+    } catch (error) {
+      if (!(error instanceof QueryTooExpensiveError) || shrunk >= 3 || first === 1) throw error;
+      shrunk++;
+      first = Math.max(1, Math.floor((first * error.maxCost) / Math.max(error.cost, 1)) - 1);
+      ctx.log.warn(
+        `${paged.stream}: Shopify found the page too expensive (${error.cost} points): asking ${first} at a time`,
+      );
       continue;
     }
-    if (next.done) return;
-    const page = next.value;
+    if (paged.complete) await paged.complete(page.nodes);
     const records: T[] = [];
-    const sinceMs = since === undefined ? -Infinity : Date.parse(since);
-    for (const record of page.items) {
-      const at = Date.parse(record?.updated_at);
-      // Already committed: the boundary of the inclusive updated_at_min filter.
+    for (const record of page.nodes) {
+      const at = Date.parse(record?.updatedAt);
+      const sinceMs = Date.parse(since);
+      // Already committed: the boundary of the inclusive filter.
       if (at < sinceMs || (at === sinceMs && seen.has(record.id))) continue;
       records.push(record);
       if (Number.isNaN(at)) continue; // malformed: quarantined by the mapping, never a cursor
-      if (since === undefined || at > Date.parse(since)) {
-        since = record.updated_at;
+      if (at > sinceMs) {
+        since = record.updatedAt;
         seen = new Set();
       }
-      if (at === Date.parse(since)) seen.add(record.id);
+      seen.add(record.id);
     }
-    const state: ShopifyCheckpoint = {
-      ...(since !== undefined ? { since, seen: [...seen] } : {}),
-      ...(page.next !== undefined ? { next: page.next } : {}),
-    };
-    yield { records, checkpoint: state };
-    if (page.next !== undefined) await paceWithCallLimit(ctx, page.response.headers);
+    yield { records, checkpoint: { since, seen: [...seen] } };
+    if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return;
+    after = page.pageInfo.endCursor;
   }
-}
-
-/** The list of a page; anything else (an error body in a 200, a body cut short) must not read as an empty page. */
-function itemsOf<T>(body: unknown, resource: string): T[] {
-  const list = (body as Record<string, unknown> | null)?.[resource];
-  if (!Array.isArray(list)) throw new ConnectorError(`Shopify answered without a ${resource} list`, 'transient');
-  return list as T[];
-}
-
-function isBadRequest(error: unknown): boolean {
-  return error instanceof ConnectorError && error.details.status === 400;
 }
 
 /**
- * Shopify's REST leaky bucket: `X-Shopify-Shop-Api-Call-Limit: 32/40` says how full the shop's bucket is (it is
- * shared with every other app of the shop). Near the top, wait for it to leak so the next request fits instead
- * of drawing a 429: above 80 % each request waits one leak interval per call over the mark.
+ * A checkpoint of the REST version of this connector (`since` with the shop's offset, numeric ids in `seen`, a
+ * `page_info` URL in `next`) in today's terms: the same position, GIDs instead of ids, no page URL.
  */
-export async function paceWithCallLimit(
-  ctx: ConnectorContext<ShopifyConfig>,
-  headers: Record<string, unknown>,
-): Promise<void> {
-  const waitMs = callLimitDelayMs(
-    headers['x-shopify-shop-api-call-limit'],
-    ctx.config.requestsPerSecond ?? DEFAULT_REQUESTS_PER_SECOND,
-  );
-  if (waitMs > 0) {
-    ctx.log.debug(`Shopify call limit ${String(headers['x-shopify-shop-api-call-limit'])}: pausing ${waitMs} ms`);
-    await abortableSleep(waitMs, ctx.signal);
-  }
-}
-
-/** How long to wait before the next call given the call-limit header (`used/capacity`) and the leak rate. */
-export function callLimitDelayMs(header: unknown, leakPerSecond: number): number {
-  const match = typeof header === 'string' ? /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(header) : null;
-  if (!match) return 0;
-  const used = Number(match[1]);
-  const capacity = Number(match[2]);
-  const mark = Math.floor(capacity * 0.8);
-  if (capacity <= 0 || used < mark) return 0;
-  return Math.ceil(((used - mark + 1) * 1000) / leakPerSecond);
+export function upgradeCheckpoint(
+  checkpoint: (Omit<ShopifyCheckpoint, 'seen'> & { seen?: Array<string | number>; next?: string }) | undefined,
+  gidType: 'Customer' | 'Order',
+): ShopifyCheckpoint | undefined {
+  if (!checkpoint) return undefined;
+  const { next: _next, seen, ...rest } = checkpoint;
+  return {
+    ...rest,
+    ...(seen ? { seen: seen.map((id) => (typeof id === 'number' ? `gid://shopify/${gidType}/${id}` : id)) } : {}),
+  };
 }

@@ -1,65 +1,87 @@
-/** The parts of Shopify Admin REST resources the connector reads (the API sends more). */
+/** The parts of Shopify GraphQL Admin API objects the connector reads (the streams' records). */
 
-export interface ShopifyAddress {
-  country_code?: string | null;
-  phone?: string | null;
+export interface ShopifyMoney {
+  amount?: string | null;
+  currencyCode?: string | null;
 }
 
-export interface ShopifyMarketingConsent {
-  state?: string | null;
-  consent_updated_at?: string | null;
+export interface ShopifyMoneyBag {
+  shopMoney?: ShopifyMoney | null;
 }
 
-export interface ShopifyCustomer {
-  id: number;
-  email?: string | null;
-  phone?: string | null;
-  first_name?: string | null;
-  last_name?: string | null;
-  created_at?: string | null;
-  updated_at: string;
-  orders_count?: number | null;
-  total_spent?: string | null;
-  currency?: string | null;
-  accepts_marketing?: boolean | null;
-  email_marketing_consent?: ShopifyMarketingConsent | null;
-  default_address?: ShopifyAddress | null;
+export interface ShopifyCustomerNode {
+  /** `gid://shopify/Customer/<id>` */
+  id: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  createdAt?: string | null;
+  updatedAt: string;
+  /** UnsignedInt64, serialised as a string. */
+  numberOfOrders?: string | number | null;
+  amountSpent?: ShopifyMoney | null;
+  defaultEmailAddress?: {
+    emailAddress?: string | null;
+    /** SUBSCRIBED, NOT_SUBSCRIBED, UNSUBSCRIBED, PENDING, INVALID… */
+    marketingState?: string | null;
+    marketingUpdatedAt?: string | null;
+  } | null;
+  defaultPhoneNumber?: { phoneNumber?: string | null } | null;
+  defaultAddress?: { countryCodeV2?: string | null } | null;
 }
 
-export interface ShopifyLineItem {
-  id?: number;
-  product_id?: number | null;
-  variant_id?: number | null;
+export interface ShopifyLineItemNode {
+  id?: string;
   title?: string | null;
   sku?: string | null;
   quantity?: number | null;
-  price?: string | null;
+  variant?: { id: string } | null;
+  product?: { id: string } | null;
+  originalUnitPriceSet?: ShopifyMoneyBag | null;
 }
 
-export interface ShopifyOrder {
-  id: number;
+export interface ShopifyRefundNode {
+  id: string;
+  createdAt?: string | null;
+  totalRefundedSet?: ShopifyMoneyBag | null;
+}
+
+export interface ShopifyOrderNode {
+  /** `gid://shopify/Order/<id>` */
+  id: string;
   name?: string | null;
   email?: string | null;
   phone?: string | null;
-  created_at: string;
-  updated_at: string;
-  cancelled_at?: string | null;
-  financial_status?: string | null;
-  currency?: string | null;
-  total_price?: string | null;
-  subtotal_price?: string | null;
-  total_tax?: string | null;
-  customer?: (Pick<ShopifyCustomer, 'id' | 'email' | 'phone'> & { default_address?: ShopifyAddress | null }) | null;
-  line_items?: ShopifyLineItem[] | null;
+  createdAt: string;
+  updatedAt: string;
+  cancelledAt?: string | null;
+  /** PAID, PARTIALLY_REFUNDED, REFUNDED, VOIDED… */
+  displayFinancialStatus?: string | null;
+  currencyCode?: string | null;
+  paymentGatewayNames?: string[] | null;
+  totalPriceSet?: ShopifyMoneyBag | null;
+  subtotalPriceSet?: ShopifyMoneyBag | null;
+  totalTaxSet?: ShopifyMoneyBag | null;
+  totalRefundedSet?: ShopifyMoneyBag | null;
+  customer?: {
+    id: string;
+    defaultEmailAddress?: { emailAddress?: string | null } | null;
+    defaultPhoneNumber?: { phoneNumber?: string | null } | null;
+    defaultAddress?: { countryCodeV2?: string | null } | null;
+  } | null;
+  refunds?: ShopifyRefundNode[] | null;
+  /** Every line item: paged reads fetch the ones past the first page, bulk reads gather their lines. */
+  lineItems?: { nodes: ShopifyLineItemNode[]; pageInfo?: { hasNextPage: boolean; endCursor?: string | null } } | null;
 }
 
 /**
- * Where an incremental stream stands. `since` is the greatest `updated_at` committed (Shopify's own string),
- * `seen` the ids committed with exactly that `updated_at` (the `updated_at_min` filter is inclusive, so the
- * next read sees them again and skips them). `next` is the page being read when a run was interrupted.
+ * Where a stream stands. `since` is the greatest `updatedAt` committed (or, after a full sync, the time its bulk
+ * operation started) and `seen` the GIDs committed at exactly that second: the `updated_at:>=` filter is
+ * inclusive, so the next read sees them again and skips them. `bulk` is a full sync under way: the bulk
+ * operation, the JSONL lines committed, and when it started.
  */
 export interface ShopifyCheckpoint {
   since?: string;
-  seen?: number[];
-  next?: string;
+  seen?: string[];
+  /** `search`: the operation's `query:` filter (an incremental run with many changes, or `startDate`). */
+  bulk?: { id: string; line: number; startedAt: string; search?: string };
 }

@@ -56,7 +56,7 @@ describe('shopify through the hub (PostgreSQL)', () => {
       body: {
         name: 'shop',
         connector: 'shopify',
-        config: { baseUrl: shop.url, accessToken: TOKEN, apiVersion: '2024-07', pageSize: 5 },
+        config: { baseUrl: shop.url, accessToken: TOKEN, apiVersion: '2026-10', pageSize: 5 },
       },
     });
     expect(created.status).toBe(201);
@@ -94,8 +94,27 @@ describe('shopify through the hub (PostgreSQL)', () => {
         expect.objectContaining({ name: expect.any(String), quantity: expect.any(Number) }),
       ]),
     });
+    expect(orders[0].properties.paymentGateway).toEqual(expect.any(String));
     const spent = orders.reduce((sum, e) => sum + (e.properties.total as number), 0);
     expect(spent.toFixed(2)).toBe(buyer.total_spent);
+  });
+
+  it('records refunds as Order Refunded events next to the order, with what the customer spent net of them', async () => {
+    // The synthetic order #1008 had its first item refunded a day after it was placed.
+    const refunded = shop.state.orders.get(ORDER_ID_BASE + 8)!;
+    const buyer = shop.state.customers.get(refunded.customer!.id)!;
+    const profile = await profileOf(`external_id:${sourceId}:customer:${buyer.id}`);
+    const events = await eventsOf(profile.id);
+    const refund = events.find((e) => e.name === 'Order Refunded');
+    const amount = Number(refunded.refunds![0].transactions[0].amount);
+    expect(refund).toMatchObject({ properties: { orderId: String(refunded.id), total: amount, currency: 'USD' } });
+    const completed = events.filter((e) => e.name === 'Order Completed');
+    expect(completed.find((e) => e.properties.orderId === String(refunded.id))!.properties.refunded).toBe(amount);
+    const net = completed.reduce(
+      (sum, e) => sum + (e.properties.total as number) - ((e.properties.refunded as number) ?? 0),
+      0,
+    );
+    expect(net.toFixed(2)).toBe(buyer.total_spent);
   });
 
   it('resolves a guest checkout by its email alone', async () => {
@@ -134,16 +153,16 @@ describe('shopify through the hub (PostgreSQL)', () => {
   it('quarantines a malformed customer with its reason and writes the rest', async () => {
     shop.state.customers.update(CUSTOMER_ID_BASE + 5, { last_name: 'Five' });
     shop.state.customers.update(CUSTOMER_ID_BASE + 6, { last_name: 'Six' });
-    shop.faults.inject({ kind: 'malformed-record', path: '/customers\\.json$' });
+    shop.faults.inject({ kind: 'malformed-record', path: 'graphql\\.json$' });
     const run = await sync();
     expect(run).toMatchObject({ status: 'partial', stats: { read: 2, quarantined: 1 } });
-    const bad = shop.faults.fired.at(-1)!.detail!;
+    const bad = shop.faults.fired.at(-1)!.detail!.replace('gid://shopify/Customer/', '');
     corrupted = bad;
     const quarantine = await call(t.url, 'GET', `/v1/sources/${sourceId}/quarantine`, { headers: t.auth });
     expect(quarantine.body.data).toEqual([
       expect.objectContaining({
         stream: 'customers',
-        record: expect.objectContaining({ id: Number(bad) }),
+        record: expect.objectContaining({ id: `gid://shopify/Customer/${bad}` }),
         reason: expect.stringMatching(new RegExp(`customer ${bad}: .* is not`)),
       }),
     ]);

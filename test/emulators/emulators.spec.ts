@@ -83,10 +83,18 @@ describe('emulators together', () => {
         headers: { authorization: `Bearer ${DEMO_CREDENTIALS.salesforce.token}` },
       });
       expect(sf.body.totalSize).toBe(5);
-      const customers = await call(emulators.shopify.url, 'GET', '/admin/api/2024-07/customers.json', {
-        headers: { 'X-Shopify-Access-Token': DEMO_CREDENTIALS.shopify.token },
-      });
-      expect(customers.body.customers.map((c: any) => c.email)).toEqual(['ada@example.org']);
+      const customers = await call(
+        emulators.shopify.url,
+        'POST',
+        `/admin/api/${DEMO_CREDENTIALS.shopify.apiVersion}/graphql.json`,
+        {
+          headers: { 'X-Shopify-Access-Token': DEMO_CREDENTIALS.shopify.token },
+          body: { query: '{ customers(first: 10) { nodes { defaultEmailAddress { emailAddress } } } }' },
+        },
+      );
+      expect(customers.body.data.customers.nodes.map((c: any) => c.defaultEmailAddress.emailAddress)).toEqual([
+        'ada@example.org',
+      ]);
       expect(emulators.s3.state.buckets.get(DEMO_CREDENTIALS.s3.bucket)?.size).toBe(3);
     } finally {
       await emulators.close();

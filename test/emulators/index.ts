@@ -41,7 +41,7 @@ export * from './seed/population.seed.js';
 export const DEMO_CREDENTIALS = {
   hubspot: { token: 'hubspot-demo-token' },
   salesforce: { token: 'salesforce-demo-token' },
-  shopify: { token: 'shpat_demo_token', apiVersion: '2024-07' },
+  shopify: { token: 'shpat_demo_token', apiVersion: '2026-10' },
   meta: { token: 'meta-demo-token', adAccountId: '1000' },
   google: { token: 'google-demo-token', operatingAccountId: '1234567890', userListId: '5550001' },
   tiktok: { token: 'tiktok-demo-token', advertiserId: '7000000000000000001', audienceId: '9001' },

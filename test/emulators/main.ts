@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     `Emulators running, seeded from ${source}:`,
     `  HubSpot     ${emulators.hubspot.url}  Authorization: Bearer ${c.hubspot.token}  (${emulators.hubspot.state.contacts.count} contacts)`,
     `  Salesforce  ${emulators.salesforce.url}  Authorization: Bearer ${c.salesforce.token}  (${emulators.salesforce.state.contacts.count} contacts, ${emulators.salesforce.state.leads.count} leads)`,
-    `  Shopify     ${emulators.shopify.url}/admin/api/${c.shopify.apiVersion}  X-Shopify-Access-Token: ${c.shopify.token}  (${emulators.shopify.state.customers.count} customers, ${emulators.shopify.state.orders.count} orders)`,
+    `  Shopify     ${emulators.shopify.url}/admin/api/${c.shopify.apiVersion}/graphql.json  X-Shopify-Access-Token: ${c.shopify.token}  (${emulators.shopify.state.customers.count} customers, ${emulators.shopify.state.orders.count} orders)`,
     `  S3          ${emulators.s3.url}  bucket ${c.s3.bucket}, access key ${c.s3.accessKeyId} / ${c.s3.secretAccessKey}, path-style (${emulators.s3.state.buckets.get(c.s3.bucket)?.size ?? 0} objects)`,
     `  Meta        ${emulators.meta.url}/v23.0  Authorization: Bearer ${c.meta.token}  (ad account act_${c.meta.adAccountId})`,
     `  Google      ${emulators.google.url}/v1/audienceMembers:ingest  Authorization: Bearer ${c.google.token}  (account ${c.google.operatingAccountId}, user list ${c.google.userListId})`,

@@ -55,6 +55,14 @@ export interface ShopifyLineItem {
   price: string;
 }
 
+/** A refund of an order, with the transactions that paid the money back. */
+export interface ShopifyRefund {
+  id: number;
+  created_at: string;
+  note: string | null;
+  transactions: Array<{ id: number; amount: string; kind: 'refund'; gateway: string; status: 'success' }>;
+}
+
 /** A customer summary embedded in an order. */
 export type ShopifyOrderCustomer = Pick<
   ShopifyCustomer,
@@ -80,6 +88,9 @@ export interface ShopifyOrder {
   total_tax: string;
   customer: ShopifyOrderCustomer | null;
   line_items: ShopifyLineItem[];
+  /** The gateways that took payment (`shopify_payments`, `paypal`, `manual`, `gift_card`…). */
+  payment_gateway_names?: string[];
+  refunds?: ShopifyRefund[];
   admin_graphql_api_id: string;
 }
 
@@ -90,6 +101,8 @@ export function shopifyTime(ms: number, offsetMinutes = -300): string {
   const abs = Math.abs(offsetMinutes);
   return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
+
+const GATEWAYS = ['shopify_payments', 'shopify_payments', 'paypal', 'manual', 'gift_card'] as const;
 
 const PRODUCTS = [
   { id: 632910392, title: 'Linen shirt', price: 49.0 },
@@ -144,6 +157,8 @@ export function syntheticShopifyData(
   };
   const orderTotal = (j: number) => lineItems(j).reduce((sum, item) => sum + Number(item.price) * item.quantity, 0);
   const isCancelled = (j: number) => j % 25 === 24;
+  /** Every 10th order (not cancelled) had its first item refunded once, a day after it was placed. */
+  const refundedAmount = (j: number) => (j % 10 === 7 && !isCancelled(j) ? Number(lineItems(j)[0].price) : 0);
   /** The orders of customer c, as order indexes. */
   const ordersOf = (c: number): number[] => {
     const b = Math.floor(c / 3);
@@ -186,7 +201,9 @@ export function syntheticShopifyData(
       updated_at: created,
       orders_count: orders.length,
       // Cancelled (voided) orders count as orders but not as money spent.
-      total_spent: orders.reduce((sum, j) => sum + (isCancelled(j) ? 0 : orderTotal(j)), 0).toFixed(2),
+      total_spent: orders
+        .reduce((sum, j) => sum + (isCancelled(j) ? 0 : orderTotal(j) - refundedAmount(j)), 0)
+        .toFixed(2),
       last_order_id: orders.length ? ORDER_ID_BASE + orders[orders.length - 1] + 1 : null,
       state: 'enabled',
       verified_email: true,
@@ -233,6 +250,20 @@ export function syntheticShopifyData(
     }
     const cancelled = isCancelled(j);
     const closed = !cancelled && j % 4 !== 0;
+    const refunded = refundedAmount(j);
+    const gateway = pick(GATEWAYS, j, 55);
+    const refunds: ShopifyRefund[] = refunded
+      ? [
+          {
+            id: 909_000_000 + j,
+            created_at: shopifyTime(createdMs + 86_400_000),
+            note: 'Item returned',
+            transactions: [
+              { id: 389_000_000 + j, amount: refunded.toFixed(2), kind: 'refund', gateway, status: 'success' },
+            ],
+          },
+        ]
+      : [];
     return {
       id,
       name: `#${1001 + j}`,
@@ -240,11 +271,11 @@ export function syntheticShopifyData(
       email,
       phone: null,
       created_at: shopifyTime(createdMs),
-      updated_at: shopifyTime(createdMs),
+      updated_at: shopifyTime(refunded ? createdMs + 86_400_000 : createdMs),
       processed_at: shopifyTime(createdMs),
       closed_at: closed ? shopifyTime(createdMs) : null,
       cancelled_at: cancelled ? shopifyTime(createdMs) : null,
-      financial_status: cancelled ? 'voided' : 'paid',
+      financial_status: cancelled ? 'voided' : refunded ? 'partially_refunded' : 'paid',
       fulfillment_status: closed ? 'fulfilled' : null,
       currency: 'USD',
       total_price: subtotal.toFixed(2),
@@ -252,6 +283,8 @@ export function syntheticShopifyData(
       total_tax: '0.00',
       customer: buyer,
       line_items: items,
+      payment_gateway_names: [gateway],
+      refunds,
       admin_graphql_api_id: `gid://shopify/Order/${id}`,
     };
   };

@@ -1,180 +1,363 @@
 import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { call } from '../../support/http.js';
-import { CUSTOMER_ID_BASE, shopifyTime, syntheticShopifyData } from './shopify.data.js';
+import { CUSTOMER_ID_BASE, ORDER_ID_BASE, syntheticShopifyData } from './shopify.data.js';
 import { startShopify, type ShopifyEmulator } from './shopify.emulator.js';
 import { signShopifyWebhook } from './webhook.js';
 
 const TOKEN = 'shpat_test';
-const auth = { 'X-Shopify-Access-Token': TOKEN };
-const API = '/admin/api/2024-07';
+const API = '/admin/api/2026-10/graphql.json';
 
-/** Follows the Link header as given; returns every record and the number of pages. */
-async function pageAll(base: string, path: string, key: 'customers' | 'orders') {
-  const records: any[] = [];
-  let url: string | undefined = `${base}${path}`;
-  let pages = 0;
-  while (url) {
-    const res = await fetch(url, { headers: auth });
-    expect(res.status).toBe(200);
-    records.push(...((await res.json()) as any)[key]);
-    pages++;
-    url = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
-  }
-  return { records, pages };
+function gql(shop: ShopifyEmulator, query: string, variables?: Record<string, unknown>, token = TOKEN) {
+  return call(shop.url, 'POST', API, { headers: { 'X-Shopify-Access-Token': token }, body: { query, variables } });
 }
 
-describe('Shopify emulator', () => {
+const CUSTOMERS_PAGE = /* GraphQL */ `
+  query Customers($first: Int!, $after: String, $query: String) {
+    customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+        updatedAt
+        defaultEmailAddress {
+          emailAddress
+          marketingState
+        }
+        numberOfOrders
+        amountSpent {
+          amount
+        }
+      }
+    }
+  }
+`;
+
+async function pageAll(shop: ShopifyEmulator, query?: string, first = 250) {
+  const nodes: any[] = [];
+  let after: string | null = null;
+  let pages = 0;
+  do {
+    const res = await gql(shop, CUSTOMERS_PAGE, { first, after, query });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    nodes.push(...res.body.data.customers.nodes);
+    after = res.body.data.customers.pageInfo.hasNextPage ? res.body.data.customers.pageInfo.endCursor : null;
+    pages++;
+  } while (after);
+  return { nodes, pages };
+}
+
+async function bulk(shop: ShopifyEmulator, query: string, groupObjects = false) {
+  const res = await gql(
+    shop,
+    `mutation Run($query: String!, $group: Boolean!) {
+      bulkOperationRunQuery(query: $query, groupObjects: $group) { bulkOperation { id status } userErrors { field message code } }
+    }`,
+    { query, group: groupObjects },
+  );
+  return res.body.data.bulkOperationRunQuery;
+}
+
+async function completed(shop: ShopifyEmulator, id: string) {
+  for (;;) {
+    const res = await gql(
+      shop,
+      `query ($id: ID!) { bulkOperation(id: $id) { status url objectCount rootObjectCount errorCode } }`,
+      { id },
+    );
+    const op = res.body.data.bulkOperation;
+    if (op.status !== 'RUNNING' && op.status !== 'CREATED') return op;
+    await sleep(20);
+  }
+}
+
+describe('Shopify GraphQL emulator', () => {
   let shop: ShopifyEmulator;
-  const data = syntheticShopifyData(900, { guestOrders: 20 });
+  const data = syntheticShopifyData(600, { guestOrders: 20 });
 
   beforeAll(async () => {
-    shop = await startShopify({ tokens: [TOKEN], ...data, rateLimit: false });
+    shop = await startShopify({
+      tokens: [TOKEN],
+      scopedTokens: { shpat_customers_only: ['read_customers'] },
+      ...data,
+      rateLimit: false,
+    });
   });
   afterAll(() => shop.close());
-  afterEach(() => shop.faults.clear());
+  afterEach(() => {
+    shop.faults.clear();
+    shop.state.shopStatus = 'active';
+  });
 
-  it('pages customers to the end with the Link header and page_info', async () => {
-    const { records, pages } = await pageAll(shop.url, `${API}/customers.json?limit=250`, 'customers');
-    expect(pages).toBe(4);
-    expect(records).toHaveLength(900);
-    expect(new Set(records.map((c) => c.id)).size).toBe(900);
-    expect(records[0]).toMatchObject({
-      id: CUSTOMER_ID_BASE + 1,
-      email: expect.stringContaining('@example.org'),
-      orders_count: 0,
-      total_spent: '0.00',
-      email_marketing_consent: { state: expect.any(String) },
-      default_address: { country_code: expect.stringMatching(/^[A-Z]{2}$/) },
+  it('pages customers with first/after and pageInfo, in GraphQL field names', async () => {
+    const { nodes, pages } = await pageAll(shop);
+    expect(pages).toBe(3);
+    expect(nodes).toHaveLength(600);
+    expect(new Set(nodes.map((c) => c.id)).size).toBe(600);
+    expect(nodes[0]).toMatchObject({
+      id: `gid://shopify/Customer/${CUSTOMER_ID_BASE + 1}`,
+      updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      defaultEmailAddress: {
+        emailAddress: expect.stringContaining('@'),
+        marketingState: expect.stringMatching(/SUBSCRIBED/),
+      },
+      numberOfOrders: '0',
+      amountSpent: { amount: '0.00' },
     });
   });
 
-  it('links back with rel="previous"', async () => {
-    const first = await fetch(`${shop.url}${API}/customers.json?limit=100`, { headers: auth });
-    const next = /<([^>]+)>;\s*rel="next"/.exec(first.headers.get('link')!)![1];
-    const second = await fetch(next, { headers: auth });
-    const previous = /<([^>]+)>;\s*rel="previous"/.exec(second.headers.get('link')!)![1];
-    const back = (await (await fetch(previous, { headers: auth })).json()) as any;
-    expect(back.customers.map((c: any) => c.id)).toEqual(((await first.json()) as any).customers.map((c: any) => c.id));
-  });
-
-  it('keeps orders consistent with customers, includes guest orders, and defaults to status=open', async () => {
-    const all = await pageAll(shop.url, `${API}/orders.json?status=any&limit=250`, 'orders');
-    expect(all.records).toHaveLength(900 + 20);
-    const guests = all.records.filter((o) => o.customer === null);
-    expect(guests).toHaveLength(20);
-    expect(guests.every((o) => typeof o.email === 'string')).toBe(true);
-    const customer = shop.state.customers.get(CUSTOMER_ID_BASE + 3)!;
-    const theirs = all.records.filter((o) => o.customer?.id === customer.id);
-    expect(theirs).toHaveLength(customer.orders_count);
-    const spent = theirs.filter((o) => !o.cancelled_at).reduce((s, o) => s + Number(o.total_price), 0);
-    expect(customer.total_spent).toBe(spent.toFixed(2));
-    expect(theirs[0].line_items[0]).toMatchObject({
-      title: expect.any(String),
-      quantity: expect.any(Number),
-      price: expect.any(String),
-    });
-    const open = await pageAll(shop.url, `${API}/orders.json?limit=250`, 'orders');
-    expect(open.records.length).toBeLessThan(all.records.length);
-    expect(open.records.every((o) => o.closed_at === null && o.cancelled_at === null)).toBe(true);
-  });
-
-  it('filters by updated_at_min and orders by updated_at, seeing updates', async () => {
-    const since = shopifyTime(Date.UTC(2024, 0, 1) + 850_000);
-    const res = await call(
-      shop.url,
-      'GET',
-      `${API}/customers.json?limit=250&updated_at_min=${encodeURIComponent(since)}`,
-      { headers: auth },
-    );
-    expect(res.body.customers).toHaveLength(50);
+  it("filters on updated_at with Shopify's search syntax, seeing updates, and warns about unknown fields", async () => {
+    const since = new Date(Date.UTC(2024, 0, 1) + 550_000).toISOString();
+    expect((await pageAll(shop, `updated_at:>'${since}'`)).nodes).toHaveLength(49);
+    expect((await pageAll(shop, `updated_at:>='${since}'`)).nodes).toHaveLength(50);
     shop.state.customers.update(CUSTOMER_ID_BASE + 1, { first_name: 'Updated' }, Date.UTC(2025, 0, 1));
-    const after = await pageAll(
-      shop.url,
-      `${API}/customers.json?limit=20&order=updated_at+asc&updated_at_min=${encodeURIComponent(since)}`,
-      'customers',
-    );
-    expect(after.records).toHaveLength(51);
-    expect(after.records.at(-1)).toMatchObject({ id: CUSTOMER_ID_BASE + 1, first_name: 'Updated' });
-    const count = await call(
-      shop.url,
-      'GET',
-      `${API}/customers/count.json?updated_at_min=${encodeURIComponent(since)}`,
-      { headers: auth },
-    );
-    expect(count.body).toEqual({ count: 51 });
+    const after = await pageAll(shop, `updated_at:>='${since}'`, 20);
+    expect(after.nodes).toHaveLength(51);
+    expect(after.nodes.at(-1).id).toBe(`gid://shopify/Customer/${CUSTOMER_ID_BASE + 1}`);
+    const warned = await gql(shop, CUSTOMERS_PAGE, { first: 1, query: 'favourite_colour:blue' });
+    expect(warned.body.extensions.search[0].warnings).toEqual([
+      { field: 'favourite_colour', message: 'Invalid search field for this query.' },
+    ]);
   });
 
-  it('rejects a bad limit and filters next to page_info with 400', async () => {
-    for (const limit of ['0', '251', 'x']) {
-      const res = await call(shop.url, 'GET', `${API}/customers.json?limit=${limit}`, { headers: auth });
-      expect(res.status).toBe(400);
-      expect(res.body.errors).toHaveProperty('limit');
-    }
-    const first = await fetch(`${shop.url}${API}/orders.json?status=any&limit=10`, { headers: auth });
-    const next = /<([^>]+)>;\s*rel="next"/.exec(first.headers.get('link')!)![1];
-    expect(new URL(next).searchParams.get('status')).toBeNull();
-    const mixed = await call(shop.url, 'GET', `${new URL(next).pathname}${new URL(next).search}&status=any`, {
-      headers: auth,
+  it('counts matching records up to a limit', async () => {
+    const count = async (query: string, limit: number) =>
+      (
+        await gql(shop, `query ($q: String, $l: Int) { customersCount(query: $q, limit: $l) { count precision } }`, {
+          q: query,
+          l: limit,
+        })
+      ).body.data.customersCount;
+    const since = new Date(Date.UTC(2024, 0, 1) + 550_000).toISOString();
+    expect(await count(`updated_at:>='${since}'`, 1000)).toEqual({ count: 51, precision: 'EXACT' });
+    expect(await count(`updated_at:>='${since}'`, 10)).toEqual({ count: 10, precision: 'AT_LEAST' });
+  });
+
+  it('serves orders with line items, refunds and payment gateways, consistent with customers', async () => {
+    const res = await gql(
+      shop,
+      `{ orders(first: 10, query: "id:${ORDER_ID_BASE + 8}") { nodes { id name paymentGatewayNames displayFinancialStatus
+          customer { id } totalPriceSet { shopMoney { amount currencyCode } } totalRefundedSet { shopMoney { amount } }
+          refunds(first: 5) { id createdAt totalRefundedSet { shopMoney { amount } } }
+          lineItems(first: 5) { nodes { title quantity sku variant { id } originalUnitPriceSet { shopMoney { amount } } } } } } }`,
+    );
+    const order = res.body.data.orders.nodes[0];
+    expect(order).toMatchObject({
+      id: `gid://shopify/Order/${ORDER_ID_BASE + 8}`,
+      paymentGatewayNames: [expect.any(String)],
+      displayFinancialStatus: 'PARTIALLY_REFUNDED',
+      refunds: [
+        {
+          id: expect.stringMatching(/^gid:\/\/shopify\/Refund\//),
+          totalRefundedSet: { shopMoney: { amount: expect.any(String) } },
+        },
+      ],
     });
-    expect(mixed.status).toBe(400);
-    expect(mixed.body.errors.status).toMatch(/cannot be passed when page_info is present/);
-    const garbage = await call(shop.url, 'GET', `${API}/orders.json?page_info=garbage`, { headers: auth });
-    expect(garbage.status).toBe(400);
-    expect(garbage.body.errors).toEqual({ page_info: 'Invalid value.' });
-    const fields = await call(shop.url, 'GET', `${API}/customers.json?limit=1&fields=id,email`, { headers: auth });
-    expect(Object.keys(fields.body.customers[0])).toEqual(['id', 'email']);
+    expect(order.totalRefundedSet.shopMoney.amount).toBe(order.refunds[0].totalRefundedSet.shopMoney.amount);
+    expect(order.lineItems.nodes[0]).toMatchObject({ title: expect.any(String), quantity: expect.any(Number) });
   });
 
-  it("answers 401 with Shopify's body for a missing or wrong token", async () => {
-    for (const headers of [{}, { 'X-Shopify-Access-Token': 'nope' }] as Array<Record<string, string>>) {
-      const res = await call(shop.url, 'GET', `${API}/customers.json`, { headers });
-      expect(res.status).toBe(401);
-      expect(res.body).toEqual({
-        errors: '[API] Invalid API key or access token (unrecognized login or wrong password)',
-      });
+  it('reports requested and actual cost: objects 1, connections 2 + first × node', async () => {
+    const res = await gql(shop, `{ customers(first: 10) { nodes { id defaultEmailAddress { emailAddress } } } }`);
+    // 2 + 10 × (customer 1 + email 1) requested; every returned customer has an email.
+    expect(res.body.extensions.cost).toMatchObject({ requestedQueryCost: 22, actualQueryCost: 22 });
+    const few = await gql(
+      shop,
+      `{ customers(first: 100, query: "id:${CUSTOMER_ID_BASE + 5}") { edges { node { id } } } }`,
+    );
+    expect(few.body.extensions.cost).toMatchObject({ requestedQueryCost: 102, actualQueryCost: 3 });
+    const nested = await gql(
+      shop,
+      `{ orders(first: 5) { nodes { id lineItems(first: 10) { nodes { id product { id } } } } } }`,
+    );
+    expect(nested.body.extensions.cost.requestedQueryCost).toBe(2 + 5 * (1 + 2 + 10 * 2));
+  });
+
+  it('refuses a query over 1,000 points, a page over 250 and a connection without first', async () => {
+    const big = await gql(
+      shop,
+      `{ customers(first: 250) { nodes { id defaultAddress { id } defaultEmailAddress { emailAddress } defaultPhoneNumber { phoneNumber } amountSpent { amount } } } }`,
+    );
+    expect(big.status).toBe(200);
+    expect(big.body.errors[0].extensions).toMatchObject({
+      code: 'MAX_COST_EXCEEDED',
+      cost: 2 + 250 * 5,
+      maxCost: 1000,
+    });
+    const page = await gql(shop, `{ customers(first: 251) { nodes { id } } }`);
+    expect(page.body.errors[0].message).toMatch(/between 0 and 250/);
+    const none = await gql(shop, `{ customers { nodes { id } } }`);
+    expect(none.body.errors[0].message).toBe('you must provide one of first or last');
+  });
+
+  it("answers Shopify's error shapes: undefined fields, syntax, scopes, 400, 401, 402, 403, 423, 429", async () => {
+    const field = await gql(shop, `{ customers(first: 1) { nodes { email } } }`);
+    expect(field.body.errors[0]).toMatchObject({
+      message: "Field 'email' doesn't exist on type 'Customer'",
+      extensions: { code: 'undefinedField', typeName: 'Customer', fieldName: 'email' },
+    });
+    expect((await gql(shop, `{ customers(first: 1) {`)).body.errors[0].message).toMatch(/Syntax Error/);
+    const denied = await gql(shop, `{ orders(first: 1) { nodes { id } } }`, {}, 'shpat_customers_only');
+    expect(denied.body.errors[0]).toMatchObject({
+      message: 'Access denied for orders field. Required access: `read_orders` access scope.',
+      extensions: { code: 'ACCESS_DENIED' },
+    });
+    const missing = await call(shop.url, 'POST', API, { headers: { 'X-Shopify-Access-Token': TOKEN }, body: {} });
+    expect([missing.status, missing.body]).toEqual([
+      400,
+      { errors: { query: 'Required parameter missing or invalid' } },
+    ]);
+    const unauthorised = await gql(shop, '{ shop { name } }', {}, 'nope');
+    expect([unauthorised.status, unauthorised.body.errors]).toEqual([
+      401,
+      expect.stringMatching(/Invalid API key or access token/),
+    ]);
+    shop.state.shopStatus = 'frozen';
+    expect((await gql(shop, '{ shop { name } }')).status).toBe(402);
+    shop.state.shopStatus = 'fraudulent';
+    expect((await gql(shop, '{ shop { name } }')).status).toBe(403);
+    shop.state.shopStatus = 'locked';
+    expect((await gql(shop, '{ shop { name } }')).status).toBe(423);
+    shop.state.shopStatus = 'active';
+    shop.state.tooManyRequests = 1;
+    const flooded = await gql(shop, '{ shop { name } }');
+    expect([flooded.status, flooded.headers.get('retry-after'), flooded.body]).toEqual([
+      429,
+      '1.0',
+      { errors: 'Too Many Requests' },
+    ]);
+    expect((await gql(shop, '{ shop { name } }')).status).toBe(200);
+  });
+
+  it('falls forward from a version past its support window, and says which version served', async () => {
+    const res = await call(shop.url, 'POST', '/admin/api/2024-07/graphql.json', {
+      headers: { 'X-Shopify-Access-Token': TOKEN },
+      body: { query: '{ shop { name } }' },
+    });
+    expect(res.headers.get('x-shopify-api-version')).toBe('2026-01');
+  });
+
+  it('runs a bulk query: JSONL with nested connection items as lines carrying __parentId', async () => {
+    const query = `{ orders { edges { node { id name lineItems { edges { node { id title } } } } } } }`;
+    const started = await bulk(shop, query, true);
+    expect(started).toMatchObject({
+      bulkOperation: { id: expect.stringMatching(/BulkOperation/), status: 'CREATED' },
+      userErrors: [],
+    });
+    const op = await completed(shop, started.bulkOperation.id);
+    expect(op).toMatchObject({ status: 'COMPLETED', rootObjectCount: String(shop.state.orders.count) });
+    const download = await fetch(op.url);
+    expect(download.headers.get('content-type')).toBe('application/jsonl');
+    const lines = (await download.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(Number(op.objectCount));
+    expect(lines[0]).toEqual({ id: `gid://shopify/Order/${ORDER_ID_BASE + 1}`, name: '#1001' });
+    expect(lines[1]).toMatchObject({ id: expect.stringMatching(/LineItem/), __parentId: lines[0].id });
+    // Grouped: each item follows its order before the next order.
+    let parent = '';
+    for (const line of lines) {
+      if (line.__parentId) expect(line.__parentId).toBe(parent);
+      else parent = line.id;
     }
+    // Ungrouped: items only come after their parent, here after every order.
+    const loose = await completed(shop, (await bulk(shop, query, false)).bulkOperation.id);
+    const looseLines = (await (await fetch(loose.url)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(looseLines.slice(0, shop.state.orders.count).every((l) => !l.__parentId)).toBe(true);
+    // The signed URL is the only key: a wrong signature is refused the way the storage bucket refuses it.
+    const forged = await fetch(op.url.replace(/X-Goog-Signature=\w+/, 'X-Goog-Signature=0000'));
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain('SignatureDoesNotMatch');
+  });
+
+  it('refuses bulk queries Shopify refuses, with userErrors', async () => {
+    const messages = async (query: string) => (await bulk(shop, query)).userErrors.map((e: any) => e.message);
+    expect(await messages('{ shop { name } }')).toEqual(['Bulk queries must contain at least 1 connection.']);
+    expect(await messages('{ node(id: "gid://shopify/Order/1") { id } }')).toEqual([
+      'Bulk queries cannot contain a top level `node` or `nodes` field.',
+    ]);
+    expect(await messages('{ orders { edges { node { name lineItems { edges { node { id } } } } } } }')).toEqual([
+      expect.stringMatching(/must select the 'id' field/),
+    ]);
+    expect(await messages('{ customers { edges { node { email } } } }')).toEqual([
+      "Invalid bulk query: Field 'email' doesn't exist on type 'Customer'",
+    ]);
+    const deep = `{ customers { edges { node { id orders { edges { node { id lineItems { edges { node { id } } } } } } } } } }`;
+    expect(await messages(deep)).toEqual([
+      'Bulk queries cannot contain connections with a nesting depth greater than 2.',
+    ]);
+  });
+
+  it('fails a bulk operation whose token lacks a scope with ACCESS_DENIED', async () => {
+    const res = await gql(
+      shop,
+      `mutation { bulkOperationRunQuery(query: "{ orders { edges { node { id } } } }") { bulkOperation { id } userErrors { message } } }`,
+      {},
+      'shpat_customers_only',
+    );
+    const op = await completed(shop, res.body.data.bulkOperationRunQuery.bulkOperation.id);
+    expect(op).toMatchObject({ status: 'FAILED', errorCode: 'ACCESS_DENIED', url: null });
   });
 
   it('injects every fault kind', async () => {
-    const get = () => call(shop.url, 'GET', `${API}/customers.json?limit=10`, { headers: auth });
-    shop.faults.inject({ kind: '429' }, { kind: '5xx', status: 500 }, { kind: 'expired-token' });
-    const throttled = await get();
-    expect([throttled.status, throttled.headers.get('retry-after')]).toEqual([429, '2.0']);
-    expect((await get()).status).toBe(500);
-    expect((await get()).status).toBe(401);
-    shop.faults.inject({ kind: 'truncated' }, { kind: 'slow', delayMs: 200 });
-    const started = performance.now();
-    const truncated = await fetch(`${shop.url}${API}/customers.json?limit=10`, { headers: auth });
-    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    const ask = () => gql(shop, CUSTOMERS_PAGE, { first: 10 });
+    shop.faults.inject(
+      { kind: '429' },
+      { kind: '5xx', status: 500 },
+      { kind: 'expired-token' },
+      { kind: 'permission' },
+    );
+    const throttled = await ask();
+    expect([throttled.status, throttled.body.errors[0].extensions.code]).toEqual([200, 'THROTTLED']);
+    expect((await ask()).status).toBe(500);
+    expect((await ask()).status).toBe(401);
+    expect((await ask()).body.errors[0].extensions.code).toBe('ACCESS_DENIED');
+    shop.faults.inject({ kind: 'truncated' });
+    const truncated = await fetch(`${shop.url}${API}`, {
+      method: 'POST',
+      headers: { 'X-Shopify-Access-Token': TOKEN, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ shop { name } }' }),
+    });
     await expect(truncated.json()).rejects.toThrow(/JSON/);
     shop.faults.inject({ kind: 'malformed-record' });
-    const page = await get();
-    const bad = page.body.customers.filter((c: any) => c.updated_at === 'not-a-date');
+    const page = await ask();
+    const bad = page.body.data.customers.nodes.filter((c: any) => c.updatedAt === 'not-a-date');
     expect(bad).toHaveLength(1);
-    expect(shop.faults.fired.at(-1)?.detail).toBe(String(bad[0].id));
+    expect(shop.faults.fired.at(-1)?.detail).toBe(bad[0].id);
   });
 });
 
-describe('Shopify emulator leaky bucket', () => {
-  it('counts calls in X-Shopify-Shop-Api-Call-Limit and answers 429 with Retry-After when full', async () => {
+describe('Shopify emulator cost bucket', () => {
+  it('takes the requested cost, gives back what went unused, and answers THROTTLED when short', async () => {
     const shop = await startShopify({
       tokens: [TOKEN],
       ...syntheticShopifyData(3),
-      rateLimit: { bucketSize: 4, leakPerSecond: 0.01 },
+      rateLimit: { maximumAvailable: 100, restoreRate: 0.001 },
     });
     try {
-      const answers = [];
-      for (let i = 0; i < 5; i++) answers.push(await call(shop.url, 'GET', `${API}/customers.json`, { headers: auth }));
-      expect(answers.map((a) => a.headers.get('x-shopify-shop-api-call-limit'))).toEqual([
-        '1/4',
-        '2/4',
-        '3/4',
-        '4/4',
-        '4/4',
-      ]);
-      expect(answers[4].status).toBe(429);
-      expect(answers[4].headers.get('retry-after')).toBe('2.0');
-      expect(answers[4].body.errors).toMatch(/Exceeded 2 calls per second/);
+      const query = `{ customers(first: 40) { nodes { id } } }`; // requested 2 + 40 = 42, actual 2 + 3 = 5
+      const first = await gql(shop, query);
+      expect(first.body.extensions.cost).toEqual({
+        requestedQueryCost: 42,
+        actualQueryCost: 5,
+        throttleStatus: { maximumAvailable: 100, currentlyAvailable: 95, restoreRate: 0.001 },
+      });
+      const big = `{ customers(first: 96) { nodes { id } } }`; // requested 98 > 95 available
+      const throttled = await gql(shop, big);
+      expect(throttled.status).toBe(200);
+      expect(throttled.body).toMatchObject({
+        errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED' } }],
+        extensions: {
+          cost: { requestedQueryCost: 98, actualQueryCost: null, throttleStatus: { currentlyAvailable: 95 } },
+        },
+      });
       expect(shop.state.throttled).toBe(1);
     } finally {
       await shop.close();
