@@ -282,6 +282,39 @@ describe('the admin console in a browser', () => {
     await expectAccessible('api keys');
   });
 
+  it('offers a read-only key only what its scopes allow: no writing buttons, no admin pages', async () => {
+    await page.goto(url('/api-keys'));
+    await page.getByLabel('New key name').fill('viewer');
+    await page.getByRole('combobox', { name: 'Scopes' }).click();
+    await page.getByRole('option', { name: /^read \(/ }).click();
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const readKey = (await page.getByTestId('new-api-key').textContent()) ?? '';
+    expect(readKey).toMatch(/\S{20,}/);
+    const viewerRow = page.getByRole('row').filter({ hasText: 'viewer' });
+    expect(await viewerRow.getByRole('cell').nth(2).textContent()).toBe('read');
+
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const tab = await fresh.newPage();
+      await tab.goto(url('/sources'));
+      await tab.getByLabel('API key').fill(readKey);
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.getByTestId('signed-in-key').getByText('viewer · read').waitFor();
+      const mainNav = tab.getByRole('navigation', { name: 'Main' });
+      await mainNav.getByRole('link', { name: 'Profiles', exact: true }).waitFor();
+      expect(await mainNav.getByRole('link', { name: 'API keys', exact: true }).count()).toBe(0);
+      await tab.getByRole('link', { name: 'HubSpot CRM' }).click();
+      await tab.getByRole('heading', { name: 'HubSpot CRM', level: 1 }).waitFor();
+      await tab.getByTestId('run').first().waitFor();
+      for (const name of ['Sync now', 'Test connection', 'Edit', 'Delete'])
+        expect(await tab.getByRole('button', { name }).or(tab.getByRole('link', { name })).count()).toBe(0);
+      expect(await tab.getByRole('link', { name: /^Add .* source$/ }).count()).toBe(0);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('is usable at 390 px: the navigation folds behind a labelled button', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(url('/sources'));

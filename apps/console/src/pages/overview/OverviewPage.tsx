@@ -38,7 +38,7 @@ export default function OverviewPage() {
   });
   const queues = useQuery({
     queryKey: ['overview', 'queues'],
-    queryFn: () => unwrap<{ data: Array<{ name: string; counts: Record<string, number> }> }>(api.GET('/v1/queues')),
+    queryFn: () => unwrap(api.GET('/v1/queues')),
     refetchInterval: 5_000,
   });
   return (

@@ -3,7 +3,6 @@ import { Anchor, Button, Group, Select, Stack, Table, Text, TextInput, Title } f
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { api, unwrap } from '../../api/client.js';
-import type { Page, Profile, ProfileSummary } from '../../api/views.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { LoadMore } from '../../components/LoadMore.js';
 import { when } from '../../components/format.js';
@@ -21,7 +20,7 @@ export default function ProfilesPage() {
   const found = useQuery({
     queryKey: ['profiles', 'search', search, country],
     queryFn: () =>
-      unwrap<Page<Profile>>(
+      unwrap(
         api.GET('/v1/profiles', {
           params: { query: { identifier: search ?? '', ...(country ? { country: country.toUpperCase() } : {}) } },
         }),
@@ -29,7 +28,7 @@ export default function ProfilesPage() {
     enabled: search !== null,
   });
   const all = usePagedList(['profiles', 'list'], (after) =>
-    unwrap<Page<ProfileSummary>>(api.GET('/v1/profiles', { params: { query: { limit: 50, after } } })),
+    unwrap(api.GET('/v1/profiles', { params: { query: { limit: 50, after } } })),
   );
 
   function submit(event: FormEvent) {
@@ -82,7 +81,7 @@ export default function ProfilesPage() {
                 <Anchor component={Link} href={`/profiles/${p.id}`}>
                   profile {p.id}
                 </Anchor>{' '}
-                with {p.identifiers.length} identifiers
+                {'identifiers' in p && `with ${p.identifiers.length} identifiers`}
               </Text>
             ))
           )}

@@ -43,16 +43,14 @@ function SourceForm({
   const save = useMutation({
     mutationFn: async (formData: Record<string, unknown>) => {
       if (existing) {
-        return unwrap<Connection>(
+        return unwrap(
           api.PATCH('/v1/sources/{id}', {
             params: { path: { id: existing.id } },
             body: { name, config: configPatch(existing.config, formData), schedule },
           }),
         );
       }
-      return unwrap<Connection>(
-        api.POST('/v1/sources', { body: { name, connector: entry.id, config: formData, schedule } }),
-      );
+      return unwrap(api.POST('/v1/sources', { body: { name, connector: entry.id, config: formData, schedule } }));
     },
     onSuccess: async (saved) => {
       if (saved.writeKey) issuedWriteKeys.set(saved.id, saved.writeKey);
