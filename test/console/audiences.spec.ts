@@ -1,11 +1,11 @@
 import { join, resolve } from 'node:path';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { IngestService } from '@plexus/identity';
 import type { ProfileRecord } from '@plexus/sdk';
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from '../support/app.js';
 import { call } from '../support/http.js';
-import { ensureConsoleBuilt, launchChromium } from '../support/console.js';
+import { ensureConsoleBuilt, seriousViolations, launchChromium } from '../support/console.js';
 
 const SCREENSHOTS = resolve(import.meta.dirname, '../../docs/console');
 
@@ -42,29 +42,17 @@ describe('the console’s audience pages in a browser', () => {
   let t: TestApp;
   let browser: Browser;
   let page: Page;
-  let axeSource: string;
   const url = (path: string) => `${t.url}/console${path}`;
   const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
   const previewSize = () => page.getByTestId('preview-size');
 
   async function expectAccessible(label: string): Promise<void> {
-    await page.evaluate(axeSource);
-    const violations: Array<{ id: string; impact: string }> = await page.evaluate(async () => {
-      const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return result.violations.map((v: any) => ({
-        id: v.id,
-        impact: v.impact,
-        nodes: v.nodes.slice(0, 3).map((n: any) => n.target),
-      }));
-    });
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect({ page: label, serious }).toEqual({ page: label, serious: [] });
+    expect({ page: label, serious: await seriousViolations(page) }).toEqual({ page: label, serious: [] });
   }
 
   beforeAll(async () => {
     ensureConsoleBuilt();
     mkdirSync(SCREENSHOTS, { recursive: true });
-    axeSource = readFileSync(resolve(import.meta.dirname, '../../node_modules/axe-core/axe.min.js'), 'utf8');
     t = await startTestApp({ label: 'console_audiences' });
     const ingest = t.app.get(IngestService);
     for (const person of PEOPLE) await ingest.ingest([person], { sourceId: 'crm' });

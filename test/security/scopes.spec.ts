@@ -77,6 +77,9 @@ const REQUIRED_SCOPES: Record<string, string> = {
   'GET /v1/computed-traits/{id}': 'read',
   'PATCH /v1/computed-traits/{id}': 'audiences:write',
   'DELETE /v1/computed-traits/{id}': 'audiences:write',
+  'GET /v1/stats/records': 'read',
+  'GET /v1/stats/events': 'read',
+  'GET /v1/stats/profiles': 'read',
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head'];

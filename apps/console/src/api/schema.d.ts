@@ -1089,6 +1089,66 @@ export interface paths {
         patch: operations["ComputedTraitsController_update"];
         trace?: never;
     };
+    "/v1/stats/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Source records stored per day and source (syncs, uploads, tracking, webhooks)
+         * @description Requires: an API key with read.
+         */
+        get: operations["StatsController_records"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events stored per minute, by arrival
+         * @description Requires: an API key with read.
+         */
+        get: operations["StatsController_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Profiles created and merges made per day, and the profiles live now
+         * @description Requires: an API key with read.
+         */
+        get: operations["StatsController_profiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4057,6 +4117,96 @@ export interface operations {
                         property?: string;
                         /** @description profiles whose value was written (create and update) */
                         written?: number;
+                    };
+                };
+            };
+        };
+    };
+    StatsController_records: {
+        parameters: {
+            query?: {
+                /** @description days back from today (UTC), today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description YYYY-MM-DD (UTC) */
+                            day: string;
+                            sourceId: string;
+                            records: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    StatsController_events: {
+        parameters: {
+            query?: {
+                /** @description minutes back from now */
+                minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description YYYY-MM-DDTHH:MMZ (UTC) */
+                            minute: string;
+                            events: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    StatsController_profiles: {
+        parameters: {
+            query?: {
+                /** @description days back from today (UTC), today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description profiles that exist now (not merged away) */
+                        live: number;
+                        data: {
+                            /** @description YYYY-MM-DD (UTC) */
+                            day: string;
+                            /** @description profiles created that day */
+                            created: number;
+                            /** @description merges made that day and not undone */
+                            merged: number;
+                        }[];
                     };
                 };
             };
