@@ -139,6 +139,15 @@ describe('the console’s audience pages in a browser', () => {
     expect(why).toContain('consent ads granted');
     await expectAccessible('audience members');
 
+    // The member's profile page says which audiences hold it, and why.
+    await members.getByRole('link').first().click();
+    const audiences = page.getByRole('table', { name: 'Audiences' });
+    const row = audiences.getByRole('row').filter({ hasText: 'French repeat buyers' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('member✓ trait country in ["FR","US"]');
+    await page.goBack();
+    await page.getByRole('heading', { name: 'French repeat buyers', level: 1 }).waitFor();
+
     await page.getByRole('tab', { name: 'Changes' }).click();
     const changes = page.getByRole('table', { name: 'Changes' });
     await changes.getByText('entered').waitFor();

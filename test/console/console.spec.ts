@@ -256,7 +256,8 @@ describe('the admin console in a browser', () => {
   it('shows the overview and the API keys, accessible at 1280 px', async () => {
     await nav('Overview').click();
     await page.getByRole('table', { name: 'Sources and their last run' }).getByText('HubSpot CRM').waitFor();
-    await page.getByRole('img', { name: /Records in per day/ }).waitFor();
+    // The chart library is a lazy chunk of its own: on a loaded machine it may take longer than a click.
+    await page.getByRole('img', { name: /Records in per day/ }).waitFor({ timeout: 30_000 });
     await expectAccessible('overview');
     await nav('API keys').click();
     await page.getByLabel('New key name').fill('console test');

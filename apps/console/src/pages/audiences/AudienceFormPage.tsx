@@ -17,7 +17,7 @@ export default function AudienceFormPage() {
   const { id } = useParams<{ id?: string }>();
   const existing = useAudience(id);
   if (id && existing.error) return <ErrorAlert error={existing.error} />;
-  if (id && !existing.data) return <Loader aria-label="Loading audience" />;
+  if (id && !existing.data) return <Loader role="status" aria-label="Loading audience" />;
   return <AudienceForm existing={existing.data} />;
 }
 

@@ -35,7 +35,7 @@ export default function AudiencePage() {
   });
 
   if (audience.error) return <ErrorAlert error={audience.error} />;
-  if (!audience.data) return <Loader aria-label="Loading audience" />;
+  if (!audience.data) return <Loader role="status" aria-label="Loading audience" />;
   const a = audience.data;
   return (
     <Stack>
@@ -184,7 +184,7 @@ function Sizes({ id }: { id: string }) {
     <Card withBorder>
       <ErrorAlert error={sizes.error} />
       {sizes.data && (
-        <Suspense fallback={<Loader aria-label="Loading chart" />}>
+        <Suspense fallback={<Loader role="status" aria-label="Loading chart" />}>
           <SizeChart points={sizes.data.data} />
         </Suspense>
       )}

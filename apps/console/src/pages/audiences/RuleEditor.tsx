@@ -99,9 +99,9 @@ export function RuleEditor({
               {count(preview.data.size)} {preview.data.size === 1 ? 'profile matches' : 'profiles match'}
             </Text>
           ) : (
-            !preview.error && <Loader size="xs" aria-label="Previewing" />
+            !preview.error && <Loader size="xs" role="status" aria-label="Previewing" />
           )}
-          {preview.isFetching && preview.data && <Loader size="xs" aria-label="Previewing" />}
+          {preview.isFetching && preview.data && <Loader size="xs" role="status" aria-label="Previewing" />}
         </Group>
         {preview.data && preview.data.warnings.length > 0 && (
           <Alert color="yellow" title="Warnings" mt="xs">

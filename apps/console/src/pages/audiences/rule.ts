@@ -1,3 +1,5 @@
+export { IDENTIFIER_TYPES } from '../../components/identifier-types.js';
+
 /**
  * The audience rule language (docs/AUDIENCES.md) as the builder edits it. The builder edits the JSON tree
  * itself: nothing here decides membership, the API validates and evaluates every rule.
@@ -20,17 +22,6 @@ export const TRAIT_OPS = [
   'after',
 ];
 export const COUNT_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte'];
-export const IDENTIFIER_TYPES = [
-  'email',
-  'phone',
-  'user_id',
-  'anonymous_id',
-  'cookie_id',
-  'device_id',
-  'email_sha256',
-  'external_id',
-];
-
 export type ConditionKind = 'trait' | 'identifier' | 'anonymous' | 'consent' | 'event' | 'audience' | 'computed';
 
 export const NEW_CONDITION: Record<ConditionKind | 'group', () => RuleNode> = {

@@ -28,14 +28,20 @@ export function windowDays(days: number, now = Date.now()): string[] {
   return Array.from({ length: days }, (_, i) => new Date(today - (days - 1 - i) * DAY_MS).toISOString().slice(0, 10));
 }
 
-/** Records per day with one key per source (stacked bars). */
+/**
+ * Records per day with one key per source (stacked bars). Keys are `s0`, `s1`…: a source's name may hold a dot,
+ * which the chart library would read as a path.
+ */
 export function recordsByDay(rows: RecordsStats, days: string[], sourceName: (id: string) => string) {
   const sources = [...new Set(rows.map((r) => sourceName(r.sourceId)))].sort();
+  const keyOf = new Map(sources.map((s, i) => [s, `s${i}`]));
   const data = days.map((day) => {
     const point: Record<string, string | number> = { day };
-    for (const s of sources) point[s] = 0;
-    for (const r of rows)
-      if (r.day === day) point[sourceName(r.sourceId)] = (point[sourceName(r.sourceId)] as number) + r.records;
+    for (const key of keyOf.values()) point[key] = 0;
+    for (const r of rows) {
+      const key = keyOf.get(sourceName(r.sourceId))!;
+      if (r.day === day) point[key] = (point[key] as number) + r.records;
+    }
     return point;
   });
   return { sources, data };
@@ -124,7 +130,14 @@ export default function Charts({
           <Tooltip />
           <Legend />
           {perDay.sources.map((s, i) => (
-            <Bar key={s} dataKey={s} stackId="r" fill={COLORS[i % COLORS.length]} isAnimationActive={false} />
+            <Bar
+              key={s}
+              dataKey={`s${i}`}
+              name={s}
+              stackId="r"
+              fill={COLORS[i % COLORS.length]}
+              isAnimationActive={false}
+            />
           ))}
         </BarChart>
       </ChartCard>

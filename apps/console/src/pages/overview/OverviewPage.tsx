@@ -119,7 +119,7 @@ export default function OverviewPage() {
           </Text>
         )}
       </Card>
-      <Suspense fallback={<Loader aria-label="Loading charts" />}>
+      <Suspense fallback={<Loader role="status" aria-label="Loading charts" />}>
         <SimpleGrid cols={{ base: 1, md: 2 }}>
           <Charts
             records={records.data?.data ?? []}

@@ -10,6 +10,7 @@ import { usePagedList } from '../../components/usePagedList.js';
 import { useSourceNames } from '../../components/useSourceNames.js';
 import { MergeGraph } from './MergeGraph.js';
 import { Unmerge } from './Unmerge.js';
+import { ProfileAudiences } from './ProfileAudiences.js';
 import { DataTable } from '../../components/DataTable.js';
 
 export default function ProfilePage() {
@@ -29,7 +30,7 @@ export default function ProfilePage() {
   );
 
   if (profile.error) return <ErrorAlert error={profile.error} />;
-  if (!profile.data) return <Loader aria-label="Loading profile" />;
+  if (!profile.data) return <Loader role="status" aria-label="Loading profile" />;
   const p = profile.data;
   const merges = (history.data?.data ?? []).filter((h) => h.kind === 'merge');
   return (
@@ -110,6 +111,8 @@ export default function ProfilePage() {
           </Group>
         )}
       </Card>
+
+      <ProfileAudiences profileId={p.id} />
 
       <Card withBorder>
         <Title order={2} size="h4" mb="xs">

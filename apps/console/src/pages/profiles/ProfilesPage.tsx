@@ -7,8 +7,7 @@ import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { LoadMore } from '../../components/LoadMore.js';
 import { when } from '../../components/format.js';
 import { usePagedList } from '../../components/usePagedList.js';
-
-const TYPES = ['email', 'phone', 'user_id', 'external_id', 'anonymous_id', 'cookie_id', 'device_id', 'email_sha256'];
+import { IDENTIFIER_TYPES } from '../../components/identifier-types.js';
 
 /** Find a profile by any identifier (the API normalises it as ingestion does), or browse profiles. */
 export default function ProfilesPage() {
@@ -43,7 +42,7 @@ export default function ProfilesPage() {
         <Group align="flex-end" wrap="wrap">
           <Select
             label="Identifier type"
-            data={TYPES}
+            data={IDENTIFIER_TYPES}
             value={type}
             allowDeselect={false}
             onChange={(t) => setType(t ?? 'email')}

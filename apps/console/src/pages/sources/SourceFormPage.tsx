@@ -20,7 +20,7 @@ export default function SourceFormPage() {
   const connectorId = params.connector ?? source.data?.connector;
   const entry = catalog.data?.data.find((c) => c.id === connectorId);
   if (catalog.error || source.error) return <ErrorAlert error={catalog.error ?? source.error} />;
-  if (!catalog.data || (params.id && !source.data)) return <Loader aria-label="Loading" />;
+  if (!catalog.data || (params.id && !source.data)) return <Loader role="status" aria-label="Loading" />;
   if (!entry) return <ErrorAlert error={new Error(`No connector ${connectorId ?? ''} in the catalog`)} />;
   return <SourceForm key={source.data?.id ?? entry.id} entry={entry} existing={source.data} />;
 }

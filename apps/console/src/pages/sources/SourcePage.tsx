@@ -42,7 +42,7 @@ export default function SourcePage() {
   });
 
   if (source.error) return <ErrorAlert error={source.error} />;
-  if (!source.data) return <Loader aria-label="Loading source" />;
+  if (!source.data) return <Loader role="status" aria-label="Loading source" />;
   const s = source.data;
   return (
     <Stack>
