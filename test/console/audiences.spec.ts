@@ -197,4 +197,18 @@ describe('the console’s audience pages in a browser', () => {
     expect(await row.getByRole('cell').allTextContents()).toEqual(['1', '1 (100% of French repeat buyers)']);
     await expectAccessible('audiences and overlap');
   });
+
+  it('is usable at 390 px: the builder and the tables fit the width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const path of ['/audiences/new', '/audiences']) {
+      await page.goto(url(path));
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      if (path.endsWith('new')) await previewSize().waitFor();
+      const overflow = await page.evaluate(
+        () => (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).innerWidth,
+      );
+      expect({ path, overflow: Math.max(overflow, 0) }).toEqual({ path, overflow: 0 });
+      await expectAccessible(`${path} at 390 px`);
+    }
+  });
 });
