@@ -11,6 +11,7 @@ const REQUIRED_SCOPES: Record<string, string> = {
   'GET /metrics': 'read (public when METRICS_PUBLIC=true)',
   'GET /v1/api-keys': 'admin',
   'POST /v1/api-keys': 'any key',
+  'GET /v1/api-keys/me': 'any key',
   'DELETE /v1/api-keys/{id}': 'admin',
   'GET /v1/queues': 'read',
   'GET /v1/queues/{queue}/failed': 'read',
@@ -76,6 +77,9 @@ const REQUIRED_SCOPES: Record<string, string> = {
   'GET /v1/computed-traits/{id}': 'read',
   'PATCH /v1/computed-traits/{id}': 'audiences:write',
   'DELETE /v1/computed-traits/{id}': 'audiences:write',
+  'GET /v1/stats/records': 'read',
+  'GET /v1/stats/events': 'read',
+  'GET /v1/stats/profiles': 'read',
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head'];
@@ -169,6 +173,21 @@ describe('scoped API keys', () => {
     expect(created.status).toBe(201);
     const rules = await call(t.url, 'PUT', '/v1/identity/rules', { headers: bearer(keys.writer), body: {} });
     expect(rules.status).toBe(403);
+  });
+
+  it('any key reads its own scopes and expiry (never the key), and nothing about other keys', async () => {
+    const me = await call(t.url, 'GET', '/v1/api-keys/me', { headers: bearer(keys.pii) });
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({
+      id: expect.any(String),
+      name: 'pii',
+      prefix: expect.any(String),
+      scopes: ['read', 'pii:read'],
+      expiresAt: null,
+    });
+    expect(keys.pii.startsWith(me.body.prefix)).toBe(true);
+    const admin = await call(t.url, 'GET', '/v1/api-keys/me', { headers: t.auth });
+    expect(admin.body.scopes).toEqual(['admin']);
   });
 
   it('a key cannot mint a broader key than itself', async () => {

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Environment } from '@plexus/config';
 import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
 import { AuditController } from './audit/audit.controller.js';
+import { StatsController } from './stats/stats.controller.js';
 import { AuditInterceptor } from './audit/audit.interceptor.js';
 import { AuditStates } from './audit/audit-states.js';
 import { ApiKeyAuthenticator, ApiKeyGuard } from './auth/api-key.guard.js';
@@ -47,6 +48,7 @@ export class ApiModule {
         AudiencesController,
         ProfileAudiencesController,
         ComputedTraitsController,
+        StatsController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

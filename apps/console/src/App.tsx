@@ -16,7 +16,7 @@ export function App() {
       <Suspense
         fallback={
           <Center p="xl">
-            <Loader aria-label="Loading page" />
+            <Loader role="status" aria-label="Loading page" />
           </Center>
         }
       >

@@ -13,3 +13,4 @@ export * from './audit/audit.repository.js';
 export * from './data-dir.js';
 export * from './audiences/index.js';
 export * from './unavailable.js';
+export * from './stats/stats.repository.js';

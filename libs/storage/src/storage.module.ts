@@ -5,6 +5,7 @@ import { AuditRepository } from './audit/audit.repository.js';
 import { ConnectionRepository } from './connections/connection.repository.js';
 import { RunRepository } from './connections/run.repository.js';
 import { UploadRepository } from './connections/upload.repository.js';
+import { StatsRepository } from './stats/stats.repository.js';
 import { securePrivateTree } from './data-dir.js';
 import { Database } from './database.js';
 import { migrate } from './migrator.js';
@@ -66,6 +67,7 @@ export class StorageModule {
         RunRepository,
         AuditRepository,
         UploadRepository,
+        StatsRepository,
       ],
       exports: [
         Database,
@@ -75,6 +77,7 @@ export class StorageModule {
         RunRepository,
         AuditRepository,
         UploadRepository,
+        StatsRepository,
       ],
     };
   }

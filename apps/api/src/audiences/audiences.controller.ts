@@ -25,6 +25,18 @@ import {
 import type { AudienceChange, AudienceMember, SizePoint } from '@plexus/storage';
 import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 import { RequireScopes } from '../auth/scopes.js';
+import { list, page, Returns } from '../openapi/response-schema.js';
+import {
+  AUDIENCE,
+  CHANGES,
+  COMPUTED_VALUE,
+  EVALUATION,
+  MEMBER,
+  OVERLAP,
+  PREVIEW,
+  PROFILE_AUDIENCE,
+  SIZE_POINT,
+} from './audience-responses.js';
 
 const RULE_EXAMPLE = {
   all: [
@@ -47,7 +59,7 @@ export class CreateAudienceDto {
   @MaxLength(2000)
   description?: string;
 
-  @ApiProperty({ example: RULE_EXAMPLE, description: 'the rule tree (docs/AUDIENCES.md)' })
+  @ApiProperty({ example: RULE_EXAMPLE, description: 'the rule tree (docs/AUDIENCES.md)', additionalProperties: true })
   @IsDefined()
   @IsObject()
   rule!: Record<string, unknown>;
@@ -67,14 +79,14 @@ export class UpdateAudienceDto {
   @MaxLength(2000)
   description?: string;
 
-  @ApiPropertyOptional({ example: RULE_EXAMPLE })
+  @ApiPropertyOptional({ example: RULE_EXAMPLE, additionalProperties: true })
   @IsOptional()
   @IsObject()
   rule?: Record<string, unknown>;
 }
 
 export class PreviewDto {
-  @ApiProperty({ example: RULE_EXAMPLE })
+  @ApiProperty({ example: RULE_EXAMPLE, additionalProperties: true })
   @IsDefined()
   @IsObject()
   rule!: Record<string, unknown>;
@@ -139,12 +151,14 @@ export class AudiencesController {
 
   @Post()
   @ApiOperation({ summary: 'Create an audience; it is evaluated at once (the answer has its size)' })
+  @Returns(AUDIENCE, 201)
   create(@Body() body: CreateAudienceDto): Promise<AudienceView> {
     return this.audiences.create(body);
   }
 
   @Get()
   @RequireScopes('read')
+  @Returns(page(AUDIENCE))
   async list(@Query() query: PageQuery): Promise<Page<AudienceView>> {
     return toPage(await this.audiences.list(query.limit + 1, decodeCursor(query.after)), query.limit, (a) => a.id);
   }
@@ -153,6 +167,7 @@ export class AudiencesController {
   @RequireScopes('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'Size and a sample of a rule’s members, without saving' })
+  @Returns(PREVIEW)
   preview(@Body() body: PreviewDto): Promise<{ size: number; sample: string[]; warnings: string[] }> {
     return this.audiences.preview(body.rule, body.sample);
   }
@@ -160,18 +175,21 @@ export class AudiencesController {
   @Get('overlap')
   @RequireScopes('read')
   @ApiOperation({ summary: 'Members in common for each pair of audiences' })
+  @Returns(OVERLAP)
   overlap(@Query() query: OverlapQuery): ReturnType<AudienceService['overlap']> {
     return this.audiences.overlap(query.ids.split(',').map((s) => s.trim()));
   }
 
   @Get(':id')
   @RequireScopes('read')
+  @Returns(AUDIENCE)
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<AudienceView> {
     return this.audiences.get(id);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change name, description or rule; a new rule is re-evaluated and its changes logged' })
+  @Returns(AUDIENCE)
   update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateAudienceDto): Promise<AudienceView> {
     return this.audiences.update(id, body);
   }
@@ -185,12 +203,14 @@ export class AudiencesController {
   @Post(':id/evaluate')
   @HttpCode(200)
   @ApiOperation({ summary: 'Full evaluation now; the changes go to the change log' })
+  @Returns(EVALUATION)
   evaluate(@Param('id', new ParseUUIDPipe()) id: string): Promise<EvaluationResult> {
     return this.evaluator.evaluate(id, 'full');
   }
 
   @Get(':id/members')
   @RequireScopes('read')
+  @Returns(page(MEMBER))
   async members(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Query() query: PageQuery,
@@ -202,6 +222,7 @@ export class AudiencesController {
   @Get(':id/changes')
   @RequireScopes('read')
   @ApiOperation({ summary: 'The change log after a cursor, oldest first; `next` is the cursor to continue after' })
+  @Returns(CHANGES)
   async changes(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Query() query: ChangesQuery,
@@ -213,6 +234,7 @@ export class AudiencesController {
   @Get(':id/sizes')
   @RequireScopes('read')
   @ApiOperation({ summary: 'The size after each evaluation, oldest first' })
+  @Returns(list(SIZE_POINT))
   async sizes(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Query() query: SizesQuery,
@@ -232,6 +254,7 @@ export class ProfileAudiencesController {
 
   @Get(':id/computed-traits')
   @ApiOperation({ summary: 'The profile’s computed trait values' })
+  @Returns(list(COMPUTED_VALUE))
   async computedTraits(
     @Param('id', new ParseUUIDPipe()) id: string,
   ): Promise<{ data: Array<{ name: string; value: unknown; computedAt: Date }> }> {
@@ -240,6 +263,7 @@ export class ProfileAudiencesController {
 
   @Get(':id/audiences')
   @ApiOperation({ summary: 'Every audience, whether the profile is in it, and why (evaluated now)' })
+  @Returns(list(PROFILE_AUDIENCE))
   async audiences(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ data: ProfileAudienceView[] }> {
     return { data: await this.evaluator.explainProfile(id) };
   }

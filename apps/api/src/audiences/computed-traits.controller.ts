@@ -3,6 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags,
 import { IsArray, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ComputedTraitService, type ComputedTraitView } from '@plexus/audiences';
 import { RequireScopes } from '../auth/scopes.js';
+import { list, Returns } from '../openapi/response-schema.js';
+import { COMPUTED_TRAIT } from './audience-responses.js';
 
 export class ComputedTraitDto {
   @ApiProperty({ example: 'orders_90d', description: 'used in rules as { "computed": "orders_90d", … }' })
@@ -46,24 +48,28 @@ export class ComputedTraitsController {
 
   @Post()
   @ApiOperation({ summary: 'Define a computed trait; its values are computed for every profile at once' })
+  @Returns(COMPUTED_TRAIT, 201)
   create(@Body() body: ComputedTraitDto): Promise<ComputedTraitView> {
     return this.traits.create(body);
   }
 
   @Get()
   @RequireScopes('read')
+  @Returns(list(COMPUTED_TRAIT))
   async list(): Promise<{ data: ComputedTraitView[] }> {
     return { data: await this.traits.list() };
   }
 
   @Get(':id')
   @RequireScopes('read')
+  @Returns(COMPUTED_TRAIT)
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ComputedTraitView> {
     return this.traits.get(id);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change the definition (not the name) and recompute every value' })
+  @Returns(COMPUTED_TRAIT)
   update(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: UpdateComputedTraitDto,

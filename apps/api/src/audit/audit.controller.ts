@@ -6,6 +6,19 @@ import { AuditService } from '@plexus/audit';
 import type { AuditEntry } from '@plexus/storage';
 import { RequireScopes } from '../auth/scopes.js';
 import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+import { anyJson, dateTime, integer, nullable, object, page, Returns, string } from '../openapi/response-schema.js';
+
+const AUDIT_ENTRY = object({
+  id: integer(),
+  at: dateTime(),
+  actorKeyId: nullable(string('the API key that made the change')),
+  action: string('method and route template, e.g. PATCH /v1/sources/:id'),
+  targetType: string(),
+  targetId: nullable(string()),
+  requestId: nullable(string()),
+  before: anyJson('the target’s state before, credentials removed'),
+  after: anyJson('the target’s state after, credentials removed'),
+});
 
 export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'only changes made with this API key (its id)' })
@@ -53,6 +66,7 @@ export class AuditController {
 
   @Get()
   @ApiOperation({ summary: 'The audit log, newest first: who changed what and when, with before/after' })
+  @Returns(page(AUDIT_ENTRY))
   async list(@Query() query: AuditQuery): Promise<Page<AuditEntry>> {
     const after = decodeCursor(query.after);
     const beforeId = after === undefined ? undefined : Number(after);

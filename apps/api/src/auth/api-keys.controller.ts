@@ -31,6 +31,8 @@ import { decodeUuidCursor, PageQuery, toPage, type Page } from '../http/paginati
 import { mintProblem } from './api-key-rules.js';
 import type { AuthenticatedRequest } from './api-key.guard.js';
 import { RequireScopes, SCOPES, type Scope } from './scopes.js';
+import { page, Returns } from '../openapi/response-schema.js';
+import { API_KEY, CREATED_API_KEY, CURRENT_API_KEY } from './api-key-responses.js';
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'ci pipeline' })
@@ -67,15 +69,27 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeyRepository) {}
 
   @Get()
-  async list(@Query() page: PageQuery): Promise<Page<ApiKeyRecord>> {
-    const rows = await this.keys.list(page.limit + 1, decodeUuidCursor(page.after));
-    return toPage(rows, page.limit, (r) => r.id);
+  @Returns(page(API_KEY))
+  async list(@Query() query: PageQuery): Promise<Page<ApiKeyRecord>> {
+    const rows = await this.keys.list(query.limit + 1, decodeUuidCursor(query.after));
+    return toPage(rows, query.limit, (r) => r.id);
+  }
+
+  /** Any key may read what it is: the console shows only what its scopes allow. */
+  @Get('me')
+  @RequireScopes()
+  @ApiOperation({ summary: 'The calling key: its name, prefix, scopes and expiry' })
+  @Returns(CURRENT_API_KEY)
+  me(@Req() req: AuthenticatedRequest): Pick<ApiKeyRecord, 'id' | 'name' | 'prefix' | 'scopes' | 'expiresAt'> {
+    const { id, name, prefix, scopes, expiresAt } = req.apiKey!;
+    return { id, name, prefix, scopes, expiresAt };
   }
 
   /** The key is in this response only; Plexus keeps its hash. Any key may mint keys no broader than itself. */
   @Post()
   @RequireScopes()
   @ApiOperation({ summary: 'Creates a key (shown once) with at most the scopes and lifetime of the calling key' })
+  @Returns(CREATED_API_KEY, 201)
   async create(
     @Body() body: CreateApiKeyDto,
     @Req() req: AuthenticatedRequest,

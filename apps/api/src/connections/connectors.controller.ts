@@ -1,7 +1,9 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ConnectorRegistry, type LoadProblem, type LoadedConnector } from '@plexus/connectors';
-import { configJsonSchema } from '@plexus/sdk';
+import { configJsonSchema, type JsonSchema } from '@plexus/sdk';
+import { page, Returns } from '../openapi/response-schema.js';
+import { CATALOG_ENTRY, LOAD_PROBLEM } from './connection-responses.js';
 
 export interface CatalogEntry {
   id: string;
@@ -11,7 +13,7 @@ export interface CatalogEntry {
   description?: string;
   sdk: string;
   secrets: string[];
-  configSchema: unknown;
+  configSchema: JsonSchema;
   identifiers?: string[];
   streams?: Array<{ name: string; mode: string; primaryKey: string[]; cursorField?: string }>;
   accepts?: string[];
@@ -65,17 +67,20 @@ export class ConnectorsController {
 
   /** The catalog: every loaded connector with its config JSON Schema (secret fields marked). */
   @Get()
+  @Returns(page(CATALOG_ENTRY))
   list(): { data: CatalogEntry[]; next: null } {
     return { data: this.registry.list().map(entry), next: null };
   }
 
   /** Plugins that were found but skipped, with the reason. */
   @Get('problems')
+  @Returns(page(LOAD_PROBLEM))
   problems(): { data: LoadProblem[]; next: null } {
     return { data: this.registry.problems(), next: null };
   }
 
   @Get(':id')
+  @Returns(CATALOG_ENTRY)
   get(@Param('id') id: string): CatalogEntry {
     const connector = this.registry.get(id);
     if (!connector) throw new NotFoundException(`No connector ${id}`);

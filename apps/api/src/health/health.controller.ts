@@ -6,6 +6,7 @@ import { QUEUE_NAMES, QueueService } from '@plexus/queue';
 import { Database } from '@plexus/storage';
 import { Public, PublicIf } from '../auth/public.decorator.js';
 import { RequireScopes } from '../auth/scopes.js';
+import { object, oneOfStrings, Returns, string } from '../openapi/response-schema.js';
 
 @ApiTags('operations')
 @Public()
@@ -26,12 +27,14 @@ export class HealthController {
 
   /** Liveness: the process answers. */
   @Get('health')
+  @Returns(object({ status: oneOfStrings(['ok']) }))
   health(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   /** Readiness: Redis and the database both answer. */
   @Get('ready')
+  @Returns(object({ status: oneOfStrings(['ready']), database: string('pglite or postgres'), redis: string() }))
   async ready(): Promise<{ status: 'ready'; database: string; redis: string }> {
     const [database, redis] = await Promise.all([
       this.database.ping(),

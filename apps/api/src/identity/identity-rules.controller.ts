@@ -3,6 +3,8 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdentityRulesService, ProfileService, type DryRunReport, type RulesView } from '@plexus/identity';
 import type { FlagListRow } from '@plexus/storage';
 import { decodeCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+import { page, Returns } from '../openapi/response-schema.js';
+import { DRY_RUN, FLAG, RULES_VIEW } from './identity-responses.js';
 
 const RULES_SCHEMA = {
   type: 'object',
@@ -27,6 +29,7 @@ export class IdentityRulesController {
 
   @Get('rules')
   @ApiOperation({ summary: 'The identity rules in force (the defaults until changed)' })
+  @Returns(RULES_VIEW)
   async get(): Promise<RulesView> {
     return this.rules.get();
   }
@@ -36,6 +39,7 @@ export class IdentityRulesController {
     summary: 'Replaces the identity rules. Applies to records ingested from now on; run a dry run first.',
   })
   @ApiBody({ schema: RULES_SCHEMA })
+  @Returns(RULES_VIEW)
   async put(@Body() body: Record<string, unknown>): Promise<RulesView> {
     return this.rules.put(body);
   }
@@ -44,14 +48,16 @@ export class IdentityRulesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Which profiles would split or merge if these rules had applied to every stored record' })
   @ApiBody({ schema: RULES_SCHEMA })
+  @Returns(DRY_RUN)
   async dryRun(@Body() body: Record<string, unknown>): Promise<DryRunReport> {
     return this.profiles.dryRun(this.rules.parse(body));
   }
 
   @Get('flags')
   @ApiOperation({ summary: 'Identifiers the super-node guard stopped from merging (shared devices, DMP cookies)' })
-  async flags(@Query() page: PageQuery): Promise<Page<FlagListRow>> {
-    const rows = await this.profiles.flags(page.limit + 1, decodeCursor(page.after));
-    return toPage(rows, page.limit, (r) => `${r.type}:${r.value}`);
+  @Returns(page(FLAG))
+  async flags(@Query() query: PageQuery): Promise<Page<FlagListRow>> {
+    const rows = await this.profiles.flags(query.limit + 1, decodeCursor(query.after));
+    return toPage(rows, query.limit, (r) => `${r.type}:${r.value}`);
   }
 }

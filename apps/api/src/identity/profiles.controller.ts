@@ -20,6 +20,8 @@ import { isIdentifierType } from '@plexus/sdk';
 import type { EventRow, ProfileRow } from '@plexus/storage';
 import { RequireScopes } from '../auth/scopes.js';
 import { decodeCursor, decodeUuidCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
+import { list, page, Returns } from '../openapi/response-schema.js';
+import { EVENT, HISTORY_ENTRY, PROFILE, PROFILE_OR_SUMMARY, UNMERGE_RESULT } from './identity-responses.js';
 
 export class ProfileQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'email:alice@example.com', description: '<type>:<value>, normalised like ingest' })
@@ -55,6 +57,7 @@ export class ProfilesController {
 
   @Get()
   @ApiOperation({ summary: 'Find the profile holding an identifier, or list live profiles' })
+  @Returns(page(PROFILE_OR_SUMMARY))
   async list(@Query() query: ProfileQuery): Promise<Page<ProfileView | ProfileSummary>> {
     if (query.identifier) {
       const sep = query.identifier.indexOf(':');
@@ -91,6 +94,7 @@ export class ProfilesController {
   }
 
   @Get(':id')
+  @Returns(PROFILE)
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ProfileView> {
     const profile = await this.profiles.get(id);
     if (!profile) throw new NotFoundException(`No profile ${id}`);
@@ -99,8 +103,9 @@ export class ProfilesController {
 
   @Get(':id/events')
   @ApiOperation({ summary: 'The profile’s events, newest first' })
-  async events(@Param('id', new ParseUUIDPipe()) id: string, @Query() page: PageQuery): Promise<Page<EventRow>> {
-    const cursor = decodeCursor(page.after);
+  @Returns(page(EVENT))
+  async events(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: PageQuery): Promise<Page<EventRow>> {
+    const cursor = decodeCursor(query.after);
     let after: { occurredAt: Date; id: number } | undefined;
     if (cursor) {
       const [at, eventId] = cursor.split('|');
@@ -111,12 +116,13 @@ export class ProfilesController {
           details: [{ field: 'after', problems: ['is not a cursor this API issued'] }],
         });
     }
-    const rows = await this.profiles.events(id, page.limit + 1, after);
-    return toPage(rows, page.limit, (r) => `${r.occurredAt.toISOString()}|${r.id}`);
+    const rows = await this.profiles.events(id, query.limit + 1, after);
+    return toPage(rows, query.limit, (r) => `${r.occurredAt.toISOString()}|${r.id}`);
   }
 
   @Get(':id/history')
   @ApiOperation({ summary: 'How the profile came to be: creation and every merge, with its cause' })
+  @Returns(list(HISTORY_ENTRY))
   async history(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ data: HistoryEntry[] }> {
     return { data: await this.profiles.history(id) };
   }
@@ -124,6 +130,7 @@ export class ProfilesController {
   @Post(':id/unmerge')
   @HttpCode(200)
   @ApiOperation({ summary: 'Splits a merge back and re-resolves the records involved' })
+  @Returns(UNMERGE_RESULT)
   async unmerge(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UnmergeDto): Promise<UnmergeResult> {
     return this.profiles.unmerge(id, body.mergeId);
   }

@@ -2,6 +2,34 @@ import { BadRequestException, Controller, Get, HttpCode, NotFoundException, Para
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { QUEUE_NAMES, QueueService, type FailedJob, type QueueName } from '@plexus/queue';
 import { encodeCursor, decodeIntegerCursor, PageQuery, type Page } from '../http/pagination.js';
+import {
+  anyJson,
+  integer,
+  list,
+  literal,
+  nullable,
+  object,
+  oneOfStrings,
+  page,
+  record,
+  Returns,
+  string,
+} from '../openapi/response-schema.js';
+
+const QUEUE = object({
+  name: oneOfStrings(QUEUE_NAMES),
+  counts: record(integer(), 'jobs per state: waiting, active, delayed, prioritized, failed, completed, …'),
+});
+
+const FAILED_JOB = object({
+  id: string(),
+  queue: oneOfStrings(QUEUE_NAMES),
+  name: string(),
+  data: anyJson('the job’s payload'),
+  failedReason: string(),
+  attemptsMade: integer(),
+  finishedOn: nullable(integer('epoch ms')),
+});
 
 function queueName(name: string): QueueName {
   if (!(QUEUE_NAMES as readonly string[]).includes(name)) {
@@ -20,6 +48,7 @@ export class QueuesController {
   constructor(private readonly queues: QueueService) {}
 
   @Get()
+  @Returns(list(QUEUE))
   async list(): Promise<{ data: Array<{ name: QueueName; counts: Record<string, number> }> }> {
     const counts = await this.queues.counts();
     return { data: QUEUE_NAMES.map((name) => ({ name, counts: counts[name] })) };
@@ -27,15 +56,17 @@ export class QueuesController {
 
   /** Failed jobs are kept (never removed automatically) so they can be inspected and retried. */
   @Get(':queue/failed')
-  async failed(@Param('queue') queue: string, @Query() page: PageQuery): Promise<Page<FailedJob>> {
-    const offset = decodeIntegerCursor(page.after) ?? 0;
-    const jobs = await this.queues.failed(queueName(queue), offset, page.limit + 1);
-    const data = jobs.slice(0, page.limit);
-    return { data, next: jobs.length > page.limit ? encodeCursor(String(offset + page.limit)) : null };
+  @Returns(page(FAILED_JOB))
+  async failed(@Param('queue') queue: string, @Query() query: PageQuery): Promise<Page<FailedJob>> {
+    const offset = decodeIntegerCursor(query.after) ?? 0;
+    const jobs = await this.queues.failed(queueName(queue), offset, query.limit + 1);
+    const data = jobs.slice(0, query.limit);
+    return { data, next: jobs.length > query.limit ? encodeCursor(String(offset + query.limit)) : null };
   }
 
   @Post(':queue/failed/:jobId/retry')
   @HttpCode(202)
+  @Returns(object({ retried: literal(true) }), 202)
   async retry(@Param('queue') queue: string, @Param('jobId') jobId: string): Promise<{ retried: true }> {
     if (!(await this.queues.retry(queueName(queue), jobId)))
       throw new NotFoundException(`No failed job ${jobId} in ${queue}`);

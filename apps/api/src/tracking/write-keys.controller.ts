@@ -6,6 +6,8 @@ import type { SourceDefinition } from '@plexus/sdk';
 import type { WriteKeyInfo } from '@plexus/storage';
 import { WriteKeyService } from '@plexus/tracking';
 import { RequireScopes } from '../auth/scopes.js';
+import { ROTATED_WRITE_KEY, WRITE_KEY } from '../connections/connection-responses.js';
+import { list, Returns } from '../openapi/response-schema.js';
 
 export class RotateWriteKeyDto {
   @ApiPropertyOptional({
@@ -41,6 +43,7 @@ export class WriteKeysController {
   @RequireScopes('sources:write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Issues a new write key (shown once); the previous ones stop after graceSeconds' })
+  @Returns(ROTATED_WRITE_KEY)
   async rotate(
     @Param('id') id: string,
     @Body() body: RotateWriteKeyDto,
@@ -51,6 +54,7 @@ export class WriteKeysController {
 
   @Get(':id/write-keys')
   @ApiOperation({ summary: 'Live write keys of the source: id, prefix, created, expiry (never the key)' })
+  @Returns(list(WRITE_KEY))
   async list(@Param('id') id: string): Promise<{ data: WriteKeyInfo[] }> {
     await this.pushSource(id);
     return { data: await this.writeKeys.list(id) };

@@ -41,11 +41,11 @@ export function errorFrom(status: number, body: unknown, fallback: string): ApiE
 }
 
 /**
- * Awaits a client call and returns its body as `T`, or throws an {@link ApiError} with the API's message.
- * The OpenAPI document types paths and inputs; bodies are described in `views.ts` until it types them too.
+ * Awaits a client call and returns its body, typed by the OpenAPI document, or throws an {@link ApiError} with
+ * the API's message.
  */
-export async function unwrap<T>(call: Promise<{ data?: unknown; error?: unknown; response: Response }>): Promise<T> {
+export async function unwrap<D>(call: Promise<{ data?: D; error?: unknown; response: Response }>): Promise<D> {
   const { data, error, response } = await call;
   if (!response.ok) throw errorFrom(response.status, error, `${response.status} ${response.statusText}`);
-  return data as T;
+  return data as D;
 }

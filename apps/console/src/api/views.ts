@@ -1,155 +1,59 @@
+import type { paths } from './schema.js';
+
 /**
- * Shapes of the API's answers as the console reads them. The OpenAPI document types every path, parameter
- * and request body (see schema.d.ts); its responses carry no schemas yet, so their bodies are described here.
+ * Names for the API's answers as the console reads them, all taken from the OpenAPI document the hub serves
+ * (schema.d.ts is generated from it): a changed response shape fails the console's type check.
  */
+type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : never;
+type Success<R> = JsonOf<R[Extract<keyof R, 200 | 201 | 202>]>;
+
+/** The JSON body of a successful answer of `method path`. */
+export type Answer<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: infer R }
+  ? Success<R>
+  : never;
+
+/** One item of a listing answer (`{ data: [...] }`). */
+type Item<P extends keyof paths> = 'get' extends keyof paths[P]
+  ? Answer<P, 'get'> extends { data: Array<infer T> }
+    ? T
+    : never
+  : never;
+
 export interface Page<T> {
   data: T[];
   next: string | null;
 }
 
-export interface CatalogEntry {
-  id: string;
-  kind: 'source' | 'destination';
-  version: string;
-  displayName: string;
-  description?: string;
-  secrets: string[];
-  configSchema: Record<string, unknown>;
-  identifiers?: string[];
-  streams?: Array<{ name: string; mode: string; primaryKey: string[]; cursorField?: string }>;
-  uploads: boolean;
-  webhook: boolean;
-  writeKey: boolean;
-}
+export type CatalogEntry = Answer<'/v1/connectors/{id}', 'get'>;
+export type Connection = Answer<'/v1/sources/{id}', 'get'>;
+export type Schedule = NonNullable<Connection['schedule']>;
+export type Run = Answer<'/v1/runs/{id}', 'get'>;
+export type RunStats = Run['stats'];
+export const FINISHED_RUN: ReadonlyArray<Run['status']> = ['succeeded', 'partial', 'failed', 'cancelled'];
+export type CheckResult = Answer<'/v1/sources/{id}/check', 'post'>;
+export type Quarantined = Item<'/v1/sources/{id}/quarantine'>;
+export type WriteKeyInfo = Item<'/v1/sources/{id}/write-keys'>;
 
-export type Schedule = { cron: string; tz?: string } | { everySeconds: number };
+export type Profile = Answer<'/v1/profiles/{id}', 'get'>;
+export type ProfileSummary = Pick<Profile, 'id' | 'createdAt' | 'updatedAt'>;
+export type ProfileEvent = Item<'/v1/profiles/{id}/events'>;
+export type HistoryEntry = Item<'/v1/profiles/{id}/history'>;
+export type UnmergeResult = Answer<'/v1/profiles/{id}/unmerge', 'post'>;
+export type RulesView = Answer<'/v1/identity/rules', 'get'>;
+export type DryRunReport = Answer<'/v1/identity/rules/dry-run', 'post'>;
+export type Flag = Item<'/v1/identity/flags'>;
 
-export interface Connection {
-  id: string;
-  name: string;
-  connector: string;
-  config: Record<string, unknown>;
-  schedule: Schedule | null;
-  createdAt: string;
-  updatedAt: string;
-  writeKey?: string;
-}
-
-export interface RunStats {
-  read: number;
-  written: number;
-  quarantined: number;
-  deleted: number;
-}
-
-export interface Run {
-  id: string;
-  sourceId: string;
-  status: 'queued' | 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
-  trigger: string;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  stats: RunStats;
-  error?: { type: string; message: string };
-  streams?: Array<RunStats & { stream: string; finished: boolean }>;
-}
-
-export const FINISHED_RUN = ['succeeded', 'partial', 'failed', 'cancelled'];
-
-export type CheckResult = { ok: true } | { ok: false; failureType: string; message: string };
-
-export interface Quarantined {
-  id: number;
-  runId: string | null;
-  stream: string;
-  record: unknown;
-  reason: string;
-  createdAt: string;
-}
-
-export interface ProfileEvent {
-  id: number;
-  sourceId: string;
-  eventId: string | null;
-  name: string;
-  occurredAt: string;
-  properties: Record<string, unknown>;
-}
-
-export interface Profile {
-  id: string;
-  createdAt: string;
-  updatedAt: string;
-  redirectedFrom?: string;
-  identifiers: Array<{ type: string; value: string; sourceId: string; firstSeen: string; lastSeen: string }>;
-  traits: Record<string, { value: unknown; sourceId: string; observedAt: string }>;
-  consent: Record<string, { granted: boolean; sourceId: string; observedAt: string }>;
-  recentEvents: ProfileEvent[];
-}
-
-export interface ProfileSummary {
-  id: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface HistoryEntry {
-  kind: 'created' | 'merge';
-  at: string;
-  mergeId?: number;
-  winner?: string;
-  loser?: string;
-  causedBy?: Array<{ type: string; value: string; profileId?: string }>;
-  sourceId?: string | null;
-  runId?: string | null;
-  undoneAt?: string | null;
-  undoNote?: string | null;
-}
-
-export interface UnmergeResult {
-  mergeId: number;
-  profiles: string[];
-  /** The identifiers that caused the merge, winner's side first: no profile holds both sides again. */
-  separated: [Array<{ type: string; value: string }>, Array<{ type: string; value: string }>];
-}
-
-export interface RulesView {
-  rules: Record<string, unknown>;
-  version: number;
-  updatedAt: string | null;
-  isDefault: boolean;
-}
-
-export interface DryRunReport {
-  observations: number;
-  wouldSplit: Array<{ profileId: string; into: number }>;
-  wouldMerge: Array<{ profileIds: string[] }>;
-  splitCount: number;
-  mergeCount: number;
-}
-
-export interface Flag {
-  type: string;
-  value: string;
-  people: string[];
-  reason: string | null;
-  firstSeenAt: string;
-  updatedAt: string;
-}
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
-export interface WriteKeyInfo {
-  id: string;
-  prefix: string;
-  createdAt: string;
-  expiresAt: string | null;
-}
+export type ApiKey = Item<'/v1/api-keys'>;
+export type CurrentKey = Answer<'/v1/api-keys/me', 'get'>;
+export type Scope = CurrentKey['scopes'][number];
+/** Every scope the API knows, with what it allows; a scope the API adds fails the build until it is here. */
+export const SCOPE_MEANING: Record<Scope, string> = {
+  admin: 'everything',
+  read: 'read everything but personal data',
+  'sources:write': 'sources, runs, uploads, write keys',
+  'audiences:write': 'audiences and computed traits',
+  'activations:write': 'destinations and activations',
+  privacy: 'privacy requests',
+  'pii:read': 'see personal data',
+};
+export const SCOPES = Object.keys(SCOPE_MEANING) as Scope[];

@@ -15,8 +15,7 @@ export function SignIn() {
     setBusy(true);
     setError(null);
     try {
-      const { error: body, response } = await api.GET('/v1/api-keys', {
-        params: { query: { limit: 1 } },
+      const { error: body, response } = await api.GET('/v1/api-keys/me', {
         headers: { authorization: `Bearer ${key.trim()}` },
       });
       if (!response.ok) throw errorFrom(response.status, body, 'Sign-in failed');
@@ -37,7 +36,8 @@ export function SignIn() {
               Plexus console
             </Title>
             <Text size="sm">
-              Sign in with an admin API key. It is kept for this tab only and sent as a Bearer token.
+              Sign in with an API key: the console offers what its scopes allow. It is kept for this tab only and sent
+              as a Bearer token.
             </Text>
             <PasswordInput
               label="API key"

@@ -1,7 +1,8 @@
 import type { ReactNode } from 'react';
-import { AppShell, Burger, Button, Group, NavLink, Title } from '@mantine/core';
+import { AppShell, Burger, Button, Group, NavLink, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Link, useLocation } from 'wouter';
+import { grants, useCurrentKey } from '../auth/permissions.js';
 import { session } from '../auth/session.js';
 import { NAV } from '../pages.js';
 
@@ -9,6 +10,8 @@ export function Shell({ children }: { children: ReactNode }) {
   const [opened, { toggle, close }] = useDisclosure();
   const [location] = useLocation();
   const active = (path: string) => (path === '/' ? location === '/' : location.startsWith(path));
+  const me = useCurrentKey().data;
+  const entries = NAV.filter((n) => grants(me?.scopes, n.scope ?? 'read'));
   return (
     <AppShell
       header={{ height: 56 }}
@@ -23,13 +26,20 @@ export function Shell({ children }: { children: ReactNode }) {
               Plexus
             </Title>
           </Group>
-          <Button variant="default" size="xs" onClick={() => session.signOut()}>
-            Sign out
-          </Button>
+          <Group gap="xs">
+            {me && (
+              <Text size="xs" visibleFrom="sm" data-testid="signed-in-key">
+                {me.name} · {me.scopes.join(', ')}
+              </Text>
+            )}
+            <Button variant="default" size="xs" onClick={() => session.signOut()}>
+              Sign out
+            </Button>
+          </Group>
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
-        {NAV.map((n) => (
+        {entries.map((n) => (
           <NavLink
             key={n.path}
             component={Link}

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
-import { Alert, Badge, Button, Code, Group, Stack, Table, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Button, Code, Group, MultiSelect, Stack, Table, TextInput, Title } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client.js';
-import type { ApiKey, Page } from '../../api/views.js';
+import { SCOPE_MEANING, SCOPES, type Scope } from '../../api/views.js';
 import { useCan } from '../../auth/permissions.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { LoadMore } from '../../components/LoadMore.js';
@@ -10,21 +10,24 @@ import { when } from '../../components/format.js';
 import { usePagedList } from '../../components/usePagedList.js';
 
 export default function ApiKeysPage() {
-  const canWrite = useCan('api-keys:write');
+  // Any key may create keys no broader than itself; listing and revoking keys needs admin.
+  const canRevoke = useCan('admin');
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Scope[]>([]);
   const keys = usePagedList(['api-keys'], (after) =>
-    unwrap<Page<ApiKey>>(api.GET('/v1/api-keys', { params: { query: { limit: 50, after } } })),
+    unwrap(api.GET('/v1/api-keys', { params: { query: { limit: 50, after } } })),
   );
   const create = useMutation({
-    mutationFn: () => unwrap<ApiKey & { key: string }>(api.POST('/v1/api-keys', { body: { name } })),
+    mutationFn: () => unwrap(api.POST('/v1/api-keys', { body: { name, ...(scopes.length > 0 && { scopes }) } })),
     onSuccess: async () => {
       setName('');
+      setScopes([]);
       await queryClient.invalidateQueries({ queryKey: ['api-keys'] });
     },
   });
   const revoke = useMutation({
-    mutationFn: (id: string) => unwrap<void>(api.DELETE('/v1/api-keys/{id}', { params: { path: { id } } })),
+    mutationFn: (id: string) => unwrap(api.DELETE('/v1/api-keys/{id}', { params: { path: { id } } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['api-keys'] }),
   });
 
@@ -36,16 +39,22 @@ export default function ApiKeysPage() {
   return (
     <Stack>
       <Title order={1}>API keys</Title>
-      {canWrite && (
-        <form onSubmit={submit}>
-          <Group align="flex-end">
-            <TextInput label="New key name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
-            <Button type="submit" loading={create.isPending}>
-              Create key
-            </Button>
-          </Group>
-        </form>
-      )}
+      <form onSubmit={submit}>
+        <Group align="flex-end" wrap="wrap">
+          <TextInput label="New key name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+          <MultiSelect
+            label="Scopes"
+            placeholder={scopes.length === 0 ? 'the same as this key' : undefined}
+            data={SCOPES.map((scope) => ({ value: scope, label: `${scope} (${SCOPE_MEANING[scope]})` }))}
+            value={scopes}
+            onChange={(v) => setScopes(v)}
+            miw={260}
+          />
+          <Button type="submit" loading={create.isPending}>
+            Create key
+          </Button>
+        </Group>
+      </form>
       {create.data && (
         <Alert color="yellow" title={`Key "${create.data.name}" created: copy it now, it is not shown again`}>
           <Code data-testid="new-api-key">{create.data.key}</Code>
@@ -58,6 +67,7 @@ export default function ApiKeysPage() {
             <Table.Tr>
               <Table.Th>Name</Table.Th>
               <Table.Th>Prefix</Table.Th>
+              <Table.Th>Scopes</Table.Th>
               <Table.Th>Created</Table.Th>
               <Table.Th>Last used</Table.Th>
               <Table.Th>State</Table.Th>
@@ -70,6 +80,7 @@ export default function ApiKeysPage() {
                 <Table.Td>
                   <Code>{k.prefix}…</Code>
                 </Table.Td>
+                <Table.Td>{k.scopes.join(', ')}</Table.Td>
                 <Table.Td>{when(k.createdAt)}</Table.Td>
                 <Table.Td>{when(k.lastUsedAt)}</Table.Td>
                 <Table.Td>
@@ -77,7 +88,7 @@ export default function ApiKeysPage() {
                     <Badge variant="light" color="gray">
                       revoked
                     </Badge>
-                  ) : canWrite ? (
+                  ) : canRevoke ? (
                     <Button
                       size="xs"
                       variant="default"

@@ -3,7 +3,6 @@ import { Alert, Anchor, Button, Card, Code, Group, JsonInput, List, Stack, Table
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { api, unwrap } from '../../api/client.js';
-import type { DryRunReport, Flag, Page, RulesView } from '../../api/views.js';
 import { useCan } from '../../auth/permissions.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { LoadMore } from '../../components/LoadMore.js';
@@ -12,11 +11,11 @@ import { usePagedList } from '../../components/usePagedList.js';
 
 /** Edit the identity rules; saving is offered once a dry run of exactly this text has been seen. */
 export default function IdentityRulesPage() {
-  const canWrite = useCan('identity:write');
+  const canWrite = useCan('admin');
   const queryClient = useQueryClient();
   const rules = useQuery({
     queryKey: ['identity', 'rules'],
-    queryFn: () => unwrap<RulesView>(api.GET('/v1/identity/rules')),
+    queryFn: () => unwrap(api.GET('/v1/identity/rules')),
   });
   const [text, setText] = useState('');
   const [dryRunOf, setDryRunOf] = useState<string | null>(null);
@@ -34,17 +33,17 @@ export default function IdentityRulesPage() {
   const dryRun = useMutation({
     mutationFn: async () => {
       const body = parsed();
-      const report = await unwrap<DryRunReport>(api.POST('/v1/identity/rules/dry-run', { body }));
+      const report = await unwrap(api.POST('/v1/identity/rules/dry-run', { body }));
       setDryRunOf(text);
       return report;
     },
   });
   const save = useMutation({
-    mutationFn: () => unwrap<RulesView>(api.PUT('/v1/identity/rules', { body: parsed() })),
+    mutationFn: () => unwrap(api.PUT('/v1/identity/rules', { body: parsed() })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['identity', 'rules'] }),
   });
   const flags = usePagedList(['identity', 'flags'], (after) =>
-    unwrap<Page<Flag>>(api.GET('/v1/identity/flags', { params: { query: { limit: 50, after } } })),
+    unwrap(api.GET('/v1/identity/flags', { params: { query: { limit: 50, after } } })),
   );
   const report = dryRunOf === text ? dryRun.data : undefined;
 
@@ -72,15 +71,18 @@ export default function IdentityRulesPage() {
         readOnly={!canWrite}
       />
       <Group>
-        <Button onClick={() => dryRun.mutate()} loading={dryRun.isPending}>
-          Dry run
-        </Button>
         {canWrite && (
-          <Button variant="default" disabled={!report} onClick={() => save.mutate()} loading={save.isPending}>
-            Save rules
-          </Button>
+          <>
+            <Button onClick={() => dryRun.mutate()} loading={dryRun.isPending}>
+              Dry run
+            </Button>
+            <Button variant="default" disabled={!report} onClick={() => save.mutate()} loading={save.isPending}>
+              Save rules
+            </Button>
+            {!report && <Text size="sm">Run a dry run of these rules to save them.</Text>}
+          </>
         )}
-        {!report && <Text size="sm">Run a dry run of these rules to save them.</Text>}
+        {!canWrite && <Text size="sm">Changing the identity rules needs an admin key.</Text>}
       </Group>
       <ErrorAlert error={dryRun.error ?? save.error} />
       {save.isSuccess && (

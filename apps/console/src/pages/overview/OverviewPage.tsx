@@ -7,9 +7,13 @@ import type { Connection, Run } from '../../api/views.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { count, when } from '../../components/format.js';
 import { fetchRuns, fetchSources } from '../sources/queries.js';
+import { useSourceNames } from '../../components/useSourceNames.js';
 
 // The chart library is loaded only with this page's charts.
 const Charts = lazy(() => import('./Charts.js'));
+
+const DAYS = 30;
+const MINUTES = 60;
 
 export interface SourceHealth {
   source: Connection;
@@ -38,13 +42,29 @@ export default function OverviewPage() {
   });
   const queues = useQuery({
     queryKey: ['overview', 'queues'],
-    queryFn: () => unwrap<{ data: Array<{ name: string; counts: Record<string, number> }> }>(api.GET('/v1/queues')),
+    queryFn: () => unwrap(api.GET('/v1/queues')),
     refetchInterval: 5_000,
   });
+  const records = useQuery({
+    queryKey: ['overview', 'records', DAYS],
+    queryFn: () => unwrap(api.GET('/v1/stats/records', { params: { query: { days: DAYS } } })),
+    refetchInterval: 30_000,
+  });
+  const events = useQuery({
+    queryKey: ['overview', 'events', MINUTES],
+    queryFn: () => unwrap(api.GET('/v1/stats/events', { params: { query: { minutes: MINUTES } } })),
+    refetchInterval: 15_000,
+  });
+  const profiles = useQuery({
+    queryKey: ['overview', 'profiles', DAYS],
+    queryFn: () => unwrap(api.GET('/v1/stats/profiles', { params: { query: { days: DAYS } } })),
+    refetchInterval: 30_000,
+  });
+  const sourceName = useSourceNames();
   return (
     <Stack>
       <Title order={1}>Overview</Title>
-      <ErrorAlert error={health.error ?? queues.error} />
+      <ErrorAlert error={health.error ?? queues.error ?? records.error ?? events.error ?? profiles.error} />
       <Card withBorder>
         <Title order={2} size="h4" mb="xs">
           Sources
@@ -99,9 +119,17 @@ export default function OverviewPage() {
           </Text>
         )}
       </Card>
-      <Suspense fallback={<Loader aria-label="Loading charts" />}>
+      <Suspense fallback={<Loader role="status" aria-label="Loading charts" />}>
         <SimpleGrid cols={{ base: 1, md: 2 }}>
-          <Charts sources={health.data ?? []} queues={queues.data?.data ?? []} />
+          <Charts
+            records={records.data?.data ?? []}
+            events={events.data?.data ?? []}
+            profiles={profiles.data}
+            queues={queues.data?.data ?? []}
+            sourceName={sourceName}
+            days={DAYS}
+            minutes={MINUTES}
+          />
         </SimpleGrid>
       </Suspense>
     </Stack>

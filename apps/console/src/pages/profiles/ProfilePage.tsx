@@ -2,7 +2,6 @@ import { Anchor, Badge, Card, Code, Group, Loader, Stack, Text, Timeline, Title 
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'wouter';
 import { api, unwrap } from '../../api/client.js';
-import type { HistoryEntry, Page, Profile, ProfileEvent } from '../../api/views.js';
 import { useCan } from '../../auth/permissions.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { LoadMore } from '../../components/LoadMore.js';
@@ -11,28 +10,27 @@ import { usePagedList } from '../../components/usePagedList.js';
 import { useSourceNames } from '../../components/useSourceNames.js';
 import { MergeGraph } from './MergeGraph.js';
 import { Unmerge } from './Unmerge.js';
+import { ProfileAudiences } from './ProfileAudiences.js';
 import { DataTable } from '../../components/DataTable.js';
 
 export default function ProfilePage() {
   const { id } = useParams<{ id: string }>();
   const sourceName = useSourceNames();
-  const canUnmerge = useCan('profiles:write');
+  const canUnmerge = useCan('admin');
   const profile = useQuery({
     queryKey: ['profiles', id],
-    queryFn: () => unwrap<Profile>(api.GET('/v1/profiles/{id}', { params: { path: { id } } })),
+    queryFn: () => unwrap(api.GET('/v1/profiles/{id}', { params: { path: { id } } })),
   });
   const history = useQuery({
     queryKey: ['profiles', id, 'history'],
-    queryFn: () => unwrap<{ data: HistoryEntry[] }>(api.GET('/v1/profiles/{id}/history', { params: { path: { id } } })),
+    queryFn: () => unwrap(api.GET('/v1/profiles/{id}/history', { params: { path: { id } } })),
   });
   const events = usePagedList(['profiles', id, 'events'], (after) =>
-    unwrap<Page<ProfileEvent>>(
-      api.GET('/v1/profiles/{id}/events', { params: { path: { id }, query: { limit: 25, after } } }),
-    ),
+    unwrap(api.GET('/v1/profiles/{id}/events', { params: { path: { id }, query: { limit: 25, after } } })),
   );
 
   if (profile.error) return <ErrorAlert error={profile.error} />;
-  if (!profile.data) return <Loader aria-label="Loading profile" />;
+  if (!profile.data) return <Loader role="status" aria-label="Loading profile" />;
   const p = profile.data;
   const merges = (history.data?.data ?? []).filter((h) => h.kind === 'merge');
   return (
@@ -113,6 +111,8 @@ export default function ProfilePage() {
           </Group>
         )}
       </Card>
+
+      <ProfileAudiences profileId={p.id} />
 
       <Card withBorder>
         <Title order={2} size="h4" mb="xs">

@@ -3,13 +3,11 @@ import { Anchor, Button, Group, Select, Stack, Table, Text, TextInput, Title } f
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { api, unwrap } from '../../api/client.js';
-import type { Page, Profile, ProfileSummary } from '../../api/views.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { LoadMore } from '../../components/LoadMore.js';
 import { when } from '../../components/format.js';
 import { usePagedList } from '../../components/usePagedList.js';
-
-const TYPES = ['email', 'phone', 'user_id', 'external_id', 'anonymous_id', 'cookie_id', 'device_id', 'email_sha256'];
+import { IDENTIFIER_TYPES } from '../../components/identifier-types.js';
 
 /** Find a profile by any identifier (the API normalises it as ingestion does), or browse profiles. */
 export default function ProfilesPage() {
@@ -21,7 +19,7 @@ export default function ProfilesPage() {
   const found = useQuery({
     queryKey: ['profiles', 'search', search, country],
     queryFn: () =>
-      unwrap<Page<Profile>>(
+      unwrap(
         api.GET('/v1/profiles', {
           params: { query: { identifier: search ?? '', ...(country ? { country: country.toUpperCase() } : {}) } },
         }),
@@ -29,7 +27,7 @@ export default function ProfilesPage() {
     enabled: search !== null,
   });
   const all = usePagedList(['profiles', 'list'], (after) =>
-    unwrap<Page<ProfileSummary>>(api.GET('/v1/profiles', { params: { query: { limit: 50, after } } })),
+    unwrap(api.GET('/v1/profiles', { params: { query: { limit: 50, after } } })),
   );
 
   function submit(event: FormEvent) {
@@ -44,7 +42,7 @@ export default function ProfilesPage() {
         <Group align="flex-end" wrap="wrap">
           <Select
             label="Identifier type"
-            data={TYPES}
+            data={IDENTIFIER_TYPES}
             value={type}
             allowDeselect={false}
             onChange={(t) => setType(t ?? 'email')}
@@ -82,7 +80,7 @@ export default function ProfilesPage() {
                 <Anchor component={Link} href={`/profiles/${p.id}`}>
                   profile {p.id}
                 </Anchor>{' '}
-                with {p.identifiers.length} identifiers
+                {'identifiers' in p && `with ${p.identifiers.length} identifiers`}
               </Text>
             ))
           )}

@@ -3,7 +3,7 @@ import { Anchor, Button, Code, List, Modal, Stack, Text } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { api, unwrap } from '../../api/client.js';
-import type { HistoryEntry, UnmergeResult } from '../../api/views.js';
+import type { HistoryEntry } from '../../api/views.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { when } from '../../components/format.js';
 
@@ -16,7 +16,7 @@ export function Unmerge({ profileId, merge }: { profileId: string; merge: Histor
   const queryClient = useQueryClient();
   const unmerge = useMutation({
     mutationFn: () =>
-      unwrap<UnmergeResult>(
+      unwrap(
         api.POST('/v1/profiles/{id}/unmerge', {
           params: { path: { id: profileId } },
           body: { mergeId: merge.mergeId },

@@ -1,6 +1,5 @@
 import { Code, Text } from '@mantine/core';
 import { api, unwrap } from '../../api/client.js';
-import type { Page, Quarantined } from '../../api/views.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { LoadMore } from '../../components/LoadMore.js';
 import { when } from '../../components/format.js';
@@ -10,9 +9,7 @@ import { DataTable } from '../../components/DataTable.js';
 /** Rows the source sent that could not be used, each with its reason. */
 export function Quarantine({ sourceId }: { sourceId: string }) {
   const rows = usePagedList(['sources', sourceId, 'quarantine'], (after) =>
-    unwrap<Page<Quarantined>>(
-      api.GET('/v1/sources/{id}/quarantine', { params: { path: { id: sourceId }, query: { limit: 50, after } } }),
-    ),
+    unwrap(api.GET('/v1/sources/{id}/quarantine', { params: { path: { id: sourceId }, query: { limit: 50, after } } })),
   );
   return (
     <>

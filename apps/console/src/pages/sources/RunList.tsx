@@ -12,6 +12,7 @@ import { fetchRuns } from './queries.js';
 const STATUS_COLOR: Record<Run['status'], string> = {
   queued: 'gray',
   running: 'blue',
+  waiting: 'violet',
   succeeded: 'green',
   partial: 'orange',
   failed: 'red',
@@ -39,16 +40,16 @@ export function RunList({ sourceId }: { sourceId: string }) {
 export function RunCard({ run: listed, live }: { run: Run; live: boolean }) {
   const detail = useQuery({
     queryKey: ['runs', listed.id],
-    queryFn: () => unwrap<Run>(api.GET('/v1/runs/{id}', { params: { path: { id: listed.id } } })),
+    queryFn: () => unwrap(api.GET('/v1/runs/{id}', { params: { path: { id: listed.id } } })),
     enabled: live,
     refetchInterval: (q) => (q.state.data && FINISHED_RUN.includes(q.state.data.status) ? false : 1000),
   });
   const run = detail.data ?? listed;
   const finished = FINISHED_RUN.includes(run.status);
-  const canSync = useCan('sources:sync');
+  const canCancel = useCan('sources:write');
   const queryClient = useQueryClient();
   const cancel = useMutation({
-    mutationFn: () => unwrap<Run>(api.POST('/v1/runs/{id}/cancel', { params: { path: { id: run.id } } })),
+    mutationFn: () => unwrap(api.POST('/v1/runs/{id}/cancel', { params: { path: { id: run.id } } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['sources', run.sourceId, 'runs'] }),
   });
   const streams = run.streams ?? [];
@@ -64,7 +65,7 @@ export function RunCard({ run: listed, live }: { run: Run; live: boolean }) {
             {run.finishedAt ? ` · finished ${when(run.finishedAt)}` : ''}
           </Text>
         </Group>
-        {!finished && canSync && (
+        {!finished && canCancel && (
           <Button size="xs" variant="default" loading={cancel.isPending} onClick={() => cancel.mutate()}>
             Cancel run
           </Button>

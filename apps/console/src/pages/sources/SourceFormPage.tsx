@@ -20,7 +20,7 @@ export default function SourceFormPage() {
   const connectorId = params.connector ?? source.data?.connector;
   const entry = catalog.data?.data.find((c) => c.id === connectorId);
   if (catalog.error || source.error) return <ErrorAlert error={catalog.error ?? source.error} />;
-  if (!catalog.data || (params.id && !source.data)) return <Loader aria-label="Loading" />;
+  if (!catalog.data || (params.id && !source.data)) return <Loader role="status" aria-label="Loading" />;
   if (!entry) return <ErrorAlert error={new Error(`No connector ${connectorId ?? ''} in the catalog`)} />;
   return <SourceForm key={source.data?.id ?? entry.id} entry={entry} existing={source.data} />;
 }
@@ -43,16 +43,14 @@ function SourceForm({
   const save = useMutation({
     mutationFn: async (formData: Record<string, unknown>) => {
       if (existing) {
-        return unwrap<Connection>(
+        return unwrap(
           api.PATCH('/v1/sources/{id}', {
             params: { path: { id: existing.id } },
             body: { name, config: configPatch(existing.config, formData), schedule },
           }),
         );
       }
-      return unwrap<Connection>(
-        api.POST('/v1/sources', { body: { name, connector: entry.id, config: formData, schedule } }),
-      );
+      return unwrap(api.POST('/v1/sources', { body: { name, connector: entry.id, config: formData, schedule } }));
     },
     onSuccess: async (saved) => {
       if (saved.writeKey) issuedWriteKeys.set(saved.id, saved.writeKey);

@@ -3,7 +3,6 @@ import { Alert, Anchor, Badge, Button, Group, Loader, Stack, Tabs, Text, Title }
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, useLocation, useParams } from 'wouter';
 import { api, unwrap } from '../../api/client.js';
-import type { CheckResult } from '../../api/views.js';
 import { useCan } from '../../auth/permissions.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { Quarantine } from './Quarantine.js';
@@ -17,25 +16,25 @@ export default function SourcePage() {
   const { id } = useParams<{ id: string }>();
   const [, navigate] = useLocation();
   const queryClient = useQueryClient();
+  // Syncing, uploading, testing and editing a source all need sources:write.
   const canWrite = useCan('sources:write');
-  const canSync = useCan('sources:sync');
   const source = useSource(id);
   const catalog = useCatalog();
   const entry = catalog.data?.data.find((c) => c.id === source.data?.connector);
   const [tab, setTab] = useState<string | null>(() => (issuedWriteKeys.has(id) ? 'write-key' : 'runs'));
 
   const check = useMutation({
-    mutationFn: () => unwrap<CheckResult>(api.POST('/v1/sources/{id}/check', { params: { path: { id } } })),
+    mutationFn: () => unwrap(api.POST('/v1/sources/{id}/check', { params: { path: { id } } })),
   });
   const sync = useMutation({
-    mutationFn: () => unwrap<{ runId: string }>(api.POST('/v1/sources/{id}/sync', { params: { path: { id } } })),
+    mutationFn: () => unwrap(api.POST('/v1/sources/{id}/sync', { params: { path: { id } } })),
     onSuccess: async () => {
       setTab('runs');
       await queryClient.invalidateQueries({ queryKey: ['sources', id, 'runs'] });
     },
   });
   const remove = useMutation({
-    mutationFn: () => unwrap<void>(api.DELETE('/v1/sources/{id}', { params: { path: { id } } })),
+    mutationFn: () => unwrap(api.DELETE('/v1/sources/{id}', { params: { path: { id } } })),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ['sources'] });
       navigate('/sources');
@@ -43,7 +42,7 @@ export default function SourcePage() {
   });
 
   if (source.error) return <ErrorAlert error={source.error} />;
-  if (!source.data) return <Loader aria-label="Loading source" />;
+  if (!source.data) return <Loader role="status" aria-label="Loading source" />;
   const s = source.data;
   return (
     <Stack>
@@ -59,14 +58,16 @@ export default function SourcePage() {
           </Group>
         </div>
         <Group gap="xs">
-          {canSync && (
+          {canWrite && (
             <Button onClick={() => sync.mutate()} loading={sync.isPending}>
               Sync now
             </Button>
           )}
-          <Button variant="default" onClick={() => check.mutate()} loading={check.isPending}>
-            Test connection
-          </Button>
+          {canWrite && (
+            <Button variant="default" onClick={() => check.mutate()} loading={check.isPending}>
+              Test connection
+            </Button>
+          )}
           {canWrite && (
             <Button variant="default" component={Link} href={`/sources/${s.id}/edit`}>
               Edit
@@ -99,7 +100,7 @@ export default function SourcePage() {
         <Tabs.List>
           <Tabs.Tab value="runs">Runs</Tabs.Tab>
           <Tabs.Tab value="quarantine">Quarantine</Tabs.Tab>
-          {entry?.uploads && canSync && <Tabs.Tab value="upload">Upload</Tabs.Tab>}
+          {entry?.uploads && canWrite && <Tabs.Tab value="upload">Upload</Tabs.Tab>}
           {entry?.writeKey && <Tabs.Tab value="write-key">Write key</Tabs.Tab>}
         </Tabs.List>
         <Tabs.Panel value="runs" pt="md">

@@ -2,7 +2,6 @@ import { useState } from 'react';
 import { Alert, Button, Code, List, Stack, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client.js';
-import type { WriteKeyInfo } from '../../api/views.js';
 import { useCan } from '../../auth/permissions.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { when } from '../../components/format.js';
@@ -34,12 +33,11 @@ export function WriteKey({ sourceId }: { sourceId: string }) {
   });
   const keys = useQuery({
     queryKey: ['sources', sourceId, 'write-keys'],
-    queryFn: () =>
-      unwrap<{ data: WriteKeyInfo[] }>(api.GET('/v1/sources/{id}/write-keys', { params: { path: { id: sourceId } } })),
+    queryFn: () => unwrap(api.GET('/v1/sources/{id}/write-keys', { params: { path: { id: sourceId } } })),
   });
   const rotate = useMutation({
     mutationFn: () =>
-      unwrap<{ writeKey: string }>(
+      unwrap(
         api.POST('/v1/sources/{id}/write-key', { params: { path: { id: sourceId } }, body: { graceSeconds: 3600 } }),
       ),
     onSuccess: async (r) => {

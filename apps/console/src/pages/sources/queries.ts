@@ -1,11 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client.js';
-import type { CatalogEntry, Connection, Page, Run } from '../../api/views.js';
+import type { Connection } from '../../api/views.js';
 
 export function useCatalog() {
   return useQuery({
     queryKey: ['connectors'],
-    queryFn: () => unwrap<Page<CatalogEntry>>(api.GET('/v1/connectors')),
+    queryFn: () => unwrap(api.GET('/v1/connectors')),
     staleTime: 60_000,
   });
 }
@@ -13,19 +13,17 @@ export function useCatalog() {
 export function useSource(id: string | undefined) {
   return useQuery({
     queryKey: ['sources', id],
-    queryFn: () => unwrap<Connection>(api.GET('/v1/sources/{id}', { params: { path: { id: id ?? '' } } })),
+    queryFn: () => unwrap(api.GET('/v1/sources/{id}', { params: { path: { id: id ?? '' } } })),
     enabled: Boolean(id),
   });
 }
 
 export function fetchSources(after?: string) {
-  return unwrap<Page<Connection>>(api.GET('/v1/sources', { params: { query: { limit: 50, after } } }));
+  return unwrap(api.GET('/v1/sources', { params: { query: { limit: 50, after } } }));
 }
 
 export function fetchRuns(sourceId: string, after?: string, limit = 20) {
-  return unwrap<Page<Run>>(
-    api.GET('/v1/sources/{id}/runs', { params: { path: { id: sourceId }, query: { limit, after } } }),
-  );
+  return unwrap(api.GET('/v1/sources/{id}/runs', { params: { path: { id: sourceId }, query: { limit, after } } }));
 }
 
 export function scheduleText(schedule: Connection['schedule']): string {
