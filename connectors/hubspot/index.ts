@@ -5,7 +5,7 @@ import { explainHubSpotError, hubspotHttpPolicy } from './policy.js';
 import { hubSpotWebhook } from './webhook.js';
 
 export { HubSpotConfig, HUBSPOT_API_URL } from './config.js';
-export type { HubSpotCheckpoint } from './contacts.stream.js';
+export type { HubSpotCheckpoint } from './crm-read.js';
 export { mapContact, type HubSpotContact } from './mapping.js';
 export { hubSpotWebhook, verifyHubSpotSignature } from './webhook.js';
 

@@ -1,13 +1,17 @@
 import type { Consent, Identifier, ProfileRecord, TraitValue } from '@plexus/sdk';
 
-/** A contact as the HubSpot CRM v3 API returns it, with the company details the connector looked up. */
-export interface HubSpotContact {
+/** A CRM record as the v3 objects API returns it. */
+export interface HubSpotRecord {
   id: string;
   properties: Record<string, string | null> | null;
   createdAt: string;
   updatedAt: string;
   archived: boolean;
   archivedAt?: string;
+}
+
+/** A contact as the HubSpot CRM v3 API returns it, with the company details the connector looked up. */
+export interface HubSpotContact extends HubSpotRecord {
   associations?: { companies?: { results?: Array<{ id: string; type?: string }> } };
   /** The primary associated company (name, domain), added by the connector. */
   company?: { id: string; name: string | null; domain: string | null };
