@@ -116,6 +116,7 @@ export function syntheticHubSpotCompanies(
 const DEAL_STAGES = ['appointmentscheduled', 'qualifiedtobuy', 'contractsent', 'closedwon', 'closedwon', 'closedlost'];
 const TICKET_STAGES = ['1', '2', '3', '4', '4'];
 const PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'URGENT'];
+const USD_RATES: Record<string, number> = { USD: 1, EUR: 1.08, GBP: 1.27 };
 
 export interface SyntheticCrmOptions {
   /** Contacts the records are associated with: record i goes to contact `(i % contacts) + 1`. */
@@ -162,10 +163,13 @@ export function syntheticHubSpotCrm(
     const stage = pick(DEAL_STAGES, i, 41);
     const amount = (100 + Math.floor(noise(i, 42) * 4_900)).toFixed(2);
     const closed = stage === 'closedwon' || stage === 'closedlost';
+    const currency = pick(['USD', 'EUR', 'GBP'], i, 43);
     return record(String(i + 1), at(i), {
       dealname: `Deal ${i + 1}`,
       amount,
-      deal_currency_code: pick(['USD', 'EUR', 'GBP'], i, 43),
+      deal_currency_code: currency,
+      // HubSpot converts with the account's exchange rates (USD is the emulated account's currency).
+      amount_in_home_currency: (Number(amount) * USD_RATES[currency]).toFixed(2),
       pipeline: 'default',
       dealstage: stage,
       closedate: closed ? new Date(at(i) + 86_400_000).toISOString() : null,
