@@ -1,7 +1,8 @@
 import { defineStream } from '@plexus/sdk';
 import type { HubSpotConfig } from './config.js';
+import { accountDetails } from './crm-lookups.js';
 import { hubspotRequest, readObjects, type Ctx, type HubSpotCheckpoint, type ObjectReadSpec } from './crm-read.js';
-import { CONTACT_PROPERTIES, contactExternalId, mapContact, type HubSpotContact } from './mapping.js';
+import { CONTACT_PROPERTIES, contactExternalId, mapContact, TRAIT_PROPERTIES, type HubSpotContact } from './mapping.js';
 
 const COMPANY_CACHE_LIMIT = 50_000;
 type CompanyCache = Map<string, { name: string | null; domain: string | null }>;
@@ -54,6 +55,33 @@ function contactSpec(): ObjectReadSpec<HubSpotContact> {
   };
 }
 
+/** How Plexus names a HubSpot account in the write-back ledger (the destination reports its writes so). */
+export function hubspotSystem(portalId: string): string {
+  return `hubspot:${portalId}`;
+}
+
+/**
+ * Marks the properties of each contact whose value is the one Plexus last wrote there (the hub's write-back
+ * ledger), so their traits are not read back as observations of HubSpot.
+ */
+async function markPlexusWrites(ctx: Ctx, system: string, contacts: HubSpotContact[]): Promise<void> {
+  if (!ctx.written || contacts.length === 0) return;
+  const candidates = contacts.flatMap((c) =>
+    TRAIT_PROPERTIES.filter((property) => typeof c.properties?.[property] === 'string').map((property) => ({
+      id: c.id,
+      property,
+      value: c.properties![property],
+    })),
+  );
+  const echoes = await ctx.written.matches(system, 'contacts', candidates);
+  const byId = new Map(contacts.map((c) => [c.id, c]));
+  candidates.forEach((candidate, i) => {
+    if (!echoes[i]) return;
+    const contact = byId.get(candidate.id)!;
+    (contact.writtenByPlexus ??= []).push(candidate.property);
+  });
+}
+
 export const contacts = defineStream<HubSpotConfig, HubSpotContact, HubSpotCheckpoint>({
   name: 'contacts',
   primaryKey: ['id'],
@@ -61,7 +89,14 @@ export const contacts = defineStream<HubSpotConfig, HubSpotContact, HubSpotCheck
   cursorField: 'lastmodifieddate',
   deletes: 'deleted-ids',
   async *read(ctx, checkpoint) {
-    yield* readObjects(ctx, contactSpec(), checkpoint);
+    let system: string | undefined;
+    for await (const batch of readObjects(ctx, contactSpec(), checkpoint)) {
+      if (ctx.written && batch.records.length > 0) {
+        system ??= hubspotSystem((await accountDetails(ctx)).portalId);
+        await markPlexusWrites(ctx, system, batch.records);
+      }
+      yield batch;
+    }
   },
   toProfile: (contact, ctx) =>
     mapContact(contact, {
