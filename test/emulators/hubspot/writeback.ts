@@ -11,8 +11,8 @@ export interface HubSpotPropertyDefinition {
   fieldType: string;
   groupName: string;
   hubspotDefined?: boolean;
-  /** HubSpot computes it: writing it is refused. */
-  readOnlyValue?: boolean;
+  /** `readOnlyValue`: HubSpot computes it, writing it is refused. */
+  modificationMetadata: { archivable: boolean; readOnlyDefinition: boolean; readOnlyValue: boolean };
   hasUniqueValue?: boolean;
 }
 
@@ -52,13 +52,18 @@ const FIELD_TYPES: Record<string, string[]> = {
 const GROUPS = new Set(['contactinformation', 'sales_properties', 'conversioninformation', 'emailinformation']);
 
 function builtIn(): Map<string, HubSpotPropertyDefinition> {
-  const text = (name: string, label: string, extra: Partial<HubSpotPropertyDefinition> = {}) => ({
+  const text = (
+    name: string,
+    label: string,
+    { readOnlyValue = false, ...extra }: Partial<HubSpotPropertyDefinition> & { readOnlyValue?: boolean } = {},
+  ): HubSpotPropertyDefinition => ({
     name,
     label,
-    type: 'string' as const,
+    type: 'string',
     fieldType: 'text',
     groupName: 'contactinformation',
     hubspotDefined: true,
+    modificationMetadata: { archivable: false, readOnlyDefinition: true, readOnlyValue },
     ...extra,
   });
   const readOnly = { readOnlyValue: true };
@@ -104,7 +109,7 @@ function invalidValue(
   property: HubSpotPropertyDefinition,
   value: unknown,
 ): { code: string; message: string } | undefined {
-  if (property.readOnlyValue) {
+  if (property.modificationMetadata.readOnlyValue) {
     return {
       code: 'READ_ONLY_VALUE',
       message: `Property "${property.name}" is a read only property; its value cannot be set.`,
@@ -225,6 +230,7 @@ export function serveWriteBack(req: EmulatorRequest, state: HubSpotState, error:
       fieldType: p.fieldType!,
       groupName: p.groupName!,
       hubspotDefined: false,
+      modificationMetadata: { archivable: true, readOnlyDefinition: false, readOnlyValue: false },
     };
     w.properties.set(created.name, created);
     return { status: 201, json: created };
