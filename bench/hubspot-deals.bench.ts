@@ -1,0 +1,81 @@
+import { lazyRecords, startHubSpot, syntheticHubSpotContacts, syntheticHubSpotCrm } from '../test/emulators/index.js';
+import type { Benchmark, Figure } from './harness.js';
+import { startHubInProcess } from './hub-in-process.js';
+
+const DEALS = Number(process.env.BENCH_HUBSPOT_DEALS ?? 20_000);
+const CONTACTS = Number(process.env.BENCH_HUBSPOT_DEAL_CONTACTS ?? Math.ceil(DEALS / 2));
+/** The emulated account's limit: 1,000 requests per 10 s (100/s), as in the contacts benchmark. */
+const EMULATOR_MAX_PER_10S = Number(process.env.BENCH_HUBSPOT_MAX ?? 1_000);
+const ALLOWED_PER_SECOND = Math.ceil(EMULATOR_MAX_PER_10S / 10);
+const BUDGET_PER_SECOND = Math.max(1, Math.floor(ALLOWED_PER_SECOND * 0.95));
+const TOKEN = 'bench-hubspot-deals-token';
+
+/**
+ * A full sync of the deals stream through the hub: every deal with its stage history, its contact (associations
+ * v4), its line items when closed, and each contact's deal totals recomputed from all of the contact's deals, then
+ * stored as events and traits. The contacts are synced first (their own run), so the figure is the deals alone.
+ */
+const bench: Benchmark = {
+  name: 'hubspot-deals',
+  description: `full sync of ${DEALS.toLocaleString('en-US')} HubSpot deals over ${CONTACTS.toLocaleString('en-US')} contacts through the hub, emulator limited to ${ALLOWED_PER_SECOND} requests/s, connector budget ${BUDGET_PER_SECOND}/s`,
+  async run(): Promise<Figure[]> {
+    const base = syntheticHubSpotContacts(CONTACTS);
+    // Real-looking addresses: the default identity rules drop example.org as a placeholder domain.
+    const contacts = lazyRecords(CONTACTS, (i) => {
+      const c = base.at(i);
+      return {
+        ...c,
+        properties: { ...c.properties, email: c.properties.email!.replace('@example.org', '@plexus-bench.io') },
+      };
+    });
+    const { deals, line_items, associations } = syntheticHubSpotCrm({ deals: DEALS }, { contacts: CONTACTS });
+    const hubspot = await startHubSpot({
+      tokens: [TOKEN],
+      contacts,
+      deals,
+      line_items,
+      associations,
+      rateLimit: { max: EMULATOR_MAX_PER_10S },
+      maxRecordedRequests: 10_000,
+    });
+    const hub = await startHubInProcess('hubspot_deals');
+    try {
+      const config = { accessToken: TOKEN, baseUrl: hubspot.url, requestsPerSecond: BUDGET_PER_SECOND };
+      const source = await hub.api('POST', '/v1/sources', {
+        name: 'HubSpot deals bench',
+        connector: 'hubspot',
+        config,
+      });
+      const contactRun = await hub.sync(source.id as string);
+      if (contactRun.status !== 'succeeded') throw new Error(`the contact sync ended ${contactRun.status}`);
+      await hub.api('PATCH', `/v1/sources/${source.id}`, { config: { objects: ['deals'] } });
+
+      const before = hubspot.state.dailyUsed();
+      const run = await hub.sync(source.id as string);
+      if (run.status !== 'succeeded' || run.stats.read !== DEALS) {
+        throw new Error(`the deal sync ended ${run.status}: ${JSON.stringify(run)}`);
+      }
+      const seconds = (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000;
+      const requests = hubspot.state.dailyUsed() - before;
+      const throttled = Object.values(hubspot.state.throttled).reduce((a, b) => a + b, 0);
+      return [
+        { name: 'deals synced through the hub', value: run.stats.read, unit: 'deals' },
+        { name: 'duration', value: seconds, unit: 's' },
+        { name: 'throughput', value: DEALS / seconds, unit: 'deals/s' },
+        { name: 'requests per 100 deals', value: (100 * requests) / DEALS, unit: 'requests' },
+        { name: 'request rate', value: requests / seconds, unit: 'requests/s' },
+        {
+          name: 'share of the allowed request rate used',
+          value: (100 * requests) / seconds / ALLOWED_PER_SECOND,
+          unit: '%',
+          goal: '≥ 90 %',
+        },
+        { name: '429 answers', value: throttled, unit: 'answers' },
+      ];
+    } finally {
+      await hub.close();
+      await hubspot.close();
+    }
+  },
+};
+export default bench;
