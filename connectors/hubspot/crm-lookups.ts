@@ -66,21 +66,27 @@ export async function batchRead<R extends HubSpotRecord>(
   ids: readonly string[],
   properties: string[],
   propertiesWithHistory: string[] = [],
+  chunkSize = OBJECT_BATCH,
 ): Promise<Map<string, R>> {
   const unique = [...new Set(ids)];
+  const chunks: string[][] = [];
+  for (let i = 0; i < unique.length; i += chunkSize) chunks.push(unique.slice(i, i + chunkSize));
+  // The chunks go out together: the connection's rate budget paces them, not the round trips.
+  const answers = await Promise.all(
+    chunks.map((chunk) =>
+      hubspotRequest<{ results?: R[] }>(ctx, {
+        method: 'post',
+        url: `/crm/v3/objects/${type}/batch/read`,
+        data: {
+          inputs: chunk.map((id) => ({ id })),
+          properties,
+          ...(propertiesWithHistory.length > 0 ? { propertiesWithHistory } : {}),
+        },
+      }),
+    ),
+  );
   const out = new Map<string, R>();
-  for (let i = 0; i < unique.length; i += OBJECT_BATCH) {
-    const { data } = await hubspotRequest<{ results?: R[] }>(ctx, {
-      method: 'post',
-      url: `/crm/v3/objects/${type}/batch/read`,
-      data: {
-        inputs: unique.slice(i, i + OBJECT_BATCH).map((id) => ({ id })),
-        properties,
-        ...(propertiesWithHistory.length > 0 ? { propertiesWithHistory } : {}),
-      },
-    });
-    for (const record of data.results ?? []) out.set(String(record.id), record);
-  }
+  for (const { data } of answers) for (const record of data.results ?? []) out.set(String(record.id), record);
   return out;
 }
 

@@ -21,6 +21,10 @@ import {
   type TicketRecord,
 } from './crm.mapping.js';
 import type { HubSpotRecord } from './mapping.js';
+import { prefetch } from './prefetch.js';
+
+/** Batches enriched ahead while the hub stores the previous one (their lookups are most of a batch's requests). */
+const ENRICHED_AHEAD = 2;
 
 /** Records asked with their property history per batch read (HubSpot answers history for fewer records). */
 const HISTORY_BATCH = 50;
@@ -56,14 +60,10 @@ async function withHistory(
   property: string,
 ): Promise<void> {
   const missing = records.filter((r) => !r.propertiesWithHistory?.[property]).map((r) => r.id);
-  for (let i = 0; i < missing.length; i += HISTORY_BATCH) {
-    const read = await batchRead<HubSpotRecordWithHistory>(ctx, type, missing.slice(i, i + HISTORY_BATCH), properties, [
-      property,
-    ]);
-    for (const record of records) {
-      const fresh = read.get(record.id);
-      if (fresh?.propertiesWithHistory) record.propertiesWithHistory = fresh.propertiesWithHistory;
-    }
+  const read = await batchRead<HubSpotRecordWithHistory>(ctx, type, missing, properties, [property], HISTORY_BATCH);
+  for (const record of records) {
+    const fresh = read.get(record.id);
+    if (fresh?.propertiesWithHistory) record.propertiesWithHistory = fresh.propertiesWithHistory;
   }
 }
 
@@ -132,44 +132,57 @@ export const deals = defineStream<HubSpotConfig, DealStreamRecord, HubSpotCheckp
   deletes: 'deleted-ids',
   async *read(ctx, checkpoint) {
     if (!enabled(ctx, 'deals')) return;
-    const stagesFor = stageCache('deals');
-    let currency: string | undefined;
-    for await (const batch of readObjects(ctx, spec('deals', DEAL_PROPERTIES), checkpoint)) {
-      currency ??= (await accountDetails(ctx)).currency;
-      const stages = await stagesFor(
-        ctx,
-        batch.records.map((d) => d.properties?.dealstage),
-      );
-      await withHistory(ctx, 'deals', batch.records, DEAL_PROPERTIES, 'dealstage');
-      const { contactsOf, contactTraits, recomputed, observedAt } = await withContacts(
-        ctx,
-        'deals',
-        batch,
-        (contactIds, inBatch) =>
-          contactTraitsFrom(ctx, 'deals', contactIds, inBatch, DEAL_PROPERTIES, (all) =>
-            dealTraits(all, stages, currency),
-          ),
-      );
-      const closed = batch.records.filter((d) => stages[d.properties?.dealstage ?? '']?.closed).map((d) => d.id);
-      const itemsOf = await associatedIds(ctx, 'deals', 'line_items', closed);
-      const items = await batchRead(ctx, 'line_items', [...itemsOf.values()].flat(), LINE_ITEM_PROPERTIES);
-      const records: DealStreamRecord[] = batch.records.map((deal) => ({
-        kind: 'deal',
-        id: deal.id,
-        deal,
-        contactIds: contactsOf.get(deal.id) ?? [],
-        lineItems: (itemsOf.get(deal.id) ?? []).map((id) => items.get(id)).filter((i): i is HubSpotRecord => !!i),
-        stages,
-        contactTraits,
-        companyCurrency: currency,
-        observedAt,
-      }));
-      yield { ...batch, records: [...records, ...recomputed] };
-    }
+    yield* prefetch(enrichedDeals(ctx, checkpoint), ENRICHED_AHEAD);
   },
   toProfile: (record, ctx) =>
     record.kind === 'deal' ? mapDeal(record, ctx.connectionId) : mapContactTraits(record, ctx.connectionId),
 });
+
+/** The line items of deals, by deal id. */
+async function lineItemsOf(ctx: Ctx, dealIds: string[]) {
+  const itemsOf = await associatedIds(ctx, 'deals', 'line_items', dealIds);
+  const items = await batchRead(ctx, 'line_items', [...itemsOf.values()].flat(), LINE_ITEM_PROPERTIES);
+  return { itemsOf, items };
+}
+
+/** Deal batches with their history, contacts, line items and the contacts' deal traits. */
+async function* enrichedDeals(
+  ctx: Ctx,
+  checkpoint: HubSpotCheckpoint | undefined,
+): AsyncGenerator<Batch<DealStreamRecord, HubSpotCheckpoint>> {
+  const stagesFor = stageCache('deals');
+  let currency: string | undefined;
+  for await (const batch of readObjects(ctx, spec('deals', DEAL_PROPERTIES), checkpoint)) {
+    currency ??= (await accountDetails(ctx)).currency;
+    const stages = await stagesFor(
+      ctx,
+      batch.records.map((d) => d.properties?.dealstage),
+    );
+    const closed = batch.records.filter((d) => stages[d.properties?.dealstage ?? '']?.closed).map((d) => d.id);
+    // Independent lookups go out together; the connection's rate budget paces them.
+    const [, { contactsOf, contactTraits, recomputed, observedAt }, { itemsOf, items }] = await Promise.all([
+      withHistory(ctx, 'deals', batch.records, DEAL_PROPERTIES, 'dealstage'),
+      withContacts(ctx, 'deals', batch, (contactIds, inBatch) =>
+        contactTraitsFrom(ctx, 'deals', contactIds, inBatch, DEAL_PROPERTIES, (all) =>
+          dealTraits(all, stages, currency),
+        ),
+      ),
+      lineItemsOf(ctx, closed),
+    ]);
+    const records: DealStreamRecord[] = batch.records.map((deal) => ({
+      kind: 'deal',
+      id: deal.id,
+      deal,
+      contactIds: contactsOf.get(deal.id) ?? [],
+      lineItems: (itemsOf.get(deal.id) ?? []).map((id) => items.get(id)).filter((i): i is HubSpotRecord => !!i),
+      stages,
+      contactTraits,
+      companyCurrency: currency,
+      observedAt,
+    }));
+    yield { ...batch, records: [...records, ...recomputed] };
+  }
+}
 
 export const tickets = defineStream<HubSpotConfig, TicketStreamRecord, HubSpotCheckpoint>({
   name: 'tickets',
@@ -179,35 +192,43 @@ export const tickets = defineStream<HubSpotConfig, TicketStreamRecord, HubSpotCh
   deletes: 'deleted-ids',
   async *read(ctx, checkpoint) {
     if (!enabled(ctx, 'tickets')) return;
-    const stagesFor = stageCache('tickets');
-    for await (const batch of readObjects(ctx, spec('tickets', TICKET_PROPERTIES), checkpoint)) {
-      const stages = await stagesFor(
-        ctx,
-        batch.records.map((t) => t.properties?.hs_pipeline_stage),
-      );
-      await withHistory(ctx, 'tickets', batch.records, TICKET_PROPERTIES, 'hs_pipeline_stage');
-      const { contactsOf, contactTraits, recomputed, observedAt } = await withContacts(
-        ctx,
-        'tickets',
-        batch,
-        (contactIds, inBatch) =>
-          contactTraitsFrom(ctx, 'tickets', contactIds, inBatch, TICKET_PROPERTIES, (all) => ticketTraits(all, stages)),
-      );
-      const records: TicketStreamRecord[] = batch.records.map((ticket) => ({
-        kind: 'ticket',
-        id: ticket.id,
-        ticket,
-        contactIds: contactsOf.get(ticket.id) ?? [],
-        stages,
-        contactTraits,
-        observedAt,
-      }));
-      yield { ...batch, records: [...records, ...recomputed] };
-    }
+    yield* prefetch(enrichedTickets(ctx, checkpoint), ENRICHED_AHEAD);
   },
   toProfile: (record, ctx) =>
     record.kind === 'ticket' ? mapTicket(record, ctx.connectionId) : mapContactTraits(record, ctx.connectionId),
 });
+
+/** Ticket batches with their history, contacts and the contacts' open ticket counts. */
+async function* enrichedTickets(
+  ctx: Ctx,
+  checkpoint: HubSpotCheckpoint | undefined,
+): AsyncGenerator<Batch<TicketStreamRecord, HubSpotCheckpoint>> {
+  const stagesFor = stageCache('tickets');
+  for await (const batch of readObjects(ctx, spec('tickets', TICKET_PROPERTIES), checkpoint)) {
+    const stages = await stagesFor(
+      ctx,
+      batch.records.map((t) => t.properties?.hs_pipeline_stage),
+    );
+    await withHistory(ctx, 'tickets', batch.records, TICKET_PROPERTIES, 'hs_pipeline_stage');
+    const { contactsOf, contactTraits, recomputed, observedAt } = await withContacts(
+      ctx,
+      'tickets',
+      batch,
+      (contactIds, inBatch) =>
+        contactTraitsFrom(ctx, 'tickets', contactIds, inBatch, TICKET_PROPERTIES, (all) => ticketTraits(all, stages)),
+    );
+    const records: TicketStreamRecord[] = batch.records.map((ticket) => ({
+      kind: 'ticket',
+      id: ticket.id,
+      ticket,
+      contactIds: contactsOf.get(ticket.id) ?? [],
+      stages,
+      contactTraits,
+      observedAt,
+    }));
+    yield { ...batch, records: [...records, ...recomputed] };
+  }
+}
 
 /** Emails, calls or meetings as events on their contacts; archived ones are counted as deletes (events stay). */
 function engagementStream(type: EngagementType) {
