@@ -1,4 +1,12 @@
-import { lazyRecords, startHubSpot, syntheticHubSpotContacts, syntheticHubSpotCrm } from '../test/emulators/index.js';
+import { createConnectorContext, validateConfig } from '@plexus/sdk';
+import hubspotSource, { HubSpotConfig } from '../connectors/hubspot/index.js';
+import {
+  lazyRecords,
+  startHubSpot,
+  syntheticHubSpotContacts,
+  syntheticHubSpotCrm,
+  type HubSpotEmulator,
+} from '../test/emulators/index.js';
 import type { Benchmark, Figure } from './harness.js';
 import { startHubInProcess } from './hub-in-process.js';
 
@@ -9,6 +17,20 @@ const EMULATOR_MAX_PER_10S = Number(process.env.BENCH_HUBSPOT_MAX ?? 1_000);
 const ALLOWED_PER_SECOND = Math.ceil(EMULATOR_MAX_PER_10S / 10);
 const BUDGET_PER_SECOND = Math.max(1, Math.floor(ALLOWED_PER_SECOND * 0.95));
 const TOKEN = 'bench-hubspot-deals-token';
+
+/** Reads the whole deals stream as the hub would (its own rate budget) but stores nothing. */
+async function readWithoutHub(hubspot: HubSpotEmulator): Promise<{ seconds: number; requests: number }> {
+  const raw = { accessToken: TOKEN, baseUrl: hubspot.url, requestsPerSecond: BUDGET_PER_SECOND, objects: ['deals'] };
+  const { config } = await validateConfig(HubSpotConfig, raw);
+  const ctx = createConnectorContext({ definition: hubspotSource, config: config!, connectionId: 'bench-alone' });
+  const deals = hubspotSource.streams.find((s) => s.name === 'deals')!;
+  const before = hubspot.state.dailyUsed();
+  const started = performance.now();
+  let records = 0;
+  for await (const batch of deals.read(ctx, undefined)) records += batch.records.length;
+  if (records !== DEALS) throw new Error(`read ${records} deals, expected ${DEALS}`);
+  return { seconds: (performance.now() - started) / 1000, requests: hubspot.state.dailyUsed() - before };
+}
 
 /**
  * A full sync of the deals stream through the hub: every deal with its stage history, its contact (associations
@@ -58,6 +80,8 @@ const bench: Benchmark = {
       const seconds = (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000;
       const requests = hubspot.state.dailyUsed() - before;
       const throttled = Object.values(hubspot.state.throttled).reduce((a, b) => a + b, 0);
+      await new Promise((r) => setTimeout(r, 11_000)); // the emulator's 10-second window empties
+      const alone = await readWithoutHub(hubspot);
       return [
         { name: 'deals synced through the hub', value: run.stats.read, unit: 'deals' },
         { name: 'duration', value: seconds, unit: 's' },
@@ -71,6 +95,8 @@ const bench: Benchmark = {
           goal: '≥ 90 %',
         },
         { name: '429 answers', value: throttled, unit: 'answers' },
+        { name: 'connector alone: throughput', value: DEALS / alone.seconds, unit: 'deals/s' },
+        { name: 'connector alone: request rate', value: alone.requests / alone.seconds, unit: 'requests/s' },
       ];
     } finally {
       await hub.close();

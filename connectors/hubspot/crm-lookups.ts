@@ -6,6 +6,22 @@ import type { HubSpotRecord } from './mapping.js';
 export const ASSOCIATION_BATCH = 1_000;
 /** Inputs of one objects batch read. */
 export const OBJECT_BATCH = 100;
+/** Batch reads one lookup has in flight at once. */
+const READS_IN_FLIGHT = 3;
+
+/** `work` over every item, at most `limit` at a time; results in the items' order. */
+async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 interface AssociationsAnswer {
   results?: Array<{
@@ -71,19 +87,17 @@ export async function batchRead<R extends HubSpotRecord>(
   const unique = [...new Set(ids)];
   const chunks: string[][] = [];
   for (let i = 0; i < unique.length; i += chunkSize) chunks.push(unique.slice(i, i + chunkSize));
-  // The chunks go out together: the connection's rate budget paces them, not the round trips.
-  const answers = await Promise.all(
-    chunks.map((chunk) =>
-      hubspotRequest<{ results?: R[] }>(ctx, {
-        method: 'post',
-        url: `/crm/v3/objects/${type}/batch/read`,
-        data: {
-          inputs: chunk.map((id) => ({ id })),
-          properties,
-          ...(propertiesWithHistory.length > 0 ? { propertiesWithHistory } : {}),
-        },
-      }),
-    ),
+  // A few chunks at a time: the connection's rate budget paces them rather than the round trips.
+  const answers = await inParallel(chunks, READS_IN_FLIGHT, (chunk) =>
+    hubspotRequest<{ results?: R[] }>(ctx, {
+      method: 'post',
+      url: `/crm/v3/objects/${type}/batch/read`,
+      data: {
+        inputs: chunk.map((id) => ({ id })),
+        properties,
+        ...(propertiesWithHistory.length > 0 ? { propertiesWithHistory } : {}),
+      },
+    }),
   );
   const out = new Map<string, R>();
   for (const { data } of answers) for (const record of data.results ?? []) out.set(String(record.id), record);
