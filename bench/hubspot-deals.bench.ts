@@ -19,7 +19,9 @@ const BUDGET_PER_SECOND = Math.max(1, Math.floor(ALLOWED_PER_SECOND * 0.95));
 const TOKEN = 'bench-hubspot-deals-token';
 
 /** Reads the whole deals stream as the hub would (its own rate budget) but stores nothing. */
-async function readWithoutHub(hubspot: HubSpotEmulator): Promise<{ seconds: number; requests: number }> {
+async function readWithoutHub(
+  hubspot: HubSpotEmulator,
+): Promise<{ seconds: number; requests: number; throttled: number }> {
   const raw = { accessToken: TOKEN, baseUrl: hubspot.url, requestsPerSecond: BUDGET_PER_SECOND, objects: ['deals'] };
   const { config } = await validateConfig(HubSpotConfig, raw);
   const ctx = createConnectorContext({ definition: hubspotSource, config: config!, connectionId: 'bench-alone' });
@@ -27,9 +29,11 @@ async function readWithoutHub(hubspot: HubSpotEmulator): Promise<{ seconds: numb
   const before = hubspot.state.dailyUsed();
   const started = performance.now();
   let records = 0;
+  const throttledBefore = Object.values(hubspot.state.throttled).reduce((a, b) => a + b, 0);
   for await (const batch of deals.read(ctx, undefined)) records += batch.records.length;
   if (records !== DEALS) throw new Error(`read ${records} deals, expected ${DEALS}`);
-  return { seconds: (performance.now() - started) / 1000, requests: hubspot.state.dailyUsed() - before };
+  const throttled = Object.values(hubspot.state.throttled).reduce((a, b) => a + b, 0) - throttledBefore;
+  return { seconds: (performance.now() - started) / 1000, requests: hubspot.state.dailyUsed() - before, throttled };
 }
 
 /**
@@ -72,14 +76,16 @@ const bench: Benchmark = {
       if (contactRun.status !== 'succeeded') throw new Error(`the contact sync ended ${contactRun.status}`);
       await hub.api('PATCH', `/v1/sources/${source.id}`, { config: { objects: ['deals'] } });
 
+      const throttledSoFar = () => Object.values(hubspot.state.throttled).reduce((a, b) => a + b, 0);
       const before = hubspot.state.dailyUsed();
+      const throttledBefore = throttledSoFar();
       const run = await hub.sync(source.id as string);
       if (run.status !== 'succeeded' || run.stats.read !== DEALS) {
         throw new Error(`the deal sync ended ${run.status}: ${JSON.stringify(run)}`);
       }
       const seconds = (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000;
       const requests = hubspot.state.dailyUsed() - before;
-      const throttled = Object.values(hubspot.state.throttled).reduce((a, b) => a + b, 0);
+      const throttled = throttledSoFar() - throttledBefore;
       await new Promise((r) => setTimeout(r, 11_000)); // the emulator's 10-second window empties
       const alone = await readWithoutHub(hubspot);
       return [
@@ -97,6 +103,12 @@ const bench: Benchmark = {
         { name: '429 answers', value: throttled, unit: 'answers' },
         { name: 'connector alone: throughput', value: DEALS / alone.seconds, unit: 'deals/s' },
         { name: 'connector alone: request rate', value: alone.requests / alone.seconds, unit: 'requests/s' },
+        {
+          name: 'connector alone: share of the allowed request rate used',
+          value: (100 * alone.requests) / alone.seconds / ALLOWED_PER_SECOND,
+          unit: '%',
+        },
+        { name: 'connector alone: 429 answers', value: alone.throttled, unit: 'answers' },
       ];
     } finally {
       await hub.close();
