@@ -119,8 +119,10 @@ const PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'URGENT'];
 const USD_RATES: Record<string, number> = { USD: 1, EUR: 1.08, GBP: 1.27 };
 
 export interface SyntheticCrmOptions {
-  /** Contacts the records are associated with: record i goes to contact `(i % contacts) + 1`. */
+  /** Contacts the records are associated with: record i goes to the contact at index `i % contacts`. */
   contacts: number;
+  /** The id of the contact at an index (default `index + 1`, as `syntheticHubSpotContacts` numbers them). */
+  contactIdAt?: (index: number) => string;
   /** Creation time of the first record (default 2024-02-01T00:00:00Z); one a minute after that. */
   startMs?: number;
 }
@@ -157,7 +159,8 @@ export function syntheticHubSpotCrm(
   options: SyntheticCrmOptions,
 ): SyntheticHubSpotCrm {
   const start = options.startMs ?? Date.UTC(2024, 1, 1);
-  const contactOf = (i: number) => String((i % options.contacts) + 1);
+  const contactIdAt = options.contactIdAt ?? ((index: number) => String(index + 1));
+  const contactOf = (i: number) => contactIdAt(i % options.contacts);
   const at = (i: number) => start + i * 60_000;
   const deals = lazyRecords(counts.deals ?? 0, (i) => {
     const stage = pick(DEAL_STAGES, i, 41);
