@@ -7,6 +7,7 @@ import pg from 'pg';
 import { loadEnvironment } from '@plexus/config';
 import { createApiApp } from '../apps/api/src/bootstrap.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
+import type { Figure } from './harness.js';
 
 export const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -82,4 +83,35 @@ export async function startHubInProcess(label: string): Promise<HubInProcess> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** What one read of a vendor API took: time, requests and 429 answers. */
+export interface ReadMeasure {
+  seconds: number;
+  requests: number;
+  throttled: number;
+}
+
+/**
+ * The figures of a sync measured against an account's request limit: throughput of `records` (named `unit`),
+ * request rate, the share of `allowedPerSecond` used (goal ≥ 90 %) and the 429s, each name prefixed by `label`.
+ */
+export function rateFigures(
+  label: string,
+  measure: ReadMeasure,
+  records: number,
+  unit: string,
+  allowedPerSecond: number,
+): Figure[] {
+  return [
+    { name: `${label}: throughput`, value: records / measure.seconds, unit: `${unit}/s` },
+    { name: `${label}: request rate`, value: measure.requests / measure.seconds, unit: 'requests/s' },
+    {
+      name: `${label}: share of the allowed request rate used`,
+      value: (100 * measure.requests) / measure.seconds / allowedPerSecond,
+      unit: '%',
+      goal: '≥ 90 %',
+    },
+    { name: `${label}: 429 answers`, value: measure.throttled, unit: 'answers' },
+  ];
 }

@@ -1,14 +1,14 @@
 import { createConnectorContext, validateConfig } from '@plexus/sdk';
 import hubspotSource, { HubSpotConfig } from '../connectors/hubspot/index.js';
 import {
-  lazyRecords,
+  contactsAtDomain,
   startHubSpot,
   syntheticHubSpotContacts,
   syntheticHubSpotCrm,
   type HubSpotEmulator,
 } from '../test/emulators/index.js';
 import type { Benchmark, Figure } from './harness.js';
-import { startHubInProcess } from './hub-in-process.js';
+import { rateFigures, startHubInProcess, type ReadMeasure } from './hub-in-process.js';
 
 const DEALS = Number(process.env.BENCH_HUBSPOT_DEALS ?? 20_000);
 const CONTACTS = Number(process.env.BENCH_HUBSPOT_DEAL_CONTACTS ?? Math.ceil(DEALS / 2));
@@ -19,9 +19,7 @@ const BUDGET_PER_SECOND = Math.max(1, Math.floor(ALLOWED_PER_SECOND * 0.95));
 const TOKEN = 'bench-hubspot-deals-token';
 
 /** Reads the whole deals stream as the hub would (its own rate budget) but stores nothing. */
-async function readWithoutHub(
-  hubspot: HubSpotEmulator,
-): Promise<{ seconds: number; requests: number; throttled: number }> {
+async function readWithoutHub(hubspot: HubSpotEmulator): Promise<ReadMeasure> {
   const raw = { accessToken: TOKEN, baseUrl: hubspot.url, requestsPerSecond: BUDGET_PER_SECOND, objects: ['deals'] };
   const { config } = await validateConfig(HubSpotConfig, raw);
   const ctx = createConnectorContext({ definition: hubspotSource, config: config!, connectionId: 'bench-alone' });
@@ -45,15 +43,7 @@ const bench: Benchmark = {
   name: 'hubspot-deals',
   description: `full sync of ${DEALS.toLocaleString('en-US')} HubSpot deals over ${CONTACTS.toLocaleString('en-US')} contacts through the hub, emulator limited to ${ALLOWED_PER_SECOND} requests/s, connector budget ${BUDGET_PER_SECOND}/s`,
   async run(): Promise<Figure[]> {
-    const base = syntheticHubSpotContacts(CONTACTS);
-    // Real-looking addresses: the default identity rules drop example.org as a placeholder domain.
-    const contacts = lazyRecords(CONTACTS, (i) => {
-      const c = base.at(i);
-      return {
-        ...c,
-        properties: { ...c.properties, email: c.properties.email!.replace('@example.org', '@plexus-bench.io') },
-      };
-    });
+    const contacts = contactsAtDomain(syntheticHubSpotContacts(CONTACTS), 'plexus-bench.io');
     const { deals, line_items, associations } = syntheticHubSpotCrm({ deals: DEALS }, { contacts: CONTACTS });
     const hubspot = await startHubSpot({
       tokens: [TOKEN],
@@ -90,25 +80,10 @@ const bench: Benchmark = {
       const alone = await readWithoutHub(hubspot);
       return [
         { name: 'deals synced through the hub', value: run.stats.read, unit: 'deals' },
-        { name: 'duration', value: seconds, unit: 's' },
-        { name: 'throughput', value: DEALS / seconds, unit: 'deals/s' },
+        { name: 'hub: duration', value: seconds, unit: 's' },
         { name: 'requests per 100 deals', value: (100 * requests) / DEALS, unit: 'requests' },
-        { name: 'request rate', value: requests / seconds, unit: 'requests/s' },
-        {
-          name: 'share of the allowed request rate used',
-          value: (100 * requests) / seconds / ALLOWED_PER_SECOND,
-          unit: '%',
-          goal: '≥ 90 %',
-        },
-        { name: '429 answers', value: throttled, unit: 'answers' },
-        { name: 'connector alone: throughput', value: DEALS / alone.seconds, unit: 'deals/s' },
-        { name: 'connector alone: request rate', value: alone.requests / alone.seconds, unit: 'requests/s' },
-        {
-          name: 'connector alone: share of the allowed request rate used',
-          value: (100 * alone.requests) / alone.seconds / ALLOWED_PER_SECOND,
-          unit: '%',
-        },
-        { name: 'connector alone: 429 answers', value: alone.throttled, unit: 'answers' },
+        ...rateFigures('hub', { seconds, requests, throttled }, DEALS, 'deals', ALLOWED_PER_SECOND),
+        ...rateFigures('connector alone', alone, DEALS, 'deals', ALLOWED_PER_SECOND),
       ];
     } finally {
       await hub.close();

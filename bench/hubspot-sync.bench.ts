@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { createConnectorContext, validateConfig } from '@plexus/sdk';
 import hubspotSource, { HubSpotConfig } from '../connectors/hubspot/index.js';
-import { lazyRecords, startHubSpot, syntheticHubSpotContacts } from '../test/emulators/index.js';
+import { contactsAtDomain, startHubSpot, syntheticHubSpotContacts } from '../test/emulators/index.js';
 import type { Benchmark, Figure } from './harness.js';
-import { REDIS_URL, startHubInProcess } from './hub-in-process.js';
+import { rateFigures, REDIS_URL, startHubInProcess } from './hub-in-process.js';
 
 const CONTACTS = Number(process.env.BENCH_HUBSPOT_CONTACTS ?? 200_000);
 /** The emulated account's limit: 1,000 requests per 10 s, so 100 per second (the per-second window binds). */
@@ -61,15 +61,7 @@ const bench: Benchmark = {
   name: 'hubspot-sync',
   description: `full HubSpot sync of ${CONTACTS.toLocaleString('en-US')} contacts through the hub, emulator limited to ${ALLOWED_PER_SECOND} requests/s, connector budget ${BUDGET_PER_SECOND}/s`,
   async run(): Promise<Figure[]> {
-    const base = syntheticHubSpotContacts(CONTACTS);
-    // Real-looking addresses: the default identity rules drop example.org as a placeholder domain.
-    const contacts = lazyRecords(CONTACTS, (i) => {
-      const c = base.at(i);
-      return {
-        ...c,
-        properties: { ...c.properties, email: c.properties.email!.replace('@example.org', '@plexus-bench.io') },
-      };
-    });
+    const contacts = contactsAtDomain(syntheticHubSpotContacts(CONTACTS), 'plexus-bench.io');
     const hubspot = await startHubSpot({
       tokens: [TOKEN],
       contacts,
@@ -103,24 +95,14 @@ const bench: Benchmark = {
       return [
         { name: 'contacts synced through the hub', value: run.stats.read, unit: 'contacts' },
         { name: 'hub: duration', value: seconds, unit: 's' },
-        { name: 'hub: throughput', value: CONTACTS / seconds, unit: 'contacts/s' },
-        { name: 'hub: request rate', value: hubRequests / seconds, unit: 'requests/s' },
-        {
-          name: 'hub: share of the allowed request rate used',
-          value: (100 * hubRequests) / seconds / ALLOWED_PER_SECOND,
-          unit: '%',
-          goal: '≥ 90 %',
-        },
-        { name: 'hub: 429 answers', value: hubThrottled, unit: 'answers' },
-        { name: 'connector alone: throughput', value: CONTACTS / alone.seconds, unit: 'contacts/s' },
-        { name: 'connector alone: request rate', value: alone.requests / alone.seconds, unit: 'requests/s' },
-        {
-          name: 'connector alone: share of the allowed request rate used',
-          value: (100 * alone.requests) / alone.seconds / ALLOWED_PER_SECOND,
-          unit: '%',
-          goal: '≥ 90 %',
-        },
-        { name: 'connector alone: 429 answers', value: alone.throttled, unit: 'answers' },
+        ...rateFigures(
+          'hub',
+          { seconds, requests: hubRequests, throttled: hubThrottled },
+          CONTACTS,
+          'contacts',
+          ALLOWED_PER_SECOND,
+        ),
+        ...rateFigures('connector alone', alone, CONTACTS, 'contacts', ALLOWED_PER_SECOND),
       ];
     } finally {
       await hub.close();

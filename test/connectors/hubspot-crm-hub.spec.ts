@@ -1,7 +1,7 @@
 import { startTestApp, type TestApp } from '../support/app.js';
 import { call } from '../support/http.js';
 import {
-  lazyRecords,
+  contactsAtDomain,
   startHubSpot,
   syntheticHubSpotContacts,
   syntheticHubSpotCrm,
@@ -32,15 +32,7 @@ describe('HubSpot deals, tickets and engagements through the hub: events and tra
   };
 
   beforeAll(async () => {
-    const base = syntheticHubSpotContacts(CONTACTS);
-    // Real-looking addresses: the default identity rules block example.org as a placeholder.
-    const contacts = lazyRecords(CONTACTS, (i) => {
-      const c = base.at(i);
-      return {
-        ...c,
-        properties: { ...c.properties, email: c.properties.email!.replace('@example.org', '@crm-test.io') },
-      };
-    });
+    const contacts = contactsAtDomain(syntheticHubSpotContacts(CONTACTS), 'crm-test.io');
     hubspot = await startHubSpot({
       tokens: [TOKEN],
       contacts,

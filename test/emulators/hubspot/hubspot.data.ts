@@ -81,6 +81,18 @@ export function syntheticHubSpotContacts(
   });
 }
 
+/**
+ * The same contacts with their `@example.org` addresses moved to `domain`: the default identity rules block
+ * example.org as a placeholder, so tests and benchmarks that ingest them need a real-looking domain.
+ */
+export function contactsAtDomain(contacts: RecordSource<HubSpotObject>, domain: string): RecordSource<HubSpotObject> {
+  return lazyRecords(contacts.count, (i) => {
+    const contact = contacts.at(i);
+    const email = contact.properties.email?.replace('@example.org', `@${domain}`) ?? null;
+    return { ...contact, properties: { ...contact.properties, email } };
+  });
+}
+
 function companyName(i: number): string {
   return `${COMPANY_NAMES[i % COMPANY_NAMES.length]} ${Math.floor(i / COMPANY_NAMES.length) + 1}`;
 }
