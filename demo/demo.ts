@@ -167,7 +167,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
       {
         name: 'HubSpot CRM',
         connector: 'hubspot',
-        config: { baseUrl: emulators.hubspot.url, accessToken: DEMO_CREDENTIALS.hubspot.token },
+        config: {
+          baseUrl: emulators.hubspot.url,
+          accessToken: DEMO_CREDENTIALS.hubspot.token,
+          objects: ['deals', 'tickets', 'emails', 'calls', 'meetings'],
+        },
       },
       {
         name: 'Shopify store',

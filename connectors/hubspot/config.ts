@@ -1,6 +1,9 @@
 import {
+  ArrayUnique,
   ConfigField,
+  IsArray,
   IsBoolean,
+  IsIn,
   IsInt,
   IsOptional,
   IsString,
@@ -13,6 +16,10 @@ import {
 } from '@plexus/sdk';
 
 export const HUBSPOT_API_URL = 'https://api.hubapi.com';
+
+/** CRM objects a source can read besides contacts, each a stream of its own. */
+export const HUBSPOT_CRM_OBJECTS = ['deals', 'tickets', 'emails', 'calls', 'meetings'] as const;
+export type HubSpotCrmObject = (typeof HUBSPOT_CRM_OBJECTS)[number];
 
 /** How an admin connects a HubSpot account. */
 export class HubSpotConfig {
@@ -98,6 +105,19 @@ export class HubSpotConfig {
   @IsOptional()
   @IsBoolean()
   companyDetails = true;
+
+  @ConfigField({
+    description:
+      'CRM objects read besides contacts, as events and traits on the contacts they are associated with: deals (with line items and stage history), tickets, emails, calls, meetings. Each needs its read scope (crm.objects.deals.read, tickets, sales-email-read for emails, crm.objects.contacts.read for calls and meetings)',
+    default: [],
+    examples: [['deals', 'tickets']],
+    jsonSchema: { type: 'array', items: { enum: [...HUBSPOT_CRM_OBJECTS] }, uniqueItems: true },
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(HUBSPOT_CRM_OBJECTS, { each: true, message: `objects must be a list of ${HUBSPOT_CRM_OBJECTS.join(', ')}` })
+  objects: HubSpotCrmObject[] = [];
 
   @ConfigField({
     description:

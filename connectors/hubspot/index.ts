@@ -1,17 +1,20 @@
 import { defineSource } from '@plexus/sdk';
 import { HubSpotConfig } from './config.js';
 import { contacts } from './contacts.stream.js';
+import { calls, deals, emails, meetings, tickets } from './crm-objects.stream.js';
 import { explainHubSpotError, hubspotHttpPolicy } from './policy.js';
 import { hubSpotWebhook } from './webhook.js';
 
-export { HubSpotConfig, HUBSPOT_API_URL } from './config.js';
-export type { HubSpotCheckpoint } from './contacts.stream.js';
+export { HubSpotConfig, HUBSPOT_API_URL, HUBSPOT_CRM_OBJECTS, type HubSpotCrmObject } from './config.js';
+export * from './crm.mapping.js';
+export type { HubSpotCheckpoint } from './crm-read.js';
 export { mapContact, type HubSpotContact } from './mapping.js';
 export { hubSpotWebhook, verifyHubSpotSignature } from './webhook.js';
 
 /**
- * HubSpot CRM contacts (with their companies as traits). Full sync lists every contact; later runs search what
- * changed since the last run and turn archived contacts into deletes. See README.md in this folder.
+ * HubSpot CRM contacts (with their companies as traits), and the deals, tickets, emails, calls and meetings chosen
+ * in `objects` as events and traits on their contacts. Each object's first run lists every record; later runs
+ * search what changed since the last run and read archived records as deletes. See README.md in this folder.
  */
 export default defineSource<HubSpotConfig>({
   id: 'hubspot',
@@ -20,7 +23,7 @@ export default defineSource<HubSpotConfig>({
   kind: 'source',
   displayName: 'HubSpot',
   description:
-    'Contacts from HubSpot CRM (private app or OAuth token), with company details, opt-outs and archived contacts as deletes.',
+    'Contacts from HubSpot CRM (private app or OAuth token), with company details, opt-outs and archived contacts as deletes; deals, tickets, emails, calls and meetings as events and traits on them.',
   config: HubSpotConfig,
   secrets: ['accessToken', 'clientSecret'],
   // Real time as well as scheduled: contact webhooks on POST /v1/webhooks/<sourceId>.
@@ -33,10 +36,14 @@ export default defineSource<HubSpotConfig>({
   ingest: (config) => ({ defaultCountry: config.defaultCountry }),
   async check(ctx) {
     try {
-      await ctx.http.get('/crm/v3/objects/contacts', { params: { limit: 1, archived: false } });
+      // Every object read: a missing scope shows now rather than in the middle of a sync.
+      for (const type of ['contacts', ...(ctx.config.objects ?? [])]) {
+        await ctx.http.get(`/crm/v3/objects/${type}`, { params: { limit: 1, archived: false } });
+      }
     } catch (error) {
       throw explainHubSpotError(error);
     }
   },
-  streams: [contacts],
+  // Contacts first: the other objects' events land on the profiles their contacts' external ids point to.
+  streams: [contacts, deals, tickets, emails, calls, meetings],
 });

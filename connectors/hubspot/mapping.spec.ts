@@ -56,6 +56,20 @@ describe('HubSpot contact mapping', () => {
     });
   });
 
+  it('leaves out the traits of properties whose value Plexus wrote there itself', () => {
+    const mapped = mapContact(
+      {
+        ...contact({ email: 'ada@acme.io', firstname: 'Ada', jobtitle: 'CTO', company: 'Acme Ltd' }),
+        company: { id: '9', name: 'Acme', domain: 'acme.io' },
+        writtenByPlexus: ['firstname', 'company'],
+      },
+      { sourceId: 's' },
+    );
+    // The company trait falls back to the associated company, which HubSpot itself reports.
+    expect(mapped.traits).toEqual({ jobTitle: 'CTO', company: 'Acme', companyName: 'Acme', companyDomain: 'acme.io' });
+    expect(mapped.identifiers).toContainEqual({ type: 'email', value: 'ada@acme.io' });
+  });
+
   it('rejects malformed contacts with the reason', () => {
     expect(() => mapContact(contact(null), { sourceId: 's' })).toThrow('contact 42: properties are missing (null)');
     expect(() =>

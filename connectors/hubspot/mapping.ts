@@ -1,17 +1,38 @@
 import type { Consent, Identifier, ProfileRecord, TraitValue } from '@plexus/sdk';
 
-/** A contact as the HubSpot CRM v3 API returns it, with the company details the connector looked up. */
-export interface HubSpotContact {
+/** A CRM record as the v3 objects API returns it. */
+export interface HubSpotRecord {
   id: string;
   properties: Record<string, string | null> | null;
   createdAt: string;
   updatedAt: string;
   archived: boolean;
   archivedAt?: string;
+}
+
+/** A contact as the HubSpot CRM v3 API returns it, with the company details the connector looked up. */
+export interface HubSpotContact extends HubSpotRecord {
   associations?: { companies?: { results?: Array<{ id: string; type?: string }> } };
   /** The primary associated company (name, domain), added by the connector. */
   company?: { id: string; name: string | null; domain: string | null };
+  /**
+   * Properties whose value is the one Plexus itself last wrote to this contact (a HubSpot destination): they are
+   * not observations of HubSpot, so they yield no traits. Added by the connector.
+   */
+  writtenByPlexus?: string[];
 }
+
+/** Contact properties that become traits (the ones a write-back can echo). */
+export const TRAIT_PROPERTIES = [
+  'firstname',
+  'lastname',
+  'lifecyclestage',
+  'hs_lead_status',
+  'company',
+  'jobtitle',
+  'country',
+  'city',
+] as const;
 
 /** Contact properties the connector reads (the configured user id property is added to them). */
 export const CONTACT_PROPERTIES = [
@@ -105,16 +126,19 @@ export function mapContact(contact: HubSpotContact, options: MappingOptions): Pr
     const v = text(value);
     if (v !== undefined) traits[trait] = v;
   };
-  put('firstName', p.firstname);
-  put('lastName', p.lastname);
-  put('lifecycleStage', p.lifecyclestage);
-  put('leadStatus', p.hs_lead_status);
-  put('company', p.company ?? contact.company?.name);
+  // What Plexus wrote and reads back is not news from HubSpot: the profile keeps the value's real provenance.
+  const echoes = new Set(contact.writtenByPlexus ?? []);
+  const fromHubSpot = (property: (typeof TRAIT_PROPERTIES)[number]) => (echoes.has(property) ? undefined : p[property]);
+  put('firstName', fromHubSpot('firstname'));
+  put('lastName', fromHubSpot('lastname'));
+  put('lifecycleStage', fromHubSpot('lifecyclestage'));
+  put('leadStatus', fromHubSpot('hs_lead_status'));
+  put('company', fromHubSpot('company') ?? contact.company?.name);
   put('companyName', contact.company?.name);
   put('companyDomain', contact.company?.domain);
-  put('jobTitle', p.jobtitle);
-  put('country', p.country);
-  put('city', p.city);
+  put('jobTitle', fromHubSpot('jobtitle'));
+  put('country', fromHubSpot('country'));
+  put('city', fromHubSpot('city'));
 
   const consent: Consent = {};
   // Opting out of email is a refusal; not having opted out is not a consent, so it stays unknown.

@@ -57,7 +57,7 @@ export function explainHubSpotError(error: unknown): unknown {
   }
   if (error.details.status === 403) {
     return new ConfigurationError(
-      `HubSpot refused access (403)${detail}: give the private app the crm.objects.contacts.read scope (and crm.objects.companies.read for company details)`,
+      `HubSpot refused access (403)${detail}: give the private app the crm.objects.contacts.read scope (and crm.objects.companies.read for company details, and the read scope of each object in the objects setting: crm.objects.deals.read, tickets, sales-email-read)`,
       { status: 403, cause: error },
     );
   }

@@ -1,7 +1,7 @@
 import { startTestApp, type TestApp } from '../support/app.js';
 import { call } from '../support/http.js';
 import {
-  lazyRecords,
+  contactsAtDomain,
   startHubSpot,
   syntheticHubSpotCompanies,
   syntheticHubSpotContacts,
@@ -15,12 +15,7 @@ const FINISHED = ['succeeded', 'partial', 'failed', 'cancelled'];
 
 /** The synthetic people with a real-looking domain: the default identity rules block example.org as a placeholder. */
 function contacts(count: number) {
-  const base = syntheticHubSpotContacts(count, { companies: 5 });
-  return lazyRecords(count, (i) => {
-    const contact = base.at(i);
-    const email = contact.properties.email!.replace('@example.org', '@plexus-test.io');
-    return { ...contact, properties: { ...contact.properties, email } };
-  });
+  return contactsAtDomain(syntheticHubSpotContacts(count, { companies: 5 }), 'plexus-test.io');
 }
 
 describe('HubSpot through the hub: scheduled full sync, incremental changes, archives, faults', () => {

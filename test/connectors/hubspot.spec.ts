@@ -7,13 +7,17 @@ import {
   startHubSpot,
   syntheticHubSpotCompanies,
   syntheticHubSpotContacts,
+  syntheticHubSpotCrm,
   type HubSpotEmulator,
 } from '../emulators/index.js';
+import type { DealRecord, EngagementRecord, TicketRecord } from '../../connectors/hubspot/index.js';
 
 /** 230 contacts (every 23rd archived → 220 listed), associated with 7 companies: 5 list pages of 50. */
 const CONTACTS = 230;
 const ARCHIVED_EVERY = 23;
 const LISTED = CONTACTS - Math.floor(CONTACTS / ARCHIVED_EVERY);
+/** Deals, tickets and engagements over those contacts: each object yields at least two batches of 50. */
+const CRM = { deals: 120, tickets: 80, emails: 60, calls: 60, meetings: 60 };
 let hubspot: HubSpotEmulator;
 
 const config = () => ({
@@ -23,7 +27,18 @@ const config = () => ({
   recordsPerBatch: 50,
   userIdProperty: 'customer_id',
   requestsPerSecond: 50,
+  objects: ['deals', 'tickets', 'emails', 'calls', 'meetings'],
 });
+
+/** Newer records of a CRM object: one updated, one created and associated with contact 1. */
+function addNewer(type: 'deals' | 'tickets' | 'emails' | 'calls' | 'meetings', update: Record<string, string>) {
+  return () => {
+    const updated = hubspot.state[type].update('5', update);
+    const created = hubspot.state[type].create({ ...update, hs_timestamp: new Date().toISOString() });
+    hubspot.state.associations.associate(type, created.id, 'contacts', '1');
+    return Promise.resolve([updated.id, created.id]);
+  };
+}
 
 function profileOf(result: StreamReadResult, contactId: string): ProfileRecord | undefined {
   const external = `test-connection:contact:${contactId}`;
@@ -33,10 +48,12 @@ function profileOf(result: StreamReadResult, contactId: string): ProfileRecord |
 describeSourceConformance({
   definition: source,
   setup: async () => {
+    const crm = syntheticHubSpotCrm(CRM, { contacts: CONTACTS });
     hubspot = await startHubSpot({
       tokens: ['hs-conformance-token'],
       contacts: syntheticHubSpotContacts(CONTACTS, { companies: 7, archivedEvery: ARCHIVED_EVERY }),
       companies: syntheticHubSpotCompanies(7),
+      ...crm,
       rateLimit: { max: 1000 },
     });
   },
@@ -89,6 +106,56 @@ describeSourceConformance({
         return [updated.id, created.id];
       },
     },
+    deals: {
+      recordCount: CRM.deals,
+      verify(result) {
+        const problems: string[] = [];
+        const won = (result.records as DealRecord[]).find((r) => r.deal.properties?.dealstage === 'closedwon')!;
+        const contactId = String(((Number(won.id) - 1) % CONTACTS) + 1);
+        const profile = result.profiles.find((p) =>
+          p.events?.some((e) => e.name === 'Deal Won' && e.properties?.dealId === won.id),
+        );
+        const event = profile?.events?.find((e) => e.name === 'Deal Won');
+        if (!profile || profile.identifiers[0].value !== `test-connection:contact:${contactId}`) {
+          problems.push(`deal ${won.id} did not land on contact ${contactId}: ${JSON.stringify(profile)}`);
+        }
+        if (event?.properties?.amount !== Number(won.deal.properties?.amount)) {
+          problems.push(`Deal Won carries amount ${JSON.stringify(event?.properties?.amount)}`);
+        }
+        if (!Array.isArray(event?.properties?.products) || event.properties.products.length !== 1) {
+          problems.push(`Deal Won carries products ${JSON.stringify(event?.properties?.products)}`);
+        }
+        if (typeof profile?.traits?.lifetime_deal_value !== 'number' || !((profile.traits.won_deals as number) >= 1)) {
+          problems.push(`deal traits ${JSON.stringify(profile?.traits)}`);
+        }
+        return problems;
+      },
+      addNewer: addNewer('deals', { dealstage: 'closedwon' }),
+    },
+    tickets: {
+      recordCount: CRM.tickets,
+      verify(result) {
+        const closed = (result.records as TicketRecord[]).find((r) => r.ticket.properties?.hs_pipeline_stage === '4');
+        const profile = result.profiles.find((p) =>
+          p.events?.some((e) => e.name === 'Ticket Closed' && e.properties?.ticketId === closed?.id),
+        );
+        return profile && typeof profile.traits?.open_tickets === 'number'
+          ? []
+          : [`closed ticket ${closed?.id} mapped to ${JSON.stringify(profile)}`];
+      },
+      addNewer: addNewer('tickets', { hs_pipeline_stage: '4' }),
+    },
+    emails: {
+      recordCount: CRM.emails,
+      verify: (result) =>
+        (result.records as EngagementRecord[]).every((r) => r.contactIds.length === 1) &&
+        result.profiles.every((p) => p.events?.[0].name.startsWith('Email '))
+          ? []
+          : ['every email lands on its contact as an Email event'],
+      addNewer: addNewer('emails', { hs_email_direction: 'INCOMING_EMAIL' }),
+    },
+    calls: { recordCount: CRM.calls, addNewer: addNewer('calls', { hs_call_title: 'Follow-up' }) },
+    meetings: { recordCount: CRM.meetings, addNewer: addNewer('meetings', { hs_meeting_outcome: 'COMPLETED' }) },
   },
   injectFault: (fault) => {
     hubspot.faults.inject({ kind: fault.status === 429 ? '429' : '5xx', status: fault.status, times: fault.times });

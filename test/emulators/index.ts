@@ -1,4 +1,9 @@
-import { syntheticHubSpotCompanies, syntheticHubSpotContacts, type HubSpotObject } from './hubspot/hubspot.data.js';
+import {
+  syntheticHubSpotCompanies,
+  syntheticHubSpotContacts,
+  syntheticHubSpotCrm,
+  type HubSpotObject,
+} from './hubspot/hubspot.data.js';
 import { startHubSpot, type HubSpotEmulator } from './hubspot/hubspot.emulator.js';
 import { startGoogle, type GoogleEmulator } from './google/google.emulator.js';
 import { startMeta, type MetaEmulator } from './meta/meta.emulator.js';
@@ -14,7 +19,7 @@ import {
 import { startSalesforce, type SalesforceEmulator } from './salesforce/salesforce.emulator.js';
 import { syntheticShopifyData, type ShopifyCustomer, type ShopifyOrder } from './shopify/shopify.data.js';
 import { startShopify, type ShopifyEmulator } from './shopify/shopify.emulator.js';
-import type { Seed } from './common/table.js';
+import type { RecordSource, Seed } from './common/table.js';
 
 export * from './common/faults.js';
 export * from './common/identifiers.js';
@@ -94,11 +99,27 @@ export async function startEmulators(
     seeds.shopify ?? syntheticShopifyData(Math.floor(people * 0.6), { guestOrders: Math.floor(people * 0.05) });
   const started: Array<{ close(): Promise<void> }> = [];
   try {
+    const contacts = seeds.hubspot?.contacts ?? syntheticHubSpotContacts(Math.floor(people * 0.8), { companies: 20 });
+    const contactAt = (i: number) =>
+      Array.isArray(contacts) ? contacts[i] : (contacts as RecordSource<HubSpotObject>).at(i);
+    const contactCount = Array.isArray(contacts) ? contacts.length : (contacts as RecordSource<HubSpotObject>).count;
+    // Deals, tickets and engagements of those contacts, for sources that read them (`objects`).
+    const crm = syntheticHubSpotCrm(
+      {
+        deals: Math.floor(contactCount * 0.5),
+        tickets: Math.floor(contactCount * 0.2),
+        emails: Math.floor(contactCount * 0.5),
+        calls: Math.floor(contactCount * 0.2),
+        meetings: Math.floor(contactCount * 0.1),
+      },
+      { contacts: Math.max(1, contactCount), contactIdAt: (i) => contactAt(i).id },
+    );
     const hubspot = await startHubSpot({
       port: options.ports?.hubspot,
       tokens: [DEMO_CREDENTIALS.hubspot.token],
-      contacts: seeds.hubspot?.contacts ?? syntheticHubSpotContacts(Math.floor(people * 0.8), { companies: 20 }),
+      contacts,
       companies: seeds.hubspot?.companies ?? syntheticHubSpotCompanies(20),
+      ...(contactCount > 0 ? crm : {}),
     });
     started.push(hubspot);
     // The sales and support history of the Salesforce Contacts (same people, same ids).

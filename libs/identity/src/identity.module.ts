@@ -4,12 +4,14 @@ import {
   IdentityRulesRepository,
   ProfileChangeRepository,
   ProfileRepository,
+  WrittenValueRepository,
 } from '@plexus/storage';
 import { IdentityResolver } from './identity-resolver.service.js';
 import { IdentityRulesService } from './identity-rules.service.js';
 import { IngestService } from './ingest.service.js';
 import { ProfileChanges } from './profile-changes.js';
 import { ProfileService } from './profile.service.js';
+import { WrittenValuesService } from './written-values.service.js';
 
 /**
  * Identity resolution and the profile store: ingest, rules, history, unmerge, reads. Global, so the API's
@@ -27,7 +29,16 @@ import { ProfileService } from './profile.service.js';
     IngestService,
     ProfileService,
     ProfileChanges,
+    WrittenValueRepository,
+    WrittenValuesService,
   ],
-  exports: [IngestService, IdentityRulesService, ProfileService, ProfileRepository, ProfileChanges],
+  exports: [
+    IngestService,
+    IdentityRulesService,
+    ProfileService,
+    ProfileRepository,
+    ProfileChanges,
+    WrittenValuesService,
+  ],
 })
 export class IdentityModule {}

@@ -31,6 +31,50 @@ export interface ConnectorContext<Cfg> {
   connectionId: string;
   /** In a run started by an upload (sources declaring `upload`): the uploaded file. */
   upload?: UploadedFile;
+  /**
+   * Sources of systems destinations also write to (a CRM): tells which values read back are the ones Plexus
+   * wrote there, so the source does not report them as fresh observations (see {@link WrittenValues}). Set by
+   * the hub in sync runs; absent elsewhere (tests, webhooks), where every value counts as observed.
+   */
+  written?: WrittenValues;
+}
+
+/**
+ * Values a destination wrote into a record of a system that a source also reads (a CRM contact's properties),
+ * reported in {@link WriteResult.written} and recorded by the hub, so the value read back by the next sync is
+ * recognised as Plexus's own write rather than a change made in that system.
+ *
+ * @example { system: 'hubspot:62515', object: 'contacts', id: '1201', profileId: 'e3b0…', values: { firstname: 'Ada', plexus_ltv: '1500' } }
+ */
+export interface WrittenRecord {
+  /** The account written to, named as the source reading it names it (e.g. `hubspot:<portalId>`). */
+  system: string;
+  /** The object type in that system, e.g. `contacts`. */
+  object: string;
+  /** The system's id of the record. */
+  id: string;
+  /** The Plexus profile the values came from. */
+  profileId?: string;
+  /** Property → the value as written (as the system stores it, a string; null when cleared). */
+  values: Record<string, string | null>;
+}
+
+/**
+ * What a source asks about the values it reads from a system destinations write to.
+ *
+ * @example
+ * ```ts
+ * const echoes = await ctx.written?.matches('hubspot:62515', 'contacts', [{ id: '1201', property: 'firstname', value: 'Ada' }]);
+ * // [true]: Plexus wrote firstname=Ada to contact 1201 last; leave that trait out of the record
+ * ```
+ */
+export interface WrittenValues {
+  /** For each candidate, whether its value is the one Plexus last wrote to that property of that record. */
+  matches(
+    system: string,
+    object: string,
+    candidates: Array<{ id: string; property: string; value: string | null }>,
+  ): Promise<boolean[]>;
 }
 
 /**
@@ -256,11 +300,16 @@ export interface RequestReport {
   requestId?: string;
 }
 
-/** What `write` returns: one verdict per item, in order, and optionally one report per request sent. */
+/**
+ * What `write` returns: one verdict per item, in order, optionally one report per request sent, and the values
+ * written into records of a system a source also reads (the hub records them with
+ * `WrittenValuesService.recordWrites`, so the source does not read them back as changes).
+ */
 export interface WriteResult {
   adds: Verdict[];
   removes: Verdict[];
   requests?: RequestReport[];
+  written?: WrittenRecord[];
 }
 
 /**

@@ -14,3 +14,4 @@ export * from './data-dir.js';
 export * from './audiences/index.js';
 export * from './unavailable.js';
 export * from './stats/stats.repository.js';
+export * from './writeback/index.js';

@@ -3,6 +3,7 @@ import type { AuditTables } from './audit/audit.repository.js';
 import type { AudienceTables } from './audiences/audience.tables.js';
 import type { IdentityTables } from './identity/identity.tables.js';
 import type { TrackingTables } from './tracking/tracking.tables.js';
+import type { WritebackTables } from './writeback/written-value.tables.js';
 
 /** A timestamp column the database fills in by default. */
 export type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -107,7 +108,7 @@ export interface UploadChunksTable {
 }
 
 /** Every table Plexus owns. Each domain adds its tables here and its migration under ../migrations. */
-export interface Tables extends IdentityTables, TrackingTables, AuditTables, AudienceTables {
+export interface Tables extends IdentityTables, TrackingTables, AuditTables, AudienceTables, WritebackTables {
   schema_migrations: SchemaMigrationsTable;
   api_keys: ApiKeysTable;
   connections: ConnectionsTable;

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { NotFoundError } from '@plexus/errors';
 import { ConnectionService, ConnectorContexts } from '@plexus/connectors';
 import type { Kysely } from 'kysely';
-import { IngestService, type IngestOutcome } from '@plexus/identity';
+import { IngestService, WrittenValuesService, type IngestOutcome } from '@plexus/identity';
 import { loggableErrorMessage } from '@plexus/observability';
 import { DeferJobError, PermanentJobError, type Job } from '@plexus/queue';
 import {
@@ -41,6 +41,7 @@ export class SyncEngine {
     private readonly contexts: ConnectorContexts,
     private readonly ingest: IngestService,
     private readonly uploads: UploadRepository,
+    @Optional() private readonly writtenValues?: WrittenValuesService,
   ) {}
 
   async execute(runId: string, job?: Job): Promise<RunRecord | undefined> {
@@ -77,6 +78,8 @@ export class SyncEngine {
       const { definition } = this.connections.connector('source', source.connector);
       const overrides = (run.options.config as Record<string, unknown> | undefined) ?? {};
       const ctx = await this.contexts.context(source, abort.signal, overrides, upload);
+      // Sources of systems Plexus also writes to (a CRM) skip the values they read back from those writes.
+      if (this.writtenValues) ctx.written = this.writtenValues;
       const { defaultCountry } = ingestSettingsOf(definition as SourceDefinition<unknown>, ctx.config);
       const meta = { sourceId: source.id, runId, defaultCountry };
       let lastPoll = 0;

@@ -8,7 +8,19 @@ import {
   type Reply,
 } from '../common/server.js';
 import { RecordTable, type Seed } from '../common/table.js';
+import {
+  batchAnswer,
+  defaultPipelines,
+  objectsNotFound,
+  historyOf,
+  HubSpotAssociations,
+  HUBSPOT_OBJECT_TYPES,
+  serveCrmExtras,
+  type HubSpotObjectType,
+  type HubSpotPipeline,
+} from './crm.js';
 import type { HubSpotObject } from './hubspot.data.js';
+import { newWriteBackState, serveWriteBack, type HubSpotWriteBackState } from './writeback.js';
 
 export interface HubSpotRateLimit {
   /** Requests per rolling interval (default 190, the Professional/Enterprise private-app burst). */
@@ -26,6 +38,16 @@ export interface HubSpotEmulatorOptions extends EmulatorOptions {
   tokens?: string[];
   contacts?: Seed<HubSpotObject>;
   companies?: Seed<HubSpotObject>;
+  deals?: Seed<HubSpotObject>;
+  line_items?: Seed<HubSpotObject>;
+  tickets?: Seed<HubSpotObject>;
+  emails?: Seed<HubSpotObject>;
+  calls?: Seed<HubSpotObject>;
+  meetings?: Seed<HubSpotObject>;
+  /** Associations to create at start: `[fromType, fromId, toType, toId]` (stored both ways). */
+  associations?: Iterable<readonly [HubSpotObjectType, string, HubSpotObjectType, string]>;
+  /** The account's id, answered by `GET /account-info/v3/details` (default 62515). */
+  portalId?: number;
   /** `false` turns the burst limits off (search keeps its own limit unless `searchPerSecond` is false too). */
   rateLimit?: HubSpotRateLimit | false;
   /** Search requests per second per account (default 5). */
@@ -42,7 +64,7 @@ export class HubSpotObjectStore {
   private nextId = 1;
 
   constructor(
-    readonly objectType: 'contacts' | 'companies',
+    readonly objectType: HubSpotObjectType,
     seed: Seed<HubSpotObject> | undefined,
   ) {
     if (seed) this.table.load(seed);
@@ -88,17 +110,40 @@ export class HubSpotObjectStore {
     return object;
   }
 
-  /** Changes properties and bumps `lastmodifieddate`/`updatedAt` to `at` (default now). */
+  /**
+   * Changes properties and bumps `lastmodifieddate`/`updatedAt` to `at` (default now); each changed value joins
+   * the property's history (`propertiesWithHistory`).
+   */
   update(id: string, properties: Record<string, string | null>, at = Date.now()): HubSpotObject {
     const { row, object } = this.require(id);
     const iso = new Date(at).toISOString();
+    const history = { ...object.history };
+    for (const [name, value] of Object.entries(properties)) {
+      const before = history[name] ?? [{ value: object.properties[name] ?? null, timestamp: object.createdAt }];
+      if (before[0].value !== value) history[name] = [{ value, timestamp: iso }, ...before];
+    }
     const next: HubSpotObject = {
       ...object,
       properties: { ...object.properties, ...properties, [this.modifiedProperty]: iso },
       updatedAt: iso,
+      history,
     };
     this.table.replace(row, next);
     return next;
+  }
+
+  /** Deletes an object for good (GDPR delete): it is gone from lists, search and the archive's properties. */
+  purge(id: string): void {
+    const { row, object } = this.require(id);
+    const iso = new Date().toISOString();
+    this.table.replace(row, {
+      id,
+      properties: {},
+      createdAt: object.createdAt,
+      updatedAt: iso,
+      archived: true,
+      archivedAt: iso,
+    });
   }
 
   /** Archives (soft-deletes) an object: it leaves the default list and search, and appears with `archived=true`. */
@@ -114,6 +159,19 @@ export class HubSpotObjectStore {
 export interface HubSpotState {
   contacts: HubSpotObjectStore;
   companies: HubSpotObjectStore;
+  deals: HubSpotObjectStore;
+  line_items: HubSpotObjectStore;
+  tickets: HubSpotObjectStore;
+  emails: HubSpotObjectStore;
+  calls: HubSpotObjectStore;
+  meetings: HubSpotObjectStore;
+  /** Associations between records (associations v4), both directions. */
+  associations: HubSpotAssociations;
+  /** Pipelines and their stages, per object type (`GET /crm/v3/pipelines/{deals|tickets}`). */
+  pipelines: Record<'deals' | 'tickets', HubSpotPipeline[]>;
+  /** What Plexus writes back: contact properties, lists and GDPR deletions. */
+  writeBack: HubSpotWriteBackState;
+  portalId: number;
   /** Accepted tokens; delete one to make it invalid. */
   tokens: Set<string>;
   /** Requests counted against the daily limit so far. */
@@ -143,9 +201,15 @@ const OPERATORS = [
   'NOT_HAS_PROPERTY',
 ];
 const DATE_PROPERTIES = new Set(['createdate', 'lastmodifieddate', 'hs_lastmodifieddate']);
-const DEFAULT_PROPERTIES: Record<'contacts' | 'companies', string[]> = {
+const DEFAULT_PROPERTIES: Record<HubSpotObjectType, string[]> = {
   contacts: ['firstname', 'lastname', 'email'],
   companies: ['name', 'domain'],
+  deals: ['dealname', 'amount', 'closedate', 'pipeline', 'dealstage'],
+  line_items: ['name', 'quantity', 'price', 'amount'],
+  tickets: ['subject', 'content', 'hs_pipeline', 'hs_pipeline_stage', 'hs_ticket_priority'],
+  emails: ['hs_timestamp', 'hs_email_subject', 'hs_email_direction'],
+  calls: ['hs_timestamp', 'hs_call_title', 'hs_call_direction'],
+  meetings: ['hs_timestamp', 'hs_meeting_title', 'hs_meeting_outcome'],
 };
 
 interface Filter {
@@ -167,9 +231,23 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
   const search = options.searchPerSecond === false ? undefined : new RollingWindow(options.searchPerSecond ?? 5, 1_000);
   let dailyUsed = 0;
 
+  const associations = new HubSpotAssociations();
+  for (const [fromType, fromId, toType, toId] of options.associations ?? []) {
+    associations.associate(fromType, fromId, toType, toId);
+  }
   const state: HubSpotState = {
     contacts: new HubSpotObjectStore('contacts', options.contacts),
     companies: new HubSpotObjectStore('companies', options.companies),
+    deals: new HubSpotObjectStore('deals', options.deals),
+    line_items: new HubSpotObjectStore('line_items', options.line_items),
+    tickets: new HubSpotObjectStore('tickets', options.tickets),
+    emails: new HubSpotObjectStore('emails', options.emails),
+    calls: new HubSpotObjectStore('calls', options.calls),
+    meetings: new HubSpotObjectStore('meetings', options.meetings),
+    associations,
+    pipelines: defaultPipelines(),
+    writeBack: newWriteBackState(),
+    portalId: options.portalId ?? 62515,
     tokens: new Set(options.tokens ?? ['hubspot-demo-token']),
     dailyUsed: () => dailyUsed,
     resetDaily: (max) => {
@@ -279,9 +357,15 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
   );
 
   function route(req: EmulatorRequest): Reply {
-    const match = /^\/crm\/v3\/objects\/(contacts|companies)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(req.path);
+    const crm = serveCrmExtras(req, state, error);
+    if (crm) return crm;
+    const writeBack = serveWriteBack(req, state, error);
+    if (writeBack) return writeBack;
+    const match = new RegExp(`^/crm/v3/objects/(${HUBSPOT_OBJECT_TYPES.join('|')})(?:/([^/]+))?(?:/([^/]+))?$`).exec(
+      req.path,
+    );
     if (!match) return error(404, 'OBJECT_NOT_FOUND', `No route for ${req.method} ${req.path}`);
-    const store = match[1] === 'contacts' ? state.contacts : state.companies;
+    const store = state[match[1] as HubSpotObjectType];
     const [, , first, second] = match;
     if (req.method === 'GET' && first === undefined) return list(req, store);
     if (req.method === 'POST' && first === 'search' && second === undefined) return searchObjects(req, store);
@@ -299,7 +383,13 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
     return raw.length > 0 ? raw : DEFAULT_PROPERTIES[store.objectType];
   }
 
-  function render(object: HubSpotObject, store: HubSpotObjectStore, properties: string[], withCompanies = false) {
+  function render(
+    object: HubSpotObject,
+    store: HubSpotObjectStore,
+    properties: string[],
+    withCompanies = false,
+    withHistory: string[] = [],
+  ) {
     const selected: Record<string, string | null> = {};
     for (const name of new Set([...properties, 'createdate', store.modifiedProperty, 'hs_object_id'])) {
       selected[name] = object.properties[name] ?? null;
@@ -307,6 +397,7 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
     return {
       id: object.id,
       properties: selected,
+      ...(withHistory.length > 0 ? { propertiesWithHistory: historyOf(object, withHistory) } : {}),
       createdAt: object.createdAt,
       updatedAt: object.updatedAt,
       archived: object.archived,
@@ -353,6 +444,10 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
       .flatMap((a) => a.split(','))
       .includes('companies');
     const properties = requestedProperties(req, store);
+    const withHistory = req.query
+      .getAll('propertiesWithHistory')
+      .flatMap((p) => p.split(','))
+      .filter(Boolean);
     const order = store.table.byId();
     let position = after === null ? 0 : store.table.idLowerBound(after, true);
     const results: Array<Record<string, unknown>> = [];
@@ -364,7 +459,9 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
         nextAfter = store.table.idAt(row);
         break;
       }
-      results.push(render(store.table.get(row), store, properties, withCompanies && store.objectType === 'contacts'));
+      results.push(
+        render(store.table.get(row), store, properties, withCompanies && store.objectType === 'contacts', withHistory),
+      );
     }
     maybeMalform(req, results);
     const body: Record<string, unknown> = { results };
@@ -386,7 +483,7 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
   }
 
   function batchRead(req: EmulatorRequest, store: HubSpotObjectStore): Reply {
-    let body: { inputs?: Array<{ id?: unknown }>; properties?: unknown };
+    let body: { inputs?: Array<{ id?: unknown }>; properties?: unknown; propertiesWithHistory?: unknown };
     try {
       body = req.json() as typeof body;
     } catch {
@@ -401,31 +498,15 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
     const properties = Array.isArray(body.properties)
       ? body.properties.map(String)
       : DEFAULT_PROPERTIES[store.objectType];
+    const withHistory = Array.isArray(body.propertiesWithHistory) ? body.propertiesWithHistory.map(String) : [];
     const results: unknown[] = [];
     const missing: string[] = [];
     for (const input of inputs) {
       const object = store.get(String(input.id));
-      if (object && !object.archived) results.push(render(object, store, properties));
+      if (object && !object.archived) results.push(render(object, store, properties, false, withHistory));
       else missing.push(String(input.id));
     }
-    const now = new Date().toISOString();
-    const answer: Record<string, unknown> = { status: 'COMPLETE', results, startedAt: now, completedAt: now };
-    if (missing.length === 0) return { status: 200, json: answer };
-    return {
-      status: 207,
-      json: {
-        ...answer,
-        numErrors: 1,
-        errors: [
-          {
-            status: 'error',
-            category: 'OBJECT_NOT_FOUND',
-            message: `Could not get some ${store.objectType === 'contacts' ? 'CONTACT' : 'COMPANY'} objects, they may be deleted or not exist. Check that ids are valid.`,
-            context: { ids: missing },
-          },
-        ],
-      },
-    };
+    return batchAnswer(results, objectsNotFound(store.objectType, missing));
   }
 
   function searchObjects(req: EmulatorRequest, store: HubSpotObjectStore): Reply {

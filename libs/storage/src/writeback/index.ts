@@ -1,0 +1,2 @@
+export * from './written-value.tables.js';
+export * from './written-value.repository.js';
