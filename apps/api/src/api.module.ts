@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Environment } from '@plexus/config';
 import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
+import { ActivationsController } from './activations/activations.controller.js';
 import { AuditController } from './audit/audit.controller.js';
 import { AuditInterceptor } from './audit/audit.interceptor.js';
 import { AuditStates } from './audit/audit-states.js';
@@ -47,6 +48,7 @@ export class ApiModule {
         AudiencesController,
         ProfileAudiencesController,
         ComputedTraitsController,
+        ActivationsController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

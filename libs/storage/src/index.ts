@@ -12,3 +12,5 @@ export * from './tracking/index.js';
 export * from './audit/audit.repository.js';
 export * from './data-dir.js';
 export * from './audiences/index.js';
+export * from './activation/activation.tables.js';
+export * from './activation/activation.repository.js';
