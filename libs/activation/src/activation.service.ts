@@ -128,6 +128,16 @@ export class ActivationService implements OnModuleInit {
       );
     if (input.mode === 'mirror' && !destination.definition.replace)
       throw InvalidInputError.field('mode', `${destination.connector} cannot replace an audience: use upsert`);
+    const existing = await this.repository.list(10, undefined, {
+      audienceId: input.audienceId,
+      destinationId: input.destinationId,
+    });
+    const live = existing.find((a) => a.status !== 'deleted');
+    // Two activations would share the platform's audience and undo each other's removals.
+    if (live)
+      throw new ConflictError(
+        `audience ${input.audienceId} is already activated to ${input.destinationId} (${live.id})`,
+      );
     const schedule = validateSchedule(input.schedule) as Record<string, unknown> | null;
     const cursor = input.mode === 'mirror' ? await this.changeLog.latestCursor(input.audienceId) : 0;
     const row = await this.repository.insert({
