@@ -26,6 +26,7 @@ import { DestinationAccess, type OpenDestination } from './destination-access.js
 import { IdentifierFingerprints } from './fingerprints.js';
 import {
   expectedLedger,
+  ledgerItem,
   planBatch,
   type Intent,
   type LedgerView,
@@ -562,7 +563,7 @@ export class ActivationEngine {
                 profileId: m.profileId,
                 state: 'held',
                 event: 'add',
-                item: m.item,
+                item: ledgerItem(m.item),
                 fingerprints: m.fingerprints,
                 reason: null,
               }

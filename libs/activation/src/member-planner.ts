@@ -1,10 +1,11 @@
-import type {
-  ActivationMember,
-  ConsentPurpose,
-  DestinationDefinition,
-  Identifier,
-  IdentifierType,
-  TraitValue,
+import {
+  sha256Hex,
+  type ActivationMember,
+  type ConsentPurpose,
+  type DestinationDefinition,
+  type Identifier,
+  type IdentifierType,
+  type TraitValue,
 } from '@plexus/sdk';
 import type { BatchPayload, MemberRow, MemberState, PlannedMember } from '@plexus/storage';
 import type { IdentifierFingerprints } from './fingerprints.js';
@@ -56,8 +57,31 @@ export function memberOf(
   };
 }
 
-function sameItem(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+const EMAIL_LIKE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Phones as the hub stores them (E.164). Digits without `+` are left alone: they are ids (Meta's EXTERN_ID). */
+const PHONE_LIKE = /^\+\d{7,15}$/;
+
+/**
+ * The form of an item the ledger keeps: as the platform received it, except that clear contact details (email
+ * addresses, E.164 phone numbers) become `sha256:<hex>` and free-form `traits` are dropped. Ad platforms' items are
+ * hashed already and pass unchanged; a generic webhook's items lose their clear values (its removals name the
+ * profile id).
+ *
+ * @example ledgerItem({ profileId: 'p1', identifiers: [{ type: 'email', value: 'a@b.io' }], traits: { name: 'A' } })
+ * // { profileId: 'p1', identifiers: [{ type: 'email', value: 'sha256:…' }] }
+ */
+export function ledgerItem(item: unknown): unknown {
+  if (typeof item === 'string')
+    return EMAIL_LIKE.test(item) || PHONE_LIKE.test(item) ? `sha256:${sha256Hex(item)}` : item;
+  if (Array.isArray(item)) return item.map(ledgerItem);
+  if (item === null || typeof item !== 'object') return item;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(item)) if (key !== 'traits') out[key] = ledgerItem(value);
+  return out;
+}
+
+function sameItem(stored: unknown, item: unknown): boolean {
+  return JSON.stringify(stored) === JSON.stringify(ledgerItem(item));
 }
 
 /**
@@ -114,7 +138,7 @@ export function planBatch(
 /** What a planned batch will make of each member once recorded (for planning the next batch before that). */
 export function expectedLedger(payload: BatchPayload): Map<string, LedgerView> {
   const view = new Map<string, LedgerView>();
-  for (const m of payload.adds) view.set(m.profileId, { state: 'held', item: m.item });
+  for (const m of payload.adds) view.set(m.profileId, { state: 'held', item: ledgerItem(m.item) });
   for (const m of payload.removes) view.set(m.profileId, { state: 'removed', item: m.item });
   for (const m of payload.notSendable) view.set(m.profileId, { state: 'not_sendable', item: null });
   for (const m of payload.closed) view.set(m.profileId, { state: 'removed', item: null });

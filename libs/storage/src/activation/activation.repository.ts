@@ -799,13 +799,16 @@ export class ActivationRepository {
     });
   }
 
-  /** Blocked batches (a configuration error stopped them) become due again: the admin resumed the activation. */
+  /**
+   * The admin resumed the activation: blocked batches (a configuration error stopped them) and retries waiting for
+   * their time are due now.
+   */
   async unblock(activationId: string): Promise<void> {
     await this.db
       .updateTable('activation_batches')
       .set({ state: 'retrying', next_attempt_at: null })
       .where('activation_id', '=', activationId)
-      .where('state', '=', 'blocked')
+      .where('state', 'in', ['blocked', 'retrying'])
       .execute();
   }
 
