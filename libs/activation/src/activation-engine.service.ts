@@ -1,7 +1,6 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AudienceChangeLog, AudienceNotFoundError, AudienceService } from '@plexus/audiences';
-import { visibleTraits } from '@plexus/identity';
 import {
   ConnectorError,
   verdictsForFailure,
@@ -56,6 +55,13 @@ export interface DeliverResult {
 /** What sending one batch came to: recorded and done, or the delivery must wait or stop. */
 type SendOutcome = { state: 'confirmed' } | { state: 'waiting'; until: Date } | { state: 'stopped' };
 
+/** The platform's answer to one batch: a verdict per item and its request reports. */
+interface Answer {
+  adds: Verdict[];
+  removes: Verdict[];
+  requests: RequestReport[];
+}
+
 /** One planned batch before it is stored, with what planning it advanced. */
 interface Planned {
   id: string;
@@ -65,8 +71,10 @@ interface Planned {
   session: number | null;
   mirror?: MirrorState | null;
   changes: number;
-  /** Deletion: the last member planned for removal. */
-  lastHeld?: string;
+  /** Where planning stood before this batch, to plan again from there. */
+  cursorFrom: number;
+  mirrorFrom: MirrorState | null;
+  recheckFrom?: string;
 }
 
 /** A stored batch being sent. */
@@ -110,6 +118,35 @@ const emptyCounters = (): RunCounters => ({
   notSendable: 0,
   notSendableReasons: {},
 });
+
+const emptyPayload = (): BatchPayload => ({ adds: [], removes: [], notSendable: [], closed: [], rechecks: [] });
+
+/**
+ * What is stored of a batch before it is sent: its members and what each is to become, not the items. A batch
+ * sent again (after a crash, for a retry) is planned again from these, so it carries what the profile and the
+ * ledger say then — the same items when nothing changed — and a 10,000-item batch is not megabytes written twice.
+ */
+function withoutItems(payload: BatchPayload): BatchPayload {
+  const strip = (m: PlannedMember): PlannedMember => ({
+    profileId: m.profileId,
+    item: null,
+    fingerprints: [],
+    ...(m.reason ? { reason: m.reason } : {}),
+  });
+  return {
+    adds: payload.adds.map(strip),
+    removes: payload.removes.map(strip),
+    notSendable: payload.notSendable.map(strip),
+    closed: payload.closed.map(strip),
+    rechecks: payload.rechecks,
+    ...(payload.replace ? { replace: payload.replace } : {}),
+  };
+}
+
+/** Every member a batch names. */
+function memberIds(payload: BatchPayload): string[] {
+  return [...payload.adds, ...payload.removes, ...payload.notSendable, ...payload.closed].map((m) => m.profileId);
+}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -225,7 +262,7 @@ export class ActivationEngine {
       const outcome = await this.send(d, {
         id: open.id,
         kind: open.kind,
-        payload: open.payload ?? { adds: [], removes: [], notSendable: [], closed: [], rechecks: [] },
+        payload: await this.replan(d, open.kind, open.payload ?? emptyPayload()),
         cursorTo: open.cursorTo,
         session: open.session,
         attempts: open.attempts,
@@ -240,34 +277,78 @@ export class ActivationEngine {
     await this.repository.update(d.activation.id, { nextAttemptAt: null });
 
     const position: Position = { cursor: fresh.cursor, mirror: fresh.mirror, rechecksDone: false };
-    let planned = await this.planNext(d, position, new Map());
+    // What batches planned but not yet recorded will make of their members: planning reads the ledger through it.
+    const overlay = new Map<string, LedgerView & { batch: string }>();
+    // The batch whose answer is being recorded while the next one is sent (record N overlaps send N + 1).
+    let recording: { id: string; outcome: Promise<SendOutcome> } | undefined;
+    const settle = async (): Promise<SendOutcome> => {
+      if (!recording) return { state: 'confirmed' };
+      const { id, outcome } = recording;
+      recording = undefined;
+      const result = await outcome;
+      for (const [profileId, view] of overlay) if (view.batch === id) overlay.delete(profileId);
+      return result;
+    };
+    let seq = await this.repository.nextSeq(d.activation.id);
+    let planned = await this.planNext(d, position, overlay);
     if (planned && !(await this.ensurePlatformAudience(d))) return { state: 'stopped', batches };
-    while (planned) {
-      await this.startRun(d, trigger);
-      await this.repository.insertBatch({
-        id: planned.id,
-        activationId: d.activation.id,
-        runId: d.runId ?? null,
-        seq: await this.repository.nextSeq(d.activation.id),
-        kind: planned.kind,
-        cursorTo: planned.cursorTo,
-        session: planned.session,
-        payload: planned.payload,
-        mirror: planned.mirror,
-      });
-      const sending: Sending = { ...planned, attempts: 0 };
-      // Plan the next batch while this one is in flight, as if this one succeeds; it is stored only if it did.
-      const next =
-        Date.now() < deadline
-          ? this.planNext(d, position, expectedLedger(planned.payload)).catch((error: unknown) => error as Error)
-          : Promise.resolve(undefined);
-      const outcome = await this.send(d, sending);
-      batches++;
-      const after = await next;
-      if (outcome.state !== 'confirmed') return { ...outcome, batches };
-      if (after instanceof Error) throw after;
-      planned = after;
-      if (!planned && Date.now() >= deadline) return { state: 'more', batches };
+    try {
+      while (planned) {
+        const ids = memberIds(planned.payload);
+        // A batch touching a member of the batch still being recorded waits for that record: if the platform
+        // refused the earlier batch, this one was planned on a wrong assumption and is planned again.
+        if (recording && ids.some((id) => overlay.has(id) && overlay.get(id)!.batch === recording!.id)) {
+          const outcome = await settle();
+          if (outcome.state !== 'confirmed') return { ...outcome, batches };
+          position.cursor = planned.cursorFrom;
+          position.mirror = planned.mirrorFrom;
+          position.recheckAfter = planned.recheckFrom;
+          planned = await this.planNext(d, position, overlay);
+          continue;
+        }
+        await this.startRun(d, trigger);
+        await this.repository.insertBatch({
+          id: planned.id,
+          activationId: d.activation.id,
+          runId: d.runId ?? null,
+          seq: seq++,
+          kind: planned.kind,
+          cursorTo: planned.cursorTo,
+          session: planned.session,
+          payload: withoutItems(planned.payload),
+          mirror: planned.mirror,
+        });
+        for (const [profileId, view] of expectedLedger(planned.payload))
+          overlay.set(profileId, { ...view, batch: planned.id });
+        const sending: Sending = { ...planned, attempts: 0 };
+        // Plan the next batch while this one is in flight, as if this one succeeds; it is stored only if it did.
+        const next =
+          Date.now() < deadline
+            ? this.planNext(d, position, overlay).catch((error: unknown) => error as Error)
+            : Promise.resolve(undefined);
+        const answer = await this.transmit(d, sending);
+        batches++;
+        const before = await settle();
+        const recorded = this.handleWriteResult(d, sending, answer);
+        if (before.state !== 'confirmed') {
+          await recorded;
+          await next;
+          return { ...before, batches };
+        }
+        recording = { id: sending.id, outcome: recorded };
+        const after = await next;
+        if (after instanceof Error) throw after;
+        planned = after;
+        if (!planned && Date.now() >= deadline) {
+          const last = await settle();
+          return last.state === 'confirmed' ? { state: 'more', batches } : { ...last, batches };
+        }
+      }
+      const last = await settle();
+      if (last.state !== 'confirmed') return { ...last, batches };
+    } finally {
+      // An error leaves no record running behind the lease.
+      await recording?.outcome.catch(() => undefined);
     }
     if (d.activation.status === 'deleting') {
       const open = await this.repository.openBatches(d.activation.id);
@@ -287,6 +368,16 @@ export class ActivationEngine {
     position: Position,
     overlay: Map<string, LedgerView>,
   ): Promise<Planned | undefined> {
+    const from = { cursorFrom: position.cursor, mirrorFrom: position.mirror, recheckFrom: position.recheckAfter };
+    const planned = await this.planFrom(d, position, overlay);
+    return planned ? { ...planned, ...from } : undefined;
+  }
+
+  private async planFrom(
+    d: Delivery,
+    position: Position,
+    overlay: Map<string, LedgerView>,
+  ): Promise<Omit<Planned, 'cursorFrom' | 'mirrorFrom' | 'recheckFrom'> | undefined> {
     if (d.activation.status === 'deleting') return this.planRemoveAll(d, position);
     if (position.mirror) return this.planMirror(d, position, overlay);
     if (!position.rechecksDone) {
@@ -301,7 +392,7 @@ export class ActivationEngine {
     d: Delivery,
     position: Position,
     overlay: Map<string, LedgerView>,
-  ): Promise<Planned | undefined> {
+  ): Promise<Omit<Planned, 'cursorFrom' | 'mirrorFrom' | 'recheckFrom'> | undefined> {
     let changes;
     try {
       changes = await this.changeLog.read(d.activation.audienceId, position.cursor, d.maxItems);
@@ -340,7 +431,7 @@ export class ActivationEngine {
     d: Delivery,
     position: Position,
     overlay: Map<string, LedgerView>,
-  ): Promise<Planned | undefined> {
+  ): Promise<Omit<Planned, 'cursorFrom' | 'mirrorFrom' | 'recheckFrom'> | undefined> {
     const rechecks = await this.repository.rechecks(d.activation.id, d.maxItems, position.recheckAfter);
     if (rechecks.length === 0) return undefined;
     position.recheckAfter = rechecks[rechecks.length - 1].profileId;
@@ -367,7 +458,7 @@ export class ActivationEngine {
     d: Delivery,
     position: Position,
     overlay: Map<string, LedgerView>,
-  ): Promise<Planned | undefined> {
+  ): Promise<Omit<Planned, 'cursorFrom' | 'mirrorFrom' | 'recheckFrom'> | undefined> {
     const mirror = position.mirror!;
     const page = await this.changeLog
       .members(d.activation.audienceId, d.maxItems + 1, mirror.afterProfileId)
@@ -404,7 +495,10 @@ export class ActivationEngine {
   }
 
   /** Deleting: removals of every member the platform holds, from the items it received. */
-  private async planRemoveAll(d: Delivery, position: Position): Promise<Planned | undefined> {
+  private async planRemoveAll(
+    d: Delivery,
+    position: Position,
+  ): Promise<Omit<Planned, 'cursorFrom' | 'mirrorFrom' | 'recheckFrom'> | undefined> {
     const held = await this.repository.heldPage(d.activation.id, d.maxItems, position.heldAfter);
     if (held.length === 0) return undefined;
     position.heldAfter = held[held.length - 1].profileId;
@@ -442,8 +536,12 @@ export class ActivationEngine {
     const now = Date.now();
     const profiles = new Map<string, ProfileSnapshot>();
     for (const s of snapshots) {
-      const traits: Record<string, TraitValue> = {};
-      for (const [name, t] of Object.entries(visibleTraits(s.traits, now))) traits[name] = t.value;
+      // As visibleTraits reads them (unset and expired traits hidden), without building a view per trait.
+      const traits = Object.create(null) as Record<string, TraitValue>;
+      for (const name in s.traits) {
+        const t = s.traits[name];
+        if (t.v !== null && (t.x === undefined || t.x > now)) traits[name] = t.v;
+      }
       const consent: Record<string, boolean> = {};
       for (const [purpose, c] of Object.entries(s.consent)) consent[purpose] = c.g;
       profiles.set(s.id, {
@@ -464,6 +562,18 @@ export class ActivationEngine {
         if (row && (row.state === 'held' || row.state === 'removing')) m.item = row.item;
       }
     }
+    return payload;
+  }
+
+  /** Plans a stored batch again from its members (see `withoutItems`), under the same id. */
+  private async replan(d: Delivery, kind: 'write' | 'replace', stored: BatchPayload): Promise<BatchPayload> {
+    const intents = new Map<string, Intent>();
+    for (const m of [...stored.adds, ...stored.notSendable]) intents.set(m.profileId, { present: true });
+    for (const m of [...stored.removes, ...stored.closed])
+      intents.set(m.profileId, { present: false, reason: m.reason ?? 'left the audience' });
+    const payload = await this.plan(d, intents, new Map(), kind === 'replace');
+    payload.rechecks = stored.rechecks;
+    if (stored.replace) payload.replace = stored.replace;
     return payload;
   }
 
@@ -501,10 +611,15 @@ export class ActivationEngine {
 
   /** Sends one stored batch and records the answer. */
   private async send(d: Delivery, batch: Sending): Promise<SendOutcome> {
+    return this.handleWriteResult(d, batch, await this.transmit(d, batch));
+  }
+
+  /** Sends one stored batch to the platform; never throws (a failure becomes one verdict per item). */
+  private async transmit(d: Delivery, batch: Sending): Promise<Answer> {
     const { definition, ctx } = d.destination;
     const audience = { id: d.activation.audienceId, name: d.audienceName, externalId: d.activation.externalId! };
     const { adds, removes } = batch.payload;
-    let answer: { adds: Verdict[]; removes: Verdict[]; requests: RequestReport[] };
+    let answer: Answer;
     try {
       if (batch.kind === 'replace') {
         const replace = batch.payload.replace!;
@@ -530,7 +645,7 @@ export class ActivationEngine {
         requests: [],
       };
     }
-    return this.handleWriteResult(d, batch, answer);
+    return answer;
   }
 
   /**
@@ -538,11 +653,7 @@ export class ActivationEngine {
    * retries become a batch of their own, configuration errors stop the activation, and after the retry budget
    * the members go to the dead letters. Then metrics, the run's counters and the write hooks.
    */
-  private async handleWriteResult(
-    d: Delivery,
-    batch: Sending,
-    answer: { adds: Verdict[]; removes: Verdict[]; requests: RequestReport[] },
-  ): Promise<SendOutcome> {
+  private async handleWriteResult(d: Delivery, batch: Sending, answer: Answer): Promise<SendOutcome> {
     const { payload } = batch;
     const members: MemberOutcome[] = [];
     const retry: BatchPayload = { adds: [], removes: [], notSendable: [], closed: [], rechecks: [] };
@@ -663,12 +774,24 @@ export class ActivationEngine {
         record.finishedSession = batch.session ?? undefined;
       }
       if (configError) {
-        record.retry = { id: randomUUID(), payload: retry, attempts: 0, nextAttemptAt: null, state: 'blocked' };
+        record.retry = {
+          id: randomUUID(),
+          payload: withoutItems(retry),
+          attempts: 0,
+          nextAttemptAt: null,
+          state: 'blocked',
+        };
         d.stopped = configError;
         result = { state: 'stopped' };
       } else if (pendingCount > 0 && attempts < MAX_BATCH_ATTEMPTS) {
         const until = new Date(Date.now() + Math.max(retryMs, RETRY_BASE_MS * 2 ** (attempts - 1)));
-        record.retry = { id: randomUUID(), payload: retry, attempts, nextAttemptAt: until, state: 'retrying' };
+        record.retry = {
+          id: randomUUID(),
+          payload: withoutItems(retry),
+          attempts,
+          nextAttemptAt: until,
+          state: 'retrying',
+        };
         result = { state: 'waiting', until };
       } else if (pendingCount > 0) {
         failed = pendingCount;

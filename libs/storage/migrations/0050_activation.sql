@@ -62,7 +62,8 @@ create table activation_batches (
   cursor_to bigint,
   -- Replace batches: the session they belong to.
   session bigint,
-  payload jsonb,
+  -- JSON text, not jsonb: written once and read back whole (a 10,000-item batch is megabytes), never queried.
+  payload text,
   adds integer not null default 0,
   removes integer not null default 0,
   accepted integer not null default 0,
@@ -76,6 +77,8 @@ create table activation_batches (
   created_at timestamptz not null default now(),
   confirmed_at timestamptz
 );
+-- Stored as is: the payload is hashes, which do not compress, and compressing megabytes costs a worker's time.
+alter table activation_batches alter column payload set storage external;
 create index activation_batches_open on activation_batches (activation_id, seq) where state in ('planned', 'retrying', 'blocked');
 create index activation_batches_activation on activation_batches (activation_id, seq);
 
@@ -84,8 +87,9 @@ create table activation_members (
   activation_id uuid not null references activations (id) on delete cascade,
   profile_id uuid not null,
   state text not null check (state in ('held', 'removing', 'removed', 'not_sendable', 'invalid', 'failed')),
-  -- The item as the platform received it (hashed by the connector), from which removals are built.
-  item jsonb,
+  -- The item as the platform received it (hashed by the connector), from which removals are built: JSON text,
+  -- read back whole and never queried.
+  item text,
   -- Keyed hashes (HMAC-SHA256) of `type:value` of each identifier handed over, to answer ?identifier= queries.
   fingerprints text[] not null default '{}',
   reason text,

@@ -608,22 +608,17 @@ export class ActivationRepository {
   /** Upserts ledger rows; columns a member outcome leaves out keep their stored value. */
   private async upsertMembers(db: Kysely<Tables>, activationId: string, batchId: string, members: MemberOutcome[]) {
     if (members.length === 0) return;
-    const rows = members.map((m) => ({
-      p: m.profileId,
-      s: m.state,
-      e: m.event ?? null,
-      i: m.item === undefined ? null : m.item,
-      f: m.fingerprints ?? null,
-      r: m.reason ?? null,
-    }));
+    const text = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+    // Parallel arrays through unnest: no JSON document to parse on the server (a batch is megabytes of hashes).
     await sql`insert into activation_members as m (activation_id, profile_id, state, item, fingerprints, reason,
         added_at, add_batch, removed_at, remove_batch, updated_at)
-      select ${activationId}::uuid, u.p, u.s, u.i,
-        coalesce(array(select jsonb_array_elements_text(u.f)), '{}'),
-        u.r,
+      select ${activationId}::uuid, u.p, u.s, u.i, coalesce(string_to_array(u.f, ','), '{}'), u.r,
         case when u.e = 'add' then now() end, case when u.e = 'add' then ${batchId}::uuid end,
         case when u.e = 'remove' then now() end, case when u.e = 'remove' then ${batchId}::uuid end, now()
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as u(p uuid, s text, e text, i jsonb, f jsonb, r text)
+      from unnest(${members.map((m) => m.profileId)}::uuid[], ${members.map((m) => m.state)}::text[],
+        ${members.map((m) => m.event ?? null)}::text[], ${members.map((m) => text(m.item))}::text[],
+        ${members.map((m) => (m.fingerprints && m.fingerprints.length > 0 ? m.fingerprints.join(',') : null))}::text[],
+        ${members.map((m) => m.reason ?? null)}::text[]) as u(p, s, e, i, f, r)
       on conflict (activation_id, profile_id) do update set
         state = excluded.state,
         item = coalesce(excluded.item, m.item),

@@ -54,7 +54,8 @@ export interface ActivationBatchesTable {
   state: BatchState;
   cursor_to: number | null;
   session: number | null;
-  payload: Json<unknown> | null;
+  /** JSON text. */
+  payload: string | null;
   adds: Defaulted<number>;
   removes: Defaulted<number>;
   accepted: Defaulted<number>;
@@ -72,7 +73,8 @@ export interface ActivationMembersTable {
   activation_id: string;
   profile_id: string;
   state: MemberState;
-  item: Json<unknown> | null;
+  /** JSON text. */
+  item: string | null;
   fingerprints: Defaulted<string[]>;
   reason: string | null;
   added_at: Timestamp | null;
