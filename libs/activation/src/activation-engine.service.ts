@@ -1,14 +1,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AudienceChangeLog, AudienceNotFoundError, AudienceService } from '@plexus/audiences';
-import {
-  ConnectorError,
-  verdictsForFailure,
-  type IdentifierType,
-  type RequestReport,
-  type TraitValue,
-  type Verdict,
-} from '@plexus/sdk';
+import { ConnectorError, verdictsForFailure, type IdentifierType, type RequestReport, type Verdict } from '@plexus/sdk';
 import {
   ActivationRepository,
   SecretBox,
@@ -27,6 +20,7 @@ import {
   expectedLedger,
   ledgerItem,
   planBatch,
+  toSnapshot,
   type Intent,
   type LedgerView,
   type PlanContext,
@@ -534,24 +528,7 @@ export class ActivationEngine {
       this.repository.profileSnapshots(wanted),
     ]);
     const now = Date.now();
-    const profiles = new Map<string, ProfileSnapshot>();
-    for (const s of snapshots) {
-      // As visibleTraits reads them (unset and expired traits hidden), without building a view per trait.
-      const traits = Object.create(null) as Record<string, TraitValue>;
-      for (const name in s.traits) {
-        const t = s.traits[name];
-        if (t.v !== null && (t.x === undefined || t.x > now)) traits[name] = t.v;
-      }
-      const consent: Record<string, boolean> = {};
-      for (const [purpose, c] of Object.entries(s.consent)) consent[purpose] = c.g;
-      profiles.set(s.id, {
-        id: s.id,
-        live: s.mergedInto === null,
-        identifiers: s.identifiers.map((i) => ({ type: i.type as IdentifierType, value: i.value })),
-        traits,
-        consent,
-      });
-    }
+    const profiles = new Map<string, ProfileSnapshot>(snapshots.map((stored) => [stored.id, toSnapshot(stored, now)]));
     // A replace sends every member again, whatever the platform already holds.
     const view = (id: string): LedgerView | undefined => (mirror ? undefined : (overlay.get(id) ?? ledger.get(id)));
     const payload = planBatch(intents, view, profiles, d.context);

@@ -7,7 +7,7 @@ import {
   type IdentifierType,
   type TraitValue,
 } from '@plexus/sdk';
-import type { BatchPayload, MemberRow, MemberState, PlannedMember } from '@plexus/storage';
+import type { BatchPayload, MemberRow, MemberState, PlannedMember, StoredConsent, StoredTrait } from '@plexus/storage';
 import type { IdentifierFingerprints } from './fingerprints.js';
 
 /** A profile as activation reads it: live or not, its identifiers, visible traits and consent. */
@@ -17,6 +17,34 @@ export interface ProfileSnapshot {
   identifiers: Identifier[];
   traits: Record<string, TraitValue>;
   consent: Record<string, boolean>;
+}
+
+/** A profile as the storage reads it for activation (stored traits and consent). */
+export interface StoredProfile {
+  id: string;
+  mergedInto: string | null;
+  traits: Record<string, StoredTrait>;
+  consent: Record<string, StoredConsent>;
+  identifiers: Array<{ type: string; value: string }>;
+}
+
+/** The snapshot planning reads: traits as `visibleTraits` shows them (unset and expired ones hidden), consent as booleans. */
+export function toSnapshot(stored: StoredProfile, now: number): ProfileSnapshot {
+  // Built directly rather than through visibleTraits: no view object per trait, a million times over.
+  const traits = Object.create(null) as Record<string, TraitValue>;
+  for (const name in stored.traits) {
+    const t = stored.traits[name];
+    if (t.v !== null && (t.x === undefined || t.x > now)) traits[name] = t.v;
+  }
+  const consent = Object.create(null) as Record<string, boolean>;
+  for (const purpose in stored.consent) consent[purpose] = stored.consent[purpose].g;
+  return {
+    id: stored.id,
+    live: stored.mergedInto === null,
+    identifiers: stored.identifiers.map((i) => ({ type: i.type as IdentifierType, value: i.value })),
+    traits,
+    consent,
+  };
 }
 
 /** What the audience says of a profile: it should be on the platform, or not (with why). */
