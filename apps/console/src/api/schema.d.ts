@@ -1069,6 +1069,132 @@ export interface paths {
         patch: operations["ComputedTraitsController_update"];
         trace?: never;
     };
+    "/v1/activations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["ActivationsController_list"];
+        put?: never;
+        /**
+         * Link an audience to a destination; delivery starts at once (docs/ACTIVATION.md)
+         * @description Requires: an API key with activations:write.
+         */
+        post: operations["ActivationsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["ActivationsController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete: every member the platform holds is removed, then the activation is marked deleted
+         * @description Requires: an API key with activations:write.
+         */
+        delete: operations["ActivationsController_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Pause, resume, change the schedule or the platform audience id
+         * @description Requires: an API key with activations:write.
+         */
+        patch: operations["ActivationsController_update"];
+        trace?: never;
+    };
+    "/v1/activations/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery runs, newest first, with sent / accepted / invalid / failed / not sendable counts
+         * @description Requires: an API key with read.
+         */
+        get: operations["ActivationsController_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{id}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Was this person sent to the platform, what was sent (hashed), and were they removed?
+         * @description Requires: an API key with read.
+         */
+        get: operations["ActivationsController_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{id}/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Batches that failed after the retry budget, with their members and the error
+         * @description Requires: an API key with read.
+         */
+        get: operations["ActivationsController_deadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay the dead letters: each member is sent what the audience and the ledger say now
+         * @description Requires: an API key with activations:write.
+         */
+        post: operations["ActivationsController_replay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1273,6 +1399,45 @@ export interface components {
              * @example total
              */
             property?: string;
+        };
+        CreateActivationDto: {
+            /** @description the audience whose changes are delivered */
+            audienceId: string;
+            /**
+             * @description a configured destination (POST /v1/destinations)
+             * @example dst_0123456789abcdef
+             */
+            destinationId: string;
+            /**
+             * @description upsert: adds and removes as members enter and leave; mirror: replace the platform list, then follow changes
+             * @enum {string}
+             */
+            mode: "upsert" | "mirror";
+            /**
+             * @description identifier types handed to the destination (default: every type its connector accepts)
+             * @example [
+             *       "email",
+             *       "phone"
+             *     ]
+             */
+            identifiers?: string[];
+            /**
+             * @description deliver at these times instead of seconds after each change: { cron, tz? } or { everySeconds }
+             * @example {
+             *       "cron": "0 3 * * *"
+             *     }
+             */
+            schedule?: Record<string, never>;
+            /** @description the platform's audience id (required by connectors that cannot create audiences, e.g. TikTok) */
+            externalId?: string;
+        };
+        UpdateActivationDto: {
+            /** @description true pauses delivery; false resumes it (and retries what a configuration error stopped) */
+            paused?: boolean;
+            /** @description deliver at these times instead of seconds after each change: { cron, tz? } or { everySeconds }; null delivers in real time again */
+            schedule?: Record<string, never> | null;
+            /** @description the platform's audience id */
+            externalId?: string;
         };
     };
     responses: never;
@@ -2834,6 +2999,198 @@ export interface operations {
         };
         responses: {
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+                audienceId?: string;
+                destinationId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateActivationDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateActivationDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_runs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_ledger: {
+        parameters: {
+            query: {
+                /** @description type:value of the person, normalised as at ingestion */
+                identifier: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_deadLetters: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_replay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
