@@ -154,6 +154,37 @@ describe('activation to Meta Custom Audiences through the engine', () => {
     expect(meta.state.has(platformId, 'EMAIL', emailHash(9))).toBe(true);
   });
 
+  it("a throttle whose usage header asks for minutes becomes a retry at Meta's time, not a busy loop", async () => {
+    const slow = await startMeta({ tokens: [TOKEN], adAccounts: ['1000'], rateLimit: false, regainAccessMinutes: 3 });
+    try {
+      const slowDestination = await h.createDestination('Meta (throttled)', 'meta-custom-audiences', {
+        accessToken: TOKEN,
+        adAccountId: '1000',
+        baseUrl: slow.url,
+      });
+      const slowActivation = await h.activate({ audienceId, destinationId: slowDestination, mode: 'upsert' });
+      slow.faults.inject({ kind: '429', times: 1, path: '/users$' });
+      const before = Date.now();
+      const waiting = await h.deliverAll(slowActivation);
+      expect(waiting.state).toBe('waiting');
+      // x-business-use-case-usage said 3 minutes: one request, then nothing until then.
+      expect(waiting.until!.getTime()).toBeGreaterThanOrEqual(before + 3 * 60_000);
+      expect(slow.requests.filter((r) => r.path.endsWith('/users'))).toHaveLength(1);
+      expect((await h.deliverAll(slowActivation)).state).toBe('waiting');
+      expect(slow.requests.filter((r) => r.path.endsWith('/users'))).toHaveLength(1);
+      await h.api('PATCH', `/v1/activations/${slowActivation}`, { paused: false });
+      expect((await h.deliverAll(slowActivation)).state).toBe('idle');
+      const held = (await h.api('GET', `/v1/activations/${slowActivation}`)).body.members.held;
+      expect(
+        slow.state.members((await h.api('GET', `/v1/activations/${slowActivation}`)).body.externalId),
+      ).toHaveLength(held);
+      await h.api('DELETE', `/v1/activations/${slowActivation}`);
+      await h.deliverAll(slowActivation);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('partial failures: a row Meta refuses is recorded as invalid, the others are held', async () => {
     await h.store([person(10), person(11)]);
     await h.evaluator.evaluate(audienceId, 'full');
