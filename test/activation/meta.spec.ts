@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { ActivationJobs } from '@plexus/activation';
 import { sha256Hex } from '@plexus/sdk';
 import { startMeta, type MetaEmulator } from '../emulators/meta/meta.emulator.js';
 import { person, startActivationApp, VIP_RULE } from './support.js';
@@ -231,6 +232,24 @@ describe('activation to Meta Custom Audiences through the engine', () => {
     // Everyone in the audience who can be sent: 2 left it, 3 revoked consent, 5 never gave it, 6 has no usable id.
     expect(list.map((row) => row.EMAIL).sort()).toEqual([1, 4, 7, 8, 9, 10, 11, 12].map(emailHash).sort());
     expect(mirror.members).toEqual({ held: 8, not_sendable: 3 });
+  });
+
+  it('a scheduled activation waits for its schedule instead of following each change', async () => {
+    const nightly = await h.createAudience('VIP (nightly)', VIP_RULE);
+    const id = await h.activate({
+      audienceId: nightly,
+      destinationId,
+      mode: 'upsert',
+      schedule: { cron: '0 3 * * *' },
+    });
+    expect((await h.repository.withWork(new Date())).map((a) => a.id)).not.toContain(id);
+    // What the activation's job scheduler does at 03:00.
+    await h.t.app.get(ActivationJobs).scheduled({ activationId: id });
+    expect((await h.deliverAll(id)).state).toBe('idle');
+    expect((await h.api('GET', `/v1/activations/${id}`)).body).toMatchObject({
+      schedule: { cron: '0 3 * * *' },
+      members: { held: 8 },
+    });
   });
 
   it('deleting the activation removes every member the platform holds', async () => {
