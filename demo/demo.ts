@@ -11,6 +11,7 @@ import {
   shopifyFromPopulation,
 } from '../test/emulators/seed/population.seed.js';
 import { generatePopulation, pairwiseQuality, type Population } from '../test/fixtures/population.js';
+import { activateToAdPlatforms, printActivations, type ActivationReport } from './activation.js';
 
 export interface DemoOptions {
   /** People in the synthetic population (default 300). */
@@ -50,6 +51,8 @@ export interface DemoReport {
   /** Pairwise quality of CRM contacts and shop customers resolved into profiles, against the seeded truth. */
   quality: { precision: number; recall: number; records: number; people: number };
   truth: { people: number };
+  /** What the Meta and Google emulators received and accepted for one activated audience. */
+  activations?: ActivationReport[];
 }
 
 export interface RunningDemo {
@@ -100,6 +103,13 @@ class AdminClient {
     if (!res.ok) throw new Error(`GET ${path} → ${res.status}`);
     return res.text();
   }
+}
+
+/** A stable small number from a string, to spread the demo's consent decisions. */
+function hashOf(text: string): number {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h;
 }
 
 /** Groups quarantine reasons by their general part ("no valid identifier: email 'x' is blocked" → "no valid identifier"). */
@@ -261,6 +271,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
       shop.customers.map((c) => String(c.id)),
       webSent,
     );
+    report.activations = await activateToAdPlatforms(admin, emulators, print);
     printReport(report, print);
     return { report, url, apiKey, emulators, close };
   } catch (error) {
@@ -282,6 +293,7 @@ async function sendWebEvents(
   print(`  POST /v1/sources http-events → ${source.id} (write key issued)`);
   const auth = `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`;
   const events = population.web.events;
+  const emailOf = new Map(population.people.filter((p) => p.userId && p.email).map((p) => [p.userId!, p.email!]));
   for (let i = 0; i < events.length; i += 100) {
     const batch = events.slice(i, i + 100).map((e) => ({
       type: e.userId && e.event === 'Signed In' ? 'identify' : 'track',
@@ -290,7 +302,17 @@ async function sendWebEvents(
       anonymousId: e.anonymousId ?? undefined,
       userId: e.userId ?? undefined,
       timestamp: e.timestamp,
-      context: e.deviceId ? { device: { advertisingId: e.deviceId } } : {},
+      // Signing in tells the site who the visitor is.
+      ...(e.userId && e.event === 'Signed In' && emailOf.has(e.userId)
+        ? { traits: { email: emailOf.get(e.userId) } }
+        : {}),
+      context: {
+        ...(e.deviceId ? { device: { advertisingId: e.deviceId } } : {}),
+        // The site's consent banner: three signed-in visitors in four accept advertising.
+        ...(e.userId && e.event === 'Signed In'
+          ? { consent: { categoryPreferences: { advertising: hashOf(e.userId) % 4 !== 0 } } }
+          : {}),
+      },
     }));
     const res = await fetch(`${admin.url}/v1/batch`, {
       method: 'POST',
@@ -394,5 +416,9 @@ function printReport(report: DemoReport, print: (line: string) => void): void {
   print(
     `  CRM + shop matching:    precision ${report.quality.precision.toFixed(4)}, recall ${report.quality.recall.toFixed(4)} over ${report.quality.records} records of ${report.quality.people} people`,
   );
+  if (report.activations) {
+    print('  activation of "Known by email":');
+    printActivations(report.activations, print);
+  }
   print('━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━');
 }

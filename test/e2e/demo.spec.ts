@@ -46,6 +46,20 @@ describe('the demo', () => {
     expect(demo.report.profiles).toBeLessThan(demo.report.recordsIn);
   });
 
+  it('activates one audience to the Meta and Google emulators and reports what each received and accepted', () => {
+    expect(demo.report.activations?.map((a) => a.platform)).toEqual(['Meta', 'Google']);
+    for (const a of demo.report.activations!) {
+      expect(a).toMatchObject({ status: 'active', invalid: 0 });
+      expect(a.requests).toBeGreaterThan(0);
+      expect(a.accepted).toBeGreaterThan(0);
+      expect(a.held).toBe(a.accepted);
+    }
+    const meta = demo.report.activations![0];
+    const audiences = [...demo.emulators.meta.state.audiences.values()];
+    expect(audiences.reduce((n, a) => n + a.members.size, 0)).toBe(meta.held);
+    expect(lines.join('\n')).toMatch(/Meta +active +received \d+ members in \d+ request/);
+  });
+
   it('prints the report and leaves the hub answering', async () => {
     expect(lines.join('\n')).toMatch(/━━ Report[\s\S]*records in:[\s\S]*profiles out:[\s\S]*precision/);
     const ready = await fetch(`${demo.url}/ready`);

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Environment } from '@plexus/config';
 import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
+import { ActivationsController } from './activations/activations.controller.js';
 import { AuditController } from './audit/audit.controller.js';
 import { StatsController } from './stats/stats.controller.js';
 import { AuditInterceptor } from './audit/audit.interceptor.js';
@@ -49,6 +50,7 @@ export class ApiModule {
         ProfileAudiencesController,
         ComputedTraitsController,
         StatsController,
+        ActivationsController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -1,4 +1,5 @@
 import type { ModuleMetadata } from '@nestjs/common';
+import { ActivationModule } from '@plexus/activation';
 import { AudiencesModule } from '@plexus/audiences';
 import { ConnectorsModule } from '@plexus/connectors';
 import { IdentityModule } from '@plexus/identity';
@@ -12,4 +13,5 @@ export const DOMAIN_MODULES: NonNullable<ModuleMetadata['imports']> = [
   SyncModule,
   TrackingModule,
   AudiencesModule,
+  ActivationModule,
 ];

@@ -18,6 +18,12 @@ export interface JobPayloads {
   'audiences.evaluate': { audienceId: string };
   /** Added by a job scheduler: full evaluation of every time-dependent audience, so members age out on time. */
   'audiences.recheck': Record<string, never>;
+  /** From a job scheduler: find activations with work (new changes, re-checks, retries due) and queue them. */
+  'activation.tick': Record<string, never>;
+  /** From an activation's own job scheduler (activations with a `schedule`): deliver it now. */
+  'activation.scheduled': { activationId: string };
+  /** Delivers one activation's pending changes; runs on its destination's own queue (see PARTITIONED_JOBS). */
+  'activation.deliver': { activationId: string; destinationId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -29,7 +35,17 @@ export const JOB_QUEUES: { [K in JobName]: QueueName } = {
   'audiences.profiles-changed': 'audiences',
   'audiences.evaluate': 'audiences',
   'audiences.recheck': 'audiences',
+  'activation.tick': 'activation',
+  'activation.scheduled': 'activation',
+  'activation.deliver': 'activation',
 };
+
+/**
+ * Jobs that run on a queue of their own per partition key, named `<queue>-<key>`: one per destination for
+ * deliveries, so a slow or throttled destination never delays another. Workers for a partition are started
+ * on demand (`QueueService.ensurePartitionWorker`).
+ */
+export const PARTITIONED_JOBS: ReadonlySet<JobName> = new Set<JobName>(['activation.deliver']);
 
 /** Retry policy: transient failures back off exponentially (1 s, 2 s, 4 s …); permanent ones stop at once. */
 export const DEFAULT_ATTEMPTS = 5;

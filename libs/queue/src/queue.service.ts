@@ -8,6 +8,7 @@ import {
   DEFAULT_ATTEMPTS,
   DEFAULT_BACKOFF_MS,
   JOB_QUEUES,
+  PARTITIONED_JOBS,
   QUEUE_NAMES,
   type JobName,
   type JobPayloads,
@@ -38,6 +39,10 @@ export class QueueService implements BeforeApplicationShutdown {
   private readonly connection: Redis;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
+  private readonly partitionQueues = new Map<string, Queue>();
+  private readonly partitionHandlers = new Map<JobName, JobHandlerFn>();
+  private readonly partitionWorkers = new Set<string>();
+  private workerConcurrency = 1;
 
   private readonly resetListeners: Array<() => Promise<void>> = [];
   private epochCheck: Promise<void> = Promise.resolve();
@@ -151,6 +156,58 @@ export class QueueService implements BeforeApplicationShutdown {
     }
   }
 
+  /** The queue of one partition of a partitioned job (`<queue>-<key>`; the key may not contain `:`). */
+  partitionQueue(job: JobName, key: string): Queue {
+    if (!PARTITIONED_JOBS.has(job)) throw new Error(`${job} is not a partitioned job`);
+    if (!/^[\w.-]+$/.test(key)) throw new Error(`invalid partition key ${key}`);
+    const name = `${JOB_QUEUES[job]}-${key}`;
+    let queue = this.partitionQueues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      this.partitionQueues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /**
+   * Adds a partitioned job under `jobId` on its partition's queue unless one is waiting, delayed or running there
+   * (see {@link ensureJob}), and makes sure this process works on that partition when it runs workers.
+   */
+  async ensurePartitionedJob<K extends JobName>(
+    job: K,
+    key: string,
+    payload: JobPayloads[K],
+    jobId: string,
+    options: JobsOptions = {},
+  ): Promise<boolean> {
+    const queue = this.partitionQueue(job, key);
+    this.ensurePartitionWorker(job, key);
+    const existing = await queue.getJob(jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
+      await existing.remove();
+    }
+    await queue.add(job, payload, {
+      attempts: DEFAULT_ATTEMPTS,
+      backoff: { type: 'exponential', delay: DEFAULT_BACKOFF_MS },
+      removeOnComplete: true,
+      removeOnFail: { age: 7 * 24 * 3600 },
+      ...options,
+      jobId,
+    });
+    return true;
+  }
+
+  /** Starts this process's worker on a partition's queue, once, when it runs workers for the job. */
+  ensurePartitionWorker(job: JobName, key: string): void {
+    const handler = this.partitionHandlers.get(job);
+    const name = this.partitionQueue(job, key).name;
+    if (!handler || this.partitionWorkers.has(name)) return;
+    this.partitionWorkers.add(name);
+    this.workers.push(this.createWorker(name, new Map([[job, handler]]), this.workerConcurrency));
+  }
+
   /** Creates or updates a job scheduler (cron or fixed interval) that adds `job` with `payload`. */
   async schedule<K extends JobName>(
     schedulerId: string,
@@ -190,46 +247,54 @@ export class QueueService implements BeforeApplicationShutdown {
    */
   startWorkers(handlers: Map<JobName, JobHandlerFn>, concurrency = this.env.WORKER_CONCURRENCY): void {
     const byQueue = new Map<QueueName, Map<string, JobHandlerFn>>();
+    this.workerConcurrency = concurrency;
     for (const [job, handler] of handlers) {
+      if (PARTITIONED_JOBS.has(job)) {
+        this.partitionHandlers.set(job, handler);
+        continue;
+      }
       const queue = JOB_QUEUES[job];
       if (!byQueue.has(queue)) byQueue.set(queue, new Map());
       byQueue.get(queue)!.set(job, handler);
     }
-    for (const [queue, queueHandlers] of byQueue) {
-      const worker = new Worker(
-        queue,
-        async (job: Job, token?: string) => {
-          const handler = queueHandlers.get(job.name);
-          if (!handler) throw new PermanentJobError(`no handler for job ${job.name}`);
-          try {
-            return await handler(job.data, job);
-          } catch (error) {
-            if (!(error instanceof DeferJobError)) throw error;
-            // Back to the delayed set under the same id, without counting an attempt.
-            await job.moveToDelayed(error.until, token);
-            throw new DelayedError(error.message);
-          }
-        },
-        {
-          connection: this.connection,
-          prefix: this.prefix,
-          concurrency,
-          autorun: true,
-          // A worker that dies keeps its jobs' locks until they expire; then another worker takes them over.
-          lockDuration: this.env.JOB_LOCK_MS,
-          stalledInterval: Math.max(1000, Math.floor(this.env.JOB_LOCK_MS / 2)),
-          maxStalledCount: 3,
-        },
-      );
-      worker.on('failed', (job, error) =>
-        this.logger.warn(
-          `job ${job?.name ?? '?'} ${job?.id ?? ''} failed (attempt ${job?.attemptsMade ?? 0}): ${error.message}`,
-        ),
-      );
-      worker.on('error', (error) => this.logger.error(`worker ${queue}: ${error.message}`));
-      this.workers.push(worker);
-    }
+    for (const [queue, queueHandlers] of byQueue)
+      this.workers.push(this.createWorker(queue, queueHandlers, concurrency));
     if (byQueue.size > 0) this.logger.log(`workers on ${[...byQueue.keys()].join(', ')} (concurrency ${concurrency})`);
+  }
+
+  private createWorker(queue: string, queueHandlers: Map<string, JobHandlerFn>, concurrency: number): Worker {
+    const worker = new Worker(
+      queue,
+      async (job: Job, token?: string) => {
+        const handler = queueHandlers.get(job.name);
+        if (!handler) throw new PermanentJobError(`no handler for job ${job.name}`);
+        try {
+          return await handler(job.data, job);
+        } catch (error) {
+          if (!(error instanceof DeferJobError)) throw error;
+          // Back to the delayed set under the same id, without counting an attempt.
+          await job.moveToDelayed(error.until, token);
+          throw new DelayedError(error.message);
+        }
+      },
+      {
+        connection: this.connection,
+        prefix: this.prefix,
+        concurrency,
+        autorun: true,
+        // A worker that dies keeps its jobs' locks until they expire; then another worker takes them over.
+        lockDuration: this.env.JOB_LOCK_MS,
+        stalledInterval: Math.max(1000, Math.floor(this.env.JOB_LOCK_MS / 2)),
+        maxStalledCount: 3,
+      },
+    );
+    worker.on('failed', (job, error) =>
+      this.logger.warn(
+        `job ${job?.name ?? '?'} ${job?.id ?? ''} failed (attempt ${job?.attemptsMade ?? 0}): ${error.message}`,
+      ),
+    );
+    worker.on('error', (error) => this.logger.error(`worker ${queue}: ${error.message}`));
+    return worker;
   }
 
   get runningWorkers(): number {
@@ -289,8 +354,10 @@ export class QueueService implements BeforeApplicationShutdown {
         }
       }),
     );
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all([...this.queues.values(), ...this.partitionQueues.values()].map((q) => q.close()));
     this.queues.clear();
+    this.partitionQueues.clear();
+    this.partitionWorkers.clear();
     if (this.connection.status !== 'end') await this.connection.quit().catch(() => this.connection.disconnect());
   }
 

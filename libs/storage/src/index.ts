@@ -15,3 +15,5 @@ export * from './audiences/index.js';
 export * from './unavailable.js';
 export * from './stats/stats.repository.js';
 export * from './writeback/index.js';
+export * from './activation/activation.tables.js';
+export * from './activation/activation.repository.js';

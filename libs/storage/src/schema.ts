@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { ActivationTables } from './activation/activation.tables.js';
 import type { AuditTables } from './audit/audit.repository.js';
 import type { AudienceTables } from './audiences/audience.tables.js';
 import type { IdentityTables } from './identity/identity.tables.js';
@@ -108,7 +109,8 @@ export interface UploadChunksTable {
 }
 
 /** Every table Plexus owns. Each domain adds its tables here and its migration under ../migrations. */
-export interface Tables extends IdentityTables, TrackingTables, AuditTables, AudienceTables, WritebackTables {
+export interface Tables
+  extends IdentityTables, TrackingTables, AuditTables, AudienceTables, WritebackTables, ActivationTables {
   schema_migrations: SchemaMigrationsTable;
   api_keys: ApiKeysTable;
   connections: ConnectionsTable;

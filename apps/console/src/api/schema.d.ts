@@ -73,26 +73,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/api-keys/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The calling key: its name, prefix, scopes and expiry
-         * @description Requires: an API key with any key.
-         */
-        get: operations["ApiKeysController_me"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/api-keys/{id}": {
         parameters: {
             query?: never;
@@ -1089,7 +1069,53 @@ export interface paths {
         patch: operations["ComputedTraitsController_update"];
         trace?: never;
     };
-    "/v1/stats/records": {
+    "/v1/activations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["ActivationsController_list"];
+        put?: never;
+        /**
+         * Link an audience to a destination; delivery starts at once (docs/ACTIVATION.md)
+         * @description Requires: an API key with activations:write.
+         */
+        post: operations["ActivationsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["ActivationsController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete: every member the platform holds is removed, then the activation is marked deleted
+         * @description Requires: an API key with activations:write.
+         */
+        delete: operations["ActivationsController_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Pause, resume, change the schedule or the platform audience id
+         * @description Requires: an API key with activations:write.
+         */
+        patch: operations["ActivationsController_update"];
+        trace?: never;
+    };
+    "/v1/activations/{id}/runs": {
         parameters: {
             query?: never;
             header?: never;
@@ -1097,10 +1123,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Source records stored per day and source (syncs, uploads, tracking, webhooks)
+         * Delivery runs, newest first, with sent / accepted / invalid / failed / not sendable counts
          * @description Requires: an API key with read.
          */
-        get: operations["StatsController_records"];
+        get: operations["ActivationsController_runs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1109,7 +1135,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/stats/events": {
+    "/v1/activations/{id}/ledger": {
         parameters: {
             query?: never;
             header?: never;
@@ -1117,10 +1143,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Events stored per minute, by arrival
+         * Was this person sent to the platform, what was sent (hashed), and were they removed?
          * @description Requires: an API key with read.
          */
-        get: operations["StatsController_events"];
+        get: operations["ActivationsController_ledger"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1129,7 +1155,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/stats/profiles": {
+    "/v1/activations/{id}/dead-letters": {
         parameters: {
             query?: never;
             header?: never;
@@ -1137,12 +1163,32 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Profiles created and merges made per day, and the profiles live now
+         * Batches that failed after the retry budget, with their members and the error
          * @description Requires: an API key with read.
          */
-        get: operations["StatsController_profiles"];
+        get: operations["ActivationsController_deadLetters"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay the dead letters: each member is sent what the audience and the ledger say now
+         * @description Requires: an API key with activations:write.
+         */
+        post: operations["ActivationsController_replay"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1236,9 +1282,7 @@ export interface components {
              *       ]
              *     }
              */
-            rule: {
-                [key: string]: unknown;
-            };
+            rule: Record<string, never>;
         };
         PreviewDto: {
             /**
@@ -1263,9 +1307,7 @@ export interface components {
              *       ]
              *     }
              */
-            rule: {
-                [key: string]: unknown;
-            };
+            rule: Record<string, never>;
             /** @default 10 */
             sample: number;
         };
@@ -1294,9 +1336,7 @@ export interface components {
              *       ]
              *     }
              */
-            rule?: {
-                [key: string]: unknown;
-            };
+            rule?: Record<string, never>;
         };
         ComputedTraitDto: {
             /**
@@ -1360,6 +1400,45 @@ export interface components {
              */
             property?: string;
         };
+        CreateActivationDto: {
+            /** @description the audience whose changes are delivered */
+            audienceId: string;
+            /**
+             * @description a configured destination (POST /v1/destinations)
+             * @example dst_0123456789abcdef
+             */
+            destinationId: string;
+            /**
+             * @description upsert: adds and removes as members enter and leave; mirror: replace the platform list, then follow changes
+             * @enum {string}
+             */
+            mode: "upsert" | "mirror";
+            /**
+             * @description identifier types handed to the destination (default: every type its connector accepts)
+             * @example [
+             *       "email",
+             *       "phone"
+             *     ]
+             */
+            identifiers?: string[];
+            /**
+             * @description deliver at these times instead of seconds after each change: { cron, tz? } or { everySeconds }
+             * @example {
+             *       "cron": "0 3 * * *"
+             *     }
+             */
+            schedule?: Record<string, never>;
+            /** @description the platform's audience id (required by connectors that cannot create audiences, e.g. TikTok) */
+            externalId?: string;
+        };
+        UpdateActivationDto: {
+            /** @description true pauses delivery; false resumes it (and retries what a configuration error stopped) */
+            paused?: boolean;
+            /** @description deliver at these times instead of seconds after each change: { cron, tz? } or { everySeconds }; null delivers in real time again */
+            schedule?: Record<string, never> | null;
+            /** @description the platform's audience id */
+            externalId?: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1382,12 +1461,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ok";
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1404,15 +1478,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ready";
-                        /** @description pglite or postgres */
-                        database: string;
-                        redis: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1450,30 +1516,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            name: string;
-                            /** @description the key’s first characters, or # and a fingerprint of its hash */
-                            prefix: string;
-                            /** @description admin implies every other scope */
-                            scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
-                            /** Format: date-time */
-                            expiresAt: string | null;
-                            /** @description the key that created it */
-                            createdBy: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            lastUsedAt: string | null;
-                            /** Format: date-time */
-                            revokedAt: string | null;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1494,56 +1537,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the key’s first characters, or # and a fingerprint of its hash */
-                        prefix: string;
-                        /** @description admin implies every other scope */
-                        scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
-                        /** Format: date-time */
-                        expiresAt: string | null;
-                        /** @description the key that created it */
-                        createdBy: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        lastUsedAt: string | null;
-                        /** Format: date-time */
-                        revokedAt: string | null;
-                        /** @description the key itself, shown only in this answer */
-                        key: string;
-                    };
-                };
-            };
-        };
-    };
-    ApiKeysController_me: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the key’s first characters, or # and a fingerprint of its hash */
-                        prefix: string;
-                        /** @description admin implies every other scope */
-                        scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
-                        /** Format: date-time */
-                        expiresAt: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1579,18 +1573,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @enum {string} */
-                            name: "sync" | "ingest" | "audiences" | "activation" | "maintenance";
-                            /** @description jobs per state: waiting, active, delayed, prioritized, failed, completed, … */
-                            counts: {
-                                [key: string]: number;
-                            };
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1613,24 +1596,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            /** @enum {string} */
-                            queue: "sync" | "ingest" | "audiences" | "activation" | "maintenance";
-                            name: string;
-                            /** @description the job’s payload */
-                            data: unknown;
-                            failedReason: string;
-                            attemptsMade: number;
-                            /** @description epoch ms */
-                            finishedOn: number | null;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1650,12 +1616,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @enum {boolean} */
-                        retried: true;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1672,16 +1633,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description the identity rules */
-                        rules: unknown;
-                        version: number;
-                        /** Format: date-time */
-                        updatedAt: string | null;
-                        isDefault: boolean;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1704,16 +1656,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description the identity rules */
-                        rules: unknown;
-                        version: number;
-                        /** Format: date-time */
-                        updatedAt: string | null;
-                        isDefault: boolean;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1736,21 +1679,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description stored records replayed */
-                        observations: number;
-                        wouldSplit: {
-                            profileId: string;
-                            into: number;
-                        }[];
-                        wouldMerge: {
-                            profileIds: string[];
-                        }[];
-                        splitCount: number;
-                        mergeCount: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1771,22 +1700,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            type: string;
-                            value: string;
-                            people: string[];
-                            reason: string | null;
-                            /** Format: date-time */
-                            firstSeenAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1811,69 +1725,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: ({
-                            id: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            identifiers: {
-                                type: string;
-                                value: string;
-                                /** @description where it was first seen */
-                                sourceId: string;
-                                /** Format: date-time */
-                                firstSeen: string;
-                                /** Format: date-time */
-                                lastSeen: string;
-                            }[];
-                            traits: {
-                                [key: string]: {
-                                    value: unknown;
-                                    /** @description where the surviving value came from */
-                                    sourceId: string;
-                                    /** Format: date-time */
-                                    observedAt: string;
-                                    /** Format: date-time */
-                                    expiresAt?: string;
-                                };
-                            };
-                            consent: {
-                                [key: string]: {
-                                    granted: boolean;
-                                    sourceId: string;
-                                    /** Format: date-time */
-                                    observedAt: string;
-                                };
-                            };
-                            recentEvents: {
-                                id: number;
-                                profileId: string;
-                                sourceId: string;
-                                /** @description the sender’s message id */
-                                eventId: string | null;
-                                name: string;
-                                /** Format: date-time */
-                                occurredAt: string;
-                                properties: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                            /** @description the id asked for, merged into this profile */
-                            redirectedFrom?: string;
-                        } | {
-                            id: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        })[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1909,59 +1761,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        identifiers: {
-                            type: string;
-                            value: string;
-                            /** @description where it was first seen */
-                            sourceId: string;
-                            /** Format: date-time */
-                            firstSeen: string;
-                            /** Format: date-time */
-                            lastSeen: string;
-                        }[];
-                        traits: {
-                            [key: string]: {
-                                value: unknown;
-                                /** @description where the surviving value came from */
-                                sourceId: string;
-                                /** Format: date-time */
-                                observedAt: string;
-                                /** Format: date-time */
-                                expiresAt?: string;
-                            };
-                        };
-                        consent: {
-                            [key: string]: {
-                                granted: boolean;
-                                sourceId: string;
-                                /** Format: date-time */
-                                observedAt: string;
-                            };
-                        };
-                        recentEvents: {
-                            id: number;
-                            profileId: string;
-                            sourceId: string;
-                            /** @description the sender’s message id */
-                            eventId: string | null;
-                            name: string;
-                            /** Format: date-time */
-                            occurredAt: string;
-                            properties: {
-                                [key: string]: unknown;
-                            };
-                        }[];
-                        /** @description the id asked for, merged into this profile */
-                        redirectedFrom?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1984,25 +1784,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: number;
-                            profileId: string;
-                            sourceId: string;
-                            /** @description the sender’s message id */
-                            eventId: string | null;
-                            name: string;
-                            /** Format: date-time */
-                            occurredAt: string;
-                            properties: {
-                                [key: string]: unknown;
-                            };
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2021,30 +1803,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @enum {string} */
-                            kind: "created" | "merge";
-                            /** Format: date-time */
-                            at: string;
-                            mergeId?: number;
-                            winner?: string;
-                            loser?: string;
-                            causedBy?: {
-                                type: string;
-                                value: string;
-                                profileId?: string;
-                            }[];
-                            sourceId?: string | null;
-                            runId?: string | null;
-                            observationId?: number | null;
-                            /** Format: date-time */
-                            undoneAt?: string | null;
-                            undoNote?: string | null;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2067,18 +1826,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        mergeId: number;
-                        /** @description the first keeps the original id, the second the loser’s */
-                        profiles: string[];
-                        /** @description the identifiers that caused the merge: winner’s side, loser’s side */
-                        separated: {
-                            type: string;
-                            value: string;
-                        }[][];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2095,47 +1843,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            /** @enum {string} */
-                            kind: "source" | "destination";
-                            version: string;
-                            displayName: string;
-                            /** @description the SDK range the connector was built for */
-                            sdk: string;
-                            /** @description config fields that are write-only */
-                            secrets: string[];
-                            /** @description JSON Schema of the config (secret fields marked writeOnly) */
-                            configSchema: {
-                                [key: string]: unknown;
-                            };
-                            /** @description accepts file uploads */
-                            uploads: boolean;
-                            /** @description accepts webhooks */
-                            webhook: boolean;
-                            /** @description a push source authenticated by a write key */
-                            writeKey: boolean;
-                            description?: string;
-                            identifiers?: string[];
-                            streams?: {
-                                name: string;
-                                mode: string;
-                                primaryKey: string[];
-                                cursorField?: string;
-                            }[];
-                            accepts?: string[];
-                            purpose?: string;
-                            batch?: {
-                                maxItems: number;
-                                maxBytes?: number;
-                            };
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2152,16 +1860,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            origin: string;
-                            reason: string;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2180,43 +1879,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        /** @enum {string} */
-                        kind: "source" | "destination";
-                        version: string;
-                        displayName: string;
-                        /** @description the SDK range the connector was built for */
-                        sdk: string;
-                        /** @description config fields that are write-only */
-                        secrets: string[];
-                        /** @description JSON Schema of the config (secret fields marked writeOnly) */
-                        configSchema: {
-                            [key: string]: unknown;
-                        };
-                        /** @description accepts file uploads */
-                        uploads: boolean;
-                        /** @description accepts webhooks */
-                        webhook: boolean;
-                        /** @description a push source authenticated by a write key */
-                        writeKey: boolean;
-                        description?: string;
-                        identifiers?: string[];
-                        streams?: {
-                            name: string;
-                            mode: string;
-                            primaryKey: string[];
-                            cursorField?: string;
-                        }[];
-                        accepts?: string[];
-                        purpose?: string;
-                        batch?: {
-                            maxItems: number;
-                            maxBytes?: number;
-                        };
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2235,11 +1898,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        runId: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2262,59 +1921,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            sourceId: string;
-                            /** @enum {string} */
-                            status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
-                            /** @description manual, schedule, upload, … */
-                            trigger: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            startedAt: string | null;
-                            /** Format: date-time */
-                            finishedAt: string | null;
-                            stats: {
-                                /** @description records read */
-                                read: number;
-                                /** @description records stored */
-                                written: number;
-                                /** @description records quarantined */
-                                quarantined: number;
-                                /** @description records deleted upstream */
-                                deleted: number;
-                            };
-                            checkpoint: unknown;
-                            error?: {
-                                type: string;
-                                message: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description when a waiting run resumes
-                             */
-                            resumeAt?: string;
-                            streams?: {
-                                /** @description records read */
-                                read: number;
-                                /** @description records stored */
-                                written: number;
-                                /** @description records quarantined */
-                                quarantined: number;
-                                /** @description records deleted upstream */
-                                deleted: number;
-                                stream: string;
-                                checkpoint: unknown;
-                                finished: boolean;
-                            }[];
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2337,23 +1944,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: number;
-                            sourceId: string;
-                            runId: string | null;
-                            stream: string;
-                            /** @description the record as the source sent it */
-                            record: unknown;
-                            reason: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2372,13 +1963,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        runId: string;
-                        /** @description bytes stored */
-                        bytes: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2399,36 +1984,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            name: string;
-                            /** @description the connector id */
-                            connector: string;
-                            /** @description the config; secret fields shown as "********" */
-                            config: {
-                                [key: string]: unknown;
-                            };
-                            schedule: ({
-                                /** @description cron expression */
-                                cron: string;
-                                /** @description IANA time zone */
-                                tz?: string;
-                            } | {
-                                everySeconds: number;
-                            }) | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description push sources: the write key, only in the answer that creates the source */
-                            writeKey?: string;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2449,32 +2005,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2493,32 +2024,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2560,32 +2066,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2604,18 +2085,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @enum {boolean} */
-                        ok: true;
-                    } | {
-                        /** @enum {boolean} */
-                        ok: false;
-                        /** @enum {string} */
-                        failureType: "config" | "transient" | "system";
-                        message: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2636,36 +2106,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            name: string;
-                            /** @description the connector id */
-                            connector: string;
-                            /** @description the config; secret fields shown as "********" */
-                            config: {
-                                [key: string]: unknown;
-                            };
-                            schedule: ({
-                                /** @description cron expression */
-                                cron: string;
-                                /** @description IANA time zone */
-                                tz?: string;
-                            } | {
-                                everySeconds: number;
-                            }) | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description push sources: the write key, only in the answer that creates the source */
-                            writeKey?: string;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2686,32 +2127,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2730,32 +2146,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2797,32 +2188,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2841,18 +2207,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @enum {boolean} */
-                        ok: true;
-                    } | {
-                        /** @enum {boolean} */
-                        ok: false;
-                        /** @enum {string} */
-                        failureType: "config" | "transient" | "system";
-                        message: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2871,55 +2226,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        sourceId: string;
-                        /** @enum {string} */
-                        status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
-                        /** @description manual, schedule, upload, … */
-                        trigger: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt: string | null;
-                        /** Format: date-time */
-                        finishedAt: string | null;
-                        stats: {
-                            /** @description records read */
-                            read: number;
-                            /** @description records stored */
-                            written: number;
-                            /** @description records quarantined */
-                            quarantined: number;
-                            /** @description records deleted upstream */
-                            deleted: number;
-                        };
-                        checkpoint: unknown;
-                        error?: {
-                            type: string;
-                            message: string;
-                        };
-                        /**
-                         * Format: date-time
-                         * @description when a waiting run resumes
-                         */
-                        resumeAt?: string;
-                        streams?: {
-                            /** @description records read */
-                            read: number;
-                            /** @description records stored */
-                            written: number;
-                            /** @description records quarantined */
-                            quarantined: number;
-                            /** @description records deleted upstream */
-                            deleted: number;
-                            stream: string;
-                            checkpoint: unknown;
-                            finished: boolean;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2938,55 +2245,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        sourceId: string;
-                        /** @enum {string} */
-                        status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
-                        /** @description manual, schedule, upload, … */
-                        trigger: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt: string | null;
-                        /** Format: date-time */
-                        finishedAt: string | null;
-                        stats: {
-                            /** @description records read */
-                            read: number;
-                            /** @description records stored */
-                            written: number;
-                            /** @description records quarantined */
-                            quarantined: number;
-                            /** @description records deleted upstream */
-                            deleted: number;
-                        };
-                        checkpoint: unknown;
-                        error?: {
-                            type: string;
-                            message: string;
-                        };
-                        /**
-                         * Format: date-time
-                         * @description when a waiting run resumes
-                         */
-                        resumeAt?: string;
-                        streams?: {
-                            /** @description records read */
-                            read: number;
-                            /** @description records stored */
-                            written: number;
-                            /** @description records quarantined */
-                            quarantined: number;
-                            /** @description records deleted upstream */
-                            deleted: number;
-                            stream: string;
-                            checkpoint: unknown;
-                            finished: boolean;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3322,14 +2581,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description shown once */
-                        writeKey: string;
-                        /** Format: date-time */
-                        previousKeysValidUntil: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3348,18 +2600,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            prefix: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            expiresAt: string | null;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3392,28 +2633,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: number;
-                            /** Format: date-time */
-                            at: string;
-                            /** @description the API key that made the change */
-                            actorKeyId: string | null;
-                            /** @description method and route template, e.g. PATCH /v1/sources/:id */
-                            action: string;
-                            targetType: string;
-                            targetId: string | null;
-                            requestId: string | null;
-                            /** @description the target’s state before, credentials removed */
-                            before: unknown;
-                            /** @description the target’s state after, credentials removed */
-                            after: unknown;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3434,39 +2654,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            name: string;
-                            description: string | null;
-                            /** @description the rule tree (docs/AUDIENCES.md) */
-                            rule: unknown;
-                            size: number;
-                            /** Format: date-time */
-                            lastEvaluatedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            evaluation?: {
-                                audienceId: string;
-                                /** @description profiles that entered */
-                                entered: number;
-                                /** @description profiles that left */
-                                exited: number;
-                                /** @description members after the evaluation */
-                                size: number;
-                                /** Format: date-time */
-                                evaluatedAt: string;
-                            };
-                            /** @description conditions that look like they cannot match */
-                            warnings?: string[];
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3487,35 +2675,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        description: string | null;
-                        /** @description the rule tree (docs/AUDIENCES.md) */
-                        rule: unknown;
-                        size: number;
-                        /** Format: date-time */
-                        lastEvaluatedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        evaluation?: {
-                            audienceId: string;
-                            /** @description profiles that entered */
-                            entered: number;
-                            /** @description profiles that left */
-                            exited: number;
-                            /** @description members after the evaluation */
-                            size: number;
-                            /** Format: date-time */
-                            evaluatedAt: string;
-                        };
-                        /** @description conditions that look like they cannot match */
-                        warnings?: string[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3536,14 +2696,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        size: number;
-                        /** @description profile ids */
-                        sample: string[];
-                        warnings: string[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3563,21 +2716,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        audiences: {
-                            id: string;
-                            name: string;
-                            size: number;
-                        }[];
-                        pairs: {
-                            a: string;
-                            b: string;
-                            /** @description members in both */
-                            count: number;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3596,35 +2735,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        description: string | null;
-                        /** @description the rule tree (docs/AUDIENCES.md) */
-                        rule: unknown;
-                        size: number;
-                        /** Format: date-time */
-                        lastEvaluatedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        evaluation?: {
-                            audienceId: string;
-                            /** @description profiles that entered */
-                            entered: number;
-                            /** @description profiles that left */
-                            exited: number;
-                            /** @description members after the evaluation */
-                            size: number;
-                            /** Format: date-time */
-                            evaluatedAt: string;
-                        };
-                        /** @description conditions that look like they cannot match */
-                        warnings?: string[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3666,35 +2777,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        description: string | null;
-                        /** @description the rule tree (docs/AUDIENCES.md) */
-                        rule: unknown;
-                        size: number;
-                        /** Format: date-time */
-                        lastEvaluatedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        evaluation?: {
-                            audienceId: string;
-                            /** @description profiles that entered */
-                            entered: number;
-                            /** @description profiles that left */
-                            exited: number;
-                            /** @description members after the evaluation */
-                            size: number;
-                            /** Format: date-time */
-                            evaluatedAt: string;
-                        };
-                        /** @description conditions that look like they cannot match */
-                        warnings?: string[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3713,19 +2796,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        audienceId: string;
-                        /** @description profiles that entered */
-                        entered: number;
-                        /** @description profiles that left */
-                        exited: number;
-                        /** @description members after the evaluation */
-                        size: number;
-                        /** Format: date-time */
-                        evaluatedAt: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3748,36 +2819,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            profileId: string;
-                            /** Format: date-time */
-                            enteredAt: string;
-                            reason: {
-                                matched: boolean;
-                                /** @description the conditions that decided */
-                                because: {
-                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
-                                    path: string;
-                                    /** @description the condition node */
-                                    condition: unknown;
-                                    ok: boolean;
-                                    /** @description the data behind the verdict (a trait value, an event count, …) */
-                                    value: unknown;
-                                }[];
-                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
-                                evaluation?: string;
-                                /** @description the profile it was merged into */
-                                mergedInto?: string;
-                                /** @enum {boolean} */
-                                deleted?: true;
-                            };
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3800,41 +2842,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @description read the log after this cursor to continue */
-                            cursor: number;
-                            audienceId: string;
-                            profileId: string;
-                            /** @enum {string} */
-                            change: "entered" | "exited";
-                            reason: {
-                                matched: boolean;
-                                /** @description the conditions that decided */
-                                because: {
-                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
-                                    path: string;
-                                    /** @description the condition node */
-                                    condition: unknown;
-                                    ok: boolean;
-                                    /** @description the data behind the verdict (a trait value, an event count, …) */
-                                    value: unknown;
-                                }[];
-                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
-                                evaluation?: string;
-                                /** @description the profile it was merged into */
-                                mergedInto?: string;
-                                /** @enum {boolean} */
-                                deleted?: true;
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                        /** @description the cursor to continue after */
-                        next: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3857,19 +2865,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** Format: date-time */
-                            at: string;
-                            size: number;
-                            entered: number;
-                            exited: number;
-                            /** @description the evaluation: full, rule, profiles or schedule */
-                            kind: string;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3888,16 +2884,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            name: string;
-                            value: unknown;
-                            /** Format: date-time */
-                            computedAt: string;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3916,36 +2903,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            audienceId: string;
-                            name: string;
-                            member: boolean;
-                            /** Format: date-time */
-                            enteredAt: string | null;
-                            reason: {
-                                matched: boolean;
-                                /** @description the conditions that decided */
-                                because: {
-                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
-                                    path: string;
-                                    /** @description the condition node */
-                                    condition: unknown;
-                                    ok: boolean;
-                                    /** @description the data behind the verdict (a trait value, an event count, …) */
-                                    value: unknown;
-                                }[];
-                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
-                                evaluation?: string;
-                                /** @description the profile it was merged into */
-                                mergedInto?: string;
-                                /** @enum {boolean} */
-                                deleted?: true;
-                            };
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3962,27 +2920,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            name: string;
-                            event: string;
-                            aggregation: string;
-                            /** @description whether values change with the clock (a window) */
-                            timeDependent: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            within?: string;
-                            where?: unknown[];
-                            property?: string;
-                            /** @description profiles whose value was written (create and update) */
-                            written?: number;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4003,25 +2941,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        event: string;
-                        aggregation: string;
-                        /** @description whether values change with the clock (a window) */
-                        timeDependent: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        within?: string;
-                        where?: unknown[];
-                        property?: string;
-                        /** @description profiles whose value was written (create and update) */
-                        written?: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4040,25 +2960,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        event: string;
-                        aggregation: string;
-                        /** @description whether values change with the clock (a window) */
-                        timeDependent: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        within?: string;
-                        where?: unknown[];
-                        property?: string;
-                        /** @description profiles whose value was written (create and update) */
-                        written?: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4100,33 +3002,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        event: string;
-                        aggregation: string;
-                        /** @description whether values change with the clock (a window) */
-                        timeDependent: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        within?: string;
-                        where?: unknown[];
-                        property?: string;
-                        /** @description profiles whose value was written (create and update) */
-                        written?: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
-    StatsController_records: {
+    ActivationsController_list: {
         parameters: {
             query?: {
-                /** @description days back from today (UTC), today included */
-                days?: number;
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+                audienceId?: string;
+                destinationId?: string;
             };
             header?: never;
             path?: never;
@@ -4138,27 +3025,38 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @description YYYY-MM-DD (UTC) */
-                            day: string;
-                            sourceId: string;
-                            records: number;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
-    StatsController_events: {
+    ActivationsController_create: {
         parameters: {
-            query?: {
-                /** @description minutes back from now */
-                minutes?: number;
-            };
+            query?: never;
             header?: never;
             path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateActivationDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -4167,26 +3065,63 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @description YYYY-MM-DDTHH:MMZ (UTC) */
-                            minute: string;
-                            events: number;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
-    StatsController_profiles: {
+    ActivationsController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateActivationDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_runs: {
         parameters: {
             query?: {
-                /** @description days back from today (UTC), today included */
-                days?: number;
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -4195,20 +3130,71 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description profiles that exist now (not merged away) */
-                        live: number;
-                        data: {
-                            /** @description YYYY-MM-DD (UTC) */
-                            day: string;
-                            /** @description profiles created that day */
-                            created: number;
-                            /** @description merges made that day and not undone */
-                            merged: number;
-                        }[];
-                    };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_ledger: {
+        parameters: {
+            query: {
+                /** @description type:value of the person, normalised as at ingestion */
+                identifier: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
                 };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_deadLetters: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_replay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

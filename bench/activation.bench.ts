@@ -1,0 +1,227 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { NestFactory } from '@nestjs/core';
+import { sql } from 'kysely';
+import pg from 'pg';
+import {
+  ActivationEngine,
+  ActivationService,
+  DestinationAccess,
+  planBatch,
+  toSnapshot,
+  type Intent,
+  type PlanContext,
+  type ProfileSnapshot,
+} from '@plexus/activation';
+import { AudienceChangeLog } from '@plexus/audiences';
+import { loadEnvironment } from '@plexus/config';
+import { ConnectionService } from '@plexus/connectors';
+import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
+import { ActivationRepository, Database, migrate } from '@plexus/storage';
+import { META_SCHEMA, metaRow, type MetaItem } from '../connectors/meta-custom-audiences/index.js';
+import { withPeakRss, type Benchmark, type Figure } from './harness.js';
+
+const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const MEMBERS = Number(process.env.BENCH_ACTIVATION_MEMBERS ?? 1_000_000);
+/** The Meta emulator's limit (requests per second on the ad account); the destination is given the same budget. */
+const RATE = Number(process.env.BENCH_META_RATE ?? 2);
+
+/**
+ * Seeds with generate_series: member g has an email, a phone, first and last name, city, ZIP and country, and ads
+ * consent; all of them entered one audience (its change log holds one `entered` per member).
+ */
+async function seed(database: Database, audienceId: string): Promise<void> {
+  const trait = (value: string) => sql`jsonb_build_object('v', ${sql.raw(value)}, 's', 'bench', 't', 0)`;
+  await sql`insert into profiles (id, traits, consent)
+    select md5(g::text)::uuid,
+      jsonb_build_object('firstName', ${trait(`'Ada' || (g % 997)`)}, 'lastName', ${trait(`'Lovelace' || (g % 991)`)},
+        'city', ${trait(`'Menlo Park'`)}, 'postalCode', ${trait(`(10000 + g % 89999)::text`)},
+        'country', ${trait(`'US'`)}),
+      jsonb_build_object('ads', jsonb_build_object('g', true, 's', 'bench', 't', 0))
+    from generate_series(1, ${MEMBERS}::int) g`.execute(database.db);
+  await sql`insert into profile_identifiers (type, value, profile_id, source_id, first_seen, last_seen)
+    select 'email', 'member' || g || '@bench-shop.io', md5(g::text)::uuid, 'bench', now(), now()
+    from generate_series(1, ${MEMBERS}::int) g
+    union all
+    select 'phone', '+1415' || lpad((g % 10000000)::text, 7, '0'), md5(g::text)::uuid, 'bench', now(), now()
+    from generate_series(1, ${MEMBERS}::int) g`.execute(database.db);
+  await sql`insert into audiences (id, name, rule, size) values
+    (${audienceId}::uuid, 'bench members', ${JSON.stringify({ consent: 'ads' })}::jsonb, ${MEMBERS}::int)`.execute(
+    database.db,
+  );
+  await sql`insert into audience_members (audience_id, profile_id, entered_at)
+    select ${audienceId}::uuid, md5(g::text)::uuid, now() from generate_series(1, ${MEMBERS}::int) g`.execute(
+    database.db,
+  );
+  await sql`insert into audience_changes (audience_id, profile_id, change, reason)
+    select ${audienceId}::uuid, md5(g::text)::uuid, 'entered', '{}'::jsonb from generate_series(1, ${MEMBERS}::int) g
+    order by g`.execute(database.db);
+  await sql`analyze`.execute(database.db);
+}
+
+/** Starts the Meta emulator in its own process; resolves with its URL and a way to ask for its state. */
+async function startEmulatorProcess() {
+  const child = spawn(
+    process.execPath,
+    ['--import', './scripts/register.mjs', fileURLToPath(new URL('./meta-emulator.child.js', import.meta.url))],
+    { env: { ...process.env, META_RATE: String(RATE) }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+  );
+  const line = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the emulator exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', resolve);
+  });
+  const stats = () =>
+    new Promise<{ members: number; throttled: number }>((resolve) => {
+      child.once('message', (m) => resolve(m as { members: number; throttled: number }));
+      child.send('stats');
+    });
+  return { url: (JSON.parse(line) as { url: string }).url, stats, stop: () => child.kill('SIGTERM') };
+}
+
+const bench: Benchmark = {
+  name: 'activation',
+  description: `an audience of ${MEMBERS.toLocaleString('en-US')} members activated to the Meta emulator (${RATE} requests/s allowed, 10,000 rows a request), on PostgreSQL`,
+  async run(): Promise<Figure[]> {
+    const dbName = `plexus_bench_activation_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    await admin.query(`create database ${dbName}`);
+    await admin.end();
+    const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
+    const dataDir = mkdtempSync(join(tmpdir(), 'plexus-bench-activation-'));
+    const audienceId = randomUUID();
+    const emulator = await startEmulatorProcess();
+    try {
+      const database = await Database.open({ url: databaseUrl });
+      await migrate(database);
+      const seeding = Date.now();
+      await seed(database, audienceId);
+      const seedSeconds = (Date.now() - seeding) / 1000;
+      await database.close();
+
+      const env = loadEnvironment({
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: dataDir,
+        REDIS_URL,
+        QUEUE_PREFIX: `plexus-bench-${randomBytes(3).toString('hex')}`,
+        RUN_WORKERS: 'false',
+        LOG_LEVEL: 'warn',
+        OUTBOUND_ALLOW: '127.0.0.1',
+      });
+      const app = await NestFactory.createApplicationContext(
+        CoreModule.forRoot({ env, runWorkers: false, imports: DOMAIN_MODULES }),
+        { logger: ['error', 'warn'] },
+      );
+      await app.init();
+      try {
+        const destination = await app.get(ConnectionService).create('destination', {
+          name: 'Meta (bench)',
+          connector: 'meta-custom-audiences',
+          config: { accessToken: 'bench-token', adAccountId: '1000', baseUrl: emulator.url, requestsPerSecond: RATE },
+        });
+        const activation = await app.get(ActivationService).create({
+          audienceId,
+          destinationId: destination.id,
+          mode: 'upsert',
+        });
+        const engine = app.get(ActivationEngine);
+
+        // 1. The local work alone: read the change log and the profiles, normalise, hash, build the request bodies.
+        const info = (await app.get(DestinationAccess).info(destination.id))!;
+        const context: PlanContext = {
+          definition: info.definition,
+          types: new Set(info.definition.accepts),
+          fingerprints: engine.fingerprints,
+        };
+        const changeLog = app.get(AudienceChangeLog);
+        const repository = app.get(ActivationRepository);
+        const planCpu = process.cpuUsage();
+        const planStarted = Date.now();
+        let planned = 0;
+        let bodyBytes = 0;
+        for (let cursor = 0; ;) {
+          const changes = await changeLog.read(audienceId, cursor, 10_000);
+          if (changes.length === 0) break;
+          cursor = changes[changes.length - 1].cursor;
+          const intents = new Map<string, Intent>(changes.map((c) => [c.profileId, { present: true }]));
+          const now = Date.now();
+          const snapshots = await repository.profileSnapshots([...intents.keys()]);
+          const profiles = new Map<string, ProfileSnapshot>(snapshots.map((p) => [p.id, toSnapshot(p, now)]));
+          const payload = planBatch(intents, () => undefined, profiles, context);
+          const body = JSON.stringify({
+            payload: { schema: META_SCHEMA, data: payload.adds.map((m) => metaRow(m.item as MetaItem)) },
+          });
+          planned += payload.adds.length;
+          bodyBytes += body.length;
+        }
+        const planUsed = process.cpuUsage(planCpu);
+        const planCpuSeconds = (planUsed.user + planUsed.system) / 1e6;
+        const planSeconds = (Date.now() - planStarted) / 1000;
+
+        // 2. The whole delivery through the engine: plan, store, send within the rate budget, record.
+        const cpu = process.cpuUsage();
+        const started = Date.now();
+        const { peakRssMb } = await withPeakRss(async () => {
+          for (;;) {
+            const result = await engine.deliver(activation.id, { budgetMs: 3_600_000 });
+            if (result.state !== 'more') return result;
+          }
+        });
+        const seconds = (Date.now() - started) / 1000;
+        const used = process.cpuUsage(cpu);
+        const cpuSeconds = (used.user + used.system) / 1e6;
+        const counts = await repository.memberCounts(activation.id);
+        const batches = await repository.batches(activation.id, 10_000);
+        const requests = batches.reduce((n, b) => n + (Array.isArray(b.answer) ? b.answer.length : 0), 0);
+        const { members, throttled } = await emulator.stats();
+        if (members !== MEMBERS || counts.held !== MEMBERS)
+          throw new Error(`expected ${MEMBERS} members, the emulator holds ${members} and the ledger ${counts.held}`);
+        // The first request goes out at once; each later one waits for the budget: n requests need (n − 1) / rate s.
+        const ideal = (requests - 1) / RATE;
+        return [
+          { name: 'seeded (profiles, identifiers, change log)', value: seedSeconds, unit: 's' },
+          {
+            name: `local CPU to read changes and profiles, normalise, hash and build request bodies (${planned.toLocaleString('en-US')} members, ${(bodyBytes / 2 ** 20).toFixed(0)} MiB of bodies)`,
+            value: planCpuSeconds,
+            unit: 's',
+            goal: `≤ ${((20 * MEMBERS) / 1_000_000).toFixed(1)} s (20 s per million)`,
+          },
+          { name: 'the same, wall time (database reads included)', value: planSeconds, unit: 's' },
+          { name: 'members held by the platform and the ledger', value: members, unit: 'members' },
+          { name: 'delivery wall time', value: seconds, unit: 's' },
+          { name: 'requests sent (10,000 rows each)', value: requests, unit: 'requests' },
+          {
+            name: 'send rate vs the emulator limit',
+            value: (100 * ideal) / seconds,
+            unit: `% of ${RATE} requests/s`,
+            goal: '≥ 90 %',
+          },
+          { name: 'requests throttled by the emulator', value: throttled, unit: 'requests' },
+          {
+            name: 'hub process CPU of the whole delivery (planning, HTTP, recording the ledger)',
+            value: cpuSeconds,
+            unit: 's',
+          },
+          { name: 'peak RSS of the hub process', value: peakRssMb, unit: 'MiB' },
+        ];
+      } finally {
+        await app.close();
+      }
+    } finally {
+      emulator.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      const cleanup = new pg.Client({ connectionString: ADMIN_URL });
+      await cleanup.connect();
+      await cleanup.query(`drop database if exists ${dbName} with (force)`);
+      await cleanup.end();
+    }
+  },
+};
+
+export default bench;

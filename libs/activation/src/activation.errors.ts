@@ -1,0 +1,7 @@
+import { NotFoundError } from '@plexus/errors';
+
+export class ActivationNotFoundError extends NotFoundError {
+  constructor(readonly activationId: string) {
+    super(`No activation ${activationId}`);
+  }
+}

@@ -1,0 +1,132 @@
+import { sha256Hex, type ActivationMember } from '@plexus/sdk';
+import { IdentifierFingerprints } from './fingerprints.js';
+import { ledgerItem, planBatch, toSnapshot, type Intent, type LedgerView, type PlanContext } from './member-planner.js';
+
+/** A destination that keeps the first email, hashed, as its item: enough to see every planning decision. */
+const context: PlanContext = {
+  definition: {
+    purpose: 'ads',
+    toItem: (member: ActivationMember) => {
+      const email = member.identifiers.find((i) => i.type === 'email');
+      return email ? { EMAIL: sha256Hex(email.value) } : null;
+    },
+  },
+  types: new Set(['email', 'device_id']),
+  fingerprints: new IdentifierFingerprints(Buffer.alloc(32, 7)),
+};
+
+const profile = (id: string, options: { ads?: boolean; email?: string; live?: boolean; cookieOnly?: boolean } = {}) =>
+  toSnapshot(
+    {
+      id,
+      mergedInto: options.live === false ? 'someone-else' : null,
+      traits: { firstName: { v: 'Ada', s: 'crm', t: 0 }, gone: { v: 'x', s: 'crm', t: 0, x: 1 } },
+      consent: { ads: { g: options.ads ?? true, s: 'crm', t: 0 } },
+      identifiers: options.cookieOnly
+        ? [{ type: 'cookie_id', value: 'ck-1' }]
+        : [{ type: 'email', value: options.email ?? `${id}@acme.io` }],
+    },
+    1_000,
+  );
+
+function plan(
+  intents: Array<[string, Intent]>,
+  ledger: Record<string, LedgerView>,
+  profiles: ReturnType<typeof profile>[],
+) {
+  return planBatch(new Map(intents), (id) => ledger[id], new Map(profiles.map((p) => [p.id, p])), context);
+}
+
+describe('planBatch', () => {
+  it('adds sendable members with their fingerprints, and hides expired traits from the connector', () => {
+    const p = profile('a');
+    expect(p.traits).toEqual({ firstName: 'Ada' });
+    const payload = plan([['a', { present: true }]], {}, [p]);
+    expect(payload.adds).toEqual([
+      {
+        profileId: 'a',
+        item: { EMAIL: sha256Hex('a@acme.io') },
+        fingerprints: [context.fingerprints.of('email', 'a@acme.io')],
+      },
+    ]);
+    expect(payload.removes).toEqual([]);
+  });
+
+  it('sends nothing for a member the platform already holds with the same item, and re-adds a changed one', () => {
+    const held: LedgerView = { state: 'held', item: { EMAIL: sha256Hex('a@acme.io') } };
+    expect(plan([['a', { present: true }]], { a: held }, [profile('a')]).adds).toEqual([]);
+    const changed = plan([['a', { present: true }]], { a: held }, [profile('a', { email: 'new@acme.io' })]);
+    expect(changed.adds.map((m) => m.item)).toEqual([{ EMAIL: sha256Hex('new@acme.io') }]);
+  });
+
+  it('counts members without consent or without an accepted identifier as not sendable, and removes them when held', () => {
+    const payload = plan(
+      [
+        ['no-consent', { present: true }],
+        ['cookie', { present: true }],
+        ['revoked', { present: true }],
+      ],
+      { revoked: { state: 'held', item: { EMAIL: 'h' } } },
+      [
+        profile('no-consent', { ads: false }),
+        profile('cookie', { cookieOnly: true }),
+        profile('revoked', { ads: false }),
+      ],
+    );
+    expect(payload.notSendable.map((m) => [m.profileId, m.reason])).toEqual([
+      ['no-consent', 'no consent for ads'],
+      ['cookie', 'no identifier the destination accepts'],
+    ]);
+    expect(payload.removes).toEqual([
+      { profileId: 'revoked', item: { EMAIL: 'h' }, fingerprints: [], reason: 'no consent for ads' },
+    ]);
+  });
+
+  it('removes leavers with the item the platform received, even when the profile is gone', () => {
+    const payload = plan(
+      [
+        ['left', { present: false, reason: 'left the audience' }],
+        ['merged', { present: true }],
+        ['never-sent', { present: false, reason: 'left the audience' }],
+      ],
+      {
+        left: { state: 'held', item: { EMAIL: 'h1' } },
+        merged: { state: 'removing', item: { EMAIL: 'h2' } },
+        'never-sent': { state: 'not_sendable', item: null },
+      },
+      [profile('merged', { live: false })],
+    );
+    expect(payload.removes.map((m) => [m.profileId, m.item, m.reason])).toEqual([
+      ['left', { EMAIL: 'h1' }, 'left the audience'],
+      ['merged', { EMAIL: 'h2' }, 'the profile was merged or deleted'],
+    ]);
+    expect(payload.closed.map((m) => m.profileId)).toEqual(['never-sent']);
+  });
+});
+
+describe('ledgerItem', () => {
+  it('keeps hashed items as they are and never keeps clear contact details or traits', () => {
+    const hashed = {
+      EMAIL: sha256Hex('a@acme.io'),
+      MADID: '6d92078a-8246-4ba4-ae5b-76104861e7dc',
+      EXTERN_ID: '1234567890',
+    };
+    expect(ledgerItem(hashed)).toEqual(hashed);
+    expect(
+      ledgerItem({
+        profileId: 'p1',
+        identifiers: [
+          { type: 'email', value: 'a@acme.io' },
+          { type: 'phone', value: '+14155550100' },
+        ],
+        traits: { firstName: 'Ada' },
+      }),
+    ).toEqual({
+      profileId: 'p1',
+      identifiers: [
+        { type: 'email', value: `sha256:${sha256Hex('a@acme.io')}` },
+        { type: 'phone', value: `sha256:${sha256Hex('+14155550100')}` },
+      ],
+    });
+  });
+});

@@ -1,0 +1,176 @@
+import {
+  sha256Hex,
+  type ActivationMember,
+  type ConsentPurpose,
+  type DestinationDefinition,
+  type Identifier,
+  type IdentifierType,
+  type TraitValue,
+} from '@plexus/sdk';
+import type { BatchPayload, MemberRow, MemberState, PlannedMember, StoredConsent, StoredTrait } from '@plexus/storage';
+import type { IdentifierFingerprints } from './fingerprints.js';
+
+/** A profile as activation reads it: live or not, its identifiers, visible traits and consent. */
+export interface ProfileSnapshot {
+  id: string;
+  live: boolean;
+  identifiers: Identifier[];
+  traits: Record<string, TraitValue>;
+  consent: Record<string, boolean>;
+}
+
+/** A profile as the storage reads it for activation (stored traits and consent). */
+export interface StoredProfile {
+  id: string;
+  mergedInto: string | null;
+  traits: Record<string, StoredTrait>;
+  consent: Record<string, StoredConsent>;
+  identifiers: Array<{ type: string; value: string }>;
+}
+
+/** The snapshot planning reads: traits as `visibleTraits` shows them (unset and expired ones hidden), consent as booleans. */
+export function toSnapshot(stored: StoredProfile, now: number): ProfileSnapshot {
+  // Built directly rather than through visibleTraits: no view object per trait, a million times over.
+  const traits = Object.create(null) as Record<string, TraitValue>;
+  for (const name in stored.traits) {
+    const t = stored.traits[name];
+    if (t.v !== null && (t.x === undefined || t.x > now)) traits[name] = t.v;
+  }
+  const consent = Object.create(null) as Record<string, boolean>;
+  for (const purpose in stored.consent) consent[purpose] = stored.consent[purpose].g;
+  return {
+    id: stored.id,
+    live: stored.mergedInto === null,
+    identifiers: stored.identifiers.map((i) => ({ type: i.type as IdentifierType, value: i.value })),
+    traits,
+    consent,
+  };
+}
+
+/** What the audience says of a profile: it should be on the platform, or not (with why). */
+export type Intent = { present: true } | { present: false; reason: string };
+
+/** The ledger as planning sees it: what is stored, overlaid with what batches in flight will record. */
+export type LedgerView = Pick<MemberRow, 'state' | 'item'>;
+
+const HELD: MemberState[] = ['held', 'removing'];
+
+/** The reasons a member is not sendable, worded for the runs' `notSendableReasons`. */
+export const NOT_SENDABLE = {
+  consent: (purpose: string) => `no consent for ${purpose}`,
+  identifiers: 'no identifier the destination accepts',
+  item: 'the destination could build nothing from the identifiers',
+} as const;
+
+export interface PlanContext {
+  definition: Pick<DestinationDefinition<unknown, unknown>, 'toItem' | 'purpose'>;
+  /** Identifier types handed over (the activation's choice within what the connector accepts). */
+  types: ReadonlySet<IdentifierType>;
+  fingerprints: IdentifierFingerprints;
+}
+
+/** The member handed to `toItem`, or the reason it cannot be sent. */
+export function memberOf(
+  profile: ProfileSnapshot,
+  context: PlanContext,
+): { member: ActivationMember; fingerprints: string[] } | { reason: string; fingerprints: string[] } {
+  const identifiers = profile.identifiers.filter((i) => context.types.has(i.type));
+  const fingerprints = identifiers.map((i) => context.fingerprints.of(i.type, i.value));
+  const purpose: ConsentPurpose = context.definition.purpose;
+  if (profile.consent[purpose] !== true) return { reason: NOT_SENDABLE.consent(purpose), fingerprints };
+  if (identifiers.length === 0) return { reason: NOT_SENDABLE.identifiers, fingerprints };
+  return {
+    member: { profileId: profile.id, identifiers, traits: profile.traits, consent: profile.consent },
+    fingerprints,
+  };
+}
+
+const EMAIL_LIKE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Phones as the hub stores them (E.164). Digits without `+` are left alone: they are ids (Meta's EXTERN_ID). */
+const PHONE_LIKE = /^\+\d{7,15}$/;
+
+/**
+ * The form of an item the ledger keeps: as the platform received it, except that clear contact details (email
+ * addresses, E.164 phone numbers) become `sha256:<hex>` and free-form `traits` are dropped. Ad platforms' items are
+ * hashed already and pass unchanged; a generic webhook's items lose their clear values (its removals name the
+ * profile id).
+ *
+ * @example ledgerItem({ profileId: 'p1', identifiers: [{ type: 'email', value: 'a@b.io' }], traits: { name: 'A' } })
+ * // { profileId: 'p1', identifiers: [{ type: 'email', value: 'sha256:…' }] }
+ */
+export function ledgerItem(item: unknown): unknown {
+  if (typeof item === 'string')
+    return EMAIL_LIKE.test(item) || PHONE_LIKE.test(item) ? `sha256:${sha256Hex(item)}` : item;
+  if (Array.isArray(item)) return item.map(ledgerItem);
+  if (item === null || typeof item !== 'object') return item;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(item)) if (key !== 'traits') out[key] = ledgerItem(value);
+  return out;
+}
+
+function sameItem(stored: unknown, item: unknown): boolean {
+  return JSON.stringify(stored) === JSON.stringify(ledgerItem(item));
+}
+
+/**
+ * Plans one batch from what the audience wants of each profile and what the ledger says the platform holds:
+ * - wanted and sendable → added (unless the platform already holds exactly this item);
+ * - wanted but not sendable (consent, identifiers) → removed when held, else recorded as not sendable;
+ * - not wanted → removed with the item the platform received (so it works after an erasure or an unmerge).
+ * Pure apart from hashing; the caller persists the payload before anything is sent.
+ */
+export function planBatch(
+  intents: Map<string, Intent>,
+  ledger: (profileId: string) => LedgerView | undefined,
+  profiles: Map<string, ProfileSnapshot>,
+  context: PlanContext,
+): BatchPayload {
+  const payload: BatchPayload = { adds: [], removes: [], notSendable: [], closed: [], rechecks: [] };
+  for (const [profileId, intent] of intents) {
+    const row = ledger(profileId);
+    const held = row && HELD.includes(row.state) ? row : undefined;
+    const profile = profiles.get(profileId);
+    let reason: string | undefined;
+    if (!intent.present) reason = intent.reason;
+    else if (!profile || !profile.live) reason = 'the profile was merged or deleted';
+    if (reason === undefined && profile) {
+      const built = memberOf(profile, context);
+      if ('reason' in built) {
+        if (held) payload.removes.push({ profileId, item: held.item, fingerprints: [], reason: built.reason });
+        else
+          payload.notSendable.push({ profileId, item: null, fingerprints: built.fingerprints, reason: built.reason });
+        continue;
+      }
+      const item = context.definition.toItem(built.member);
+      if (item === null) {
+        if (held) payload.removes.push({ profileId, item: held.item, fingerprints: [], reason: NOT_SENDABLE.item });
+        else
+          payload.notSendable.push({
+            profileId,
+            item: null,
+            fingerprints: built.fingerprints,
+            reason: NOT_SENDABLE.item,
+          });
+        continue;
+      }
+      if (held?.state === 'held' && sameItem(held.item, item)) continue;
+      payload.adds.push({ profileId, item, fingerprints: built.fingerprints });
+      continue;
+    }
+    if (held) payload.removes.push({ profileId, item: held.item, fingerprints: [], reason });
+    else if (row && row.state !== 'removed') payload.closed.push({ profileId, item: null, fingerprints: [], reason });
+  }
+  return payload;
+}
+
+/** What a planned batch will make of each member once recorded (for planning the next batch before that). */
+export function expectedLedger(payload: BatchPayload): Map<string, LedgerView> {
+  const view = new Map<string, LedgerView>();
+  for (const m of payload.adds) view.set(m.profileId, { state: 'held', item: ledgerItem(m.item) });
+  for (const m of payload.removes) view.set(m.profileId, { state: 'removed', item: m.item });
+  for (const m of payload.notSendable) view.set(m.profileId, { state: 'not_sendable', item: null });
+  for (const m of payload.closed) view.set(m.profileId, { state: 'removed', item: null });
+  return view;
+}
+
+export type { PlannedMember };

@@ -1,0 +1,861 @@
+import { Injectable } from '@nestjs/common';
+import { sql, type Kysely } from 'kysely';
+import { Database } from '../database.js';
+import { parseJson } from '../identity/identity-graph.repository.js';
+import type { StoredConsent, StoredTrait } from '../identity/identity.tables.js';
+import type { Tables } from '../schema.js';
+import type { ActivationMode, ActivationStatus, BatchState, MemberState } from './activation.tables.js';
+
+/** Where a full replace (mirror mode) stands: resumed from here after a crash. */
+export interface MirrorState {
+  /** The platform's replace session id, picked once per replace. */
+  sessionId: number;
+  /** The last batch number planned in the session (0 before the first). */
+  batchSeq: number;
+  /** Members are read in profile id order: the last one planned. */
+  afterProfileId?: string;
+  /** The change log cursor taken when the replace started: incremental delivery continues after it. */
+  cursor: number;
+  estimatedTotal?: number;
+}
+
+export interface ActivationRow {
+  id: string;
+  audienceId: string;
+  destinationId: string;
+  mode: ActivationMode;
+  identifiers: string[];
+  schedule: Record<string, unknown> | null;
+  externalId: string | null;
+  cursor: number;
+  status: ActivationStatus;
+  error: { type: string; message: string; at: string } | null;
+  mirror: MirrorState | null;
+  nextAttemptAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One member of a planned batch: the item as the connector built it (hashed), and its identifier fingerprints. */
+export interface PlannedMember {
+  profileId: string;
+  item: unknown;
+  fingerprints: string[];
+  /** Why the member is removed (removals) or not sent (not sendable). */
+  reason?: string;
+}
+
+export interface BatchPayload {
+  adds: PlannedMember[];
+  removes: PlannedMember[];
+  /** Members recorded with the batch without being sent (no consent, no accepted identifier…). */
+  notSendable: PlannedMember[];
+  /** Members that left without the platform holding them: their ledger rows close with the batch. */
+  closed: PlannedMember[];
+  /** Replace batches: their place in the session. */
+  replace?: { sessionId: number; batchSeq: number; last: boolean; estimatedTotal?: number };
+  /** Rechecks this batch answers (deleted from the pending list when it is recorded). */
+  rechecks: string[];
+}
+
+export interface BatchRow {
+  id: string;
+  activationId: string;
+  runId: number | null;
+  seq: number;
+  kind: 'write' | 'replace';
+  state: BatchState;
+  cursorTo: number | null;
+  session: number | null;
+  payload: BatchPayload | null;
+  adds: number;
+  removes: number;
+  accepted: number;
+  invalid: number;
+  failed: number;
+  attempts: number;
+  nextAttemptAt: Date | null;
+  answer: unknown;
+  error: string | null;
+  createdAt: Date;
+  confirmedAt: Date | null;
+}
+
+export interface MemberRow {
+  activationId: string;
+  profileId: string;
+  state: MemberState;
+  item: unknown;
+  fingerprints: string[];
+  reason: string | null;
+  addedAt: Date | null;
+  addBatch: string | null;
+  removedAt: Date | null;
+  removeBatch: string | null;
+  updatedAt: Date;
+}
+
+/** What a recorded batch does to one member's ledger row. */
+export interface MemberOutcome {
+  profileId: string;
+  state: MemberState;
+  /** `add`: the platform confirmed an addition now; `remove`: a removal. */
+  event?: 'add' | 'remove';
+  item?: unknown;
+  fingerprints?: string[];
+  reason?: string | null;
+}
+
+export interface RunCounters {
+  changes: number;
+  adds: number;
+  removes: number;
+  accepted: number;
+  invalid: number;
+  failed: number;
+  notSendable: number;
+  notSendableReasons: Record<string, number>;
+}
+
+/** Everything that must commit together when a batch's answer is recorded (the cursor with the ledger). */
+export interface BatchRecord {
+  activationId: string;
+  batchId: string;
+  state: BatchState;
+  accepted: number;
+  invalid: number;
+  failed: number;
+  answer: unknown;
+  error?: string | null;
+  /** Keep the payload (retrying, blocked); otherwise it is cleared: the ledger rows hold the items now. */
+  keepPayload?: boolean;
+  attempts?: number;
+  nextAttemptAt?: Date | null;
+  members: MemberOutcome[];
+  /** Advance the activation's cursor to this change. */
+  cursorTo?: number | null;
+  /** Recheck entries answered by the batch. */
+  rechecks?: string[];
+  /** A new batch holding the items to try again. */
+  retry?: {
+    id: string;
+    payload: BatchPayload;
+    attempts: number;
+    nextAttemptAt: Date | null;
+    state: 'retrying' | 'blocked';
+  };
+  dead?: { profileIds: string[]; operation: string; error: string; attempts: number };
+  /** Update of the mirror state (`null`: the replace finished). */
+  mirror?: MirrorState | null;
+  /** The replace session ended with this batch: members the session did not send are no longer held. */
+  finishedSession?: number;
+  run?: { id: number; counters: RunCounters };
+}
+
+export interface ActivationRunRow extends RunCounters {
+  id: number;
+  activationId: string;
+  trigger: string;
+  status: 'running' | 'succeeded' | 'partial' | 'failed';
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface DeadLetterRow {
+  id: number;
+  activationId: string;
+  batchId: string;
+  profileIds: string[];
+  operation: string;
+  error: string;
+  attempts: number;
+  createdAt: Date;
+  replayedAt: Date | null;
+}
+
+export interface HoldingRow {
+  activationId: string;
+  audienceId: string;
+  destinationId: string;
+  state: MemberState;
+  reason: string | null;
+  removalPending: boolean;
+}
+
+type RawActivation = Tables['activations'] extends infer T ? { [K in keyof T]: unknown } : never;
+
+const toActivation = (r: RawActivation): ActivationRow => ({
+  id: r.id as string,
+  audienceId: r.audience_id as string,
+  destinationId: r.destination_id as string,
+  mode: r.mode as ActivationMode,
+  identifiers: (r.identifiers as string[]) ?? [],
+  schedule: r.schedule === null ? null : parseJson(r.schedule),
+  externalId: r.external_id as string | null,
+  cursor: Number(r.cursor),
+  status: r.status as ActivationStatus,
+  error: r.error === null ? null : parseJson(r.error),
+  mirror: r.mirror === null ? null : parseJson(r.mirror),
+  nextAttemptAt: r.next_attempt_at as Date | null,
+  createdAt: r.created_at as Date,
+  updatedAt: r.updated_at as Date,
+});
+
+const toBatch = (r: Record<string, unknown>): BatchRow => ({
+  id: r.id as string,
+  activationId: r.activation_id as string,
+  runId: r.run_id === null ? null : Number(r.run_id),
+  seq: Number(r.seq),
+  kind: r.kind as 'write' | 'replace',
+  state: r.state as BatchState,
+  cursorTo: r.cursor_to === null ? null : Number(r.cursor_to),
+  session: r.session === null ? null : Number(r.session),
+  payload: r.payload === null ? null : parseJson(r.payload),
+  adds: Number(r.adds),
+  removes: Number(r.removes),
+  accepted: Number(r.accepted),
+  invalid: Number(r.invalid),
+  failed: Number(r.failed),
+  attempts: Number(r.attempts),
+  nextAttemptAt: r.next_attempt_at as Date | null,
+  answer: r.answer === null ? null : parseJson(r.answer),
+  error: r.error as string | null,
+  createdAt: r.created_at as Date,
+  confirmedAt: r.confirmed_at as Date | null,
+});
+
+const toMember = (r: Record<string, unknown>): MemberRow => ({
+  activationId: r.activation_id as string,
+  profileId: r.profile_id as string,
+  state: r.state as MemberState,
+  item: r.item === null ? null : parseJson(r.item),
+  fingerprints: (r.fingerprints as string[]) ?? [],
+  reason: r.reason as string | null,
+  addedAt: r.added_at as Date | null,
+  addBatch: r.add_batch as string | null,
+  removedAt: r.removed_at as Date | null,
+  removeBatch: r.remove_batch as string | null,
+  updatedAt: r.updated_at as Date,
+});
+
+const toRun = (r: Record<string, unknown>): ActivationRunRow => ({
+  id: Number(r.id),
+  activationId: r.activation_id as string,
+  trigger: r.trigger as string,
+  status: r.status as ActivationRunRow['status'],
+  changes: Number(r.changes),
+  adds: Number(r.adds),
+  removes: Number(r.removes),
+  accepted: Number(r.accepted),
+  invalid: Number(r.invalid),
+  failed: Number(r.failed),
+  notSendable: Number(r.not_sendable),
+  notSendableReasons: parseJson(r.not_sendable_reasons),
+  error: r.error as string | null,
+  startedAt: r.started_at as Date,
+  finishedAt: r.finished_at as Date | null,
+});
+
+/** Member states in which the platform (may) hold the person: a removal must reach it. */
+export const HELD_STATES: MemberState[] = ['held', 'removing'];
+
+/** Activations, their runs, batches, per-member ledger, re-checks and dead letters. */
+@Injectable()
+export class ActivationRepository {
+  constructor(private readonly database: Database) {}
+
+  get db(): Kysely<Tables> {
+    return this.database.db;
+  }
+
+  async insert(
+    a: Pick<
+      ActivationRow,
+      'id' | 'audienceId' | 'destinationId' | 'mode' | 'identifiers' | 'schedule' | 'externalId' | 'cursor' | 'mirror'
+    >,
+  ): Promise<ActivationRow> {
+    const row = await this.db
+      .insertInto('activations')
+      .values({
+        id: a.id,
+        audience_id: a.audienceId,
+        destination_id: a.destinationId,
+        mode: a.mode,
+        identifiers: a.identifiers,
+        schedule: a.schedule === null ? null : JSON.stringify(a.schedule),
+        external_id: a.externalId,
+        cursor: a.cursor,
+        mirror: a.mirror === null ? null : JSON.stringify(a.mirror),
+        lease_owner: null,
+        lease_until: null,
+        next_attempt_at: null,
+        error: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toActivation(row);
+  }
+
+  async get(id: string): Promise<ActivationRow | undefined> {
+    const row = await this.db.selectFrom('activations').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toActivation(row) : undefined;
+  }
+
+  /** Activations in id order after `after` (deleted ones included only when asked). */
+  async list(limit: number, after?: string, filter: { audienceId?: string; destinationId?: string } = {}) {
+    let q = this.db.selectFrom('activations').selectAll().orderBy('id').limit(limit);
+    if (after) q = q.where('id', '>', after);
+    if (filter.audienceId) q = q.where('audience_id', '=', filter.audienceId);
+    if (filter.destinationId) q = q.where('destination_id', '=', filter.destinationId);
+    return (await q.execute()).map((r) => toActivation(r as RawActivation));
+  }
+
+  async update(
+    id: string,
+    patch: Partial<{
+      status: ActivationStatus;
+      error: ActivationRow['error'];
+      schedule: Record<string, unknown> | null;
+      externalId: string | null;
+      mirror: MirrorState | null;
+      cursor: number;
+      nextAttemptAt: Date | null;
+    }>,
+  ): Promise<void> {
+    await this.db
+      .updateTable('activations')
+      .set({
+        ...(patch.status !== undefined ? { status: patch.status } : {}),
+        ...(patch.error !== undefined ? { error: patch.error === null ? null : JSON.stringify(patch.error) } : {}),
+        ...(patch.schedule !== undefined
+          ? { schedule: patch.schedule === null ? null : JSON.stringify(patch.schedule) }
+          : {}),
+        ...(patch.externalId !== undefined ? { external_id: patch.externalId } : {}),
+        ...(patch.mirror !== undefined ? { mirror: patch.mirror === null ? null : JSON.stringify(patch.mirror) } : {}),
+        ...(patch.cursor !== undefined ? { cursor: patch.cursor } : {}),
+        ...(patch.nextAttemptAt !== undefined ? { next_attempt_at: patch.nextAttemptAt } : {}),
+        updated_at: new Date(),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /**
+   * Takes the activation's delivery lease for `ms` unless another worker holds a live one: one worker delivers an
+   * activation at a time, and a dead worker's lease simply runs out.
+   */
+  async claimLease(id: string, owner: string, ms: number): Promise<ActivationRow | undefined> {
+    const { rows } = await sql<RawActivation>`update activations
+      set lease_owner = ${owner}, lease_until = now() + ${`${ms} milliseconds`}::interval
+      where id = ${id}::uuid and (lease_until is null or lease_until < now() or lease_owner = ${owner})
+      returning *`.execute(this.db);
+    return rows[0] ? toActivation(rows[0]) : undefined;
+  }
+
+  async renewLease(id: string, owner: string, ms: number): Promise<boolean> {
+    const { rows } = await sql<{ id: string }>`update activations
+      set lease_until = now() + ${`${ms} milliseconds`}::interval
+      where id = ${id}::uuid and lease_owner = ${owner} returning id`.execute(this.db);
+    return rows.length > 0;
+  }
+
+  async releaseLease(id: string, owner: string): Promise<void> {
+    await sql`update activations set lease_owner = null, lease_until = null
+      where id = ${id}::uuid and lease_owner = ${owner}`.execute(this.db);
+  }
+
+  /**
+   * Activations with work to do now: new changes in their audience's log, pending re-checks, batches due again, a
+   * replace in progress, or a deletion to carry out. Paused and stopped ones wait.
+   */
+  async withWork(now: Date): Promise<Array<{ id: string; destinationId: string }>> {
+    const { rows } = await sql<{ id: string; destination_id: string }>`
+      select a.id, a.destination_id from activations a
+      where (a.status = 'deleting' or (a.status = 'active' and (a.next_attempt_at is null or a.next_attempt_at <= ${now.toISOString()}::timestamptz)))
+        and (a.status = 'deleting' or a.mirror is not null
+          or exists (select 1 from activation_batches b where b.activation_id = a.id and b.state in ('planned', 'retrying'))
+          or (a.schedule is null and (
+            exists (select 1 from audience_changes c where c.audience_id = a.audience_id and c.id > a.cursor)
+          or exists (select 1 from activation_rechecks r where r.activation_id = a.id)
+          or not exists (select 1 from audiences au where au.id = a.audience_id))))`.execute(this.db);
+    return rows.map((r) => ({ id: r.id, destinationId: r.destination_id }));
+  }
+
+  async startRun(activationId: string, trigger: string): Promise<number> {
+    const row = await this.db
+      .insertInto('activation_runs')
+      .values({ activation_id: activationId, trigger, status: 'running', error: null, finished_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  async finishRun(runId: number, status: ActivationRunRow['status'], error: string | null): Promise<void> {
+    await this.db
+      .updateTable('activation_runs')
+      .set({ status, error, finished_at: new Date() })
+      .where('id', '=', runId)
+      .execute();
+  }
+
+  async runs(activationId: string, limit: number, before?: number): Promise<ActivationRunRow[]> {
+    let q = this.db
+      .selectFrom('activation_runs')
+      .selectAll()
+      .where('activation_id', '=', activationId)
+      .orderBy('id', 'desc')
+      .limit(limit);
+    if (before !== undefined) q = q.where('id', '<', before);
+    return (await q.execute()).map((r) => toRun(r as Record<string, unknown>));
+  }
+
+  async nextSeq(activationId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('activation_batches')
+      .select((eb) => eb.fn.max('seq').as('max'))
+      .where('activation_id', '=', activationId)
+      .executeTakeFirst();
+    return Number(row?.max ?? 0) + 1;
+  }
+
+  /** Stores a batch before anything of it is sent, so a resumed worker sends this same batch again. */
+  async insertBatch(b: {
+    id: string;
+    activationId: string;
+    runId: number | null;
+    seq: number;
+    kind: 'write' | 'replace';
+    cursorTo: number | null;
+    session: number | null;
+    payload: BatchPayload;
+    mirror?: MirrorState | null;
+    attempts?: number;
+    state?: BatchState;
+    nextAttemptAt?: Date | null;
+  }): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.insertBatchIn(trx, b);
+      if (b.mirror !== undefined)
+        await trx
+          .updateTable('activations')
+          .set({ mirror: b.mirror === null ? null : JSON.stringify(b.mirror) })
+          .where('id', '=', b.activationId)
+          .execute();
+    });
+  }
+
+  private async insertBatchIn(
+    db: Kysely<Tables>,
+    b: {
+      id: string;
+      activationId: string;
+      runId: number | null;
+      seq: number;
+      kind: 'write' | 'replace';
+      cursorTo: number | null;
+      session: number | null;
+      payload: BatchPayload;
+      attempts?: number;
+      state?: BatchState;
+      nextAttemptAt?: Date | null;
+    },
+  ): Promise<void> {
+    await db
+      .insertInto('activation_batches')
+      .values({
+        id: b.id,
+        activation_id: b.activationId,
+        run_id: b.runId,
+        seq: b.seq,
+        kind: b.kind,
+        state: b.state ?? 'planned',
+        cursor_to: b.cursorTo,
+        session: b.session,
+        payload: JSON.stringify(b.payload),
+        adds: b.payload.adds.length,
+        removes: b.payload.removes.length,
+        attempts: b.attempts ?? 0,
+        next_attempt_at: b.nextAttemptAt ?? null,
+        answer: null,
+        error: null,
+        confirmed_at: null,
+      })
+      .execute();
+  }
+
+  /** Batches planned or waiting to be sent again, oldest first. */
+  async openBatches(activationId: string): Promise<BatchRow[]> {
+    const rows = await this.db
+      .selectFrom('activation_batches')
+      .selectAll()
+      .where('activation_id', '=', activationId)
+      .where('state', 'in', ['planned', 'retrying', 'blocked'])
+      .orderBy('seq')
+      .execute();
+    return rows.map((r) => toBatch(r as Record<string, unknown>));
+  }
+
+  async batches(activationId: string, limit: number): Promise<BatchRow[]> {
+    const rows = await this.db
+      .selectFrom('activation_batches')
+      .selectAll()
+      .where('activation_id', '=', activationId)
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => toBatch(r as Record<string, unknown>));
+  }
+
+  async batchesByIds(ids: string[]): Promise<BatchRow[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('activation_batches').selectAll().where('id', 'in', ids).execute();
+    return rows.map((r) => toBatch(r as Record<string, unknown>));
+  }
+
+  /** Records a batch's answer: the batch, the members' ledger rows, the cursor, re-checks, retries and dead letters commit together. */
+  async recordBatch(r: BatchRecord): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('activation_batches')
+        .set({
+          state: r.state,
+          accepted: r.accepted,
+          invalid: r.invalid,
+          failed: r.failed,
+          answer: JSON.stringify(r.answer ?? null),
+          error: r.error ?? null,
+          ...(r.keepPayload ? {} : { payload: null }),
+          ...(r.attempts !== undefined ? { attempts: r.attempts } : {}),
+          ...(r.nextAttemptAt !== undefined ? { next_attempt_at: r.nextAttemptAt } : {}),
+          ...(r.state === 'confirmed' || r.state === 'dead' ? { confirmed_at: new Date() } : {}),
+        })
+        .where('id', '=', r.batchId)
+        .execute();
+      await this.upsertMembers(trx, r.activationId, r.batchId, r.members);
+      if (r.rechecks && r.rechecks.length > 0) {
+        await trx
+          .deleteFrom('activation_rechecks')
+          .where('activation_id', '=', r.activationId)
+          .where('profile_id', 'in', r.rechecks)
+          .execute();
+      }
+      if (r.retry) {
+        const seq = await sql<{ seq: number }>`select coalesce(max(seq), 0) + 1 as seq from activation_batches
+          where activation_id = ${r.activationId}::uuid`.execute(trx);
+        await this.insertBatchIn(trx, {
+          id: r.retry.id,
+          activationId: r.activationId,
+          runId: null,
+          seq: Number(seq.rows[0].seq),
+          kind: 'write',
+          cursorTo: null,
+          session: null,
+          payload: r.retry.payload,
+          attempts: r.retry.attempts,
+          state: r.retry.state,
+          nextAttemptAt: r.retry.nextAttemptAt,
+        });
+      }
+      if (r.dead) {
+        await trx
+          .insertInto('activation_dead_letters')
+          .values({
+            activation_id: r.activationId,
+            batch_id: r.batchId,
+            profile_ids: r.dead.profileIds,
+            operation: r.dead.operation,
+            error: r.dead.error,
+            attempts: r.dead.attempts,
+            replayed_at: null,
+          })
+          .execute();
+      }
+      if (r.finishedSession !== undefined) {
+        // A replace swaps the platform's list for the session's members: whoever the session did not send is gone.
+        await sql`update activation_members m set state = 'removed', reason = 'not in the mirrored audience',
+            removed_at = now(), updated_at = now()
+          where m.activation_id = ${r.activationId}::uuid and m.state in ('held', 'removing')
+            and not exists (select 1 from activation_batches b where b.id = m.add_batch and b.session = ${r.finishedSession})`.execute(
+          trx,
+        );
+      }
+      const activation: Record<string, unknown> = {};
+      if (r.cursorTo !== undefined && r.cursorTo !== null) activation.cursor = r.cursorTo;
+      if (r.mirror !== undefined) activation.mirror = r.mirror === null ? null : JSON.stringify(r.mirror);
+      if (Object.keys(activation).length > 0)
+        await trx
+          .updateTable('activations')
+          .set({ ...activation, updated_at: new Date() })
+          .where('id', '=', r.activationId)
+          .execute();
+      if (r.run) {
+        const c = r.run.counters;
+        await sql`update activation_runs set changes = changes + ${c.changes}::int, adds = adds + ${c.adds}::int,
+            removes = removes + ${c.removes}::int, accepted = accepted + ${c.accepted}::int,
+            invalid = invalid + ${c.invalid}::int, failed = failed + ${c.failed}::int,
+            not_sendable = not_sendable + ${c.notSendable}::int,
+            not_sendable_reasons = (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb) from (
+              select k, sum(v::int) as v from (
+                select key as k, value as v from jsonb_each_text(not_sendable_reasons)
+                union all select key, value from jsonb_each_text(${JSON.stringify(c.notSendableReasons)}::jsonb)) s
+              group by k) t)
+          where id = ${r.run.id}`.execute(trx);
+      }
+    });
+  }
+
+  /** Upserts ledger rows; columns a member outcome leaves out keep their stored value. */
+  private async upsertMembers(db: Kysely<Tables>, activationId: string, batchId: string, members: MemberOutcome[]) {
+    if (members.length === 0) return;
+    const text = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+    // Parallel arrays through unnest: no JSON document to parse on the server (a batch is megabytes of hashes).
+    await sql`insert into activation_members as m (activation_id, profile_id, state, item, fingerprints, reason,
+        added_at, add_batch, removed_at, remove_batch, updated_at)
+      select ${activationId}::uuid, u.p, u.s, u.i, coalesce(string_to_array(u.f, ','), '{}'), u.r,
+        case when u.e = 'add' then now() end, case when u.e = 'add' then ${batchId}::uuid end,
+        case when u.e = 'remove' then now() end, case when u.e = 'remove' then ${batchId}::uuid end, now()
+      from unnest(${members.map((m) => m.profileId)}::uuid[], ${members.map((m) => m.state)}::text[],
+        ${members.map((m) => m.event ?? null)}::text[], ${members.map((m) => text(m.item))}::text[],
+        ${members.map((m) => (m.fingerprints && m.fingerprints.length > 0 ? m.fingerprints.join(',') : null))}::text[],
+        ${members.map((m) => m.reason ?? null)}::text[]) as u(p, s, e, i, f, r)
+      on conflict (activation_id, profile_id) do update set
+        state = excluded.state,
+        item = coalesce(excluded.item, m.item),
+        fingerprints = case when cardinality(excluded.fingerprints) > 0 then excluded.fingerprints else m.fingerprints end,
+        reason = excluded.reason,
+        added_at = coalesce(excluded.added_at, m.added_at),
+        add_batch = coalesce(excluded.add_batch, m.add_batch),
+        removed_at = case when excluded.added_at is not null then null else coalesce(excluded.removed_at, m.removed_at) end,
+        remove_batch = case when excluded.added_at is not null then null else coalesce(excluded.remove_batch, m.remove_batch) end,
+        updated_at = now()`.execute(db);
+  }
+
+  async members(activationId: string, profileIds: string[]): Promise<Map<string, MemberRow>> {
+    if (profileIds.length === 0) return new Map();
+    const { rows } = await sql<Record<string, unknown>>`select * from activation_members
+      where activation_id = ${activationId}::uuid and profile_id = any(${profileIds}::uuid[])`.execute(this.db);
+    return new Map(rows.map((r) => [r.profile_id as string, toMember(r)]));
+  }
+
+  /** Members the platform holds, in profile id order after `after`. */
+  async heldPage(activationId: string, limit: number, after?: string): Promise<MemberRow[]> {
+    let q = this.db
+      .selectFrom('activation_members')
+      .selectAll()
+      .where('activation_id', '=', activationId)
+      .where('state', 'in', HELD_STATES)
+      .orderBy('profile_id')
+      .limit(limit);
+    if (after) q = q.where('profile_id', '>', after);
+    return (await q.execute()).map((r) => toMember(r as Record<string, unknown>));
+  }
+
+  /** Ledger rows of one activation whose identifier fingerprints include `fingerprint`. */
+  async membersByFingerprint(activationId: string, fingerprint: string): Promise<MemberRow[]> {
+    const { rows } = await sql<Record<string, unknown>>`select * from activation_members
+      where activation_id = ${activationId}::uuid and fingerprints @> array[${fingerprint}]::text[]
+      order by updated_at desc limit 100`.execute(this.db);
+    return rows.map(toMember);
+  }
+
+  /** Pending re-checks in profile id order after `after`. */
+  async rechecks(
+    activationId: string,
+    limit: number,
+    after?: string,
+  ): Promise<Array<{ profileId: string; removeReason: string | null }>> {
+    let q = this.db
+      .selectFrom('activation_rechecks')
+      .select(['profile_id', 'remove_reason'])
+      .where('activation_id', '=', activationId)
+      .orderBy('profile_id')
+      .limit(limit);
+    if (after) q = q.where('profile_id', '>', after);
+    const rows = await q.execute();
+    return rows.map((r) => ({ profileId: r.profile_id, removeReason: r.remove_reason }));
+  }
+
+  /**
+   * Queues a re-check of these profiles in every live activation that has a ledger row for them (held, not
+   * sendable, or being removed): a consent or identifier change may change what the platform must hold.
+   */
+  async recheckProfiles(profileIds: string[]): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    const { rows } = await sql<{ n: number }>`with added as (
+        insert into activation_rechecks (activation_id, profile_id)
+        select m.activation_id, m.profile_id from activation_members m join activations a on a.id = m.activation_id
+        where m.profile_id = any(${profileIds}::uuid[]) and m.state in ('held', 'removing', 'not_sendable')
+          and a.status in ('active', 'paused')
+        on conflict do nothing returning 1)
+      select count(*) as n from added`.execute(this.db);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Queues a forced removal of the profiles from every activation whose platform holds them. */
+  async forceRemoval(profileIds: string[], reason: string): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    return this.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ activation_id: string; profile_id: string }>`update activation_members
+        set state = 'removing', reason = ${reason}, updated_at = now()
+        where profile_id = any(${profileIds}::uuid[]) and state in ('held', 'removing')
+        returning activation_id, profile_id`.execute(trx);
+      if (rows.length === 0) return 0;
+      await sql`insert into activation_rechecks (activation_id, profile_id, remove_reason)
+        select u.a, u.p, ${reason} from unnest(${rows.map((r) => r.activation_id)}::uuid[], ${rows.map((r) => r.profile_id)}::uuid[]) as u(a, p)
+        on conflict (activation_id, profile_id) do update set remove_reason = excluded.remove_reason`.execute(trx);
+      return rows.length;
+    });
+  }
+
+  /** Where the profile is held: ledger rows in a held state, with their activation. */
+  async holdings(profileId: string): Promise<HoldingRow[]> {
+    const { rows } = await sql<{
+      activation_id: string;
+      audience_id: string;
+      destination_id: string;
+      state: MemberState;
+      reason: string | null;
+      pending: boolean;
+    }>`select m.activation_id, a.audience_id, a.destination_id, m.state, m.reason,
+        exists (select 1 from activation_rechecks r where r.activation_id = m.activation_id
+          and r.profile_id = m.profile_id and r.remove_reason is not null) as pending
+      from activation_members m join activations a on a.id = m.activation_id
+      where m.profile_id = ${profileId}::uuid and m.state in ('held', 'removing')
+      order by m.activation_id`.execute(this.db);
+    return rows.map((r) => ({
+      activationId: r.activation_id,
+      audienceId: r.audience_id,
+      destinationId: r.destination_id,
+      state: r.state,
+      reason: r.reason,
+      removalPending: r.pending,
+    }));
+  }
+
+  /** Every ledger row of the profile, whatever its state (what was ever sent). */
+  async ledgerOf(profileId: string): Promise<MemberRow[]> {
+    const rows = await this.db
+      .selectFrom('activation_members')
+      .selectAll()
+      .where('profile_id', '=', profileId)
+      .execute();
+    return rows.map((r) => toMember(r as Record<string, unknown>));
+  }
+
+  /** Erases the profile's member-level rows (ledger and re-checks); batch counts stay. */
+  async eraseMember(profileId: string): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const members = await trx.deleteFrom('activation_members').where('profile_id', '=', profileId).executeTakeFirst();
+      const rechecks = await trx
+        .deleteFrom('activation_rechecks')
+        .where('profile_id', '=', profileId)
+        .executeTakeFirst();
+      return Number(members.numDeletedRows) + Number(rechecks.numDeletedRows);
+    });
+  }
+
+  async deadLetters(activationId: string, limit: number, after?: number): Promise<DeadLetterRow[]> {
+    let q = this.db
+      .selectFrom('activation_dead_letters')
+      .selectAll()
+      .where('activation_id', '=', activationId)
+      .orderBy('id')
+      .limit(limit);
+    if (after !== undefined) q = q.where('id', '>', after);
+    return (await q.execute()).map((r) => ({
+      id: Number(r.id),
+      activationId: r.activation_id,
+      batchId: r.batch_id,
+      profileIds: r.profile_ids,
+      operation: r.operation,
+      error: r.error,
+      attempts: r.attempts,
+      createdAt: r.created_at,
+      replayedAt: r.replayed_at,
+    }));
+  }
+
+  /**
+   * Replays the dead letters not replayed yet: their members are re-checked, so each is sent what the audience
+   * and the ledger say now (an addition, a removal, or nothing). Returns the number of members queued.
+   */
+  async replayDeadLetters(activationId: string): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ id: number; profile_ids: string[] }>`update activation_dead_letters
+        set replayed_at = now() where activation_id = ${activationId}::uuid and replayed_at is null
+        returning id, profile_ids`.execute(trx);
+      const ids = [...new Set(rows.flatMap((r) => r.profile_ids))];
+      if (ids.length === 0) return 0;
+      await sql`insert into activation_rechecks (activation_id, profile_id)
+        select ${activationId}::uuid, p from unnest(${ids}::uuid[]) as p on conflict do nothing`.execute(trx);
+      await trx.updateTable('activations').set({ next_attempt_at: null }).where('id', '=', activationId).execute();
+      return ids.length;
+    });
+  }
+
+  /**
+   * The admin resumed the activation: blocked batches (a configuration error stopped them) and retries waiting for
+   * their time are due now.
+   */
+  async unblock(activationId: string): Promise<void> {
+    await this.db
+      .updateTable('activation_batches')
+      .set({ state: 'retrying', next_attempt_at: null })
+      .where('activation_id', '=', activationId)
+      .where('state', 'in', ['blocked', 'retrying'])
+      .execute();
+  }
+
+  /** Counts per member state, for the activation's view. */
+  async memberCounts(activationId: string): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('activation_members')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('activation_id', '=', activationId)
+      .groupBy('state')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  }
+
+  /** Which of these profiles are members of the audience now. */
+  async audienceMembersAmong(audienceId: string, profileIds: string[]): Promise<Set<string>> {
+    if (profileIds.length === 0) return new Set();
+    const { rows } = await sql<{ profile_id: string }>`select profile_id from audience_members
+      where audience_id = ${audienceId}::uuid and profile_id = any(${profileIds}::uuid[])`.execute(this.db);
+    return new Set(rows.map((r) => r.profile_id));
+  }
+
+  /** Profiles with their stored traits, consent and identifiers, in two queries (missing ids were deleted). */
+  async profileSnapshots(profileIds: string[]): Promise<
+    Array<{
+      id: string;
+      mergedInto: string | null;
+      traits: Record<string, StoredTrait>;
+      consent: Record<string, StoredConsent>;
+      identifiers: Array<{ type: string; value: string }>;
+    }>
+  > {
+    if (profileIds.length === 0) return [];
+    const [profiles, identifiers] = await Promise.all([
+      sql<{ id: string; merged_into: string | null; traits: unknown; consent: unknown }>`
+        select id, merged_into, traits, consent from profiles where id = any(${profileIds}::uuid[])`.execute(this.db),
+      sql<{ profile_id: string; type: string; value: string }>`
+        select profile_id, type, value from profile_identifiers where profile_id = any(${profileIds}::uuid[])
+        order by profile_id, type, last_seen desc, value`.execute(this.db),
+    ]);
+    const byProfile = new Map<string, Array<{ type: string; value: string }>>();
+    for (const i of identifiers.rows) {
+      let list = byProfile.get(i.profile_id);
+      if (!list) byProfile.set(i.profile_id, (list = []));
+      list.push({ type: i.type, value: i.value });
+    }
+    return profiles.rows.map((p) => ({
+      id: p.id,
+      mergedInto: p.merged_into,
+      traits: parseJson(p.traits),
+      consent: parseJson(p.consent),
+      identifiers: byProfile.get(p.id) ?? [],
+    }));
+  }
+}
