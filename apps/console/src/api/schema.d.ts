@@ -73,6 +73,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-keys/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling key: its name, prefix, scopes and expiry
+         * @description Requires: an API key with any key.
+         */
+        get: operations["ApiKeysController_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys/{id}": {
         parameters: {
             query?: never;
@@ -1069,6 +1089,66 @@ export interface paths {
         patch: operations["ComputedTraitsController_update"];
         trace?: never;
     };
+    "/v1/stats/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Source records stored per day and source (syncs, uploads, tracking, webhooks)
+         * @description Requires: an API key with read.
+         */
+        get: operations["StatsController_records"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events stored per minute, by arrival
+         * @description Requires: an API key with read.
+         */
+        get: operations["StatsController_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Profiles created and merges made per day, and the profiles live now
+         * @description Requires: an API key with read.
+         */
+        get: operations["StatsController_profiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/activations": {
         parameters: {
             query?: never;
@@ -1282,7 +1362,9 @@ export interface components {
              *       ]
              *     }
              */
-            rule: Record<string, never>;
+            rule: {
+                [key: string]: unknown;
+            };
         };
         PreviewDto: {
             /**
@@ -1307,7 +1389,9 @@ export interface components {
              *       ]
              *     }
              */
-            rule: Record<string, never>;
+            rule: {
+                [key: string]: unknown;
+            };
             /** @default 10 */
             sample: number;
         };
@@ -1336,7 +1420,9 @@ export interface components {
              *       ]
              *     }
              */
-            rule?: Record<string, never>;
+            rule?: {
+                [key: string]: unknown;
+            };
         };
         ComputedTraitDto: {
             /**
@@ -1461,7 +1547,12 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
             };
         };
     };
@@ -1478,7 +1569,15 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready";
+                        /** @description pglite or postgres */
+                        database: string;
+                        redis: string;
+                    };
+                };
             };
         };
     };
@@ -1516,7 +1615,30 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            name: string;
+                            /** @description the key’s first characters, or # and a fingerprint of its hash */
+                            prefix: string;
+                            /** @description admin implies every other scope */
+                            scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
+                            /** Format: date-time */
+                            expiresAt: string | null;
+                            /** @description the key that created it */
+                            createdBy: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            lastUsedAt: string | null;
+                            /** Format: date-time */
+                            revokedAt: string | null;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1537,7 +1659,56 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the key’s first characters, or # and a fingerprint of its hash */
+                        prefix: string;
+                        /** @description admin implies every other scope */
+                        scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
+                        /** Format: date-time */
+                        expiresAt: string | null;
+                        /** @description the key that created it */
+                        createdBy: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        lastUsedAt: string | null;
+                        /** Format: date-time */
+                        revokedAt: string | null;
+                        /** @description the key itself, shown only in this answer */
+                        key: string;
+                    };
+                };
+            };
+        };
+    };
+    ApiKeysController_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the key’s first characters, or # and a fingerprint of its hash */
+                        prefix: string;
+                        /** @description admin implies every other scope */
+                        scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
+                        /** Format: date-time */
+                        expiresAt: string | null;
+                    };
+                };
             };
         };
     };
@@ -1573,7 +1744,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @enum {string} */
+                            name: "sync" | "audiences" | "activation" | "maintenance";
+                            /** @description jobs per state: waiting, active, delayed, prioritized, failed, completed, … */
+                            counts: {
+                                [key: string]: number;
+                            };
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -1596,7 +1778,24 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            queue: "sync" | "audiences" | "activation" | "maintenance";
+                            name: string;
+                            /** @description the job’s payload */
+                            data: unknown;
+                            failedReason: string;
+                            attemptsMade: number;
+                            /** @description epoch ms */
+                            finishedOn: number | null;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1616,7 +1815,12 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        retried: true;
+                    };
+                };
             };
         };
     };
@@ -1633,7 +1837,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description the identity rules */
+                        rules: unknown;
+                        version: number;
+                        /** Format: date-time */
+                        updatedAt: string | null;
+                        isDefault: boolean;
+                    };
+                };
             };
         };
     };
@@ -1656,7 +1869,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description the identity rules */
+                        rules: unknown;
+                        version: number;
+                        /** Format: date-time */
+                        updatedAt: string | null;
+                        isDefault: boolean;
+                    };
+                };
             };
         };
     };
@@ -1679,7 +1901,21 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description stored records replayed */
+                        observations: number;
+                        wouldSplit: {
+                            profileId: string;
+                            into: number;
+                        }[];
+                        wouldMerge: {
+                            profileIds: string[];
+                        }[];
+                        splitCount: number;
+                        mergeCount: number;
+                    };
+                };
             };
         };
     };
@@ -1700,7 +1936,22 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            type: string;
+                            value: string;
+                            people: string[];
+                            reason: string | null;
+                            /** Format: date-time */
+                            firstSeenAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1725,7 +1976,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: ({
+                            id: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            identifiers: {
+                                type: string;
+                                value: string;
+                                /** @description where it was first seen */
+                                sourceId: string;
+                                /** Format: date-time */
+                                firstSeen: string;
+                                /** Format: date-time */
+                                lastSeen: string;
+                            }[];
+                            traits: {
+                                [key: string]: {
+                                    value: unknown;
+                                    /** @description where the surviving value came from */
+                                    sourceId: string;
+                                    /** Format: date-time */
+                                    observedAt: string;
+                                    /** Format: date-time */
+                                    expiresAt?: string;
+                                };
+                            };
+                            consent: {
+                                [key: string]: {
+                                    granted: boolean;
+                                    sourceId: string;
+                                    /** Format: date-time */
+                                    observedAt: string;
+                                };
+                            };
+                            recentEvents: {
+                                id: number;
+                                profileId: string;
+                                sourceId: string;
+                                /** @description the sender’s message id */
+                                eventId: string | null;
+                                name: string;
+                                /** Format: date-time */
+                                occurredAt: string;
+                                properties: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            /** @description the id asked for, merged into this profile */
+                            redirectedFrom?: string;
+                        } | {
+                            id: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        })[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1761,7 +2074,59 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        identifiers: {
+                            type: string;
+                            value: string;
+                            /** @description where it was first seen */
+                            sourceId: string;
+                            /** Format: date-time */
+                            firstSeen: string;
+                            /** Format: date-time */
+                            lastSeen: string;
+                        }[];
+                        traits: {
+                            [key: string]: {
+                                value: unknown;
+                                /** @description where the surviving value came from */
+                                sourceId: string;
+                                /** Format: date-time */
+                                observedAt: string;
+                                /** Format: date-time */
+                                expiresAt?: string;
+                            };
+                        };
+                        consent: {
+                            [key: string]: {
+                                granted: boolean;
+                                sourceId: string;
+                                /** Format: date-time */
+                                observedAt: string;
+                            };
+                        };
+                        recentEvents: {
+                            id: number;
+                            profileId: string;
+                            sourceId: string;
+                            /** @description the sender’s message id */
+                            eventId: string | null;
+                            name: string;
+                            /** Format: date-time */
+                            occurredAt: string;
+                            properties: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        /** @description the id asked for, merged into this profile */
+                        redirectedFrom?: string;
+                    };
+                };
             };
         };
     };
@@ -1784,7 +2149,25 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            profileId: string;
+                            sourceId: string;
+                            /** @description the sender’s message id */
+                            eventId: string | null;
+                            name: string;
+                            /** Format: date-time */
+                            occurredAt: string;
+                            properties: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1803,7 +2186,30 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @enum {string} */
+                            kind: "created" | "merge";
+                            /** Format: date-time */
+                            at: string;
+                            mergeId?: number;
+                            winner?: string;
+                            loser?: string;
+                            causedBy?: {
+                                type: string;
+                                value: string;
+                                profileId?: string;
+                            }[];
+                            sourceId?: string | null;
+                            runId?: string | null;
+                            observationId?: number | null;
+                            /** Format: date-time */
+                            undoneAt?: string | null;
+                            undoNote?: string | null;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -1826,7 +2232,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        mergeId: number;
+                        /** @description the first keeps the original id, the second the loser’s */
+                        profiles: string[];
+                        /** @description the identifiers that caused the merge: winner’s side, loser’s side */
+                        separated: {
+                            type: string;
+                            value: string;
+                        }[][];
+                    };
+                };
             };
         };
     };
@@ -1843,7 +2260,47 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "source" | "destination";
+                            version: string;
+                            displayName: string;
+                            /** @description the SDK range the connector was built for */
+                            sdk: string;
+                            /** @description config fields that are write-only */
+                            secrets: string[];
+                            /** @description JSON Schema of the config (secret fields marked writeOnly) */
+                            configSchema: {
+                                [key: string]: unknown;
+                            };
+                            /** @description accepts file uploads */
+                            uploads: boolean;
+                            /** @description accepts webhooks */
+                            webhook: boolean;
+                            /** @description a push source authenticated by a write key */
+                            writeKey: boolean;
+                            description?: string;
+                            identifiers?: string[];
+                            streams?: {
+                                name: string;
+                                mode: string;
+                                primaryKey: string[];
+                                cursorField?: string;
+                            }[];
+                            accepts?: string[];
+                            purpose?: string;
+                            batch?: {
+                                maxItems: number;
+                                maxBytes?: number;
+                            };
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1860,7 +2317,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            origin: string;
+                            reason: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1879,7 +2345,43 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        kind: "source" | "destination";
+                        version: string;
+                        displayName: string;
+                        /** @description the SDK range the connector was built for */
+                        sdk: string;
+                        /** @description config fields that are write-only */
+                        secrets: string[];
+                        /** @description JSON Schema of the config (secret fields marked writeOnly) */
+                        configSchema: {
+                            [key: string]: unknown;
+                        };
+                        /** @description accepts file uploads */
+                        uploads: boolean;
+                        /** @description accepts webhooks */
+                        webhook: boolean;
+                        /** @description a push source authenticated by a write key */
+                        writeKey: boolean;
+                        description?: string;
+                        identifiers?: string[];
+                        streams?: {
+                            name: string;
+                            mode: string;
+                            primaryKey: string[];
+                            cursorField?: string;
+                        }[];
+                        accepts?: string[];
+                        purpose?: string;
+                        batch?: {
+                            maxItems: number;
+                            maxBytes?: number;
+                        };
+                    };
+                };
             };
         };
     };
@@ -1898,7 +2400,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        runId: string;
+                    };
+                };
             };
         };
     };
@@ -1921,7 +2427,59 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            sourceId: string;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
+                            /** @description manual, schedule, upload, … */
+                            trigger: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            stats: {
+                                /** @description records read */
+                                read: number;
+                                /** @description records stored */
+                                written: number;
+                                /** @description records quarantined */
+                                quarantined: number;
+                                /** @description records deleted upstream */
+                                deleted: number;
+                            };
+                            checkpoint: unknown;
+                            error?: {
+                                type: string;
+                                message: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description when a waiting run resumes
+                             */
+                            resumeAt?: string;
+                            streams?: {
+                                /** @description records read */
+                                read: number;
+                                /** @description records stored */
+                                written: number;
+                                /** @description records quarantined */
+                                quarantined: number;
+                                /** @description records deleted upstream */
+                                deleted: number;
+                                stream: string;
+                                checkpoint: unknown;
+                                finished: boolean;
+                            }[];
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1944,7 +2502,23 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            sourceId: string;
+                            runId: string | null;
+                            stream: string;
+                            /** @description the record as the source sent it */
+                            record: unknown;
+                            reason: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1963,7 +2537,13 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        runId: string;
+                        /** @description bytes stored */
+                        bytes: number;
+                    };
+                };
             };
         };
     };
@@ -1984,7 +2564,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            name: string;
+                            /** @description the connector id */
+                            connector: string;
+                            /** @description the config; secret fields shown as "********" */
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            schedule: ({
+                                /** @description cron expression */
+                                cron: string;
+                                /** @description IANA time zone */
+                                tz?: string;
+                            } | {
+                                everySeconds: number;
+                            }) | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description push sources: the write key, only in the answer that creates the source */
+                            writeKey?: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -2005,7 +2614,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2024,7 +2658,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2066,7 +2725,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2085,7 +2769,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        ok: true;
+                    } | {
+                        /** @enum {boolean} */
+                        ok: false;
+                        /** @enum {string} */
+                        failureType: "config" | "transient" | "system";
+                        message: string;
+                    };
+                };
             };
         };
     };
@@ -2106,7 +2801,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            name: string;
+                            /** @description the connector id */
+                            connector: string;
+                            /** @description the config; secret fields shown as "********" */
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            schedule: ({
+                                /** @description cron expression */
+                                cron: string;
+                                /** @description IANA time zone */
+                                tz?: string;
+                            } | {
+                                everySeconds: number;
+                            }) | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description push sources: the write key, only in the answer that creates the source */
+                            writeKey?: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -2127,7 +2851,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2146,7 +2895,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2188,7 +2962,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2207,7 +3006,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        ok: true;
+                    } | {
+                        /** @enum {boolean} */
+                        ok: false;
+                        /** @enum {string} */
+                        failureType: "config" | "transient" | "system";
+                        message: string;
+                    };
+                };
             };
         };
     };
@@ -2226,7 +3036,55 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        sourceId: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
+                        /** @description manual, schedule, upload, … */
+                        trigger: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        startedAt: string | null;
+                        /** Format: date-time */
+                        finishedAt: string | null;
+                        stats: {
+                            /** @description records read */
+                            read: number;
+                            /** @description records stored */
+                            written: number;
+                            /** @description records quarantined */
+                            quarantined: number;
+                            /** @description records deleted upstream */
+                            deleted: number;
+                        };
+                        checkpoint: unknown;
+                        error?: {
+                            type: string;
+                            message: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description when a waiting run resumes
+                         */
+                        resumeAt?: string;
+                        streams?: {
+                            /** @description records read */
+                            read: number;
+                            /** @description records stored */
+                            written: number;
+                            /** @description records quarantined */
+                            quarantined: number;
+                            /** @description records deleted upstream */
+                            deleted: number;
+                            stream: string;
+                            checkpoint: unknown;
+                            finished: boolean;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2245,7 +3103,55 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        sourceId: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
+                        /** @description manual, schedule, upload, … */
+                        trigger: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        startedAt: string | null;
+                        /** Format: date-time */
+                        finishedAt: string | null;
+                        stats: {
+                            /** @description records read */
+                            read: number;
+                            /** @description records stored */
+                            written: number;
+                            /** @description records quarantined */
+                            quarantined: number;
+                            /** @description records deleted upstream */
+                            deleted: number;
+                        };
+                        checkpoint: unknown;
+                        error?: {
+                            type: string;
+                            message: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description when a waiting run resumes
+                         */
+                        resumeAt?: string;
+                        streams?: {
+                            /** @description records read */
+                            read: number;
+                            /** @description records stored */
+                            written: number;
+                            /** @description records quarantined */
+                            quarantined: number;
+                            /** @description records deleted upstream */
+                            deleted: number;
+                            stream: string;
+                            checkpoint: unknown;
+                            finished: boolean;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2581,7 +3487,14 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description shown once */
+                        writeKey: string;
+                        /** Format: date-time */
+                        previousKeysValidUntil: string | null;
+                    };
+                };
             };
         };
     };
@@ -2600,7 +3513,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            prefix: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string | null;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2633,7 +3557,28 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            /** Format: date-time */
+                            at: string;
+                            /** @description the API key that made the change */
+                            actorKeyId: string | null;
+                            /** @description method and route template, e.g. PATCH /v1/sources/:id */
+                            action: string;
+                            targetType: string;
+                            targetId: string | null;
+                            requestId: string | null;
+                            /** @description the target’s state before, credentials removed */
+                            before: unknown;
+                            /** @description the target’s state after, credentials removed */
+                            after: unknown;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -2654,7 +3599,39 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            name: string;
+                            description: string | null;
+                            /** @description the rule tree (docs/AUDIENCES.md) */
+                            rule: unknown;
+                            size: number;
+                            /** Format: date-time */
+                            lastEvaluatedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            evaluation?: {
+                                audienceId: string;
+                                /** @description profiles that entered */
+                                entered: number;
+                                /** @description profiles that left */
+                                exited: number;
+                                /** @description members after the evaluation */
+                                size: number;
+                                /** Format: date-time */
+                                evaluatedAt: string;
+                            };
+                            /** @description conditions that look like they cannot match */
+                            warnings?: string[];
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -2675,7 +3652,35 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        description: string | null;
+                        /** @description the rule tree (docs/AUDIENCES.md) */
+                        rule: unknown;
+                        size: number;
+                        /** Format: date-time */
+                        lastEvaluatedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        evaluation?: {
+                            audienceId: string;
+                            /** @description profiles that entered */
+                            entered: number;
+                            /** @description profiles that left */
+                            exited: number;
+                            /** @description members after the evaluation */
+                            size: number;
+                            /** Format: date-time */
+                            evaluatedAt: string;
+                        };
+                        /** @description conditions that look like they cannot match */
+                        warnings?: string[];
+                    };
+                };
             };
         };
     };
@@ -2696,7 +3701,14 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        size: number;
+                        /** @description profile ids */
+                        sample: string[];
+                        warnings: string[];
+                    };
+                };
             };
         };
     };
@@ -2716,7 +3728,21 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        audiences: {
+                            id: string;
+                            name: string;
+                            size: number;
+                        }[];
+                        pairs: {
+                            a: string;
+                            b: string;
+                            /** @description members in both */
+                            count: number;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2735,7 +3761,35 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        description: string | null;
+                        /** @description the rule tree (docs/AUDIENCES.md) */
+                        rule: unknown;
+                        size: number;
+                        /** Format: date-time */
+                        lastEvaluatedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        evaluation?: {
+                            audienceId: string;
+                            /** @description profiles that entered */
+                            entered: number;
+                            /** @description profiles that left */
+                            exited: number;
+                            /** @description members after the evaluation */
+                            size: number;
+                            /** Format: date-time */
+                            evaluatedAt: string;
+                        };
+                        /** @description conditions that look like they cannot match */
+                        warnings?: string[];
+                    };
+                };
             };
         };
     };
@@ -2777,7 +3831,35 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        description: string | null;
+                        /** @description the rule tree (docs/AUDIENCES.md) */
+                        rule: unknown;
+                        size: number;
+                        /** Format: date-time */
+                        lastEvaluatedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        evaluation?: {
+                            audienceId: string;
+                            /** @description profiles that entered */
+                            entered: number;
+                            /** @description profiles that left */
+                            exited: number;
+                            /** @description members after the evaluation */
+                            size: number;
+                            /** Format: date-time */
+                            evaluatedAt: string;
+                        };
+                        /** @description conditions that look like they cannot match */
+                        warnings?: string[];
+                    };
+                };
             };
         };
     };
@@ -2796,7 +3878,19 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        audienceId: string;
+                        /** @description profiles that entered */
+                        entered: number;
+                        /** @description profiles that left */
+                        exited: number;
+                        /** @description members after the evaluation */
+                        size: number;
+                        /** Format: date-time */
+                        evaluatedAt: string;
+                    };
+                };
             };
         };
     };
@@ -2819,7 +3913,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            profileId: string;
+                            /** Format: date-time */
+                            enteredAt: string;
+                            reason: {
+                                matched: boolean;
+                                /** @description the conditions that decided */
+                                because: {
+                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
+                                    path: string;
+                                    /** @description the condition node */
+                                    condition: unknown;
+                                    ok: boolean;
+                                    /** @description the data behind the verdict (a trait value, an event count, …) */
+                                    value: unknown;
+                                }[];
+                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
+                                evaluation?: string;
+                                /** @description the profile it was merged into */
+                                mergedInto?: string;
+                                /** @enum {boolean} */
+                                deleted?: true;
+                            };
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -2842,7 +3965,41 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description read the log after this cursor to continue */
+                            cursor: number;
+                            audienceId: string;
+                            profileId: string;
+                            /** @enum {string} */
+                            change: "entered" | "exited";
+                            reason: {
+                                matched: boolean;
+                                /** @description the conditions that decided */
+                                because: {
+                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
+                                    path: string;
+                                    /** @description the condition node */
+                                    condition: unknown;
+                                    ok: boolean;
+                                    /** @description the data behind the verdict (a trait value, an event count, …) */
+                                    value: unknown;
+                                }[];
+                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
+                                evaluation?: string;
+                                /** @description the profile it was merged into */
+                                mergedInto?: string;
+                                /** @enum {boolean} */
+                                deleted?: true;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                        /** @description the cursor to continue after */
+                        next: number;
+                    };
+                };
             };
         };
     };
@@ -2865,7 +4022,19 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            /** Format: date-time */
+                            at: string;
+                            size: number;
+                            entered: number;
+                            exited: number;
+                            /** @description the evaluation: full, rule, profiles or schedule */
+                            kind: string;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2884,7 +4053,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            name: string;
+                            value: unknown;
+                            /** Format: date-time */
+                            computedAt: string;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2903,7 +4081,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            audienceId: string;
+                            name: string;
+                            member: boolean;
+                            /** Format: date-time */
+                            enteredAt: string | null;
+                            reason: {
+                                matched: boolean;
+                                /** @description the conditions that decided */
+                                because: {
+                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
+                                    path: string;
+                                    /** @description the condition node */
+                                    condition: unknown;
+                                    ok: boolean;
+                                    /** @description the data behind the verdict (a trait value, an event count, …) */
+                                    value: unknown;
+                                }[];
+                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
+                                evaluation?: string;
+                                /** @description the profile it was merged into */
+                                mergedInto?: string;
+                                /** @enum {boolean} */
+                                deleted?: true;
+                            };
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2920,7 +4127,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            name: string;
+                            event: string;
+                            aggregation: string;
+                            /** @description whether values change with the clock (a window) */
+                            timeDependent: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            within?: string;
+                            where?: unknown[];
+                            property?: string;
+                            /** @description profiles whose value was written (create and update) */
+                            written?: number;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2941,7 +4168,25 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        event: string;
+                        aggregation: string;
+                        /** @description whether values change with the clock (a window) */
+                        timeDependent: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        within?: string;
+                        where?: unknown[];
+                        property?: string;
+                        /** @description profiles whose value was written (create and update) */
+                        written?: number;
+                    };
+                };
             };
         };
     };
@@ -2960,7 +4205,25 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        event: string;
+                        aggregation: string;
+                        /** @description whether values change with the clock (a window) */
+                        timeDependent: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        within?: string;
+                        where?: unknown[];
+                        property?: string;
+                        /** @description profiles whose value was written (create and update) */
+                        written?: number;
+                    };
+                };
             };
         };
     };
@@ -3002,7 +4265,115 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        event: string;
+                        aggregation: string;
+                        /** @description whether values change with the clock (a window) */
+                        timeDependent: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        within?: string;
+                        where?: unknown[];
+                        property?: string;
+                        /** @description profiles whose value was written (create and update) */
+                        written?: number;
+                    };
+                };
+            };
+        };
+    };
+    StatsController_records: {
+        parameters: {
+            query?: {
+                /** @description days back from today (UTC), today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description YYYY-MM-DD (UTC) */
+                            day: string;
+                            sourceId: string;
+                            records: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    StatsController_events: {
+        parameters: {
+            query?: {
+                /** @description minutes back from now */
+                minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description YYYY-MM-DDTHH:MMZ (UTC) */
+                            minute: string;
+                            events: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    StatsController_profiles: {
+        parameters: {
+            query?: {
+                /** @description days back from today (UTC), today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description profiles that exist now (not merged away) */
+                        live: number;
+                        data: {
+                            /** @description YYYY-MM-DD (UTC) */
+                            day: string;
+                            /** @description profiles created that day */
+                            created: number;
+                            /** @description merges made that day and not undone */
+                            merged: number;
+                        }[];
+                    };
+                };
             };
         };
     };
