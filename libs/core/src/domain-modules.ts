@@ -2,6 +2,7 @@ import type { ModuleMetadata } from '@nestjs/common';
 import { AudiencesModule } from '@plexus/audiences';
 import { ConnectorsModule } from '@plexus/connectors';
 import { IdentityModule } from '@plexus/identity';
+import { PrivacyModule } from '@plexus/privacy';
 import { SyncModule } from '@plexus/sync';
 import { TrackingModule } from '@plexus/tracking';
 
@@ -12,4 +13,5 @@ export const DOMAIN_MODULES: NonNullable<ModuleMetadata['imports']> = [
   SyncModule,
   TrackingModule,
   AudiencesModule,
+  PrivacyModule,
 ];

@@ -7,3 +7,4 @@ export * from './ingest.service.js';
 export * from './profile.service.js';
 export * from './identity.module.js';
 export * from './profile-changes.js';
+export * from './ingest-gate.js';

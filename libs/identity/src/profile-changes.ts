@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 /** Profiles whose data changed in one committed transaction (merged-away and deleted ones included). */
 export interface ProfileChangeBatch {
   profileIds: string[];
-  cause: 'ingest' | 'forget' | 'unmerge' | 'delete';
+  cause: 'ingest' | 'forget' | 'unmerge' | 'delete' | 'consent' | 'retention';
 }
 
 export type ProfileChangeListener = (batch: ProfileChangeBatch) => Promise<void>;

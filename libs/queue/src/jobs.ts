@@ -20,6 +20,10 @@ export interface JobPayloads {
   'audiences.evaluate': { audienceId: string };
   /** Added by a job scheduler: full evaluation of every time-dependent audience, so members age out on time. */
   'audiences.recheck': Record<string, never>;
+  /** Runs (or resumes) the pending steps of one privacy request; deferred and run again until every step is done. */
+  'privacy.request': { requestId: string };
+  /** From the retention scheduler (or `POST /v1/retention/runs`): one sweep of expired data. */
+  'privacy.retention': { runId?: number; trigger: 'schedule' | 'api' };
 }
 
 export type JobName = keyof JobPayloads;
@@ -32,6 +36,8 @@ export const JOB_QUEUES: { [K in JobName]: QueueName } = {
   'audiences.profiles-changed': 'audiences',
   'audiences.evaluate': 'audiences',
   'audiences.recheck': 'audiences',
+  'privacy.request': 'maintenance',
+  'privacy.retention': 'maintenance',
 };
 
 /** Retry policy: transient failures back off exponentially (1 s, 2 s, 4 s …); permanent ones stop at once. */

@@ -12,3 +12,4 @@ export * from './tracking/index.js';
 export * from './audit/audit.repository.js';
 export * from './data-dir.js';
 export * from './audiences/index.js';
+export * from './privacy/index.js';

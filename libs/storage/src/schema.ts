@@ -2,6 +2,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { AuditTables } from './audit/audit.repository.js';
 import type { AudienceTables } from './audiences/audience.tables.js';
 import type { IdentityTables } from './identity/identity.tables.js';
+import type { PrivacyTables } from './privacy/privacy.tables.js';
 import type { TrackingTables } from './tracking/tracking.tables.js';
 
 /** A timestamp column the database fills in by default. */
@@ -52,6 +53,7 @@ export interface SyncRunsTable {
   written_count: Generated<number>;
   quarantined_count: Generated<number>;
   deleted_count: Generated<number>;
+  suppressed_count: Generated<number>;
   checkpoint: Json<unknown> | null;
   error: Json<{ type: string; message: string }> | null;
   cancel_requested: Generated<boolean>;
@@ -71,6 +73,7 @@ export interface SyncRunStreamsTable {
   written_count: Generated<number>;
   quarantined_count: Generated<number>;
   deleted_count: Generated<number>;
+  suppressed_count: Generated<number>;
   checkpoint: Json<unknown> | null;
   finished: Generated<boolean>;
 }
@@ -107,7 +110,7 @@ export interface UploadChunksTable {
 }
 
 /** Every table Plexus owns. Each domain adds its tables here and its migration under ../migrations. */
-export interface Tables extends IdentityTables, TrackingTables, AuditTables, AudienceTables {
+export interface Tables extends IdentityTables, TrackingTables, AuditTables, AudienceTables, PrivacyTables {
   schema_migrations: SchemaMigrationsTable;
   api_keys: ApiKeysTable;
   connections: ConnectionsTable;

@@ -1069,6 +1069,158 @@ export interface paths {
         patch: operations["ComputedTraitsController_update"];
         trace?: never;
     };
+    "/v1/privacy/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Privacy requests, newest first
+         * @description Requires: an API key with privacy.
+         */
+        get: operations["PrivacyRequestsController_list"];
+        put?: never;
+        /**
+         * Files a delete, suppress, unsuppress or export request for the person holding an identifier; runs as a job. The same request for the same person while one runs answers that one (duplicate: true).
+         * @description Requires: an API key with privacy.
+         */
+        post: operations["PrivacyRequestsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A privacy request with the state of each step, and what a waiting step waits on
+         * @description Requires: an API key with privacy.
+         */
+        get: operations["PrivacyRequestsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The JSON document of a completed export request: everything held about the person
+         * @description Requires: an API key with privacy+pii:read.
+         */
+        get: operations["PrivacyRequestsController_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profiles/{id}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sets consent per purpose (ads, email, analytics, personalisation, sale) with its source; a revocation takes the person out of the destinations of that purpose
+         * @description Requires: an API key with privacy.
+         */
+        put: operations["ConsentController_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The retention policy, and the identifier time-to-live days from the identity rules
+         * @description Requires: an API key with read.
+         */
+        get: operations["RetentionController_get"];
+        /**
+         * Changes the retention policy (fields not sent keep their value) and its schedule
+         * @description Requires: an API key with privacy.
+         */
+        put: operations["RetentionController_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retention sweeps, newest first, with what each removed
+         * @description Requires: an API key with read.
+         */
+        get: operations["RetentionController_runs"];
+        put?: never;
+        /**
+         * Runs a retention sweep now
+         * @description Requires: an API key with privacy.
+         */
+        post: operations["RetentionController_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention/runs/{runId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One retention sweep
+         * @description Requires: an API key with read.
+         */
+        get: operations["RetentionController_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2832,6 +2984,258 @@ export interface operations {
                 "application/json": components["schemas"]["UpdateComputedTraitDto"];
             };
         };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PrivacyRequestsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+                status?: "queued" | "running" | "waiting" | "completed" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PrivacyRequestsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "delete" | "suppress" | "unsuppress" | "export";
+                    identifier: {
+                        /** @example email */
+                        type: string;
+                        /** @example alice@example.io */
+                        value: string;
+                        /**
+                         * @description for phone numbers without a country code
+                         * @example US
+                         */
+                        country?: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PrivacyRequestsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    PrivacyRequestsController_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ConsentController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @example {
+                     *       "ads": false,
+                     *       "email": true
+                     *     }
+                     */
+                    purposes: {
+                        [key: string]: boolean;
+                    };
+                    /**
+                     * @description where the decision came from
+                     * @example dpo-ticket-4711
+                     */
+                    source?: string;
+                    /**
+                     * Format: date-time
+                     * @description when it was given (default now)
+                     */
+                    observedAt?: string;
+                };
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RetentionController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RetentionController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example 395 */
+                    eventsDays?: number | null;
+                    /** @example 90 */
+                    quarantineDays?: number | null;
+                    /** @example 7 */
+                    exportsDays?: number;
+                    /** @example true */
+                    deleteEmptyProfiles?: boolean;
+                    /** @example 1000 */
+                    batchSize?: number;
+                    /**
+                     * @example {
+                     *       "cron": "30 3 * * *"
+                     *     }
+                     */
+                    schedule?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RetentionController_runs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RetentionController_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RetentionController_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             200: {
                 headers: {
