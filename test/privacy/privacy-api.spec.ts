@@ -9,7 +9,7 @@ import { basicAuth, call } from '../support/http.js';
 import { profileBy, syncAndWait } from '../support/hub.js';
 import { until } from '../support/wait.js';
 import { RecordingHoldings } from './recording-holdings.js';
-import { fileAndWait, tracesOf, waitForRequest } from './support.js';
+import { fileAndWait, rowsNaming, tracesOf, waitForRequest } from './support.js';
 
 const DAY = 86_400_000;
 const CSV = [
@@ -96,6 +96,16 @@ describe('privacy requests, consent and retention through the API (PostgreSQL)',
       expect.arrayContaining(['email', 'phone', 'external_id', 'user_id', 'anonymous_id']),
     );
     const bob = await profileBy(t, 'email:bob@bobmail.io');
+    const audience = await call(t.url, 'POST', '/v1/audiences', {
+      headers: t.auth,
+      body: { name: 'Named Ann', rule: { all: [{ trait: 'firstName', op: 'eq', value: 'Ann' }] } },
+    });
+    expect(audience.status).toBe(201);
+    await until(async () => {
+      await call(t.url, 'POST', `/v1/audiences/${audience.body.id}/evaluate`, { headers: t.auth });
+      const m = await call(t.url, 'GET', `/v1/audiences/${audience.body.id}/members`, { headers: t.auth });
+      return m.body.data?.some((x: { profileId: string }) => x.profileId === ann.id);
+    });
     holdings.hold(ann.id, [
       { activationId: 'act-1', audienceId: 'aud-1', destinationId: 'meta-1', connector: 'meta-custom-audiences' },
       { activationId: 'act-2', audienceId: 'aud-1', destinationId: 'crm-1', connector: 'hubspot' },
@@ -157,6 +167,7 @@ describe('privacy requests, consent and retention through the API (PostgreSQL)',
       ':C-1',
     ];
     expect(await tracesOf(db, needles)).toEqual([]);
+    expect(await rowsNaming(db, [ann.id])).toEqual([]);
     expect(await tracesOf(db, ['bob@bobmail.io'])).not.toEqual([]);
     const suppressions = await db.db.selectFrom('privacy_suppressions').selectAll().execute();
     expect(suppressions.length).toBeGreaterThanOrEqual(6);

@@ -41,3 +41,23 @@ export async function waitForRequest(t: TestApp, id: string, timeoutMs = 30_000)
     return r.body.status === 'completed' ? r.body : undefined;
   }, timeoutMs);
 }
+
+/**
+ * Rows that still name one of these profiles, in any column of a profile type (`profile_id`, `winner`, `loser`,
+ * `merged_into`, `people`), except the privacy request rows that keep the id as proof.
+ */
+export async function rowsNaming(db: Database, profileIds: string[]): Promise<string[]> {
+  const { rows: columns } = await sql<{ table_name: string; column_name: string }>`select c.table_name, c.column_name
+    from information_schema.columns c join information_schema.tables t
+      on t.table_schema = c.table_schema and t.table_name = c.table_name and t.table_type = 'BASE TABLE'
+    where c.table_schema = current_schema()
+      and c.column_name in ('profile_id', 'winner', 'loser', 'merged_into', 'people', 'id')`.execute(db.db);
+  const found: string[] = [];
+  for (const { table_name: table, column_name: column } of columns) {
+    if (table === 'privacy_requests' || table === 'privacy_pending_ledger') continue;
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}
+      where ${sql.ref(column)}::text ilike any(${profileIds.map((id) => `%${id}%`)}::text[])`.execute(db.db);
+    if (rows[0].n > 0) found.push(`${table}.${column}: ${rows[0].n}`);
+  }
+  return found;
+}
