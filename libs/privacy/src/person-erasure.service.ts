@@ -73,8 +73,7 @@ export class PersonErasure {
         identifiers.map((i) => lockBucket(identifierKey({ type: i.type as IdentifierType, value: i.value }))),
       );
       // Profiles merged into the person since it was resolved are theirs too.
-      const profileIds = new Set(person.profileIds);
-      if (person.profileId) for (const id of await this.erasure.profileTree(trx, person.profileId)) profileIds.add(id);
+      const profileIds = new Set(await this.erasure.profileTree(trx, person.profileIds));
       for (const id of await this.erasure.holders(trx, identifiers)) profileIds.add(id);
       await this.graphs.lockProfiles(trx, [...profileIds]);
       return this.erasure.erase(trx, {

@@ -19,6 +19,8 @@ import { requestJobId } from './privacy-request.service.js';
 import { DEFAULT_RETENTION_POLICY, parseRetentionPolicy, type RetentionPolicy } from './retention-policy.js';
 
 const DAY_MS = 86_400_000;
+/** Empty profiles erased per transaction. */
+const ERASE_CHUNK = 500;
 
 /** Runs id-ordered sweep batches from the start of a table to its end; returns how many rows they removed. */
 async function drain(batch: (after: number) => Promise<SweepBatch<number>>): Promise<number> {
@@ -218,11 +220,11 @@ export class RetentionService implements OnApplicationBootstrap {
   private async deleteEmpty(profileIds: string[], removed: RetentionRemoved): Promise<void> {
     // Identifiers may have been attached again since their batch committed: those profiles stay.
     const still = await this.retention.withoutIdentifiers(this.database.db, profileIds);
-    for (const profileId of still) {
-      const { profileIds: tree } = await this.erasure.person(profileId, []);
+    for (let i = 0; i < still.length; i += ERASE_CHUNK) {
+      const chunk = still.slice(i, i + ERASE_CHUNK);
       // By profile only: the expired values themselves may belong to someone else by now.
-      const counts = await this.erasure.erase({ profileId, profileIds: tree, identifiers: [] });
-      if ((counts.profiles ?? 0) > 0) removed.profilesDeleted++;
+      const counts = await this.erasure.erase({ profileId: null, profileIds: chunk, identifiers: [] });
+      removed.profilesDeleted += counts.profiles ?? 0;
     }
     const holdings = this.holdings.get();
     if (holdings && still.length > 0) {

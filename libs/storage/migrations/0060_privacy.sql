@@ -73,3 +73,6 @@ create table privacy_retention_runs (
 -- Records the sync skipped because their person is suppressed or erased.
 alter table sync_runs add column suppressed_count bigint not null default 0;
 alter table sync_run_streams add column suppressed_count bigint not null default 0;
+
+-- Erasure finds a person's audience changes by profile (the change log is otherwise read by audience and cursor).
+create index audience_changes_profile_idx on audience_changes (profile_id);

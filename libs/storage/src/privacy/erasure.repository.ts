@@ -63,10 +63,11 @@ const count = (result: { numAffectedRows?: bigint; rows: unknown[] }): number =>
  */
 @Injectable()
 export class ErasureRepository {
-  /** The profile and every profile merged into it, transitively. */
-  async profileTree(db: Kysely<Tables>, profileId: string): Promise<string[]> {
+  /** The profiles and every profile merged into them, transitively. */
+  async profileTree(db: Kysely<Tables>, profileIds: string | string[]): Promise<string[]> {
+    const roots = typeof profileIds === 'string' ? [profileIds] : profileIds;
     const { rows } = await sql<{ id: string }>`with recursive tree(id) as (
-        select ${profileId}::uuid
+        select unnest(${roots}::uuid[])
         union
         select p.id from profiles p join tree t on p.merged_into = t.id
       ) select id::text as id from tree`.execute(db);
@@ -93,30 +94,35 @@ export class ErasureRepository {
     );
     await run('profile_events', sql`delete from profile_events where profile_id = any(${ids}::uuid[])`);
     await run('identity_observations', sql`delete from identity_observations where profile_id = any(${ids}::uuid[])`);
-    await run(
-      'profile_identifiers',
-      sql`delete from profile_identifiers pi where pi.profile_id = any(${ids}::uuid[])
-        or (pi.type, pi.value) in (select * from unnest(${types}::text[], ${values}::text[]))`,
-    );
+    // Two statements, each on its index: an `or` of both would scan the whole table.
+    await run('profile_identifiers', sql`delete from profile_identifiers where profile_id = any(${ids}::uuid[])`);
+    if (types.length > 0)
+      await run(
+        'profile_identifiers',
+        sql`delete from profile_identifiers pi
+          where (pi.type, pi.value) in (select * from unnest(${types}::text[], ${values}::text[]))`,
+      );
     await run(
       'identity_merges',
       sql`delete from identity_merges where winner = any(${ids}::uuid[]) or loser = any(${ids}::uuid[])`,
     );
-    await run(
-      'identity_flags',
-      sql`delete from identity_flags f
-        where (f.type, f.value) in (select * from unnest(${types}::text[], ${values}::text[]))`,
-    );
+    if (types.length > 0)
+      await run(
+        'identity_flags',
+        sql`delete from identity_flags f
+          where (f.type, f.value) in (select * from unnest(${types}::text[], ${values}::text[]))`,
+      );
     await run(
       'identity_flags',
       sql`update identity_flags set people = array(select p from unnest(people) as p where p <> all(${ids}::text[]))
         where people && ${ids}::text[]`,
     );
-    await run(
-      'identity_separations',
-      sql`delete from identity_separations s
-        where (s.type, s.value) in (select * from unnest(${types}::text[], ${values}::text[]))`,
-    );
+    if (types.length > 0)
+      await run(
+        'identity_separations',
+        sql`delete from identity_separations s
+          where (s.type, s.value) in (select * from unnest(${types}::text[], ${values}::text[]))`,
+      );
     if (target.needles.length > 0 || target.digits.length > 0)
       await run(
         'quarantine',
