@@ -89,6 +89,16 @@ const REQUIRED_SCOPES: Record<string, string> = {
   'GET /v1/stats/records': 'read',
   'GET /v1/stats/events': 'read',
   'GET /v1/stats/profiles': 'read',
+  'POST /v1/privacy/requests': 'privacy',
+  'GET /v1/privacy/requests': 'privacy',
+  'GET /v1/privacy/requests/{id}': 'privacy',
+  'GET /v1/privacy/requests/{id}/export': 'privacy+pii:read',
+  'PUT /v1/profiles/{id}/consent': 'privacy',
+  'GET /v1/retention': 'read',
+  'PUT /v1/retention': 'privacy',
+  'GET /v1/retention/runs': 'read',
+  'POST /v1/retention/runs': 'privacy',
+  'GET /v1/retention/runs/{runId}': 'read',
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head'];

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { Provider } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadEnvironment, type Environment } from '@plexus/config';
 import { createApiApp } from '../../apps/api/src/bootstrap.js';
@@ -34,6 +35,8 @@ export interface TestAppOptions {
    */
   env?: Record<string, string>;
   label?: string;
+  /** Extra providers (doubles of components another part of the hub provides, e.g. activation's ports). */
+  providers?: Provider[];
 }
 
 /** The emulators of test/emulators listen on loopback: tests allow it explicitly, production does not. */
@@ -64,7 +67,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       done();
     },
   });
-  const app = await createApiApp(env, { logDestination: sink });
+  const app = await createApiApp(env, { logDestination: sink, providers: options.providers });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {

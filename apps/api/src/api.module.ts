@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Environment } from '@plexus/config';
 import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
@@ -21,6 +21,7 @@ import { IdentityRulesController } from './identity/identity-rules.controller.js
 import { ProfilesController } from './identity/profiles.controller.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { QueuesController } from './ops/queues.controller.js';
+import { ConsentController, PrivacyRequestsController, RetentionController } from './privacy/privacy.controller.js';
 import { TrackingController } from './tracking/tracking.controller.js';
 import { WebhooksController } from './tracking/webhooks.controller.js';
 import { WriteKeysController } from './tracking/write-keys.controller.js';
@@ -28,7 +29,8 @@ import { WriteKeysController } from './tracking/write-keys.controller.js';
 /** The API process: the core, the domain modules, and the HTTP layer over them. */
 @Module({})
 export class ApiModule {
-  static forRoot(env: Environment): DynamicModule {
+  /** `extraProviders`: providers added to the application (tests register doubles of other parts this way). */
+  static forRoot(env: Environment, extraProviders: Provider[] = []): DynamicModule {
     return {
       module: ApiModule,
       imports: [CoreModule.forRoot({ env, runWorkers: env.RUN_WORKERS, imports: DOMAIN_MODULES })],
@@ -51,6 +53,9 @@ export class ApiModule {
         ComputedTraitsController,
         StatsController,
         ActivationsController,
+        PrivacyRequestsController,
+        ConsentController,
+        RetentionController,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
@@ -61,6 +66,7 @@ export class ApiModule {
         ApiKeySeeder,
         RateLimits,
         ApiKeyAuthenticator,
+        ...extraProviders,
       ],
     };
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
+import { Logger, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -23,6 +23,8 @@ import { readsOwnBody, trackingBodyParsers } from './tracking/tracking-body.midd
 export interface CreateApiOptions {
   /** Where JSON logs go (default stdout). */
   logDestination?: NodeJS.WritableStream;
+  /** Extra providers for the application (tests: doubles of components another module normally provides). */
+  providers?: Provider[];
 }
 
 /** Builds the API application (not yet listening). Used by `main.ts`, the demo and the tests alike. */
@@ -30,7 +32,7 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
   const root = createRootLogger(env.LOG_LEVEL, options.logDestination);
   const logger = new PinoLoggerService(root);
   Logger.overrideLogger(logger);
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(env), {
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(env, options.providers), {
     logger,
     bodyParser: false,
     abortOnError: false,

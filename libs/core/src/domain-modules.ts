@@ -3,6 +3,7 @@ import { ActivationModule } from '@plexus/activation';
 import { AudiencesModule } from '@plexus/audiences';
 import { ConnectorsModule } from '@plexus/connectors';
 import { IdentityModule } from '@plexus/identity';
+import { PrivacyModule } from '@plexus/privacy';
 import { SyncModule } from '@plexus/sync';
 import { TrackingModule } from '@plexus/tracking';
 
@@ -14,4 +15,5 @@ export const DOMAIN_MODULES: NonNullable<ModuleMetadata['imports']> = [
   TrackingModule,
   AudiencesModule,
   ActivationModule,
+  PrivacyModule,
 ];

@@ -8,3 +8,4 @@ export * from './profile.service.js';
 export * from './identity.module.js';
 export * from './profile-changes.js';
 export * from './written-values.service.js';
+export * from './ingest-gate.js';

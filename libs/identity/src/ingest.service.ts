@@ -12,6 +12,7 @@ import {
 import { Database, IdentityGraphRepository, ProfileChangeRepository, type Tables } from '@plexus/storage';
 import { IdentityResolver, lockBucket } from './identity-resolver.service.js';
 import { IdentityRulesService } from './identity-rules.service.js';
+import { IngestGate } from './ingest-gate.js';
 import { ProfileChanges } from './profile-changes.js';
 
 export interface IngestMeta {
@@ -31,6 +32,8 @@ export interface IngestResult {
   rejected: Array<{ index: number; reason: string }>;
   /** Identifiers refused or dropped from records that were stored (invalid, blocked, limits, guard). */
   dropped: Array<{ index: number; identifiers: DroppedIdentifier[] }>;
+  /** Records skipped because their person is erased or suppressed (see {@link IngestGate}); not stored. */
+  suppressed: number;
 }
 
 const RETRYABLE = new Set(['40001', '40P01', '23505']);
@@ -60,6 +63,7 @@ export async function inRetriedTransaction<T>(
 export interface IngestOutcome {
   written: number;
   rejected: IngestResult['rejected'];
+  suppressed: number;
 }
 
 /**
@@ -77,6 +81,7 @@ export class IngestService {
     private readonly resolver: IdentityResolver,
     private readonly graphs: IdentityGraphRepository,
     @Optional() changes?: ProfileChanges,
+    @Optional() private readonly gate?: IngestGate,
   ) {
     this.changes = changes ?? new ProfileChanges(new ProfileChangeRepository(database));
   }
@@ -108,8 +113,20 @@ export class IngestService {
       acceptedIndex.push(index);
     });
     const profileIds: (string | null)[] = records.map(() => null);
+    let suppressed = 0;
+    if (this.gate && accepted.length > 0) {
+      const refused = await this.gate.refused(accepted);
+      if (refused.size > 0) {
+        suppressed = refused.size;
+        for (let i = accepted.length - 1; i >= 0; i--)
+          if (refused.has(i)) {
+            accepted.splice(i, 1);
+            acceptedIndex.splice(i, 1);
+          }
+      }
+    }
     if (accepted.length === 0 && !within) {
-      return { written: 0, profilesCreated: 0, merges: 0, profileIds, rejected, dropped };
+      return { written: 0, profilesCreated: 0, merges: 0, profileIds, rejected, dropped, suppressed };
     }
     const resolution = await inRetriedTransaction(this.database, async (trx) => {
       const result =
@@ -117,7 +134,7 @@ export class IngestService {
           ? await this.resolver.resolveBatch(trx, accepted, meta, rules)
           : { records: [], profilesCreated: 0, merges: 0, changed: { profileIds: [], merges: [] } };
       await this.changes.record(trx, [...(result.mergedAway ?? []), ...result.records.map((r) => r.profileId)]);
-      if (within) await within(trx, { written: accepted.length, rejected });
+      if (within) await within(trx, { written: accepted.length, rejected, suppressed });
       return result;
     });
     resolution.records.forEach((r, i) => {
@@ -139,6 +156,7 @@ export class IngestService {
       profileIds,
       rejected,
       dropped,
+      suppressed,
     };
   }
 

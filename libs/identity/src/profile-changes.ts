@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 /** Profiles whose data changed in one committed transaction (merged-away and deleted ones included). */
 export interface ProfileChangeBatch {
   profileIds: string[];
-  cause: 'ingest' | 'forget' | 'unmerge' | 'delete';
+  cause: 'ingest' | 'forget' | 'unmerge' | 'delete' | 'consent' | 'retention';
 }
 
 export type ProfileChangeListener = (batch: ProfileChangeBatch) => Promise<void>;

@@ -24,6 +24,10 @@ export interface JobPayloads {
   'activation.scheduled': { activationId: string };
   /** Delivers one activation's pending changes; runs on its destination's own queue (see PARTITIONED_JOBS). */
   'activation.deliver': { activationId: string; destinationId: string };
+  /** Runs (or resumes) the pending steps of one privacy request; deferred and run again until every step is done. */
+  'privacy.request': { requestId: string };
+  /** From the retention scheduler (or `POST /v1/retention/runs`): one sweep of expired data. */
+  'privacy.retention': { runId?: number; trigger: 'schedule' | 'api' };
 }
 
 export type JobName = keyof JobPayloads;
@@ -38,6 +42,8 @@ export const JOB_QUEUES: { [K in JobName]: QueueName } = {
   'activation.tick': 'activation',
   'activation.scheduled': 'activation',
   'activation.deliver': 'activation',
+  'privacy.request': 'maintenance',
+  'privacy.retention': 'maintenance',
 };
 
 /**

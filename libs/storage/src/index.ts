@@ -17,3 +17,4 @@ export * from './stats/stats.repository.js';
 export * from './writeback/index.js';
 export * from './activation/activation.tables.js';
 export * from './activation/activation.repository.js';
+export * from './privacy/index.js';

@@ -3,6 +3,7 @@ import type { ActivationTables } from './activation/activation.tables.js';
 import type { AuditTables } from './audit/audit.repository.js';
 import type { AudienceTables } from './audiences/audience.tables.js';
 import type { IdentityTables } from './identity/identity.tables.js';
+import type { PrivacyTables } from './privacy/privacy.tables.js';
 import type { TrackingTables } from './tracking/tracking.tables.js';
 import type { WritebackTables } from './writeback/written-value.tables.js';
 
@@ -54,6 +55,7 @@ export interface SyncRunsTable {
   written_count: Generated<number>;
   quarantined_count: Generated<number>;
   deleted_count: Generated<number>;
+  suppressed_count: Generated<number>;
   checkpoint: Json<unknown> | null;
   error: Json<{ type: string; message: string }> | null;
   cancel_requested: Generated<boolean>;
@@ -73,6 +75,7 @@ export interface SyncRunStreamsTable {
   written_count: Generated<number>;
   quarantined_count: Generated<number>;
   deleted_count: Generated<number>;
+  suppressed_count: Generated<number>;
   checkpoint: Json<unknown> | null;
   finished: Generated<boolean>;
 }
@@ -110,7 +113,14 @@ export interface UploadChunksTable {
 
 /** Every table Plexus owns. Each domain adds its tables here and its migration under ../migrations. */
 export interface Tables
-  extends IdentityTables, TrackingTables, AuditTables, AudienceTables, WritebackTables, ActivationTables {
+  extends
+    IdentityTables,
+    TrackingTables,
+    AuditTables,
+    AudienceTables,
+    WritebackTables,
+    ActivationTables,
+    PrivacyTables {
   schema_migrations: SchemaMigrationsTable;
   api_keys: ApiKeysTable;
   connections: ConnectionsTable;

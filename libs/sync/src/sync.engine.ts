@@ -185,6 +185,7 @@ export class SyncEngine {
           read: batch.records.length,
           written: outcome.written,
           deleted: batch.deletedIds?.length ?? 0,
+          suppressed: outcome.suppressed,
           quarantine: [...quarantine, ...outcome.rejected.map((r) => ({ record: origins[r.index], reason: r.reason }))],
         });
       if (forgotten.length === 0) {
@@ -192,7 +193,7 @@ export class SyncEngine {
       } else {
         // Records first, then the deletes with the checkpoint: a crash in between re-reads the batch, and storing
         // its records again changes nothing, while its deletes and counters are committed exactly once.
-        let outcome: IngestOutcome = { written: 0, rejected: [] };
+        let outcome: IngestOutcome = { written: 0, rejected: [], suppressed: 0 };
         await this.ingest.ingest(profiles, meta, async (_trx, o) => {
           outcome = o;
         });

@@ -17,6 +17,8 @@ export interface WebhookResponse {
   /** Records the request carried, and those stored. */
   received: number;
   stored: number;
+  /** Records not stored because their person asked to be erased or not collected. */
+  suppressed?: number;
   /** The delivery id was stored before: nothing was stored again. */
   duplicate?: true;
 }
@@ -97,7 +99,10 @@ export class WebhookService {
     if (result.rejected.length > 0)
       // Count only: the reasons quote identifier values.
       this.logger.warn(`${sourceId}: ${result.rejected.length} of ${records.length} webhook records refused`);
-    return { success: true, received: records.length, stored: records.length - result.rejected.length };
+    // A record neither stored (no profile) nor rejected was refused by the privacy suppression list.
+    const stored = result.profileIds.filter((id) => id !== null).length;
+    const suppressed = records.length - stored - result.rejected.length;
+    return { success: true, received: records.length, stored, ...(suppressed > 0 ? { suppressed } : {}) };
   }
 
   private async purgeOldDeliveries(): Promise<void> {

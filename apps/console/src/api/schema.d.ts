@@ -73,26 +73,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/api-keys/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The calling key: its name, prefix, scopes and expiry
-         * @description Requires: an API key with any key.
-         */
-        get: operations["ApiKeysController_me"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/api-keys/{id}": {
         parameters: {
             query?: never;
@@ -1089,7 +1069,7 @@ export interface paths {
         patch: operations["ComputedTraitsController_update"];
         trace?: never;
     };
-    "/v1/stats/records": {
+    "/v1/privacy/requests": {
         parameters: {
             query?: never;
             header?: never;
@@ -1097,10 +1077,34 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Source records stored per day and source (syncs, uploads, tracking, webhooks)
-         * @description Requires: an API key with read.
+         * Privacy requests, newest first
+         * @description Requires: an API key with privacy.
          */
-        get: operations["StatsController_records"];
+        get: operations["PrivacyRequestsController_list"];
+        put?: never;
+        /**
+         * Files a delete, suppress, unsuppress or export request for the person holding an identifier; runs as a job. The same request for the same person while one runs answers that one (duplicate: true).
+         * @description Requires: an API key with privacy.
+         */
+        post: operations["PrivacyRequestsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A privacy request with the state of each step, and what a waiting step waits on
+         * @description Requires: an API key with privacy.
+         */
+        get: operations["PrivacyRequestsController_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1109,7 +1113,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/stats/events": {
+    "/v1/privacy/requests/{id}/export": {
         parameters: {
             query?: never;
             header?: never;
@@ -1117,10 +1121,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Events stored per minute, by arrival
-         * @description Requires: an API key with read.
+         * The JSON document of a completed export request: everything held about the person
+         * @description Requires: an API key with privacy+pii:read.
          */
-        get: operations["StatsController_events"];
+        get: operations["PrivacyRequestsController_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1129,133 +1133,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/stats/profiles": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Profiles created and merges made per day, and the profiles live now
-         * @description Requires: an API key with read.
-         */
-        get: operations["StatsController_profiles"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/activations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Requires: an API key with read. */
-        get: operations["ActivationsController_list"];
-        put?: never;
-        /**
-         * Link an audience to a destination; delivery starts at once (docs/ACTIVATION.md)
-         * @description Requires: an API key with activations:write.
-         */
-        post: operations["ActivationsController_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/activations/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Requires: an API key with read. */
-        get: operations["ActivationsController_get"];
-        put?: never;
-        post?: never;
-        /**
-         * Delete: every member the platform holds is removed, then the activation is marked deleted
-         * @description Requires: an API key with activations:write.
-         */
-        delete: operations["ActivationsController_delete"];
-        options?: never;
-        head?: never;
-        /**
-         * Pause, resume, change the schedule or the platform audience id
-         * @description Requires: an API key with activations:write.
-         */
-        patch: operations["ActivationsController_update"];
-        trace?: never;
-    };
-    "/v1/activations/{id}/runs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Delivery runs, newest first, with sent / accepted / invalid / failed / not sendable counts
-         * @description Requires: an API key with read.
-         */
-        get: operations["ActivationsController_runs"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/activations/{id}/ledger": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Was this person sent to the platform, what was sent (hashed), and were they removed?
-         * @description Requires: an API key with read.
-         */
-        get: operations["ActivationsController_ledger"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/activations/{id}/dead-letters": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Batches that failed after the retry budget, with their members and the error
-         * @description Requires: an API key with read.
-         */
-        get: operations["ActivationsController_deadLetters"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/activations/{id}/replay": {
+    "/v1/profiles/{id}/consent": {
         parameters: {
             query?: never;
             header?: never;
@@ -1263,12 +1141,80 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
+        /**
+         * Sets consent per purpose (ads, email, analytics, personalisation, sale) with its source; a revocation takes the person out of the destinations of that purpose
+         * @description Requires: an API key with privacy.
+         */
+        put: operations["ConsentController_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The retention policy, and the identifier time-to-live days from the identity rules
+         * @description Requires: an API key with read.
+         */
+        get: operations["RetentionController_get"];
+        /**
+         * Changes the retention policy (fields not sent keep their value) and its schedule
+         * @description Requires: an API key with privacy.
+         */
+        put: operations["RetentionController_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retention sweeps, newest first, with what each removed
+         * @description Requires: an API key with read.
+         */
+        get: operations["RetentionController_runs"];
         put?: never;
         /**
-         * Replay the dead letters: each member is sent what the audience and the ledger say now
-         * @description Requires: an API key with activations:write.
+         * Runs a retention sweep now
+         * @description Requires: an API key with privacy.
          */
-        post: operations["ActivationsController_replay"];
+        post: operations["RetentionController_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention/runs/{runId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One retention sweep
+         * @description Requires: an API key with read.
+         */
+        get: operations["RetentionController_run"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1362,9 +1308,7 @@ export interface components {
              *       ]
              *     }
              */
-            rule: {
-                [key: string]: unknown;
-            };
+            rule: Record<string, never>;
         };
         PreviewDto: {
             /**
@@ -1389,9 +1333,7 @@ export interface components {
              *       ]
              *     }
              */
-            rule: {
-                [key: string]: unknown;
-            };
+            rule: Record<string, never>;
             /** @default 10 */
             sample: number;
         };
@@ -1420,9 +1362,7 @@ export interface components {
              *       ]
              *     }
              */
-            rule?: {
-                [key: string]: unknown;
-            };
+            rule?: Record<string, never>;
         };
         ComputedTraitDto: {
             /**
@@ -1486,45 +1426,6 @@ export interface components {
              */
             property?: string;
         };
-        CreateActivationDto: {
-            /** @description the audience whose changes are delivered */
-            audienceId: string;
-            /**
-             * @description a configured destination (POST /v1/destinations)
-             * @example dst_0123456789abcdef
-             */
-            destinationId: string;
-            /**
-             * @description upsert: adds and removes as members enter and leave; mirror: replace the platform list, then follow changes
-             * @enum {string}
-             */
-            mode: "upsert" | "mirror";
-            /**
-             * @description identifier types handed to the destination (default: every type its connector accepts)
-             * @example [
-             *       "email",
-             *       "phone"
-             *     ]
-             */
-            identifiers?: string[];
-            /**
-             * @description deliver at these times instead of seconds after each change: { cron, tz? } or { everySeconds }
-             * @example {
-             *       "cron": "0 3 * * *"
-             *     }
-             */
-            schedule?: Record<string, never>;
-            /** @description the platform's audience id (required by connectors that cannot create audiences, e.g. TikTok) */
-            externalId?: string;
-        };
-        UpdateActivationDto: {
-            /** @description true pauses delivery; false resumes it (and retries what a configuration error stopped) */
-            paused?: boolean;
-            /** @description deliver at these times instead of seconds after each change: { cron, tz? } or { everySeconds }; null delivers in real time again */
-            schedule?: Record<string, never> | null;
-            /** @description the platform's audience id */
-            externalId?: string;
-        };
     };
     responses: never;
     parameters: never;
@@ -1547,12 +1448,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ok";
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1569,15 +1465,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "ready";
-                        /** @description pglite or postgres */
-                        database: string;
-                        redis: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1615,30 +1503,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            name: string;
-                            /** @description the key’s first characters, or # and a fingerprint of its hash */
-                            prefix: string;
-                            /** @description admin implies every other scope */
-                            scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
-                            /** Format: date-time */
-                            expiresAt: string | null;
-                            /** @description the key that created it */
-                            createdBy: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            lastUsedAt: string | null;
-                            /** Format: date-time */
-                            revokedAt: string | null;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1659,56 +1524,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the key’s first characters, or # and a fingerprint of its hash */
-                        prefix: string;
-                        /** @description admin implies every other scope */
-                        scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
-                        /** Format: date-time */
-                        expiresAt: string | null;
-                        /** @description the key that created it */
-                        createdBy: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        lastUsedAt: string | null;
-                        /** Format: date-time */
-                        revokedAt: string | null;
-                        /** @description the key itself, shown only in this answer */
-                        key: string;
-                    };
-                };
-            };
-        };
-    };
-    ApiKeysController_me: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the key’s first characters, or # and a fingerprint of its hash */
-                        prefix: string;
-                        /** @description admin implies every other scope */
-                        scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
-                        /** Format: date-time */
-                        expiresAt: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1744,18 +1560,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @enum {string} */
-                            name: "sync" | "audiences" | "activation" | "maintenance";
-                            /** @description jobs per state: waiting, active, delayed, prioritized, failed, completed, … */
-                            counts: {
-                                [key: string]: number;
-                            };
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1778,24 +1583,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            /** @enum {string} */
-                            queue: "sync" | "audiences" | "activation" | "maintenance";
-                            name: string;
-                            /** @description the job’s payload */
-                            data: unknown;
-                            failedReason: string;
-                            attemptsMade: number;
-                            /** @description epoch ms */
-                            finishedOn: number | null;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1815,12 +1603,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @enum {boolean} */
-                        retried: true;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1837,16 +1620,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description the identity rules */
-                        rules: unknown;
-                        version: number;
-                        /** Format: date-time */
-                        updatedAt: string | null;
-                        isDefault: boolean;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1869,16 +1643,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description the identity rules */
-                        rules: unknown;
-                        version: number;
-                        /** Format: date-time */
-                        updatedAt: string | null;
-                        isDefault: boolean;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1901,21 +1666,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description stored records replayed */
-                        observations: number;
-                        wouldSplit: {
-                            profileId: string;
-                            into: number;
-                        }[];
-                        wouldMerge: {
-                            profileIds: string[];
-                        }[];
-                        splitCount: number;
-                        mergeCount: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1936,22 +1687,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            type: string;
-                            value: string;
-                            people: string[];
-                            reason: string | null;
-                            /** Format: date-time */
-                            firstSeenAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -1976,69 +1712,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: ({
-                            id: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            identifiers: {
-                                type: string;
-                                value: string;
-                                /** @description where it was first seen */
-                                sourceId: string;
-                                /** Format: date-time */
-                                firstSeen: string;
-                                /** Format: date-time */
-                                lastSeen: string;
-                            }[];
-                            traits: {
-                                [key: string]: {
-                                    value: unknown;
-                                    /** @description where the surviving value came from */
-                                    sourceId: string;
-                                    /** Format: date-time */
-                                    observedAt: string;
-                                    /** Format: date-time */
-                                    expiresAt?: string;
-                                };
-                            };
-                            consent: {
-                                [key: string]: {
-                                    granted: boolean;
-                                    sourceId: string;
-                                    /** Format: date-time */
-                                    observedAt: string;
-                                };
-                            };
-                            recentEvents: {
-                                id: number;
-                                profileId: string;
-                                sourceId: string;
-                                /** @description the sender’s message id */
-                                eventId: string | null;
-                                name: string;
-                                /** Format: date-time */
-                                occurredAt: string;
-                                properties: {
-                                    [key: string]: unknown;
-                                };
-                            }[];
-                            /** @description the id asked for, merged into this profile */
-                            redirectedFrom?: string;
-                        } | {
-                            id: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                        })[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2074,59 +1748,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        identifiers: {
-                            type: string;
-                            value: string;
-                            /** @description where it was first seen */
-                            sourceId: string;
-                            /** Format: date-time */
-                            firstSeen: string;
-                            /** Format: date-time */
-                            lastSeen: string;
-                        }[];
-                        traits: {
-                            [key: string]: {
-                                value: unknown;
-                                /** @description where the surviving value came from */
-                                sourceId: string;
-                                /** Format: date-time */
-                                observedAt: string;
-                                /** Format: date-time */
-                                expiresAt?: string;
-                            };
-                        };
-                        consent: {
-                            [key: string]: {
-                                granted: boolean;
-                                sourceId: string;
-                                /** Format: date-time */
-                                observedAt: string;
-                            };
-                        };
-                        recentEvents: {
-                            id: number;
-                            profileId: string;
-                            sourceId: string;
-                            /** @description the sender’s message id */
-                            eventId: string | null;
-                            name: string;
-                            /** Format: date-time */
-                            occurredAt: string;
-                            properties: {
-                                [key: string]: unknown;
-                            };
-                        }[];
-                        /** @description the id asked for, merged into this profile */
-                        redirectedFrom?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2149,25 +1771,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: number;
-                            profileId: string;
-                            sourceId: string;
-                            /** @description the sender’s message id */
-                            eventId: string | null;
-                            name: string;
-                            /** Format: date-time */
-                            occurredAt: string;
-                            properties: {
-                                [key: string]: unknown;
-                            };
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2186,30 +1790,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @enum {string} */
-                            kind: "created" | "merge";
-                            /** Format: date-time */
-                            at: string;
-                            mergeId?: number;
-                            winner?: string;
-                            loser?: string;
-                            causedBy?: {
-                                type: string;
-                                value: string;
-                                profileId?: string;
-                            }[];
-                            sourceId?: string | null;
-                            runId?: string | null;
-                            observationId?: number | null;
-                            /** Format: date-time */
-                            undoneAt?: string | null;
-                            undoNote?: string | null;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2232,18 +1813,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        mergeId: number;
-                        /** @description the first keeps the original id, the second the loser’s */
-                        profiles: string[];
-                        /** @description the identifiers that caused the merge: winner’s side, loser’s side */
-                        separated: {
-                            type: string;
-                            value: string;
-                        }[][];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2260,47 +1830,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            /** @enum {string} */
-                            kind: "source" | "destination";
-                            version: string;
-                            displayName: string;
-                            /** @description the SDK range the connector was built for */
-                            sdk: string;
-                            /** @description config fields that are write-only */
-                            secrets: string[];
-                            /** @description JSON Schema of the config (secret fields marked writeOnly) */
-                            configSchema: {
-                                [key: string]: unknown;
-                            };
-                            /** @description accepts file uploads */
-                            uploads: boolean;
-                            /** @description accepts webhooks */
-                            webhook: boolean;
-                            /** @description a push source authenticated by a write key */
-                            writeKey: boolean;
-                            description?: string;
-                            identifiers?: string[];
-                            streams?: {
-                                name: string;
-                                mode: string;
-                                primaryKey: string[];
-                                cursorField?: string;
-                            }[];
-                            accepts?: string[];
-                            purpose?: string;
-                            batch?: {
-                                maxItems: number;
-                                maxBytes?: number;
-                            };
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2317,16 +1847,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            origin: string;
-                            reason: string;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2345,43 +1866,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        /** @enum {string} */
-                        kind: "source" | "destination";
-                        version: string;
-                        displayName: string;
-                        /** @description the SDK range the connector was built for */
-                        sdk: string;
-                        /** @description config fields that are write-only */
-                        secrets: string[];
-                        /** @description JSON Schema of the config (secret fields marked writeOnly) */
-                        configSchema: {
-                            [key: string]: unknown;
-                        };
-                        /** @description accepts file uploads */
-                        uploads: boolean;
-                        /** @description accepts webhooks */
-                        webhook: boolean;
-                        /** @description a push source authenticated by a write key */
-                        writeKey: boolean;
-                        description?: string;
-                        identifiers?: string[];
-                        streams?: {
-                            name: string;
-                            mode: string;
-                            primaryKey: string[];
-                            cursorField?: string;
-                        }[];
-                        accepts?: string[];
-                        purpose?: string;
-                        batch?: {
-                            maxItems: number;
-                            maxBytes?: number;
-                        };
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2400,11 +1885,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        runId: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2427,59 +1908,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            sourceId: string;
-                            /** @enum {string} */
-                            status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
-                            /** @description manual, schedule, upload, … */
-                            trigger: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            startedAt: string | null;
-                            /** Format: date-time */
-                            finishedAt: string | null;
-                            stats: {
-                                /** @description records read */
-                                read: number;
-                                /** @description records stored */
-                                written: number;
-                                /** @description records quarantined */
-                                quarantined: number;
-                                /** @description records deleted upstream */
-                                deleted: number;
-                            };
-                            checkpoint: unknown;
-                            error?: {
-                                type: string;
-                                message: string;
-                            };
-                            /**
-                             * Format: date-time
-                             * @description when a waiting run resumes
-                             */
-                            resumeAt?: string;
-                            streams?: {
-                                /** @description records read */
-                                read: number;
-                                /** @description records stored */
-                                written: number;
-                                /** @description records quarantined */
-                                quarantined: number;
-                                /** @description records deleted upstream */
-                                deleted: number;
-                                stream: string;
-                                checkpoint: unknown;
-                                finished: boolean;
-                            }[];
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2502,23 +1931,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: number;
-                            sourceId: string;
-                            runId: string | null;
-                            stream: string;
-                            /** @description the record as the source sent it */
-                            record: unknown;
-                            reason: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2537,13 +1950,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        runId: string;
-                        /** @description bytes stored */
-                        bytes: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2564,36 +1971,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            name: string;
-                            /** @description the connector id */
-                            connector: string;
-                            /** @description the config; secret fields shown as "********" */
-                            config: {
-                                [key: string]: unknown;
-                            };
-                            schedule: ({
-                                /** @description cron expression */
-                                cron: string;
-                                /** @description IANA time zone */
-                                tz?: string;
-                            } | {
-                                everySeconds: number;
-                            }) | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description push sources: the write key, only in the answer that creates the source */
-                            writeKey?: string;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2614,32 +1992,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2658,32 +2011,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2725,32 +2053,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2769,18 +2072,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @enum {boolean} */
-                        ok: true;
-                    } | {
-                        /** @enum {boolean} */
-                        ok: false;
-                        /** @enum {string} */
-                        failureType: "config" | "transient" | "system";
-                        message: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2801,36 +2093,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            name: string;
-                            /** @description the connector id */
-                            connector: string;
-                            /** @description the config; secret fields shown as "********" */
-                            config: {
-                                [key: string]: unknown;
-                            };
-                            schedule: ({
-                                /** @description cron expression */
-                                cron: string;
-                                /** @description IANA time zone */
-                                tz?: string;
-                            } | {
-                                everySeconds: number;
-                            }) | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            /** @description push sources: the write key, only in the answer that creates the source */
-                            writeKey?: string;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2851,32 +2114,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2895,32 +2133,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -2962,32 +2175,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        /** @description the connector id */
-                        connector: string;
-                        /** @description the config; secret fields shown as "********" */
-                        config: {
-                            [key: string]: unknown;
-                        };
-                        schedule: ({
-                            /** @description cron expression */
-                            cron: string;
-                            /** @description IANA time zone */
-                            tz?: string;
-                        } | {
-                            everySeconds: number;
-                        }) | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        /** @description push sources: the write key, only in the answer that creates the source */
-                        writeKey?: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3006,18 +2194,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @enum {boolean} */
-                        ok: true;
-                    } | {
-                        /** @enum {boolean} */
-                        ok: false;
-                        /** @enum {string} */
-                        failureType: "config" | "transient" | "system";
-                        message: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3036,55 +2213,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        sourceId: string;
-                        /** @enum {string} */
-                        status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
-                        /** @description manual, schedule, upload, … */
-                        trigger: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt: string | null;
-                        /** Format: date-time */
-                        finishedAt: string | null;
-                        stats: {
-                            /** @description records read */
-                            read: number;
-                            /** @description records stored */
-                            written: number;
-                            /** @description records quarantined */
-                            quarantined: number;
-                            /** @description records deleted upstream */
-                            deleted: number;
-                        };
-                        checkpoint: unknown;
-                        error?: {
-                            type: string;
-                            message: string;
-                        };
-                        /**
-                         * Format: date-time
-                         * @description when a waiting run resumes
-                         */
-                        resumeAt?: string;
-                        streams?: {
-                            /** @description records read */
-                            read: number;
-                            /** @description records stored */
-                            written: number;
-                            /** @description records quarantined */
-                            quarantined: number;
-                            /** @description records deleted upstream */
-                            deleted: number;
-                            stream: string;
-                            checkpoint: unknown;
-                            finished: boolean;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3103,55 +2232,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        sourceId: string;
-                        /** @enum {string} */
-                        status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
-                        /** @description manual, schedule, upload, … */
-                        trigger: string;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        startedAt: string | null;
-                        /** Format: date-time */
-                        finishedAt: string | null;
-                        stats: {
-                            /** @description records read */
-                            read: number;
-                            /** @description records stored */
-                            written: number;
-                            /** @description records quarantined */
-                            quarantined: number;
-                            /** @description records deleted upstream */
-                            deleted: number;
-                        };
-                        checkpoint: unknown;
-                        error?: {
-                            type: string;
-                            message: string;
-                        };
-                        /**
-                         * Format: date-time
-                         * @description when a waiting run resumes
-                         */
-                        resumeAt?: string;
-                        streams?: {
-                            /** @description records read */
-                            read: number;
-                            /** @description records stored */
-                            written: number;
-                            /** @description records quarantined */
-                            quarantined: number;
-                            /** @description records deleted upstream */
-                            deleted: number;
-                            stream: string;
-                            checkpoint: unknown;
-                            finished: boolean;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3487,14 +2568,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        /** @description shown once */
-                        writeKey: string;
-                        /** Format: date-time */
-                        previousKeysValidUntil: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3513,18 +2587,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            prefix: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            expiresAt: string | null;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3557,28 +2620,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: number;
-                            /** Format: date-time */
-                            at: string;
-                            /** @description the API key that made the change */
-                            actorKeyId: string | null;
-                            /** @description method and route template, e.g. PATCH /v1/sources/:id */
-                            action: string;
-                            targetType: string;
-                            targetId: string | null;
-                            requestId: string | null;
-                            /** @description the target’s state before, credentials removed */
-                            before: unknown;
-                            /** @description the target’s state after, credentials removed */
-                            after: unknown;
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3599,39 +2641,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            name: string;
-                            description: string | null;
-                            /** @description the rule tree (docs/AUDIENCES.md) */
-                            rule: unknown;
-                            size: number;
-                            /** Format: date-time */
-                            lastEvaluatedAt: string | null;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            evaluation?: {
-                                audienceId: string;
-                                /** @description profiles that entered */
-                                entered: number;
-                                /** @description profiles that left */
-                                exited: number;
-                                /** @description members after the evaluation */
-                                size: number;
-                                /** Format: date-time */
-                                evaluatedAt: string;
-                            };
-                            /** @description conditions that look like they cannot match */
-                            warnings?: string[];
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3652,35 +2662,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        description: string | null;
-                        /** @description the rule tree (docs/AUDIENCES.md) */
-                        rule: unknown;
-                        size: number;
-                        /** Format: date-time */
-                        lastEvaluatedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        evaluation?: {
-                            audienceId: string;
-                            /** @description profiles that entered */
-                            entered: number;
-                            /** @description profiles that left */
-                            exited: number;
-                            /** @description members after the evaluation */
-                            size: number;
-                            /** Format: date-time */
-                            evaluatedAt: string;
-                        };
-                        /** @description conditions that look like they cannot match */
-                        warnings?: string[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3701,14 +2683,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        size: number;
-                        /** @description profile ids */
-                        sample: string[];
-                        warnings: string[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3728,21 +2703,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        audiences: {
-                            id: string;
-                            name: string;
-                            size: number;
-                        }[];
-                        pairs: {
-                            a: string;
-                            b: string;
-                            /** @description members in both */
-                            count: number;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3761,35 +2722,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        description: string | null;
-                        /** @description the rule tree (docs/AUDIENCES.md) */
-                        rule: unknown;
-                        size: number;
-                        /** Format: date-time */
-                        lastEvaluatedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        evaluation?: {
-                            audienceId: string;
-                            /** @description profiles that entered */
-                            entered: number;
-                            /** @description profiles that left */
-                            exited: number;
-                            /** @description members after the evaluation */
-                            size: number;
-                            /** Format: date-time */
-                            evaluatedAt: string;
-                        };
-                        /** @description conditions that look like they cannot match */
-                        warnings?: string[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3831,35 +2764,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        description: string | null;
-                        /** @description the rule tree (docs/AUDIENCES.md) */
-                        rule: unknown;
-                        size: number;
-                        /** Format: date-time */
-                        lastEvaluatedAt: string | null;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        evaluation?: {
-                            audienceId: string;
-                            /** @description profiles that entered */
-                            entered: number;
-                            /** @description profiles that left */
-                            exited: number;
-                            /** @description members after the evaluation */
-                            size: number;
-                            /** Format: date-time */
-                            evaluatedAt: string;
-                        };
-                        /** @description conditions that look like they cannot match */
-                        warnings?: string[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3878,19 +2783,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        audienceId: string;
-                        /** @description profiles that entered */
-                        entered: number;
-                        /** @description profiles that left */
-                        exited: number;
-                        /** @description members after the evaluation */
-                        size: number;
-                        /** Format: date-time */
-                        evaluatedAt: string;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3913,36 +2806,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            profileId: string;
-                            /** Format: date-time */
-                            enteredAt: string;
-                            reason: {
-                                matched: boolean;
-                                /** @description the conditions that decided */
-                                because: {
-                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
-                                    path: string;
-                                    /** @description the condition node */
-                                    condition: unknown;
-                                    ok: boolean;
-                                    /** @description the data behind the verdict (a trait value, an event count, …) */
-                                    value: unknown;
-                                }[];
-                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
-                                evaluation?: string;
-                                /** @description the profile it was merged into */
-                                mergedInto?: string;
-                                /** @enum {boolean} */
-                                deleted?: true;
-                            };
-                        }[];
-                        /** @description cursor of the next page; null on the last */
-                        next: string | null;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -3965,41 +2829,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @description read the log after this cursor to continue */
-                            cursor: number;
-                            audienceId: string;
-                            profileId: string;
-                            /** @enum {string} */
-                            change: "entered" | "exited";
-                            reason: {
-                                matched: boolean;
-                                /** @description the conditions that decided */
-                                because: {
-                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
-                                    path: string;
-                                    /** @description the condition node */
-                                    condition: unknown;
-                                    ok: boolean;
-                                    /** @description the data behind the verdict (a trait value, an event count, …) */
-                                    value: unknown;
-                                }[];
-                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
-                                evaluation?: string;
-                                /** @description the profile it was merged into */
-                                mergedInto?: string;
-                                /** @enum {boolean} */
-                                deleted?: true;
-                            };
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                        /** @description the cursor to continue after */
-                        next: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4022,19 +2852,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** Format: date-time */
-                            at: string;
-                            size: number;
-                            entered: number;
-                            exited: number;
-                            /** @description the evaluation: full, rule, profiles or schedule */
-                            kind: string;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4053,16 +2871,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            name: string;
-                            value: unknown;
-                            /** Format: date-time */
-                            computedAt: string;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4081,36 +2890,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            audienceId: string;
-                            name: string;
-                            member: boolean;
-                            /** Format: date-time */
-                            enteredAt: string | null;
-                            reason: {
-                                matched: boolean;
-                                /** @description the conditions that decided */
-                                because: {
-                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
-                                    path: string;
-                                    /** @description the condition node */
-                                    condition: unknown;
-                                    ok: boolean;
-                                    /** @description the data behind the verdict (a trait value, an event count, …) */
-                                    value: unknown;
-                                }[];
-                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
-                                evaluation?: string;
-                                /** @description the profile it was merged into */
-                                mergedInto?: string;
-                                /** @enum {boolean} */
-                                deleted?: true;
-                            };
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4127,27 +2907,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        data: {
-                            id: string;
-                            name: string;
-                            event: string;
-                            aggregation: string;
-                            /** @description whether values change with the clock (a window) */
-                            timeDependent: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
-                            within?: string;
-                            where?: unknown[];
-                            property?: string;
-                            /** @description profiles whose value was written (create and update) */
-                            written?: number;
-                        }[];
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4168,25 +2928,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        event: string;
-                        aggregation: string;
-                        /** @description whether values change with the clock (a window) */
-                        timeDependent: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        within?: string;
-                        where?: unknown[];
-                        property?: string;
-                        /** @description profiles whose value was written (create and update) */
-                        written?: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4205,25 +2947,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        event: string;
-                        aggregation: string;
-                        /** @description whether values change with the clock (a window) */
-                        timeDependent: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        within?: string;
-                        where?: unknown[];
-                        property?: string;
-                        /** @description profiles whose value was written (create and update) */
-                        written?: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
@@ -4265,126 +2989,17 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        id: string;
-                        name: string;
-                        event: string;
-                        aggregation: string;
-                        /** @description whether values change with the clock (a window) */
-                        timeDependent: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
-                        within?: string;
-                        where?: unknown[];
-                        property?: string;
-                        /** @description profiles whose value was written (create and update) */
-                        written?: number;
-                    };
-                };
+                content?: never;
             };
         };
     };
-    StatsController_records: {
-        parameters: {
-            query?: {
-                /** @description days back from today (UTC), today included */
-                days?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @description YYYY-MM-DD (UTC) */
-                            day: string;
-                            sourceId: string;
-                            records: number;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    StatsController_events: {
-        parameters: {
-            query?: {
-                /** @description minutes back from now */
-                minutes?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        data: {
-                            /** @description YYYY-MM-DDTHH:MMZ (UTC) */
-                            minute: string;
-                            events: number;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    StatsController_profiles: {
-        parameters: {
-            query?: {
-                /** @description days back from today (UTC), today included */
-                days?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description profiles that exist now (not merged away) */
-                        live: number;
-                        data: {
-                            /** @description YYYY-MM-DD (UTC) */
-                            day: string;
-                            /** @description profiles created that day */
-                            created: number;
-                            /** @description merges made that day and not undone */
-                            merged: number;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    ActivationsController_list: {
+    PrivacyRequestsController_list: {
         parameters: {
             query?: {
                 limit?: number;
                 /** @description cursor from the previous page */
                 after?: string;
-                audienceId?: string;
-                destinationId?: string;
+                status?: "queued" | "running" | "waiting" | "completed" | "failed";
             };
             header?: never;
             path?: never;
@@ -4400,7 +3015,7 @@ export interface operations {
             };
         };
     };
-    ActivationsController_create: {
+    PrivacyRequestsController_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -4409,11 +3024,25 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateActivationDto"];
+                "application/json": {
+                    /** @enum {string} */
+                    type: "delete" | "suppress" | "unsuppress" | "export";
+                    identifier: {
+                        /** @example email */
+                        type: string;
+                        /** @example alice@example.io */
+                        value: string;
+                        /**
+                         * @description for phone numbers without a country code
+                         * @example US
+                         */
+                        country?: string;
+                    };
+                };
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4421,7 +3050,7 @@ export interface operations {
             };
         };
     };
-    ActivationsController_get: {
+    PrivacyRequestsController_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -4440,13 +3069,151 @@ export interface operations {
             };
         };
     };
-    ActivationsController_delete: {
+    PrivacyRequestsController_export: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 id: string;
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ConsentController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @example {
+                     *       "ads": false,
+                     *       "email": true
+                     *     }
+                     */
+                    purposes: {
+                        [key: string]: boolean;
+                    };
+                    /**
+                     * @description where the decision came from
+                     * @example dpo-ticket-4711
+                     */
+                    source?: string;
+                    /**
+                     * Format: date-time
+                     * @description when it was given (default now)
+                     */
+                    observedAt?: string;
+                };
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RetentionController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RetentionController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @example 395 */
+                    eventsDays?: number | null;
+                    /** @example 90 */
+                    quarantineDays?: number | null;
+                    /** @example 7 */
+                    exportsDays?: number;
+                    /** @example true */
+                    deleteEmptyProfiles?: boolean;
+                    /** @example 1000 */
+                    batchSize?: number;
+                    /**
+                     * @example {
+                     *       "cron": "30 3 * * *"
+                     *     }
+                     */
+                    schedule?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RetentionController_runs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    RetentionController_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -4459,109 +3226,18 @@ export interface operations {
             };
         };
     };
-    ActivationsController_update: {
+    RetentionController_run: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateActivationDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    ActivationsController_runs: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description cursor from the previous page */
-                after?: string;
-            };
-            header?: never;
-            path: {
-                id: string;
+                runId: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
             200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    ActivationsController_ledger: {
-        parameters: {
-            query: {
-                /** @description type:value of the person, normalised as at ingestion */
-                identifier: string;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    ActivationsController_deadLetters: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description cursor from the previous page */
-                after?: string;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    ActivationsController_replay: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            202: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,8 @@ export interface RunStats {
   written: number;
   quarantined: number;
   deleted: number;
+  /** Records skipped because their person asked to be erased or suppressed (never stored). */
+  suppressed: number;
 }
 
 export interface StreamProgress extends RunStats {
@@ -74,6 +76,8 @@ export interface BatchCommit {
   read: number;
   written: number;
   deleted: number;
+  /** Records skipped because their person is erased or suppressed. */
+  suppressed?: number;
   quarantine: Array<{ record: unknown; reason: string }>;
 }
 
@@ -96,6 +100,7 @@ type RunRow = {
   written_count: number;
   quarantined_count: number;
   deleted_count: number;
+  suppressed_count: number;
   checkpoint: unknown;
   error: { type: string; message: string } | null;
   cancel_requested: boolean;
@@ -123,6 +128,7 @@ function toRun(r: RunRow): RunRecord {
       written: Number(r.written_count),
       quarantined: Number(r.quarantined_count),
       deleted: Number(r.deleted_count),
+      suppressed: Number(r.suppressed_count),
     },
     checkpoint: r.checkpoint,
     ...(r.error ? { error: r.error } : {}),
@@ -202,6 +208,7 @@ export class RunRepository {
       written: Number(r.written_count),
       quarantined: Number(r.quarantined_count),
       deleted: Number(r.deleted_count),
+      suppressed: Number(r.suppressed_count),
       checkpoint: r.checkpoint,
       finished: r.finished,
     }));
@@ -431,6 +438,7 @@ export class RunRepository {
         written_count: eb('written_count', '+', batch.written),
         quarantined_count: eb('quarantined_count', '+', q),
         deleted_count: eb('deleted_count', '+', batch.deleted),
+        suppressed_count: eb('suppressed_count', '+', batch.suppressed ?? 0),
         heartbeat_at: new Date(),
         ...(batch.checkpoint !== undefined ? { checkpoint: JSON.stringify({ [batch.stream]: batch.checkpoint }) } : {}),
       }))
@@ -445,6 +453,7 @@ export class RunRepository {
         written_count: batch.written,
         quarantined_count: q,
         deleted_count: batch.deleted,
+        suppressed_count: batch.suppressed ?? 0,
         checkpoint,
       })
       .onConflict((oc) =>
@@ -453,6 +462,7 @@ export class RunRepository {
           written_count: eb('sync_run_streams.written_count', '+', batch.written),
           quarantined_count: eb('sync_run_streams.quarantined_count', '+', q),
           deleted_count: eb('sync_run_streams.deleted_count', '+', batch.deleted),
+          suppressed_count: eb('sync_run_streams.suppressed_count', '+', batch.suppressed ?? 0),
           ...(batch.checkpoint !== undefined ? { checkpoint } : {}),
         })),
       )
