@@ -73,6 +73,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-keys/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling key: its name, prefix, scopes and expiry
+         * @description Requires: an API key with any key.
+         */
+        get: operations["ApiKeysController_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys/{id}": {
         parameters: {
             query?: never;
@@ -1069,6 +1089,192 @@ export interface paths {
         patch: operations["ComputedTraitsController_update"];
         trace?: never;
     };
+    "/v1/stats/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Source records stored per day and source (syncs, uploads, tracking, webhooks)
+         * @description Requires: an API key with read.
+         */
+        get: operations["StatsController_records"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events stored per minute, by arrival
+         * @description Requires: an API key with read.
+         */
+        get: operations["StatsController_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Profiles created and merges made per day, and the profiles live now
+         * @description Requires: an API key with read.
+         */
+        get: operations["StatsController_profiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["ActivationsController_list"];
+        put?: never;
+        /**
+         * Link an audience to a destination; delivery starts at once (docs/ACTIVATION.md)
+         * @description Requires: an API key with activations:write.
+         */
+        post: operations["ActivationsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Requires: an API key with read. */
+        get: operations["ActivationsController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete: every member the platform holds is removed, then the activation is marked deleted
+         * @description Requires: an API key with activations:write.
+         */
+        delete: operations["ActivationsController_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Pause, resume, change the schedule or the platform audience id
+         * @description Requires: an API key with activations:write.
+         */
+        patch: operations["ActivationsController_update"];
+        trace?: never;
+    };
+    "/v1/activations/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery runs, newest first, with sent / accepted / invalid / failed / not sendable counts
+         * @description Requires: an API key with read.
+         */
+        get: operations["ActivationsController_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{id}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Was this person sent to the platform, what was sent (hashed), and were they removed?
+         * @description Requires: an API key with read.
+         */
+        get: operations["ActivationsController_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{id}/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Batches that failed after the retry budget, with their members and the error
+         * @description Requires: an API key with read.
+         */
+        get: operations["ActivationsController_deadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/activations/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay the dead letters: each member is sent what the audience and the ledger say now
+         * @description Requires: an API key with activations:write.
+         */
+        post: operations["ActivationsController_replay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/privacy/requests": {
         parameters: {
             query?: never;
@@ -1308,7 +1514,9 @@ export interface components {
              *       ]
              *     }
              */
-            rule: Record<string, never>;
+            rule: {
+                [key: string]: unknown;
+            };
         };
         PreviewDto: {
             /**
@@ -1333,7 +1541,9 @@ export interface components {
              *       ]
              *     }
              */
-            rule: Record<string, never>;
+            rule: {
+                [key: string]: unknown;
+            };
             /** @default 10 */
             sample: number;
         };
@@ -1362,7 +1572,9 @@ export interface components {
              *       ]
              *     }
              */
-            rule?: Record<string, never>;
+            rule?: {
+                [key: string]: unknown;
+            };
         };
         ComputedTraitDto: {
             /**
@@ -1426,6 +1638,45 @@ export interface components {
              */
             property?: string;
         };
+        CreateActivationDto: {
+            /** @description the audience whose changes are delivered */
+            audienceId: string;
+            /**
+             * @description a configured destination (POST /v1/destinations)
+             * @example dst_0123456789abcdef
+             */
+            destinationId: string;
+            /**
+             * @description upsert: adds and removes as members enter and leave; mirror: replace the platform list, then follow changes
+             * @enum {string}
+             */
+            mode: "upsert" | "mirror";
+            /**
+             * @description identifier types handed to the destination (default: every type its connector accepts)
+             * @example [
+             *       "email",
+             *       "phone"
+             *     ]
+             */
+            identifiers?: string[];
+            /**
+             * @description deliver at these times instead of seconds after each change: { cron, tz? } or { everySeconds }
+             * @example {
+             *       "cron": "0 3 * * *"
+             *     }
+             */
+            schedule?: Record<string, never>;
+            /** @description the platform's audience id (required by connectors that cannot create audiences, e.g. TikTok) */
+            externalId?: string;
+        };
+        UpdateActivationDto: {
+            /** @description true pauses delivery; false resumes it (and retries what a configuration error stopped) */
+            paused?: boolean;
+            /** @description deliver at these times instead of seconds after each change: { cron, tz? } or { everySeconds }; null delivers in real time again */
+            schedule?: Record<string, never> | null;
+            /** @description the platform's audience id */
+            externalId?: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1448,7 +1699,12 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
             };
         };
     };
@@ -1465,7 +1721,15 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready";
+                        /** @description pglite or postgres */
+                        database: string;
+                        redis: string;
+                    };
+                };
             };
         };
     };
@@ -1503,7 +1767,30 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            name: string;
+                            /** @description the key’s first characters, or # and a fingerprint of its hash */
+                            prefix: string;
+                            /** @description admin implies every other scope */
+                            scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
+                            /** Format: date-time */
+                            expiresAt: string | null;
+                            /** @description the key that created it */
+                            createdBy: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            lastUsedAt: string | null;
+                            /** Format: date-time */
+                            revokedAt: string | null;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1524,7 +1811,56 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the key’s first characters, or # and a fingerprint of its hash */
+                        prefix: string;
+                        /** @description admin implies every other scope */
+                        scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
+                        /** Format: date-time */
+                        expiresAt: string | null;
+                        /** @description the key that created it */
+                        createdBy: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        lastUsedAt: string | null;
+                        /** Format: date-time */
+                        revokedAt: string | null;
+                        /** @description the key itself, shown only in this answer */
+                        key: string;
+                    };
+                };
+            };
+        };
+    };
+    ApiKeysController_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the key’s first characters, or # and a fingerprint of its hash */
+                        prefix: string;
+                        /** @description admin implies every other scope */
+                        scopes: ("admin" | "read" | "sources:write" | "audiences:write" | "activations:write" | "privacy" | "pii:read")[];
+                        /** Format: date-time */
+                        expiresAt: string | null;
+                    };
+                };
             };
         };
     };
@@ -1560,7 +1896,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @enum {string} */
+                            name: "sync" | "audiences" | "activation" | "maintenance";
+                            /** @description jobs per state: waiting, active, delayed, prioritized, failed, completed, … */
+                            counts: {
+                                [key: string]: number;
+                            };
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -1583,7 +1930,24 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            queue: "sync" | "audiences" | "activation" | "maintenance";
+                            name: string;
+                            /** @description the job’s payload */
+                            data: unknown;
+                            failedReason: string;
+                            attemptsMade: number;
+                            /** @description epoch ms */
+                            finishedOn: number | null;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1603,7 +1967,12 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        retried: true;
+                    };
+                };
             };
         };
     };
@@ -1620,7 +1989,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description the identity rules */
+                        rules: unknown;
+                        version: number;
+                        /** Format: date-time */
+                        updatedAt: string | null;
+                        isDefault: boolean;
+                    };
+                };
             };
         };
     };
@@ -1643,7 +2021,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description the identity rules */
+                        rules: unknown;
+                        version: number;
+                        /** Format: date-time */
+                        updatedAt: string | null;
+                        isDefault: boolean;
+                    };
+                };
             };
         };
     };
@@ -1666,7 +2053,21 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description stored records replayed */
+                        observations: number;
+                        wouldSplit: {
+                            profileId: string;
+                            into: number;
+                        }[];
+                        wouldMerge: {
+                            profileIds: string[];
+                        }[];
+                        splitCount: number;
+                        mergeCount: number;
+                    };
+                };
             };
         };
     };
@@ -1687,7 +2088,22 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            type: string;
+                            value: string;
+                            people: string[];
+                            reason: string | null;
+                            /** Format: date-time */
+                            firstSeenAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1712,7 +2128,69 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: ({
+                            id: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            identifiers: {
+                                type: string;
+                                value: string;
+                                /** @description where it was first seen */
+                                sourceId: string;
+                                /** Format: date-time */
+                                firstSeen: string;
+                                /** Format: date-time */
+                                lastSeen: string;
+                            }[];
+                            traits: {
+                                [key: string]: {
+                                    value: unknown;
+                                    /** @description where the surviving value came from */
+                                    sourceId: string;
+                                    /** Format: date-time */
+                                    observedAt: string;
+                                    /** Format: date-time */
+                                    expiresAt?: string;
+                                };
+                            };
+                            consent: {
+                                [key: string]: {
+                                    granted: boolean;
+                                    sourceId: string;
+                                    /** Format: date-time */
+                                    observedAt: string;
+                                };
+                            };
+                            recentEvents: {
+                                id: number;
+                                profileId: string;
+                                sourceId: string;
+                                /** @description the sender’s message id */
+                                eventId: string | null;
+                                name: string;
+                                /** Format: date-time */
+                                occurredAt: string;
+                                properties: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            /** @description the id asked for, merged into this profile */
+                            redirectedFrom?: string;
+                        } | {
+                            id: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        })[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1748,7 +2226,59 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        identifiers: {
+                            type: string;
+                            value: string;
+                            /** @description where it was first seen */
+                            sourceId: string;
+                            /** Format: date-time */
+                            firstSeen: string;
+                            /** Format: date-time */
+                            lastSeen: string;
+                        }[];
+                        traits: {
+                            [key: string]: {
+                                value: unknown;
+                                /** @description where the surviving value came from */
+                                sourceId: string;
+                                /** Format: date-time */
+                                observedAt: string;
+                                /** Format: date-time */
+                                expiresAt?: string;
+                            };
+                        };
+                        consent: {
+                            [key: string]: {
+                                granted: boolean;
+                                sourceId: string;
+                                /** Format: date-time */
+                                observedAt: string;
+                            };
+                        };
+                        recentEvents: {
+                            id: number;
+                            profileId: string;
+                            sourceId: string;
+                            /** @description the sender’s message id */
+                            eventId: string | null;
+                            name: string;
+                            /** Format: date-time */
+                            occurredAt: string;
+                            properties: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        /** @description the id asked for, merged into this profile */
+                        redirectedFrom?: string;
+                    };
+                };
             };
         };
     };
@@ -1771,7 +2301,25 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            profileId: string;
+                            sourceId: string;
+                            /** @description the sender’s message id */
+                            eventId: string | null;
+                            name: string;
+                            /** Format: date-time */
+                            occurredAt: string;
+                            properties: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1790,7 +2338,30 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @enum {string} */
+                            kind: "created" | "merge";
+                            /** Format: date-time */
+                            at: string;
+                            mergeId?: number;
+                            winner?: string;
+                            loser?: string;
+                            causedBy?: {
+                                type: string;
+                                value: string;
+                                profileId?: string;
+                            }[];
+                            sourceId?: string | null;
+                            runId?: string | null;
+                            observationId?: number | null;
+                            /** Format: date-time */
+                            undoneAt?: string | null;
+                            undoNote?: string | null;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -1813,7 +2384,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        mergeId: number;
+                        /** @description the first keeps the original id, the second the loser’s */
+                        profiles: string[];
+                        /** @description the identifiers that caused the merge: winner’s side, loser’s side */
+                        separated: {
+                            type: string;
+                            value: string;
+                        }[][];
+                    };
+                };
             };
         };
     };
@@ -1830,7 +2412,47 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            kind: "source" | "destination";
+                            version: string;
+                            displayName: string;
+                            /** @description the SDK range the connector was built for */
+                            sdk: string;
+                            /** @description config fields that are write-only */
+                            secrets: string[];
+                            /** @description JSON Schema of the config (secret fields marked writeOnly) */
+                            configSchema: {
+                                [key: string]: unknown;
+                            };
+                            /** @description accepts file uploads */
+                            uploads: boolean;
+                            /** @description accepts webhooks */
+                            webhook: boolean;
+                            /** @description a push source authenticated by a write key */
+                            writeKey: boolean;
+                            description?: string;
+                            identifiers?: string[];
+                            streams?: {
+                                name: string;
+                                mode: string;
+                                primaryKey: string[];
+                                cursorField?: string;
+                            }[];
+                            accepts?: string[];
+                            purpose?: string;
+                            batch?: {
+                                maxItems: number;
+                                maxBytes?: number;
+                            };
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1847,7 +2469,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            origin: string;
+                            reason: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1866,7 +2497,43 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        kind: "source" | "destination";
+                        version: string;
+                        displayName: string;
+                        /** @description the SDK range the connector was built for */
+                        sdk: string;
+                        /** @description config fields that are write-only */
+                        secrets: string[];
+                        /** @description JSON Schema of the config (secret fields marked writeOnly) */
+                        configSchema: {
+                            [key: string]: unknown;
+                        };
+                        /** @description accepts file uploads */
+                        uploads: boolean;
+                        /** @description accepts webhooks */
+                        webhook: boolean;
+                        /** @description a push source authenticated by a write key */
+                        writeKey: boolean;
+                        description?: string;
+                        identifiers?: string[];
+                        streams?: {
+                            name: string;
+                            mode: string;
+                            primaryKey: string[];
+                            cursorField?: string;
+                        }[];
+                        accepts?: string[];
+                        purpose?: string;
+                        batch?: {
+                            maxItems: number;
+                            maxBytes?: number;
+                        };
+                    };
+                };
             };
         };
     };
@@ -1885,7 +2552,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        runId: string;
+                    };
+                };
             };
         };
     };
@@ -1908,7 +2579,59 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            sourceId: string;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
+                            /** @description manual, schedule, upload, … */
+                            trigger: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            startedAt: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            stats: {
+                                /** @description records read */
+                                read: number;
+                                /** @description records stored */
+                                written: number;
+                                /** @description records quarantined */
+                                quarantined: number;
+                                /** @description records deleted upstream */
+                                deleted: number;
+                            };
+                            checkpoint: unknown;
+                            error?: {
+                                type: string;
+                                message: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description when a waiting run resumes
+                             */
+                            resumeAt?: string;
+                            streams?: {
+                                /** @description records read */
+                                read: number;
+                                /** @description records stored */
+                                written: number;
+                                /** @description records quarantined */
+                                quarantined: number;
+                                /** @description records deleted upstream */
+                                deleted: number;
+                                stream: string;
+                                checkpoint: unknown;
+                                finished: boolean;
+                            }[];
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1931,7 +2654,23 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            sourceId: string;
+                            runId: string | null;
+                            stream: string;
+                            /** @description the record as the source sent it */
+                            record: unknown;
+                            reason: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1950,7 +2689,13 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        runId: string;
+                        /** @description bytes stored */
+                        bytes: number;
+                    };
+                };
             };
         };
     };
@@ -1971,7 +2716,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            name: string;
+                            /** @description the connector id */
+                            connector: string;
+                            /** @description the config; secret fields shown as "********" */
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            schedule: ({
+                                /** @description cron expression */
+                                cron: string;
+                                /** @description IANA time zone */
+                                tz?: string;
+                            } | {
+                                everySeconds: number;
+                            }) | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description push sources: the write key, only in the answer that creates the source */
+                            writeKey?: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -1992,7 +2766,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2011,7 +2810,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2053,7 +2877,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2072,7 +2921,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        ok: true;
+                    } | {
+                        /** @enum {boolean} */
+                        ok: false;
+                        /** @enum {string} */
+                        failureType: "config" | "transient" | "system";
+                        message: string;
+                    };
+                };
             };
         };
     };
@@ -2093,7 +2953,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            name: string;
+                            /** @description the connector id */
+                            connector: string;
+                            /** @description the config; secret fields shown as "********" */
+                            config: {
+                                [key: string]: unknown;
+                            };
+                            schedule: ({
+                                /** @description cron expression */
+                                cron: string;
+                                /** @description IANA time zone */
+                                tz?: string;
+                            } | {
+                                everySeconds: number;
+                            }) | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** @description push sources: the write key, only in the answer that creates the source */
+                            writeKey?: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -2114,7 +3003,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2133,7 +3047,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2175,7 +3114,32 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        /** @description the connector id */
+                        connector: string;
+                        /** @description the config; secret fields shown as "********" */
+                        config: {
+                            [key: string]: unknown;
+                        };
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** @description push sources: the write key, only in the answer that creates the source */
+                        writeKey?: string;
+                    };
+                };
             };
         };
     };
@@ -2194,7 +3158,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        ok: true;
+                    } | {
+                        /** @enum {boolean} */
+                        ok: false;
+                        /** @enum {string} */
+                        failureType: "config" | "transient" | "system";
+                        message: string;
+                    };
+                };
             };
         };
     };
@@ -2213,7 +3188,55 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        sourceId: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
+                        /** @description manual, schedule, upload, … */
+                        trigger: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        startedAt: string | null;
+                        /** Format: date-time */
+                        finishedAt: string | null;
+                        stats: {
+                            /** @description records read */
+                            read: number;
+                            /** @description records stored */
+                            written: number;
+                            /** @description records quarantined */
+                            quarantined: number;
+                            /** @description records deleted upstream */
+                            deleted: number;
+                        };
+                        checkpoint: unknown;
+                        error?: {
+                            type: string;
+                            message: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description when a waiting run resumes
+                         */
+                        resumeAt?: string;
+                        streams?: {
+                            /** @description records read */
+                            read: number;
+                            /** @description records stored */
+                            written: number;
+                            /** @description records quarantined */
+                            quarantined: number;
+                            /** @description records deleted upstream */
+                            deleted: number;
+                            stream: string;
+                            checkpoint: unknown;
+                            finished: boolean;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2232,7 +3255,55 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        sourceId: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "waiting" | "succeeded" | "partial" | "failed" | "cancelled";
+                        /** @description manual, schedule, upload, … */
+                        trigger: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        startedAt: string | null;
+                        /** Format: date-time */
+                        finishedAt: string | null;
+                        stats: {
+                            /** @description records read */
+                            read: number;
+                            /** @description records stored */
+                            written: number;
+                            /** @description records quarantined */
+                            quarantined: number;
+                            /** @description records deleted upstream */
+                            deleted: number;
+                        };
+                        checkpoint: unknown;
+                        error?: {
+                            type: string;
+                            message: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description when a waiting run resumes
+                         */
+                        resumeAt?: string;
+                        streams?: {
+                            /** @description records read */
+                            read: number;
+                            /** @description records stored */
+                            written: number;
+                            /** @description records quarantined */
+                            quarantined: number;
+                            /** @description records deleted upstream */
+                            deleted: number;
+                            stream: string;
+                            checkpoint: unknown;
+                            finished: boolean;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2568,7 +3639,14 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description shown once */
+                        writeKey: string;
+                        /** Format: date-time */
+                        previousKeysValidUntil: string | null;
+                    };
+                };
             };
         };
     };
@@ -2587,7 +3665,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            prefix: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string | null;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2620,7 +3709,28 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            /** Format: date-time */
+                            at: string;
+                            /** @description the API key that made the change */
+                            actorKeyId: string | null;
+                            /** @description method and route template, e.g. PATCH /v1/sources/:id */
+                            action: string;
+                            targetType: string;
+                            targetId: string | null;
+                            requestId: string | null;
+                            /** @description the target’s state before, credentials removed */
+                            before: unknown;
+                            /** @description the target’s state after, credentials removed */
+                            after: unknown;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -2641,7 +3751,39 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            name: string;
+                            description: string | null;
+                            /** @description the rule tree (docs/AUDIENCES.md) */
+                            rule: unknown;
+                            size: number;
+                            /** Format: date-time */
+                            lastEvaluatedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            evaluation?: {
+                                audienceId: string;
+                                /** @description profiles that entered */
+                                entered: number;
+                                /** @description profiles that left */
+                                exited: number;
+                                /** @description members after the evaluation */
+                                size: number;
+                                /** Format: date-time */
+                                evaluatedAt: string;
+                            };
+                            /** @description conditions that look like they cannot match */
+                            warnings?: string[];
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -2662,7 +3804,35 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        description: string | null;
+                        /** @description the rule tree (docs/AUDIENCES.md) */
+                        rule: unknown;
+                        size: number;
+                        /** Format: date-time */
+                        lastEvaluatedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        evaluation?: {
+                            audienceId: string;
+                            /** @description profiles that entered */
+                            entered: number;
+                            /** @description profiles that left */
+                            exited: number;
+                            /** @description members after the evaluation */
+                            size: number;
+                            /** Format: date-time */
+                            evaluatedAt: string;
+                        };
+                        /** @description conditions that look like they cannot match */
+                        warnings?: string[];
+                    };
+                };
             };
         };
     };
@@ -2683,7 +3853,14 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        size: number;
+                        /** @description profile ids */
+                        sample: string[];
+                        warnings: string[];
+                    };
+                };
             };
         };
     };
@@ -2703,7 +3880,21 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        audiences: {
+                            id: string;
+                            name: string;
+                            size: number;
+                        }[];
+                        pairs: {
+                            a: string;
+                            b: string;
+                            /** @description members in both */
+                            count: number;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2722,7 +3913,35 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        description: string | null;
+                        /** @description the rule tree (docs/AUDIENCES.md) */
+                        rule: unknown;
+                        size: number;
+                        /** Format: date-time */
+                        lastEvaluatedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        evaluation?: {
+                            audienceId: string;
+                            /** @description profiles that entered */
+                            entered: number;
+                            /** @description profiles that left */
+                            exited: number;
+                            /** @description members after the evaluation */
+                            size: number;
+                            /** Format: date-time */
+                            evaluatedAt: string;
+                        };
+                        /** @description conditions that look like they cannot match */
+                        warnings?: string[];
+                    };
+                };
             };
         };
     };
@@ -2764,7 +3983,35 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        description: string | null;
+                        /** @description the rule tree (docs/AUDIENCES.md) */
+                        rule: unknown;
+                        size: number;
+                        /** Format: date-time */
+                        lastEvaluatedAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        evaluation?: {
+                            audienceId: string;
+                            /** @description profiles that entered */
+                            entered: number;
+                            /** @description profiles that left */
+                            exited: number;
+                            /** @description members after the evaluation */
+                            size: number;
+                            /** Format: date-time */
+                            evaluatedAt: string;
+                        };
+                        /** @description conditions that look like they cannot match */
+                        warnings?: string[];
+                    };
+                };
             };
         };
     };
@@ -2783,7 +4030,19 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        audienceId: string;
+                        /** @description profiles that entered */
+                        entered: number;
+                        /** @description profiles that left */
+                        exited: number;
+                        /** @description members after the evaluation */
+                        size: number;
+                        /** Format: date-time */
+                        evaluatedAt: string;
+                    };
+                };
             };
         };
     };
@@ -2806,7 +4065,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            profileId: string;
+                            /** Format: date-time */
+                            enteredAt: string;
+                            reason: {
+                                matched: boolean;
+                                /** @description the conditions that decided */
+                                because: {
+                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
+                                    path: string;
+                                    /** @description the condition node */
+                                    condition: unknown;
+                                    ok: boolean;
+                                    /** @description the data behind the verdict (a trait value, an event count, …) */
+                                    value: unknown;
+                                }[];
+                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
+                                evaluation?: string;
+                                /** @description the profile it was merged into */
+                                mergedInto?: string;
+                                /** @enum {boolean} */
+                                deleted?: true;
+                            };
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -2829,7 +4117,41 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description read the log after this cursor to continue */
+                            cursor: number;
+                            audienceId: string;
+                            profileId: string;
+                            /** @enum {string} */
+                            change: "entered" | "exited";
+                            reason: {
+                                matched: boolean;
+                                /** @description the conditions that decided */
+                                because: {
+                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
+                                    path: string;
+                                    /** @description the condition node */
+                                    condition: unknown;
+                                    ok: boolean;
+                                    /** @description the data behind the verdict (a trait value, an event count, …) */
+                                    value: unknown;
+                                }[];
+                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
+                                evaluation?: string;
+                                /** @description the profile it was merged into */
+                                mergedInto?: string;
+                                /** @enum {boolean} */
+                                deleted?: true;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                        /** @description the cursor to continue after */
+                        next: number;
+                    };
+                };
             };
         };
     };
@@ -2852,7 +4174,19 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            /** Format: date-time */
+                            at: string;
+                            size: number;
+                            entered: number;
+                            exited: number;
+                            /** @description the evaluation: full, rule, profiles or schedule */
+                            kind: string;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2871,7 +4205,16 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            name: string;
+                            value: unknown;
+                            /** Format: date-time */
+                            computedAt: string;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2890,7 +4233,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            audienceId: string;
+                            name: string;
+                            member: boolean;
+                            /** Format: date-time */
+                            enteredAt: string | null;
+                            reason: {
+                                matched: boolean;
+                                /** @description the conditions that decided */
+                                because: {
+                                    /** @description where the condition sits in the rule, e.g. rule.all[0] */
+                                    path: string;
+                                    /** @description the condition node */
+                                    condition: unknown;
+                                    ok: boolean;
+                                    /** @description the data behind the verdict (a trait value, an event count, …) */
+                                    value: unknown;
+                                }[];
+                                /** @description full, rule (the rule changed), profiles (real time) or schedule */
+                                evaluation?: string;
+                                /** @description the profile it was merged into */
+                                mergedInto?: string;
+                                /** @enum {boolean} */
+                                deleted?: true;
+                            };
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2907,7 +4279,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            name: string;
+                            event: string;
+                            aggregation: string;
+                            /** @description whether values change with the clock (a window) */
+                            timeDependent: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            within?: string;
+                            where?: unknown[];
+                            property?: string;
+                            /** @description profiles whose value was written (create and update) */
+                            written?: number;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -2928,7 +4320,25 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        event: string;
+                        aggregation: string;
+                        /** @description whether values change with the clock (a window) */
+                        timeDependent: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        within?: string;
+                        where?: unknown[];
+                        property?: string;
+                        /** @description profiles whose value was written (create and update) */
+                        written?: number;
+                    };
+                };
             };
         };
     };
@@ -2947,7 +4357,25 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        event: string;
+                        aggregation: string;
+                        /** @description whether values change with the clock (a window) */
+                        timeDependent: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        within?: string;
+                        where?: unknown[];
+                        property?: string;
+                        /** @description profiles whose value was written (create and update) */
+                        written?: number;
+                    };
+                };
             };
         };
     };
@@ -2986,6 +4414,306 @@ export interface operations {
         };
         responses: {
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        name: string;
+                        event: string;
+                        aggregation: string;
+                        /** @description whether values change with the clock (a window) */
+                        timeDependent: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        within?: string;
+                        where?: unknown[];
+                        property?: string;
+                        /** @description profiles whose value was written (create and update) */
+                        written?: number;
+                    };
+                };
+            };
+        };
+    };
+    StatsController_records: {
+        parameters: {
+            query?: {
+                /** @description days back from today (UTC), today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description YYYY-MM-DD (UTC) */
+                            day: string;
+                            sourceId: string;
+                            records: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    StatsController_events: {
+        parameters: {
+            query?: {
+                /** @description minutes back from now */
+                minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description YYYY-MM-DDTHH:MMZ (UTC) */
+                            minute: string;
+                            events: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    StatsController_profiles: {
+        parameters: {
+            query?: {
+                /** @description days back from today (UTC), today included */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description profiles that exist now (not merged away) */
+                        live: number;
+                        data: {
+                            /** @description YYYY-MM-DD (UTC) */
+                            day: string;
+                            /** @description profiles created that day */
+                            created: number;
+                            /** @description merges made that day and not undone */
+                            merged: number;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    ActivationsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+                audienceId?: string;
+                destinationId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateActivationDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateActivationDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_runs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_ledger: {
+        parameters: {
+            query: {
+                /** @description type:value of the person, normalised as at ingestion */
+                identifier: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_deadLetters: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description cursor from the previous page */
+                after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    ActivationsController_replay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
