@@ -156,7 +156,7 @@ export class ConsentController {
       if (Number.isNaN(observedAt.getTime()) || observedAt.getTime() > Date.now() + 60_000)
         throw InvalidInputError.field('observedAt', 'must be an ISO date-time, not in the future');
     }
-    return this.consent.set(id, b.purposes, (b.source) ?? 'api', observedAt);
+    return this.consent.set(id, b.purposes, b.source ?? 'api', observedAt);
   }
 }
 
