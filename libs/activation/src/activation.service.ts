@@ -223,7 +223,8 @@ export class ActivationService implements OnModuleInit {
 
   /**
    * What the destination received for the person holding `type:value` (normalised as at ingestion): each ledger
-   * row matching the identifier's fingerprint, with the batches that added and removed it and the platform's answers.
+   * row matching the identifier's fingerprint, and the row of the profile holding it now, with the batches that
+   * added and removed it and the platform's answers.
    */
   async ledger(id: string, identifier: string): Promise<{ identifier: string; entries: LedgerEntry[] }> {
     await this.row(id);
@@ -233,9 +234,10 @@ export class ActivationService implements OnModuleInit {
       throw InvalidInputError.field('identifier', 'must be <type>:<value>, e.g. email:alice@example.com');
     const normalized = normalizeIdentifier({ type, value: identifier.slice(colon + 1) });
     if (!normalized.ok) throw InvalidInputError.field('identifier', normalized.reason);
-    const rows = await this.repository.membersByFingerprint(
+    const rows = await this.repository.membersByIdentifier(
       id,
       this.engine.fingerprints.of(normalized.identifier.type, normalized.identifier.value),
+      normalized.identifier,
     );
     const batchIds = rows.flatMap((r) => [r.addBatch, r.removeBatch]).filter((b): b is string => b !== null);
     const batches = new Map((await this.repository.batchesByIds(batchIds)).map((b) => [b.id, b]));

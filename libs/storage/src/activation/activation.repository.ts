@@ -651,10 +651,21 @@ export class ActivationRepository {
     return (await q.execute()).map((r) => toMember(r as Record<string, unknown>));
   }
 
-  /** Ledger rows of one activation whose identifier fingerprints include `fingerprint`. */
-  async membersByFingerprint(activationId: string, fingerprint: string): Promise<MemberRow[]> {
+  /**
+   * Ledger rows of a person: those whose fingerprints include `fingerprint` (the identifier was handed over), and
+   * the row of the profile that holds the identifier now (a CRM destination keys people by its record id, so an
+   * email it never received still finds what was sent for its holder).
+   */
+  async membersByIdentifier(
+    activationId: string,
+    fingerprint: string,
+    identifier: { type: string; value: string },
+  ): Promise<MemberRow[]> {
     const { rows } = await sql<Record<string, unknown>>`select * from activation_members
-      where activation_id = ${activationId}::uuid and fingerprints @> array[${fingerprint}]::text[]
+      where activation_id = ${activationId}::uuid
+        and (fingerprints @> array[${fingerprint}]::text[]
+          or profile_id = (select profile_id from profile_identifiers
+                           where type = ${identifier.type} and value = ${identifier.value}))
       order by updated_at desc limit 100`.execute(this.db);
     return rows.map(toMember);
   }
