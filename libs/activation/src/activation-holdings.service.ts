@@ -45,6 +45,12 @@ export class LedgerActivationHoldings extends ActivationHoldings {
     }
   }
 
+  async recheck(profileIds: string[]): Promise<number> {
+    const activations = await this.repository.recheckEverywhere(profileIds);
+    for (const activation of activations) await this.scheduler.kick(activation);
+    return activations.length;
+  }
+
   async deleteAtDestinations(profileId: string): Promise<DestinationErasure[]> {
     const rows = (await this.repository.ledgerOf(profileId)).filter((r) => r.item !== null && r.addedAt !== null);
     const byActivation = new Map<string, unknown[]>();

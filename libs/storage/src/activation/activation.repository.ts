@@ -692,6 +692,37 @@ export class ActivationRepository {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /**
+   * Queues a re-check of these profiles in every live activation whose audience has them as members or whose
+   * ledger names them (in any state, `removed` included): after a suppression is lifted or consent changed, each is
+   * sent what the audience, their consent and the ledger say now. Returns the activations concerned.
+   */
+  async recheckEverywhere(profileIds: string[]): Promise<Array<{ id: string; destinationId: string }>> {
+    if (profileIds.length === 0) return [];
+    const { rows } = await sql<{ id: string; destination_id: string }>`with wanted as (
+        select a.id as activation_id, m.profile_id from audience_members m join activations a
+          on a.audience_id = m.audience_id
+        where m.profile_id = any(${profileIds}::uuid[]) and a.status in ('active', 'paused')
+        union
+        select l.activation_id, l.profile_id from activation_members l join activations a on a.id = l.activation_id
+        where l.profile_id = any(${profileIds}::uuid[]) and a.status in ('active', 'paused')),
+      added as (
+        insert into activation_rechecks (activation_id, profile_id)
+        select activation_id, profile_id from wanted on conflict do nothing)
+      select distinct a.id, a.destination_id from activations a join wanted w on w.activation_id = a.id`.execute(
+      this.db,
+    );
+    return rows.map((r) => ({ id: r.id, destinationId: r.destination_id }));
+  }
+
+  /** Which of these profiles a privacy `suppress` request froze (they are not activated while it stands). */
+  async frozenAmong(profileIds: string[]): Promise<Set<string>> {
+    if (profileIds.length === 0) return new Set();
+    const { rows } = await sql<{ profile_id: string }>`select profile_id from privacy_frozen_profiles
+      where profile_id = any(${profileIds}::uuid[])`.execute(this.db);
+    return new Set(rows.map((r) => r.profile_id));
+  }
+
   /** Queues a forced removal of the profiles from every activation whose platform holds them. */
   async forceRemoval(profileIds: string[], reason: string): Promise<number> {
     if (profileIds.length === 0) return 0;
