@@ -1,4 +1,5 @@
 import { ActivationHoldings } from '@plexus/activation';
+import { RetentionService } from '@plexus/privacy';
 import { sha256Hex } from '@plexus/profile';
 import { person, VIP_RULE, withServices } from '../activation/support.js';
 import { startGoogle, type GoogleEmulator } from '../emulators/google/google.emulator.js';
@@ -186,5 +187,21 @@ describe('consent revocation and suppression through activation, on Meta and Goo
       meta: { state: 'held', reason: null },
       google: { state: 'held', reason: null },
     });
+  });
+
+  it('ledger retention erases the rows of people no platform holds once they are older than ledgerDays, and keeps the held', async () => {
+    // Person 2 was removed (consent revoked); the others are held. Nothing is old enough today.
+    const sweeps = h.t.app.get(RetentionService);
+    expect((await sweeps.sweep()).removed).toMatchObject({ ledgerMembersPruned: 0 });
+    expect((await ledger(2)).meta.state).toBe('removed');
+    // 396 days later (a simulated clock), past the default 395: her rows go, held members' rows stay.
+    const later = await sweeps.sweep(undefined, new Date(Date.now() + 396 * 86_400_000));
+    expect(later.removed).toMatchObject({ ledgerMembersPruned: 2 });
+    expect(await ledger(2)).toEqual({
+      meta: { state: undefined, reason: null },
+      google: { state: undefined, reason: null },
+    });
+    for (const n of [1, 3, 4]) expect([n, (await ledger(n)).meta.state]).toEqual([n, 'held']);
+    expect(await onBoth(4)).toBe(true);
   });
 });

@@ -86,6 +86,11 @@ export class RecordingHoldings extends ActivationHoldings {
     );
   }
 
+  pruneLedger(before: Date, batchSize: number): Promise<number> {
+    this.calls.push({ method: 'pruneLedger', args: [before, batchSize] });
+    return Promise.resolve(0);
+  }
+
   eraseMember(profileId: string): Promise<number> {
     this.calls.push({ method: 'eraseMember', args: [profileId] });
     const rows = this.ledgerRows.get(profileId) ?? 0;

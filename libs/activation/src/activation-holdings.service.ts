@@ -98,4 +98,15 @@ export class LedgerActivationHoldings extends ActivationHoldings {
   eraseMember(profileId: string): Promise<number> {
     return this.repository.eraseMember(profileId);
   }
+
+  async pruneLedger(before: Date, batchSize: number): Promise<number> {
+    let removed = 0;
+    let after: { activationId: string; profileId: string } | undefined;
+    do {
+      const batch = await this.repository.pruneLedgerBatch(before, batchSize, after);
+      removed += batch.removed;
+      after = batch.last;
+    } while (after);
+    return removed;
+  }
 }

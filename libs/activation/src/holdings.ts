@@ -55,4 +55,11 @@ export abstract class ActivationHoldings {
    * per-batch counts stay. Call once `heldBy` is empty. Returns the number of rows erased.
    */
   abstract eraseMember(profileId: string): Promise<number>;
+
+  /**
+   * Ledger retention: erases member rows of people no platform holds any more (removed, not sendable, invalid,
+   * failed) unchanged since `before`, in batches of `batchSize` rows read; per-batch counts stay. Rows of members a
+   * platform holds are kept, whatever their age. Returns the number of rows erased.
+   */
+  abstract pruneLedger(before: Date, batchSize: number): Promise<number>;
 }

@@ -774,6 +774,40 @@ export class ActivationRepository {
     return rows.map((r) => toMember(r as Record<string, unknown>));
   }
 
+  /**
+   * Ledger retention: among the next `limit` member rows in key order after `after`, deletes those the platform no
+   * longer holds (`removed`, `not_sendable`, `invalid`, `failed`) that have not changed since `before` and have no
+   * pending re-check. Rows of members a platform holds stay whatever their age: removals are built from them.
+   */
+  async pruneLedgerBatch(
+    before: Date,
+    limit: number,
+    after?: { activationId: string; profileId: string },
+  ): Promise<{ last?: { activationId: string; profileId: string }; removed: number }> {
+    const { rows } = await sql<{ activation_id: string | null; profile_id: string | null; removed: number }>`
+      with batch as (
+        select activation_id, profile_id, state, updated_at from activation_members
+        where ${after ? sql`(activation_id, profile_id) > (${after.activationId}::uuid, ${after.profileId}::uuid)` : sql`true`}
+        order by activation_id, profile_id limit ${limit}
+      ), gone as (
+        delete from activation_members m using batch b
+        where m.activation_id = b.activation_id and m.profile_id = b.profile_id
+          and b.state not in ('held', 'removing') and b.updated_at < ${before.toISOString()}::timestamptz
+          and not exists (select 1 from activation_rechecks r
+            where r.activation_id = b.activation_id and r.profile_id = b.profile_id)
+        returning 1
+      ), last as (select activation_id, profile_id from batch order by activation_id desc, profile_id desc limit 1)
+      select (select activation_id::text from last) as activation_id, (select profile_id::text from last) as profile_id,
+        (select count(*) from gone)::int as removed`.execute(this.db);
+    const row = rows[0];
+    return {
+      ...(row?.activation_id && row.profile_id
+        ? { last: { activationId: row.activation_id, profileId: row.profile_id } }
+        : {}),
+      removed: Number(row?.removed ?? 0),
+    };
+  }
+
   /** Erases the profile's member-level rows (ledger and re-checks); batch counts stay. */
   async eraseMember(profileId: string): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
