@@ -248,6 +248,8 @@ describe('privacy requests, consent and retention through the API (PostgreSQL)',
       identifier: { type: 'anonymous_id', value: 'anon-cleo' },
     });
     expect(lifted.steps.map((s: { status: string }) => s.status)).toEqual(['done', 'done']);
+    // Eligible again: activation re-checks her wherever her audiences are activated.
+    expect(holdings.callsOf('recheck')).toContainEqual([[cleo.id]]);
     expect((await track({ type: 'identify', userId: 'u-cleo', traits: { plan: 'enterprise' } })).status).toBe(200);
     expect((await profileBy(t, 'user_id:u-cleo')).traits.plan.value).toBe('enterprise');
   });
@@ -303,7 +305,9 @@ describe('privacy requests, consent and retention through the API (PostgreSQL)',
       removal: { requested: true, destinations: ['meta-1'] },
       consent: { ads: { granted: false, sourceId: 'dpo-ticket-17' }, personalization: { granted: true } },
     });
-    expect(holdings.callsOf('removeEverywhere')).toContainEqual([[eve.id], 'consent']);
+    // Activation's own eligibility check removes her (a re-check), not a forced removal from every destination.
+    expect(holdings.callsOf('recheck')).toContainEqual([[eve.id]]);
+    expect(holdings.callsOf('removeEverywhere')).not.toContainEqual([[eve.id], 'consent']);
     expect((await profileBy(t, 'user_id:u-eve')).consent.ads).toMatchObject({
       granted: false,
       sourceId: 'dpo-ticket-17',

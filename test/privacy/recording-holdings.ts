@@ -69,6 +69,11 @@ export class RecordingHoldings extends ActivationHoldings {
     return Promise.resolve();
   }
 
+  recheck(profileIds: string[]): Promise<number> {
+    this.calls.push({ method: 'recheck', args: [profileIds] });
+    return Promise.resolve(profileIds.reduce((n, id) => n + (this.held.get(id)?.length ?? 0), 0));
+  }
+
   deleteAtDestinations(profileId: string): Promise<DestinationErasure[]> {
     this.calls.push({ method: 'deleteAtDestinations', args: [profileId] });
     const sent = this.sent.get(profileId) ?? [];
@@ -79,6 +84,11 @@ export class RecordingHoldings extends ActivationHoldings {
         status: this.deleters.includes(h.connector) ? 'done' : 'unsupported',
       })),
     );
+  }
+
+  pruneLedger(before: Date, batchSize: number): Promise<number> {
+    this.calls.push({ method: 'pruneLedger', args: [before, batchSize] });
+    return Promise.resolve(0);
   }
 
   eraseMember(profileId: string): Promise<number> {

@@ -531,12 +531,18 @@ export class ActivationEngine {
   ): Promise<BatchPayload> {
     const ids = [...intents.keys()];
     const wanted = ids.filter((id) => intents.get(id)!.present);
-    const [ledger, snapshots] = await Promise.all([
+    const [ledger, snapshots, frozen] = await Promise.all([
       this.repository.members(d.activation.id, ids),
       this.repository.profileSnapshots(wanted),
+      this.repository.frozenAmong(wanted),
     ]);
     const now = Date.now();
     const profiles = new Map<string, ProfileSnapshot>(snapshots.map((stored) => [stored.id, toSnapshot(stored, now)]));
+    // Suppressed (frozen) profiles are sent nowhere: removed where held, else recorded as not sendable.
+    for (const id of frozen) {
+      const profile = profiles.get(id);
+      if (profile) profile.frozen = true;
+    }
     // A replace sends every member again, whatever the platform already holds.
     const view = (id: string): LedgerView | undefined => (mirror ? undefined : (overlay.get(id) ?? ledger.get(id)));
     const payload = planBatch(intents, view, profiles, d.context);

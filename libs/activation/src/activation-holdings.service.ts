@@ -45,6 +45,12 @@ export class LedgerActivationHoldings extends ActivationHoldings {
     }
   }
 
+  async recheck(profileIds: string[]): Promise<number> {
+    const activations = await this.repository.recheckEverywhere(profileIds);
+    for (const activation of activations) await this.scheduler.kick(activation);
+    return activations.length;
+  }
+
   async deleteAtDestinations(profileId: string): Promise<DestinationErasure[]> {
     const rows = (await this.repository.ledgerOf(profileId)).filter((r) => r.item !== null && r.addedAt !== null);
     const byActivation = new Map<string, unknown[]>();
@@ -91,5 +97,16 @@ export class LedgerActivationHoldings extends ActivationHoldings {
 
   eraseMember(profileId: string): Promise<number> {
     return this.repository.eraseMember(profileId);
+  }
+
+  async pruneLedger(before: Date, batchSize: number): Promise<number> {
+    let removed = 0;
+    let after: { activationId: string; profileId: string } | undefined;
+    do {
+      const batch = await this.repository.pruneLedgerBatch(before, batchSize, after);
+      removed += batch.removed;
+      after = batch.last;
+    } while (after);
+    return removed;
   }
 }

@@ -37,6 +37,14 @@ export abstract class ActivationHoldings {
   abstract removeEverywhere(profileIds: string[], reason: RemovalReason): Promise<void>;
 
   /**
+   * Queues a re-check of each profile in every live activation whose audience has it or whose ledger names it, and
+   * delivers those soon: each platform is then sent what the audience, the profile's consent and its suppression
+   * say now — a removal after a consent revocation (reason `no consent for <purpose>`), an addition after a
+   * suppression is lifted. Returns the number of activations concerned.
+   */
+  abstract recheck(profileIds: string[]): Promise<number>;
+
+  /**
    * Calls `delete` on every destination that ever received the profile and whose connector declares that
    * capability (a CRM), with the items it was sent.
    */
@@ -47,4 +55,11 @@ export abstract class ActivationHoldings {
    * per-batch counts stay. Call once `heldBy` is empty. Returns the number of rows erased.
    */
   abstract eraseMember(profileId: string): Promise<number>;
+
+  /**
+   * Ledger retention: erases member rows of people no platform holds any more (removed, not sendable, invalid,
+   * failed) unchanged since `before`, in batches of `batchSize` rows read; per-batch counts stay. Rows of members a
+   * platform holds are kept, whatever their age. Returns the number of rows erased.
+   */
+  abstract pruneLedger(before: Date, batchSize: number): Promise<number>;
 }

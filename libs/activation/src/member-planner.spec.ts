@@ -82,6 +82,31 @@ describe('planBatch', () => {
     ]);
   });
 
+  it('sends a suppressed (frozen) profile nowhere: removed where held, else not sendable, whatever its consent', () => {
+    const frozen = (id: string) => ({ ...profile(id), frozen: true });
+    const payload = plan(
+      [
+        ['held', { present: true }],
+        ['new', { present: true }],
+        ['free', { present: true }],
+      ],
+      { held: { state: 'held', item: { EMAIL: sha256Hex('held@acme.io') } } },
+      [frozen('held'), frozen('new'), profile('free')],
+    );
+    expect(payload.removes).toEqual([
+      {
+        profileId: 'held',
+        item: { EMAIL: sha256Hex('held@acme.io') },
+        fingerprints: [],
+        reason: 'suppressed by a privacy request',
+      },
+    ]);
+    expect(payload.notSendable.map((m) => [m.profileId, m.reason])).toEqual([
+      ['new', 'suppressed by a privacy request'],
+    ]);
+    expect(payload.adds.map((m) => m.profileId)).toEqual(['free']);
+  });
+
   it('removes leavers with the item the platform received, even when the profile is gone', () => {
     const payload = plan(
       [

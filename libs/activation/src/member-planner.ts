@@ -17,6 +17,8 @@ export interface ProfileSnapshot {
   identifiers: Identifier[];
   traits: Record<string, TraitValue>;
   consent: Record<string, boolean>;
+  /** Frozen by a privacy `suppress` request: kept in the store, sent nowhere until it is lifted. */
+  frozen?: boolean;
 }
 
 /** A profile as the storage reads it for activation (stored traits and consent). */
@@ -60,6 +62,7 @@ export const NOT_SENDABLE = {
   consent: (purpose: string) => `no consent for ${purpose}`,
   identifiers: 'no identifier the destination accepts',
   item: 'the destination could build nothing from the identifiers',
+  suppressed: 'suppressed by a privacy request',
 } as const;
 
 export interface PlanContext {
@@ -76,6 +79,7 @@ export function memberOf(
 ): { member: ActivationMember; fingerprints: string[] } | { reason: string; fingerprints: string[] } {
   const identifiers = profile.identifiers.filter((i) => context.types.has(i.type));
   const fingerprints = identifiers.map((i) => context.fingerprints.of(i.type, i.value));
+  if (profile.frozen === true) return { reason: NOT_SENDABLE.suppressed, fingerprints };
   const purpose: ConsentPurpose = context.definition.purpose;
   if (profile.consent[purpose] !== true) return { reason: NOT_SENDABLE.consent(purpose), fingerprints };
   if (identifiers.length === 0) return { reason: NOT_SENDABLE.identifiers, fingerprints };

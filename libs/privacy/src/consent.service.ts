@@ -21,14 +21,18 @@ export interface ConsentView {
   consent: Record<string, { granted: boolean; sourceId: string; observedAt: Date }>;
   /** Purposes this change revoked. */
   revoked: string[];
-  /** Whether the person was taken out of the destinations that hold them (a revoked purpose they serve). */
+  /**
+   * Whether a removal was queued, and from which destinations: those holding the person whose purpose was revoked
+   * (each removes them on its next delivery).
+   */
   removal: { requested: boolean; destinations: string[] };
 }
 
 /**
  * Consent per purpose, set by an admin with its source and time. It is stored like consent from sources (the
  * latest observation wins), published as a profile change so audiences that require the purpose let the person
- * go, and a revocation takes the person out of the destinations of that purpose at once.
+ * go, and a revocation has activation re-check the person: destinations of that purpose remove them on their next
+ * delivery.
  */
 @Injectable()
 export class ConsentService {
@@ -84,8 +88,10 @@ export class ConsentService {
   }
 
   /**
-   * Takes the person out of every destination holding them when one of those serves a revoked purpose (the
-   * removal is recorded in the ledger with reason `consent`).
+   * Has activation re-check the person where they are held when one of those destinations serves a revoked
+   * purpose: its own eligibility check (consent for the destination's purpose) then removes them on the next
+   * delivery, recorded in the ledger as `no consent for <purpose>`, and keeps them off while the consent stays
+   * revoked. Destinations of other purposes keep them.
    */
   private async removeFor(profileId: string, revoked: string[]): Promise<ConsentView['removal']> {
     const holdings = this.holdings.get();
@@ -101,7 +107,7 @@ export class ConsentService {
       }
     });
     if (affected.length === 0) return { requested: false, destinations: [] };
-    await holdings.removeEverywhere([profileId], 'consent');
+    await holdings.recheck([profileId]);
     this.logger.log(
       `consent revoked (${revoked.join(', ')}): removal of a profile from ${affected.length} destinations queued`,
     );

@@ -166,11 +166,14 @@ export class PrivacyRunner {
         const hashes = row.workingIdentifiers.map(([type, value]) => this.hasher.hash(type, value));
         const lifted = await this.suppressions.lift(hashes);
         const unfrozen = row.profileId ? await this.suppressions.unfreeze(row.profileId) : false;
+        const thawed = [...new Set([...lifted.profileIds, ...(unfrozen && row.profileId ? [row.profileId] : [])])];
+        // Eligible again: activation re-checks them, so the platforms of their audiences get them back.
+        const activations = thawed.length > 0 ? ((await this.holdings.get()?.recheck(thawed)) ?? 0) : 0;
         return {
           status: 'done',
           detail:
             `${lifted.hashes} identifiers of ${lifted.requests} suppress requests taken off the suppression list` +
-            (lifted.profiles + (unfrozen ? 1 : 0) > 0 ? '; profile unfrozen' : ''),
+            (thawed.length > 0 ? `; profile unfrozen (re-checked in ${activations} activations)` : ''),
         };
       }
       case 'export': {

@@ -2,13 +2,18 @@ import { DEFAULT_RETENTION_POLICY, parseRetentionPolicy } from './retention-poli
 
 describe('parseRetentionPolicy', () => {
   it('keeps the settings not sent and accepts null to keep data', () => {
-    const parsed = parseRetentionPolicy({ eventsDays: 395, quarantineDays: null }, DEFAULT_RETENTION_POLICY);
-    expect(parsed).toEqual({ policy: { ...DEFAULT_RETENTION_POLICY, eventsDays: 395, quarantineDays: null } });
+    const parsed = parseRetentionPolicy(
+      { eventsDays: 395, quarantineDays: null, ledgerDays: null },
+      DEFAULT_RETENTION_POLICY,
+    );
+    expect(parsed).toEqual({
+      policy: { ...DEFAULT_RETENTION_POLICY, eventsDays: 395, quarantineDays: null, ledgerDays: null },
+    });
   });
 
   it('names every bad or unknown field', () => {
     const parsed = parseRetentionPolicy(
-      { eventsDays: 0, exportsDays: null, deleteEmptyProfiles: 'yes', batchSize: 5, colour: 'red' },
+      { eventsDays: 0, exportsDays: null, ledgerDays: 1.5, deleteEmptyProfiles: 'yes', batchSize: 5, colour: 'red' },
       DEFAULT_RETENTION_POLICY,
     );
     expect('problems' in parsed && parsed.problems.map((p) => p.field).sort()).toEqual([
@@ -17,6 +22,7 @@ describe('parseRetentionPolicy', () => {
       'deleteEmptyProfiles',
       'eventsDays',
       'exportsDays',
+      'ledgerDays',
     ]);
   });
 

@@ -6,6 +6,11 @@ export interface RetentionPolicy {
   eventsDays: number | null;
   /** Quarantined raw records older than this many days are deleted; null keeps them. */
   quarantineDays: number | null;
+  /**
+   * Activation ledger member rows of people no platform holds any more, unchanged for this many days, are erased;
+   * null keeps them. Rows of members a platform holds always stay.
+   */
+  ledgerDays: number | null;
   /** Export documents are deleted this many days after they were produced. */
   exportsDays: number;
   /** Profiles left without any identifier (anonymous ones whose identifiers expired) are deleted. */
@@ -19,6 +24,7 @@ export interface RetentionPolicy {
 export const DEFAULT_RETENTION_POLICY: RetentionPolicy = {
   eventsDays: null,
   quarantineDays: 90,
+  ledgerDays: 395,
   exportsDays: 7,
   deleteEmptyProfiles: true,
   batchSize: 1000,
@@ -47,6 +53,7 @@ export function parseRetentionPolicy(
   for (const [field, nullable] of [
     ['eventsDays', true],
     ['quarantineDays', true],
+    ['ledgerDays', true],
     ['exportsDays', false],
   ] as const) {
     const p = days(policy[field], nullable);

@@ -49,6 +49,7 @@ export type RetentionRemoved = Record<
   | 'quarantineDeleted'
   | 'exportsDeleted'
   | 'ledgerMembersErased'
+  | 'ledgerMembersPruned'
   | 'requestsRequeued',
   number
 >;
@@ -140,6 +141,7 @@ export class RetentionService implements OnApplicationBootstrap {
       quarantineDeleted: 0,
       exportsDeleted: 0,
       ledgerMembersErased: 0,
+      ledgerMembersPruned: 0,
       requestsRequeued: 0,
     };
     try {
@@ -163,6 +165,12 @@ export class RetentionService implements OnApplicationBootstrap {
           this.retention.deleteQuarantineBatch(cutoff, policy.batchSize, after),
         );
       }
+      const holdings = this.holdings.get();
+      if (policy.ledgerDays !== null && holdings)
+        removed.ledgerMembersPruned = await holdings.pruneLedger(
+          new Date(now.getTime() - policy.ledgerDays * DAY_MS),
+          policy.batchSize,
+        );
       removed.exportsDeleted = await this.requests.clearExportsBefore(
         new Date(now.getTime() - policy.exportsDays * DAY_MS),
       );

@@ -181,6 +181,7 @@ export class RetentionController {
       properties: {
         eventsDays: { type: 'integer', nullable: true, example: 395 },
         quarantineDays: { type: 'integer', nullable: true, example: 90 },
+        ledgerDays: { type: 'integer', nullable: true, example: 395 },
         exportsDays: { type: 'integer', example: 7 },
         deleteEmptyProfiles: { type: 'boolean', example: true },
         batchSize: { type: 'integer', example: 1000 },

@@ -4890,6 +4890,8 @@ export interface operations {
                     eventsDays?: number | null;
                     /** @example 90 */
                     quarantineDays?: number | null;
+                    /** @example 395 */
+                    ledgerDays?: number | null;
                     /** @example 7 */
                     exportsDays?: number;
                     /** @example true */

@@ -703,6 +703,37 @@ export class ActivationRepository {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /**
+   * Queues a re-check of these profiles in every live activation whose audience has them as members or whose
+   * ledger names them (in any state, `removed` included): after a suppression is lifted or consent changed, each is
+   * sent what the audience, their consent and the ledger say now. Returns the activations concerned.
+   */
+  async recheckEverywhere(profileIds: string[]): Promise<Array<{ id: string; destinationId: string }>> {
+    if (profileIds.length === 0) return [];
+    const { rows } = await sql<{ id: string; destination_id: string }>`with wanted as (
+        select a.id as activation_id, m.profile_id from audience_members m join activations a
+          on a.audience_id = m.audience_id
+        where m.profile_id = any(${profileIds}::uuid[]) and a.status in ('active', 'paused')
+        union
+        select l.activation_id, l.profile_id from activation_members l join activations a on a.id = l.activation_id
+        where l.profile_id = any(${profileIds}::uuid[]) and a.status in ('active', 'paused')),
+      added as (
+        insert into activation_rechecks (activation_id, profile_id)
+        select activation_id, profile_id from wanted on conflict do nothing)
+      select distinct a.id, a.destination_id from activations a join wanted w on w.activation_id = a.id`.execute(
+      this.db,
+    );
+    return rows.map((r) => ({ id: r.id, destinationId: r.destination_id }));
+  }
+
+  /** Which of these profiles a privacy `suppress` request froze (they are not activated while it stands). */
+  async frozenAmong(profileIds: string[]): Promise<Set<string>> {
+    if (profileIds.length === 0) return new Set();
+    const { rows } = await sql<{ profile_id: string }>`select profile_id from privacy_frozen_profiles
+      where profile_id = any(${profileIds}::uuid[])`.execute(this.db);
+    return new Set(rows.map((r) => r.profile_id));
+  }
+
   /** Queues a forced removal of the profiles from every activation whose platform holds them. */
   async forceRemoval(profileIds: string[], reason: string): Promise<number> {
     if (profileIds.length === 0) return 0;
@@ -752,6 +783,40 @@ export class ActivationRepository {
       .where('profile_id', '=', profileId)
       .execute();
     return rows.map((r) => toMember(r as Record<string, unknown>));
+  }
+
+  /**
+   * Ledger retention: among the next `limit` member rows in key order after `after`, deletes those the platform no
+   * longer holds (`removed`, `not_sendable`, `invalid`, `failed`) that have not changed since `before` and have no
+   * pending re-check. Rows of members a platform holds stay whatever their age: removals are built from them.
+   */
+  async pruneLedgerBatch(
+    before: Date,
+    limit: number,
+    after?: { activationId: string; profileId: string },
+  ): Promise<{ last?: { activationId: string; profileId: string }; removed: number }> {
+    const { rows } = await sql<{ activation_id: string | null; profile_id: string | null; removed: number }>`
+      with batch as (
+        select activation_id, profile_id, state, updated_at from activation_members
+        where ${after ? sql`(activation_id, profile_id) > (${after.activationId}::uuid, ${after.profileId}::uuid)` : sql`true`}
+        order by activation_id, profile_id limit ${limit}
+      ), gone as (
+        delete from activation_members m using batch b
+        where m.activation_id = b.activation_id and m.profile_id = b.profile_id
+          and b.state not in ('held', 'removing') and b.updated_at < ${before.toISOString()}::timestamptz
+          and not exists (select 1 from activation_rechecks r
+            where r.activation_id = b.activation_id and r.profile_id = b.profile_id)
+        returning 1
+      ), last as (select activation_id, profile_id from batch order by activation_id desc, profile_id desc limit 1)
+      select (select activation_id::text from last) as activation_id, (select profile_id::text from last) as profile_id,
+        (select count(*) from gone)::int as removed`.execute(this.db);
+    const row = rows[0];
+    return {
+      ...(row?.activation_id && row.profile_id
+        ? { last: { activationId: row.activation_id, profileId: row.profile_id } }
+        : {}),
+      removed: Number(row?.removed ?? 0),
+    };
   }
 
   /** Erases the profile's member-level rows (ledger and re-checks); batch counts stay. */

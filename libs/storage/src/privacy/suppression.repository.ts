@@ -21,13 +21,13 @@ export class SuppressionRepository {
    * Lifts every `suppress` request that listed one of these hashes: all their hashes leave the list and the
    * profiles they froze are unfrozen. `delete` entries stay.
    */
-  async lift(hashes: string[]): Promise<{ requests: number; hashes: number; profiles: number }> {
-    if (hashes.length === 0) return { requests: 0, hashes: 0, profiles: 0 };
+  async lift(hashes: string[]): Promise<{ requests: number; hashes: number; profiles: number; profileIds: string[] }> {
+    if (hashes.length === 0) return { requests: 0, hashes: 0, profiles: 0, profileIds: [] };
     return this.database.db.transaction().execute(async (trx) => {
       const { rows } = await sql<{ request_id: string }>`select distinct request_id::text as request_id
         from privacy_suppressions where kind = 'suppress' and hash = any(${hashes}::text[])`.execute(trx);
       const requests = rows.map((r) => r.request_id);
-      if (requests.length === 0) return { requests: 0, hashes: 0, profiles: 0 };
+      if (requests.length === 0) return { requests: 0, hashes: 0, profiles: 0, profileIds: [] };
       const gone = await trx
         .deleteFrom('privacy_suppressions')
         .where('kind', '=', 'suppress')
@@ -36,11 +36,13 @@ export class SuppressionRepository {
       const unfrozen = await trx
         .deleteFrom('privacy_frozen_profiles')
         .where('request_id', 'in', requests)
-        .executeTakeFirst();
+        .returning('profile_id')
+        .execute();
       return {
         requests: requests.length,
         hashes: Number(gone.numDeletedRows),
-        profiles: Number(unfrozen.numDeletedRows),
+        profiles: unfrozen.length,
+        profileIds: unfrozen.map((r) => r.profile_id),
       };
     });
   }
