@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { ESLint } from 'eslint';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectorConfigReadProblems } from './support/config-reads.js';
@@ -104,7 +105,32 @@ describe('house rules', () => {
     expect(sqlProblems(lib, "const rows = await trx.selectFrom('profiles').selectAll().execute();")).toHaveLength(1);
     expect(sqlProblems(lib, "const q = 'DELETE FROM profiles WHERE id = $1';")).toHaveLength(1);
     expect(sqlProblems(lib, "import type { Kysely } from 'kysely';\nconst repo = this.profiles;")).toEqual([]);
+    // Every database package, however it is imported; every query builder entry point; raw statements.
+    for (const line of [
+      "import pg from 'pg';",
+      "import { PGlite } from '@electric-sql/pglite';",
+      "import { from as copyFrom } from 'pg-copy-streams';",
+      "const { Pool } = await import('pg');",
+      "export { sql } from 'kysely';",
+      "import { Kysely, type Transaction } from 'kysely';",
+    ])
+      expect(sqlProblems(lib, line)).toHaveLength(1);
+    for (const line of [
+      "await trx.insertInto('profiles').values(row).execute();",
+      "await trx.updateTable('runs').set({ status }).execute();",
+      "await trx.deleteFrom('runs').execute();",
+      'const q = `WITH x AS (select 1) select * from x`;',
+      "const q = 'SELECT id FROM profiles';",
+      'const q = "INSERT INTO runs (id) VALUES ($1)";',
+      "const q = 'UPDATE runs SET status = $1';",
+    ])
+      expect(sqlProblems(lib, line)).toHaveLength(1);
+    expect(sqlProblems(lib, "export type { Transaction } from 'kysely';")).toEqual([]);
     expect(queueProblems(lib, "import { Queue } from 'bullmq';")).toHaveLength(1);
+    expect(queueProblems(lib, "const { Worker } = await import('bullmq');")).toHaveLength(1);
+    expect(queueProblems(lib, "export { Job } from 'bullmq';")).toHaveLength(1);
+    expect(queueProblems(lib, "import { createBullBoard } from '@bull-board/api';")).toHaveLength(1);
+    expect(queueProblems(lib, "import { BullModule } from '@nestjs/bullmq';")).toHaveLength(1);
     expect(queueProblems(lib, "import type { Job } from 'bullmq';")).toHaveLength(1);
     expect(queueProblems(lib, "import { JobHandler, type Job } from '@plexus/queue';")).toEqual([]);
     expect(
@@ -114,4 +140,53 @@ describe('house rules', () => {
       ),
     ).toHaveLength(1);
   });
+
+  it('lint refuses database and BullMQ imports outside their libs, and a lib importing an app', async () => {
+    const eslint = new ESLint({ cwd: ROOT });
+    const lint = async (file: string, code: string): Promise<string[]> => {
+      const [result] = await eslint.lintText(code, { filePath: join(ROOT, file) });
+      return result.messages
+        .filter((m) => m.ruleId?.endsWith('no-restricted-imports'))
+        .map((m) => `${m.ruleId}: ${m.message}`);
+    };
+    // A real file of each place, linted with other content (as an editor lints an unsaved buffer).
+    const elsewhere = 'libs/sync/src/sync.engine.ts';
+    expect(await lint(elsewhere, "import { sql } from 'kysely';\nexport const q = sql`select 1`;\n")).toHaveLength(1);
+    expect(await lint(elsewhere, "import pg from 'pg';\nexport const p = pg;\n")).toHaveLength(1);
+    expect(await lint(elsewhere, "import { Queue } from 'bullmq';\nexport const q = Queue;\n")).toHaveLength(1);
+    expect(await lint(elsewhere, "import type { Job } from 'bullmq';\nexport type J = Job;\n")).toHaveLength(1);
+    expect(
+      await lint(
+        elsewhere,
+        "import { ApiModule } from '../../../apps/api/src/api.module.js';\nexport const m = ApiModule;\n",
+      ),
+    ).toHaveLength(1);
+    expect(await lint(elsewhere, "import type { Kysely } from 'kysely';\nexport type K = Kysely<object>;\n")).toEqual(
+      [],
+    );
+    expect(
+      await lint(
+        'apps/api/src/health/health.controller.ts',
+        "import { Worker } from 'bullmq';\nexport const w = Worker;\n",
+      ),
+    ).toHaveLength(1);
+    expect(
+      await lint('libs/storage/src/database.ts', "import { sql } from 'kysely';\nexport const q = sql`select 1`;\n"),
+    ).toEqual([]);
+    expect(
+      await lint('libs/storage/src/database.ts', "import { Queue } from 'bullmq';\nexport const q = Queue;\n"),
+    ).toHaveLength(1);
+    expect(
+      await lint('libs/queue/src/queue.service.ts', "import { Queue } from 'bullmq';\nexport const q = Queue;\n"),
+    ).toEqual([]);
+    expect(await lint('libs/queue/src/queue.service.ts', "import pg from 'pg';\nexport const p = pg;\n")).toHaveLength(
+      1,
+    );
+    expect(
+      await lint(
+        'connectors/hubspot/index.ts',
+        "import { Database } from '@plexus/storage';\nexport const d = Database;\n",
+      ),
+    ).toHaveLength(1);
+  }, 300_000);
 });

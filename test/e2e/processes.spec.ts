@@ -1,10 +1,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { call } from '../support/http.js';
+import { parseMetrics, valueOf } from '../support/metrics.js';
 import { until as waitUntil } from '../support/wait.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -37,6 +39,15 @@ function runEntry(
   });
 }
 
+/** A TCP port free on loopback now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 /**
  * The real thing: a separate worker process is killed with SIGKILL in the middle of a file import; a second
  * worker takes the job over when its lock expires and resumes from the last committed checkpoint. The file's
@@ -58,7 +69,7 @@ describe('a worker killed mid-run', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function startWorker(dataDir = t.env.DATA_DIR): ChildProcess {
+  function startWorker(dataDir = t.env.DATA_DIR, extra: Record<string, string> = {}): ChildProcess {
     const worker = spawn(process.execPath, ['--import', './scripts/register.mjs', 'dist/apps/worker/src/main.js'], {
       cwd: ROOT,
       env: {
@@ -69,6 +80,7 @@ describe('a worker killed mid-run', () => {
         QUEUE_PREFIX: t.env.QUEUE_PREFIX,
         JOB_LOCK_MS: '2000',
         LOG_LEVEL: 'warn',
+        ...extra,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -151,7 +163,7 @@ describe('a worker killed mid-run', () => {
       return ['succeeded', 'partial', 'failed'].includes(r.status) ? r : undefined;
     }, 120000);
     expect(run.status).toBe('succeeded');
-    expect(run.stats).toEqual({ read: ROWS, written: ROWS, quarantined: 0, deleted: 0 });
+    expect(run.stats).toEqual({ read: ROWS, written: ROWS, quarantined: 0, deleted: 0, suppressed: 0 });
 
     const exported = await fetch(`${t.url}/v1/profiles/export`, { headers: t.auth });
     const lines = (await exported.text())
@@ -194,13 +206,18 @@ describe('a worker killed mid-run', () => {
     // Nothing runs it in the API process (RUN_WORKERS=false): it waits for a worker.
     expect((await call(t.url, 'GET', `/v1/runs/${runId}`, { headers: t.auth })).body.status).toBe('queued');
 
-    startWorker(mkdtempSync(join(dir, 'worker-disk-'))); // its own data folder: the API's disk is not shared
+    // Its own data folder (the API's disk is not shared), and its metrics on a port of its own.
+    const metricsPort = await freePort();
+    startWorker(mkdtempSync(join(dir, 'worker-disk-')), {
+      WORKER_METRICS_PORT: String(metricsPort),
+      HOST: '127.0.0.1',
+    });
     const run = await until(async () => {
       const r = (await call(t.url, 'GET', `/v1/runs/${runId}`, { headers: t.auth })).body;
       return ['succeeded', 'partial', 'failed'].includes(r.status) ? r : undefined;
     }, 120000);
     expect(run.status).toBe('succeeded');
-    expect(run.stats).toEqual({ read: rows, written: rows, quarantined: 0, deleted: 0 });
+    expect(run.stats).toEqual({ read: rows, written: rows, quarantined: 0, deleted: 0, suppressed: 0 });
     const found = await call(
       t.url,
       'GET',
@@ -210,5 +227,17 @@ describe('a worker killed mid-run', () => {
       },
     );
     expect(found.body.data).toHaveLength(1);
+    // What the worker did is counted in the worker, and scraped from its metrics port.
+    const scraped = parseMetrics(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+    const labels = { source: source.body.id, connector: 'file-import' };
+    expect(valueOf(scraped, 'plexus_source_records_total', { ...labels, outcome: 'written' })).toBe(rows);
+    expect(valueOf(scraped, 'plexus_identity_profiles_created_total')).toBe(rows);
+    expect(
+      valueOf(scraped, 'plexus_job_duration_seconds_count', {
+        queue: 'sync',
+        job: 'source.sync',
+        outcome: 'completed',
+      }),
+    ).toBe(1);
   }, 180000);
 });

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { checkNodeRuntime, ConfigError, loadEnvironment, type Environment } from '@plexus/config';
-import { createRootLogger, PinoLoggerService } from '@plexus/observability';
+import { createRootLogger, Metrics, PinoLoggerService, serveMetrics } from '@plexus/observability';
 import { assertRedisReachable } from '@plexus/queue';
 import { WorkerModule } from './worker.module.js';
 
@@ -23,6 +23,10 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(env), { logger });
   app.enableShutdownHooks();
   await app.init();
+  if (env.WORKER_METRICS_PORT !== undefined) {
+    await serveMetrics(app.get(Metrics), env.WORKER_METRICS_PORT, env.HOST);
+    logger.log(`metrics on http://${env.HOST}:${env.WORKER_METRICS_PORT}/metrics`, 'Worker');
+  }
   logger.log('worker started', 'Worker');
 }
 

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import {
   AudienceRepository,
@@ -12,6 +12,7 @@ import {
   type Tables,
 } from '@plexus/storage';
 import { AudienceNotFoundError } from './audience.errors.js';
+import { AudienceMetrics } from './audience.metrics.js';
 import { Clock } from './clock.js';
 import { explainMembership, type MembershipReason } from './membership-reason.js';
 import { parseRule, type ParseOptions } from './rule.parser.js';
@@ -66,6 +67,7 @@ export class AudienceEvaluator {
     private readonly audiences: AudienceRepository,
     private readonly computed: ComputedTraitRepository,
     private readonly clock: Clock,
+    @Optional() private readonly metrics?: AudienceMetrics,
   ) {}
 
   async context(): Promise<RuleContext> {
@@ -76,11 +78,13 @@ export class AudienceEvaluator {
   /** Full evaluation of one audience. */
   async evaluate(audienceId: string, kind: EvaluationKind = 'full'): Promise<EvaluationResult> {
     const context = await this.context();
-    return this.database.db.transaction().execute(async (trx) => {
+    const result = await this.database.db.transaction().execute(async (trx) => {
       const row = await this.audiences.lock(trx, audienceId);
       if (!row) throw new AudienceNotFoundError(audienceId);
       return this.evaluateIn(trx, row, storedRule(row, context), kind);
     });
+    this.metrics?.committed(kind, [result]);
+    return result;
   }
 
   /**
@@ -158,7 +162,7 @@ export class AudienceEvaluator {
     if (ids.length === 0) return [];
     const context = await this.context();
     if (context.audiences.length === 0) return [];
-    return this.database.db.transaction().execute(async (trx) => {
+    const evaluated = await this.database.db.transaction().execute(async (trx) => {
       const results: EvaluationResult[] = [];
       // Locked in id order (as the list is sorted), so concurrent runs never deadlock.
       for (const listed of context.audiences) {
@@ -168,6 +172,8 @@ export class AudienceEvaluator {
       }
       return results;
     });
+    this.metrics?.committed('profiles', evaluated);
+    return evaluated;
   }
 
   /** Full evaluation of every audience whose rule depends on the clock: members age out on time. */

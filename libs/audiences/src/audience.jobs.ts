@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { ProfileChanges } from '@plexus/identity';
 import { JobHandler, QueueService } from '@plexus/queue';
-import { AudienceEvaluator, type EvaluationResult } from './audience-evaluator.service.js';
+import { AudienceEvaluator } from './audience-evaluator.service.js';
 import { ComputedTraitService } from './computed-trait.service.js';
 
 /** Changes arriving within this slice of time are re-evaluated by one job. */
@@ -68,11 +68,6 @@ export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
       await this.changes.processed(pending);
       evaluated += ids.length;
     }
-  }
-
-  @JobHandler('audiences.evaluate')
-  async evaluate(payload: { audienceId: string }): Promise<EvaluationResult> {
-    return this.evaluator.evaluate(payload.audienceId, 'full');
   }
 
   @JobHandler('audiences.recheck')

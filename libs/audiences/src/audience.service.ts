@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import {
   AudienceRepository,
   compileRule,
@@ -16,6 +16,7 @@ import {
   type EvaluationResult,
   type RuleContext,
 } from './audience-evaluator.service.js';
+import { AudienceMetrics } from './audience.metrics.js';
 import { Clock } from './clock.js';
 import { parseRule, type ParsedRule } from './rule.parser.js';
 
@@ -68,6 +69,7 @@ export class AudienceService {
     private readonly audiences: AudienceRepository,
     private readonly evaluator: AudienceEvaluator,
     private readonly clock: Clock,
+    @Optional() private readonly metrics?: AudienceMetrics,
   ) {}
 
   private async parse(rule: unknown, selfId?: string): Promise<ParsedRule> {
@@ -90,6 +92,7 @@ export class AudienceService {
       const row = (await this.audiences.lock(trx, id))!;
       return this.evaluator.evaluateIn(trx, row, parsed.rule, 'full');
     });
+    this.metrics?.committed('full', [evaluation]);
     return { ...toAudienceView((await this.audiences.get(id))!), evaluation, warnings };
   }
 
@@ -125,6 +128,7 @@ export class AudienceService {
       }
       return results;
     });
+    this.metrics?.committed('rule', evaluations);
     const view: AudienceView = toAudienceView((await this.audiences.get(id))!);
     const evaluation = evaluations.find((e) => e.audienceId === id);
     return { ...view, ...(evaluation ? { evaluation } : {}), ...(warnings ? { warnings } : {}) };

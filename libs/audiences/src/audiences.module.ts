@@ -4,6 +4,7 @@ import { AudienceRepository, ComputedTraitRepository } from '@plexus/storage';
 import { AudienceChangeLog } from './audience-change-log.service.js';
 import { AudienceEvaluator } from './audience-evaluator.service.js';
 import { AudienceJobs } from './audience.jobs.js';
+import { AudienceMetrics } from './audience.metrics.js';
 import { AudienceService } from './audience.service.js';
 import { Clock } from './clock.js';
 import { ComputedTraitService } from './computed-trait.service.js';
@@ -21,6 +22,7 @@ import { ComputedTraitService } from './computed-trait.service.js';
     AudienceChangeLog,
     ComputedTraitService,
     AudienceJobs,
+    AudienceMetrics,
   ],
   exports: [AudienceService, AudienceEvaluator, AudienceChangeLog, ComputedTraitService, AudienceJobs, Clock],
 })

@@ -8,3 +8,4 @@ export * from './audience-change-log.service.js';
 export * from './computed-trait.service.js';
 export * from './audience.jobs.js';
 export * from './audiences.module.js';
+export * from './audience.metrics.js';

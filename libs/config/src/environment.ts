@@ -58,6 +58,10 @@ export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
     default: 'loopback, linklocal, uniquelocal',
   },
   METRICS_PUBLIC: { description: 'Serve /metrics without an API key', default: 'false' },
+  WORKER_METRICS_PORT: {
+    description:
+      'Port on which a worker process (npm run start:worker) serves GET /metrics, without authentication; unset = none',
+  },
   AUTH_FAILURE_LIMIT: {
     description: 'Failed authentications a client address may make per AUTH_FAILURE_WINDOW_SECONDS before 429',
     default: '20',
@@ -173,6 +177,13 @@ export class Environment {
   @Transform(toBool)
   @IsBoolean()
   METRICS_PUBLIC: boolean = false;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  WORKER_METRICS_PORT?: number;
 
   @Transform(toInt)
   @IsInt()

@@ -54,8 +54,6 @@ export class IdentityGraph {
   readonly seenWith = new Map<string, Set<string>>();
   /** Identifiers whose link or last-seen changed: storage upserts these. */
   readonly touched = new Set<string>();
-  /** Identifiers taken off a profile (expired links moved elsewhere are not in here: they are re-owned). */
-  readonly detached = new Set<string>();
   readonly touchedFlags = new Set<string>();
   /** Identifier key → the separations it is on a side of (see {@link addSeparation}). */
   readonly separations = new Map<string, SeparationSide[]>();
@@ -323,7 +321,6 @@ export class IdentityGraph {
         winner.identifiers.set(key, identifier);
         this.lastSeen.set(key, Math.max(this.lastSeen.get(key) ?? 0, observedAt));
         this.touched.add(key);
-        this.detached.delete(key);
       }
       if (people.size > 1) {
         // Remember whom the guarded identifiers were seen with (raw ids: a merge does not make two people one).
@@ -336,21 +333,5 @@ export class IdentityGraph {
       }
       return { profileId: winner.id, created, attached: working, dropped, merges, flagged };
     }
-  }
-
-  /** Takes identifiers off whatever profile holds them (upstream deletes). Returns those that were linked. */
-  detach(identifiers: Identifier[]): Identifier[] {
-    const out: Identifier[] = [];
-    for (const identifier of identifiers) {
-      const key = identifierKey(identifier);
-      const owner = this.owner.get(key);
-      if (owner === undefined) continue;
-      this.profiles.get(this.live(owner))?.identifiers.delete(key);
-      this.owner.delete(key);
-      this.touched.delete(key);
-      this.detached.add(key);
-      out.push(identifier);
-    }
-    return out;
   }
 }

@@ -8,6 +8,7 @@ import {
 } from '@plexus/storage';
 import { IdentityResolver } from './identity-resolver.service.js';
 import { IdentityRulesService } from './identity-rules.service.js';
+import { IdentityMetrics } from './identity.metrics.js';
 import { IngestService } from './ingest.service.js';
 import { ProfileChanges } from './profile-changes.js';
 import { ProfileService } from './profile.service.js';
@@ -26,6 +27,7 @@ import { WrittenValuesService } from './written-values.service.js';
     ProfileChangeRepository,
     IdentityRulesService,
     IdentityResolver,
+    IdentityMetrics,
     IngestService,
     ProfileService,
     ProfileChanges,
@@ -33,6 +35,7 @@ import { WrittenValuesService } from './written-values.service.js';
     WrittenValuesService,
   ],
   exports: [
+    IdentityMetrics,
     IngestService,
     IdentityRulesService,
     ProfileService,

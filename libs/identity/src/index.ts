@@ -9,3 +9,4 @@ export * from './identity.module.js';
 export * from './profile-changes.js';
 export * from './written-values.service.js';
 export * from './ingest-gate.js';
+export * from './identity.metrics.js';

@@ -12,6 +12,7 @@ import {
 import { Database, IdentityGraphRepository, ProfileChangeRepository, type Tables } from '@plexus/storage';
 import { IdentityResolver, lockBucket } from './identity-resolver.service.js';
 import { IdentityRulesService } from './identity-rules.service.js';
+import { IdentityMetrics } from './identity.metrics.js';
 import { IngestGate } from './ingest-gate.js';
 import { ProfileChanges } from './profile-changes.js';
 
@@ -82,6 +83,7 @@ export class IngestService {
     private readonly graphs: IdentityGraphRepository,
     @Optional() changes?: ProfileChanges,
     @Optional() private readonly gate?: IngestGate,
+    @Optional() private readonly metrics?: IdentityMetrics,
   ) {
     this.changes = changes ?? new ProfileChanges(new ProfileChangeRepository(database));
   }
@@ -137,6 +139,8 @@ export class IngestService {
       if (within) await within(trx, { written: accepted.length, rejected, suppressed });
       return result;
     });
+    this.metrics?.profilesCreated?.inc(resolution.profilesCreated);
+    this.metrics?.merges?.inc(resolution.merges);
     resolution.records.forEach((r, i) => {
       const index = acceptedIndex[i];
       profileIds[index] = r.profileId;

@@ -24,6 +24,7 @@ import { IdentityGraph } from './identity-graph.js';
 import { lockBucket } from './identity-resolver.service.js';
 import { CompiledRules, type IdentityRules } from './identity-rules.js';
 import { IdentityRulesService } from './identity-rules.service.js';
+import { IdentityMetrics } from './identity.metrics.js';
 import { inRetriedTransaction } from './ingest.service.js';
 import { ProfileChanges } from './profile-changes.js';
 import { foldConsent, foldTraits, visibleTraits } from './trait-merge.js';
@@ -126,6 +127,7 @@ export class ProfileService {
     private readonly graphs: IdentityGraphRepository,
     private readonly rulesService: IdentityRulesService,
     @Optional() changes?: ProfileChanges,
+    @Optional() private readonly metrics?: IdentityMetrics,
   ) {
     this.changes = changes ?? new ProfileChanges(new ProfileChangeRepository(database));
   }
@@ -384,6 +386,7 @@ export class ProfileService {
       await this.changes.record(trx, ids);
       return { mergeId: merge.id, profiles: ids, separated: sides };
     });
+    this.metrics?.unmerges?.inc();
     await this.changes.committed({ profileIds: result.profiles, cause: 'unmerge' });
     return result;
   }

@@ -25,6 +25,12 @@ export class Metrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
+  histogram<L extends string>(name: string, help: string, labelNames: L[], buckets: number[]): Histogram<L> {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Histogram<L>;
+    return new Histogram<L>({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+
   gauge<L extends string>(
     name: string,
     help: string,

@@ -14,8 +14,6 @@ export interface JobPayloads {
   'runs.reap': Record<string, never>;
   /** Drains the set of profiles that changed and re-evaluates them against every audience (coalesces bursts). */
   'audiences.profiles-changed': Record<string, never>;
-  /** Full evaluation of one audience. */
-  'audiences.evaluate': { audienceId: string };
   /** Added by a job scheduler: full evaluation of every time-dependent audience, so members age out on time. */
   'audiences.recheck': Record<string, never>;
   /** From a job scheduler: find activations with work (new changes, re-checks, retries due) and queue them. */
@@ -37,7 +35,6 @@ export const JOB_QUEUES: { [K in JobName]: QueueName } = {
   'source.sync': 'sync',
   'runs.reap': 'maintenance',
   'audiences.profiles-changed': 'audiences',
-  'audiences.evaluate': 'audiences',
   'audiences.recheck': 'audiences',
   'activation.tick': 'activation',
   'activation.scheduled': 'activation',

@@ -1,7 +1,9 @@
-import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DelayedError, Job, Queue, Worker, type JobsOptions, type JobState, type RepeatOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Environment } from '@plexus/config';
+import { Metrics } from '@plexus/observability';
+import type { Histogram } from 'prom-client';
 import { DeferJobError, PermanentJobError } from './job-errors.js';
 import { createRedis } from './redis.js';
 import {
@@ -49,7 +51,19 @@ export class QueueService implements BeforeApplicationShutdown {
   private epochKnown = false;
   private readonly epochTimer: NodeJS.Timeout;
 
-  constructor(private readonly env: Environment) {
+  /** How long jobs ran in this process, by queue (partitions under their queue), job and outcome. */
+  private readonly durations?: Histogram<'queue' | 'job' | 'outcome'>;
+
+  constructor(
+    private readonly env: Environment,
+    @Optional() metrics?: Metrics,
+  ) {
+    this.durations = metrics?.histogram(
+      'plexus_job_duration_seconds',
+      'Time a worker spent on a job, by queue, job and outcome (completed, failed, deferred)',
+      ['queue', 'job', 'outcome'],
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    );
     this.connection = createRedis(env.REDIS_URL);
     this.connection.on('error', (error) => this.logger.error(`redis: ${error.message}`));
     // A Redis restarted without its data loses every queue, job and scheduler. Each (re)connection, and a timer
@@ -268,9 +282,13 @@ export class QueueService implements BeforeApplicationShutdown {
       async (job: Job, token?: string) => {
         const handler = queueHandlers.get(job.name);
         if (!handler) throw new PermanentJobError(`no handler for job ${job.name}`);
+        const timer = this.durations?.startTimer({ queue: JOB_QUEUES[job.name as JobName] ?? queue, job: job.name });
         try {
-          return await handler(job.data, job);
+          const result: unknown = await handler(job.data, job);
+          timer?.({ outcome: 'completed' });
+          return result;
         } catch (error) {
+          timer?.({ outcome: error instanceof DeferJobError ? 'deferred' : 'failed' });
           if (!(error instanceof DeferJobError)) throw error;
           // Back to the delayed set under the same id, without counting an attempt.
           await job.moveToDelayed(error.until, token);

@@ -3,7 +3,13 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import { NotFoundError } from '@plexus/errors';
 import { ConnectionService, ConnectorContexts } from '@plexus/connectors';
 import type { Kysely } from 'kysely';
-import { IngestService, WrittenValuesService, type IngestOutcome } from '@plexus/identity';
+import {
+  IdentityMetrics,
+  IngestService,
+  WrittenValuesService,
+  type IngestOutcome,
+  type RecordOutcome,
+} from '@plexus/identity';
 import { loggableErrorMessage } from '@plexus/observability';
 import { DeferJobError, PermanentJobError, type Job } from '@plexus/queue';
 import {
@@ -42,6 +48,7 @@ export class SyncEngine {
     private readonly ingest: IngestService,
     private readonly uploads: UploadRepository,
     @Optional() private readonly writtenValues?: WrittenValuesService,
+    @Optional() private readonly metrics?: IdentityMetrics,
   ) {}
 
   async execute(runId: string, job?: Job): Promise<RunRecord | undefined> {
@@ -92,7 +99,7 @@ export class SyncEngine {
         }
       };
       for (const stream of (definition as SourceDefinition<unknown>).streams) {
-        await this.syncStream(stream, ctx, meta, runId, checkCancel);
+        await this.syncStream(stream, ctx, meta, source.connector, checkCancel);
         if (stream.mode === 'full') await this.runs.resetCheckpoint(source.id, stream.name);
         await this.runs.markStreamFinished(runId, stream.name);
       }
@@ -150,7 +157,7 @@ export class SyncEngine {
     stream: StreamDefinition<unknown, unknown, unknown>,
     ctx: ConnectorContext<unknown>,
     meta: { sourceId: string; runId: string; defaultCountry?: string },
-    runId: string,
+    connector: string,
     checkCancel: () => Promise<void>,
   ): Promise<void> {
     const checkpoint = await this.runs.checkpoint(meta.sourceId, stream.name);
@@ -175,19 +182,35 @@ export class SyncEngine {
       for (const id of batch.deletedIds ?? []) {
         if (stream.deletedIdentifier) forgotten.push(stream.deletedIdentifier(id, ctx));
       }
-      const commit = (trx: Kysely<Tables>, outcome: IngestOutcome): Promise<void> =>
-        this.runs.commitBatch(trx, {
-          runId,
+      // What the batch's transaction committed (set again on each attempt of a retried transaction).
+      let counts: Partial<Record<RecordOutcome, number>> = {};
+      const commit = (trx: Kysely<Tables>, outcome: IngestOutcome): Promise<void> => {
+        const quarantined = [
+          ...quarantine,
+          ...outcome.rejected.map((r) => ({ record: origins[r.index], reason: r.reason })),
+        ];
+        const deleted = batch.deletedIds?.length ?? 0;
+        const read = batch.records.length;
+        counts = {
+          read,
+          written: outcome.written,
+          quarantined: quarantined.length,
+          suppressed: outcome.suppressed,
+          deleted,
+        };
+        return this.runs.commitBatch(trx, {
+          runId: meta.runId,
           sourceId: meta.sourceId,
           stream: stream.name,
           checkpoint: batch.checkpoint,
           expectedCheckpoint,
-          read: batch.records.length,
+          read,
           written: outcome.written,
-          deleted: batch.deletedIds?.length ?? 0,
+          deleted,
           suppressed: outcome.suppressed,
-          quarantine: [...quarantine, ...outcome.rejected.map((r) => ({ record: origins[r.index], reason: r.reason }))],
+          quarantine: quarantined,
         });
+      };
       if (forgotten.length === 0) {
         await this.ingest.ingest(profiles, meta, commit);
       } else {
@@ -199,6 +222,7 @@ export class SyncEngine {
         });
         await this.ingest.forget(forgotten, meta, (trx) => commit(trx, outcome));
       }
+      this.metrics?.countRecords({ sourceId: meta.sourceId, connector }, counts);
       if (batch.checkpoint !== undefined) expectedCheckpoint = batch.checkpoint;
     }
   }

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { IdentityMetrics } from '@plexus/identity';
 import { ConnectorContexts } from '@plexus/connectors';
 import { InvalidInputError, UnauthenticatedError } from '@plexus/errors';
 import type { ProfileRecord } from '@plexus/sdk';
@@ -55,6 +56,7 @@ export class TrackingService {
     private readonly ingestor: TrackingIngestor,
     private readonly contexts: ConnectorContexts,
     private readonly quarantine: TrackingQuarantineRepository,
+    @Optional() private readonly metrics?: IdentityMetrics,
   ) {}
 
   async authenticate(authorization: string | undefined, body: unknown): Promise<WriteKeyOwner> {
@@ -116,6 +118,7 @@ export class TrackingService {
       positions.push({ index, messageId: outcome.messageId });
     });
 
+    let stored = 0;
     if (records.length > 0) {
       const { defaultCountry } = settings;
       const result = await this.ingestor.store(
@@ -126,6 +129,7 @@ export class TrackingService {
         const at = positions[r.index];
         rejected.push({ index: at.index, messageId: at.messageId, reason: r.reason });
       }
+      stored = result.profileIds.filter((id) => id !== null).length;
     }
     rejected.sort((a, b) => a.index - b.index);
     await this.quarantine.keep(
@@ -135,6 +139,13 @@ export class TrackingService {
         reason: storableText(r.reason),
       })),
     );
+    // A message neither stored nor refused was skipped by the privacy suppression list.
+    this.metrics?.countRecords(owner, {
+      read: messages.length,
+      written: stored,
+      quarantined: rejected.length,
+      suppressed: messages.length - stored - rejected.length,
+    });
     if (rejected.length === messages.length) {
       const first = rejected[0];
       const message =

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { IdentityMetrics } from '@plexus/identity';
 import { ConflictError, InvalidInputError, NotFoundError, UnauthenticatedError } from '@plexus/errors';
 import { ConnectionService, ConnectorContexts } from '@plexus/connectors';
 import { WebhookDeliveryRepository } from '@plexus/storage';
@@ -43,6 +44,7 @@ export class WebhookService {
     private readonly contexts: ConnectorContexts,
     private readonly ingestor: TrackingIngestor,
     private readonly deliveries: WebhookDeliveryRepository,
+    @Optional() private readonly metrics?: IdentityMetrics,
   ) {}
 
   async receive(sourceId: string, request: WebhookRequest): Promise<WebhookResponse> {
@@ -65,7 +67,7 @@ export class WebhookService {
     } catch (error) {
       this.logger.warn(`${sourceId}: webhook deliveryId threw: ${(error as Error).message}`);
     }
-    if (!deliveryId) return this.store(sourceId, webhook, request, config, defaultCountry);
+    if (!deliveryId) return this.store(row, webhook, request, config, defaultCountry);
     // Hashed: ids are the vendor's, of any length and alphabet.
     const key = hash('sha256', deliveryId, 'hex');
     await this.purgeOldDeliveries();
@@ -73,7 +75,7 @@ export class WebhookService {
     if (claim === 'duplicate') return { success: true, received: 0, stored: 0, duplicate: true };
     if (claim === 'in-progress') throw new ConflictError('This delivery is being processed; retry later');
     try {
-      const response = await this.store(sourceId, webhook, request, config, defaultCountry);
+      const response = await this.store(row, webhook, request, config, defaultCountry);
       await this.deliveries.stored(sourceId, key);
       return response;
     } catch (error) {
@@ -83,7 +85,7 @@ export class WebhookService {
   }
 
   private async store(
-    sourceId: string,
+    { id: sourceId, connector }: { id: string; connector: string },
     webhook: WebhookDefinition<unknown>,
     request: WebhookRequest,
     config: Record<string, unknown>,
@@ -102,6 +104,10 @@ export class WebhookService {
     // A record neither stored (no profile) nor rejected was refused by the privacy suppression list.
     const stored = result.profileIds.filter((id) => id !== null).length;
     const suppressed = records.length - stored - result.rejected.length;
+    this.metrics?.countRecords(
+      { sourceId, connector },
+      { read: records.length, written: stored, suppressed, refused: result.rejected.length },
+    );
     return { success: true, received: records.length, stored, ...(suppressed > 0 ? { suppressed } : {}) };
   }
 

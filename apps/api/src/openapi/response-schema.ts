@@ -21,7 +21,6 @@ export const integer = (description?: string): Json<number> => ({
   type: 'integer',
   ...(description && { description }),
 });
-export const number = (description?: string): Json<number> => ({ type: 'number', ...(description && { description }) });
 export const boolean = (description?: string): Json<boolean> => ({
   type: 'boolean',
   ...(description && { description }),

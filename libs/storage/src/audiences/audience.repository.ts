@@ -143,6 +143,12 @@ export class AudienceRepository {
     return (await q.execute()).map(toAudience);
   }
 
+  /** Every audience's id, name and stored size (kept in step by each evaluation), for `/metrics`. */
+  async currentSizes(): Promise<Array<{ id: string; name: string; size: number }>> {
+    const rows = await this.db.selectFrom('audiences').select(['id', 'name', 'size']).orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, size: Number(r.size) }));
+  }
+
   async all(db: Kysely<Tables> = this.db): Promise<AudienceRow[]> {
     return (await db.selectFrom('audiences').selectAll().orderBy('id').execute()).map(toAudience);
   }
