@@ -80,6 +80,19 @@ describe('dmp-feed mapping', () => {
     );
   });
 
+  it('reads the advertising consent the DMP collected; refuses a value that is not a yes or a no', () => {
+    expect(mapFeedRow(row({ cookie_id: 'c', ads_consent: true }), config).consent).toEqual({ ads: true });
+    expect(mapFeedRow(row({ cookie_id: 'c', ads_consent: 'No' }), config).consent).toEqual({ ads: false });
+    expect(
+      mapFeedRow(row({ cookie_id: 'c', gdpr_ok: 1 }), { columns: { adsConsent: 'gdpr_ok' } } as DmpFeedConfig),
+    ).toMatchObject({ consent: { ads: true } });
+    expect(mapFeedRow(row({ cookie_id: 'c', ads_consent: '' }), config).consent).toBeUndefined();
+    expect(mapFeedRow(row({ cookie_id: 'c' }), config).consent).toBeUndefined();
+    expect(() => mapFeedRow(row({ cookie_id: 'c', ads_consent: 'maybe' }, 9), config)).toThrow(
+      'dmp/2026-05-01.csv line 9: ads_consent must be true or false, got "maybe"',
+    );
+  });
+
   it('turns segment names into trait-safe keys', () => {
     expect(segmentKey(' Auto / In-Market ')).toBe('auto_in_market');
   });
