@@ -1,4 +1,4 @@
-import type { DmpFeedConfig } from './config.js';
+import { DmpColumns, DmpFeedConfig } from './config.js';
 import { mapFeedRow, segmentKey, truncateIp } from './mapping.js';
 
 const config = {} as DmpFeedConfig;
@@ -48,6 +48,23 @@ describe('dmp-feed mapping', () => {
       'dmp.parents': '2026-05-01T00:00:00.000Z',
     });
     expect(record.observedAt).toBe('2026-05-01T10:00:00.000Z');
+  });
+
+  it('keeps the default names of the columns a validated config leaves unset', () => {
+    // class-transformer builds `columns` as a DmpColumns instance: its unset fields exist, as undefined.
+    const validated = Object.assign(new DmpFeedConfig(), {
+      columns: Object.assign(new DmpColumns(), { deviceId: 'idfa' }),
+    });
+    expect(Object.keys(validated.columns!)).toContain('cookieId');
+    const record = mapFeedRow(
+      row({ cookie_id: 'c-9', idfa: '6d92078a-8246-4ba4-ae5b-76104861e7dc', segments: 'auto-intender' }),
+      validated,
+    );
+    expect(record.identifiers).toEqual([
+      { type: 'cookie_id', value: 'c-9' },
+      { type: 'device_id', value: '6d92078a-8246-4ba4-ae5b-76104861e7dc' },
+    ]);
+    expect(record.traits).toEqual({ segment_auto_intender: true });
   });
 
   it('drops a zeroed IDFA but keeps the row by its other identifiers; refuses a row with nothing else', () => {

@@ -67,6 +67,16 @@ export function segmentKey(name: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
+/**
+ * The column names in force: the defaults, overridden by the names the config sets. A validated config's `columns`
+ * is a class instance whose unset fields exist as `undefined`, so a plain spread would erase the defaults.
+ */
+function columnNames(config: DmpFeedConfig): Record<keyof typeof DEFAULTS.columns, string> {
+  const out: Record<string, string> = { ...DEFAULTS.columns };
+  for (const [key, value] of Object.entries(config.columns ?? {})) if (typeof value === 'string') out[key] = value;
+  return out as Record<keyof typeof DEFAULTS.columns, string>;
+}
+
 const YES = new Set(['true', 'yes', 'y', '1']);
 const NO = new Set(['false', 'no', 'n', '0']);
 
@@ -113,7 +123,7 @@ export function mapFeedRow(record: FeedRecord, config: DmpFeedConfig, now = Date
   const where = `${record.file} line ${record.line}`;
   if (record.error !== undefined || !record.row) throw new Error(`${where}: ${record.error ?? 'empty row'}`);
   const row = record.row;
-  const columns = { ...DEFAULTS.columns, ...config.columns };
+  const columns = columnNames(config);
 
   const rawTime = row[columns.timestamp];
   let observed: Date | undefined;
