@@ -55,7 +55,7 @@ describe('dmp-feed mapping', () => {
     const validated = Object.assign(new DmpFeedConfig(), {
       columns: Object.assign(new DmpColumns(), { deviceId: 'idfa' }),
     });
-    expect(Object.keys(validated.columns!)).toContain('cookieId');
+    expect(Object.keys(validated.columns)).toContain('cookieId');
     const record = mapFeedRow(
       row({ cookie_id: 'c-9', idfa: '6d92078a-8246-4ba4-ae5b-76104861e7dc', segments: 'auto-intender' }),
       validated,
@@ -100,9 +100,9 @@ describe('dmp-feed mapping', () => {
   it('reads the advertising consent the DMP collected; refuses a value that is not a yes or a no', () => {
     expect(mapFeedRow(row({ cookie_id: 'c', ads_consent: true }), config).consent).toEqual({ ads: true });
     expect(mapFeedRow(row({ cookie_id: 'c', ads_consent: 'No' }), config).consent).toEqual({ ads: false });
-    expect(
-      mapFeedRow(row({ cookie_id: 'c', gdpr_ok: 1 }), { columns: { adsConsent: 'gdpr_ok' } } as DmpFeedConfig),
-    ).toMatchObject({ consent: { ads: true } });
+    expect(mapFeedRow(row({ cookie_id: 'c', gdpr_ok: 1 }), { columns: { adsConsent: 'gdpr_ok' } })).toMatchObject({
+      consent: { ads: true },
+    });
     expect(mapFeedRow(row({ cookie_id: 'c', ads_consent: '' }), config).consent).toBeUndefined();
     expect(mapFeedRow(row({ cookie_id: 'c' }), config).consent).toBeUndefined();
     expect(() => mapFeedRow(row({ cookie_id: 'c', ads_consent: 'maybe' }, 9), config)).toThrow(

@@ -74,7 +74,7 @@ export function segmentKey(name: string): string {
 function columnNames(config: DmpFeedConfig): Record<keyof typeof DEFAULTS.columns, string> {
   const out: Record<string, string> = { ...DEFAULTS.columns };
   for (const [key, value] of Object.entries(config.columns ?? {})) if (typeof value === 'string') out[key] = value;
-  return out as Record<keyof typeof DEFAULTS.columns, string>;
+  return out;
 }
 
 const YES = new Set(['true', 'yes', 'y', '1']);
