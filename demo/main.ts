@@ -4,7 +4,7 @@ import { runDemo } from './demo.js';
 
 /**
  * `npm run demo`: the hub end to end on the embedded defaults against local emulators, then left running to
- * explore until Ctrl-C. `npm run demo -- --once` prints the report and exits (non-zero if a sync failed).
+ * explore until Ctrl-C. `npm run demo -- --once` prints the report and exits (non-zero if anything in it failed).
  */
 async function main(): Promise<void> {
   // Said once, before the progress starts, instead of a dependency's notice in the middle of it.
@@ -15,10 +15,10 @@ async function main(): Promise<void> {
   const peopleArg = args.indexOf('--people');
   const people = peopleArg >= 0 ? Number(args[peopleArg + 1]) : undefined;
   const demo = await runDemo({ people, port: Number(process.env.PORT ?? 3000) });
-  const failed = demo.report.sources.filter((s) => s.status === 'failed');
+  const problems = demo.report.problems;
   if (once) {
     await demo.close();
-    process.exit(failed.length > 0 ? 1 : 0);
+    process.exit(problems.length > 0 ? 1 : 0);
   }
   process.stdout.write(
     [
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
       `  profiles      curl -H 'authorization: Bearer ${demo.apiKey}' '${demo.url}/v1/profiles/export'`,
       `  sources       curl -H 'authorization: Bearer ${demo.apiKey}' ${demo.url}/v1/sources`,
       `  emulators     HubSpot ${demo.emulators.hubspot.url} · Shopify ${demo.emulators.shopify.url} · S3 ${demo.emulators.s3.url}`,
+      `                Meta ${demo.emulators.meta.url} · Google ${demo.emulators.google.url} · The Trade Desk ${demo.emulators.ttd.url}`,
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),
@@ -46,6 +47,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A missing Redis says what to do; anything else gets its stack.
+  const text =
+    error instanceof Error
+      ? error.name === 'RedisUnreachableError'
+        ? error.message
+        : (error.stack ?? error.message)
+      : String(error);
+  process.stderr.write(`demo failed: ${text}\n`);
   process.exit(1);
 });

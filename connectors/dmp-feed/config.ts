@@ -64,6 +64,16 @@ export class DmpColumns {
   segments?: string;
 
   @ConfigField({
+    description:
+      'Advertising consent the DMP collected for the row (true/false, yes/no or 1/0); a row without it grants nothing',
+    default: 'ads_consent',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  adsConsent?: string;
+
+  @ConfigField({
     description: 'When the row was observed (ISO-8601, or epoch seconds/milliseconds)',
     default: 'seen_at',
   })
@@ -203,5 +213,6 @@ export const DEFAULTS = {
     ip: 'ip',
     segments: 'segments',
     timestamp: 'seen_at',
+    adsConsent: 'ads_consent',
   },
 } as const;

@@ -1,4 +1,4 @@
-import type { DmpFeedConfig } from './config.js';
+import { DmpColumns, DmpFeedConfig } from './config.js';
 import { mapFeedRow, segmentKey, truncateIp } from './mapping.js';
 
 const config = {} as DmpFeedConfig;
@@ -50,6 +50,23 @@ describe('dmp-feed mapping', () => {
     expect(record.observedAt).toBe('2026-05-01T10:00:00.000Z');
   });
 
+  it('keeps the default names of the columns a validated config leaves unset', () => {
+    // class-transformer builds `columns` as a DmpColumns instance: its unset fields exist, as undefined.
+    const validated = Object.assign(new DmpFeedConfig(), {
+      columns: Object.assign(new DmpColumns(), { deviceId: 'idfa' }),
+    });
+    expect(Object.keys(validated.columns)).toContain('cookieId');
+    const record = mapFeedRow(
+      row({ cookie_id: 'c-9', idfa: '6d92078a-8246-4ba4-ae5b-76104861e7dc', segments: 'auto-intender' }),
+      validated,
+    );
+    expect(record.identifiers).toEqual([
+      { type: 'cookie_id', value: 'c-9' },
+      { type: 'device_id', value: '6d92078a-8246-4ba4-ae5b-76104861e7dc' },
+    ]);
+    expect(record.traits).toEqual({ segment_auto_intender: true });
+  });
+
   it('drops a zeroed IDFA but keeps the row by its other identifiers; refuses a row with nothing else', () => {
     const zero = '00000000-0000-0000-0000-000000000000';
     expect(mapFeedRow(row({ cookie_id: 'c-2', device_id: zero }), config).identifiers).toEqual([
@@ -77,6 +94,19 @@ describe('dmp-feed mapping', () => {
     );
     expect(() => mapFeedRow(row({ cookie_id: 'c', seen_at: 'yesterday' }), config)).toThrow(
       /seen_at is not a time: "yesterday"/,
+    );
+  });
+
+  it('reads the advertising consent the DMP collected; refuses a value that is not a yes or a no', () => {
+    expect(mapFeedRow(row({ cookie_id: 'c', ads_consent: true }), config).consent).toEqual({ ads: true });
+    expect(mapFeedRow(row({ cookie_id: 'c', ads_consent: 'No' }), config).consent).toEqual({ ads: false });
+    expect(mapFeedRow(row({ cookie_id: 'c', gdpr_ok: 1 }), { columns: { adsConsent: 'gdpr_ok' } })).toMatchObject({
+      consent: { ads: true },
+    });
+    expect(mapFeedRow(row({ cookie_id: 'c', ads_consent: '' }), config).consent).toBeUndefined();
+    expect(mapFeedRow(row({ cookie_id: 'c' }), config).consent).toBeUndefined();
+    expect(() => mapFeedRow(row({ cookie_id: 'c', ads_consent: 'maybe' }, 9), config)).toThrow(
+      'dmp/2026-05-01.csv line 9: ads_consent must be true or false, got "maybe"',
     );
   });
 

@@ -67,6 +67,19 @@ export function segmentKey(name: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
+/**
+ * The column names in force: the defaults, overridden by the names the config sets. A validated config's `columns`
+ * is a class instance whose unset fields exist as `undefined`, so a plain spread would erase the defaults.
+ */
+function columnNames(config: DmpFeedConfig): Record<keyof typeof DEFAULTS.columns, string> {
+  const out: Record<string, string> = { ...DEFAULTS.columns };
+  for (const [key, value] of Object.entries(config.columns ?? {})) if (typeof value === 'string') out[key] = value;
+  return out;
+}
+
+const YES = new Set(['true', 'yes', 'y', '1']);
+const NO = new Set(['false', 'no', 'n', '0']);
+
 interface Membership {
   name: string;
   at?: Date;
@@ -102,14 +115,15 @@ function memberships(value: unknown, separator: string, where: string): Membersh
  * Maps one feed row to an anonymous profile record: `cookie_id`, `device_id` and `email_sha256` identifiers
  * observed at the row's time (the identity rules' time to live runs from there), each segment as a trait
  * `<prefix><segment>: true` expiring `segmentTtlDays` after it was observed, and the IP, truncated, as the trait
- * `ip` (never an identifier). A zeroed IDFA/GAID means the user limited ad tracking: it is dropped, the row keeps
+ * `ip` (never an identifier), and the advertising consent the DMP collected (`ads_consent`) as consent for `ads`
+ * (a row without it grants and refuses nothing). A zeroed IDFA/GAID means the user limited ad tracking: it is dropped, the row keeps
  * its other identifiers, and a row with nothing else is refused. Throws (→ quarantine) with the file and line.
  */
 export function mapFeedRow(record: FeedRecord, config: DmpFeedConfig, now = Date.now()): ProfileRecord {
   const where = `${record.file} line ${record.line}`;
   if (record.error !== undefined || !record.row) throw new Error(`${where}: ${record.error ?? 'empty row'}`);
   const row = record.row;
-  const columns = { ...DEFAULTS.columns, ...config.columns };
+  const columns = columnNames(config);
 
   const rawTime = row[columns.timestamp];
   let observed: Date | undefined;
@@ -151,6 +165,15 @@ export function mapFeedRow(record: FeedRecord, config: DmpFeedConfig, now = Date
   }
 
   const result: ProfileRecord = { identifiers, traits };
+  const consent = cell(row, columns.adsConsent);
+  if (consent !== undefined) {
+    const answer = consent.toLowerCase();
+    if (!YES.has(answer) && !NO.has(answer))
+      throw new Error(
+        `${where}: ${columns.adsConsent} must be true or false, got ${JSON.stringify(row[columns.adsConsent])}`,
+      );
+    result.consent = { ads: YES.has(answer) };
+  }
   if (Object.keys(traitExpiry).length > 0) result.traitExpiry = traitExpiry;
   if (observed) result.observedAt = observed.toISOString();
   return result;

@@ -2,6 +2,7 @@ import {
   ConfigurationError,
   defineDestination,
   sendInChunks,
+  sha256Hex,
   SystemError,
   verdictsForFailure,
   writeAddsThenRemoves,
@@ -22,6 +23,13 @@ export * from './policy.js';
 export const UPSERT_LIMIT = 100;
 /** The object type id of contacts in Lists v3. */
 const CONTACTS_OBJECT_TYPE_ID = '0-1';
+/**
+ * The contact property Plexus keeps the SHA-256 of the contact's email in. The activation ledger keeps only the hash
+ * of the email it sent (never the address), so a removal or an erasure that comes after the profile was erased finds
+ * the contact by this property.
+ */
+export const EMAIL_HASH_PROPERTY = 'plexus_email_sha256';
+const HASHED = /^sha256:([0-9a-f]{64})$/;
 
 type Ctx = ConnectorContext<HubSpotDestinationConfig>;
 
@@ -59,12 +67,13 @@ async function systemOf(ctx: Ctx): Promise<string> {
 }
 
 /** The mapped properties HubSpot lacks, and those it cannot take (read-only, or the upsert key). */
-async function mappedProperties(ctx: Ctx): Promise<{ missing: string[]; problems: string[] }> {
+async function mappedProperties(ctx: Ctx): Promise<{ missing: string[]; problems: string[]; hashProperty: boolean }> {
   const { data } = await ctx.http.get<{ results?: PropertyDefinition[] }>('/crm/v3/properties/contacts');
   const known = new Map((data.results ?? []).map((p) => [p.name, p]));
   const missing: string[] = [];
   const problems: string[] = [];
   for (const [trait, property] of Object.entries(ctx.config.properties ?? {})) {
+    if (property === EMAIL_HASH_PROPERTY) problems.push(`${trait} → ${property}: Plexus keeps its own value there`);
     const definition = known.get(property);
     if (property === 'email') problems.push(`${trait} → email: email is the key contacts are matched on`);
     else if (!definition) missing.push(property);
@@ -72,7 +81,7 @@ async function mappedProperties(ctx: Ctx): Promise<{ missing: string[]; problems
       problems.push(`${trait} → ${property}: HubSpot computes ${property} (read-only)`);
     }
   }
-  return { missing: [...new Set(missing)], problems };
+  return { missing: [...new Set(missing)], problems, hashProperty: known.has(EMAIL_HASH_PROPERTY) };
 }
 
 /** Mappings whose properties exist (created when missing and allowed), per connection and mapping. */
@@ -80,10 +89,23 @@ const ensured = new Set<string>();
 async function ensureProperties(ctx: Ctx): Promise<void> {
   const key = `${ctx.connectionId}|${ctx.config.baseUrl}|${JSON.stringify(ctx.config.properties ?? {})}`;
   if (ensured.has(key)) return;
-  const { missing, problems } = await mappedProperties(ctx);
+  const { missing, problems, hashProperty } = await mappedProperties(ctx);
   if (problems.length > 0) throw unusableProperties(problems);
   if (missing.length > 0 && !ctx.config.createMissingProperties) {
     throw unusableProperties([`${missing.join(', ')} do not exist (create them, or turn createMissingProperties on)`]);
+  }
+  if (!hashProperty) {
+    await ctx.http.post(
+      '/crm/v3/properties/contacts',
+      {
+        name: EMAIL_HASH_PROPERTY,
+        label: 'Plexus email SHA-256',
+        type: 'string',
+        fieldType: 'text',
+        groupName: 'contactinformation',
+      },
+      { acceptStatus: [409] },
+    );
   }
   for (const name of missing) {
     const trait = Object.entries(ctx.config.properties).find(([, p]) => p === name)?.[0] ?? name;
@@ -114,7 +136,11 @@ interface Upserted {
 async function upsert(ctx: Ctx, items: HubSpotContactItem[]): Promise<Upserted> {
   const inputs = new Map<string, Record<string, string>>();
   for (const item of items) {
-    inputs.set(item.email, { ...inputs.get(item.email), ...contactProperties(item, ctx.config.properties ?? {}) });
+    inputs.set(item.email, {
+      ...inputs.get(item.email),
+      ...contactProperties(item, ctx.config.properties ?? {}),
+      [EMAIL_HASH_PROPERTY]: sha256Hex(item.email),
+    });
   }
   const result: Upserted = { ids: new Map(), values: new Map(), refused: new Map() };
   const send = async (emails: string[]): Promise<void> => {
@@ -161,6 +187,30 @@ async function changeMembership(
     ids,
   );
   return new Set((data.recordIdsMissing ?? []).map(String));
+}
+
+/**
+ * Contact ids of the emails HubSpot knows: clear emails by `batch/read`, emails the ledger kept hashed
+ * (`sha256:<hex>`) by a search on {@link EMAIL_HASH_PROPERTY}. Keyed by the email as given; unknown ones are left out.
+ */
+async function contactIds(ctx: Ctx, emails: string[]): Promise<Map<string, string>> {
+  const clear = emails.filter((e) => !HASHED.test(e));
+  const out = clear.length > 0 ? await idsByEmail(ctx, clear) : new Map<string, string>();
+  const hashes = [...new Set(emails.map((e) => HASHED.exec(e)?.[1]).filter((h): h is string => h !== undefined))];
+  if (hashes.length === 0) return out;
+  const { data } = await ctx.http.post<{ results?: Array<{ id: string; properties?: Record<string, string | null> }> }>(
+    '/crm/v3/objects/contacts/search',
+    {
+      filterGroups: [{ filters: [{ propertyName: EMAIL_HASH_PROPERTY, operator: 'IN', values: hashes }] }],
+      properties: [EMAIL_HASH_PROPERTY],
+      limit: UPSERT_LIMIT,
+    },
+  );
+  for (const contact of data.results ?? []) {
+    const hash = contact.properties?.[EMAIL_HASH_PROPERTY];
+    if (hash) out.set(`sha256:${hash}`, String(contact.id));
+  }
+  return out;
 }
 
 /** Contact ids of the emails HubSpot knows (`batch/read` by email; unknown ones are left out). */
@@ -282,7 +332,7 @@ export default defineDestination<HubSpotDestinationConfig, HubSpotContactItem>({
       return { verdicts, requests: [report] };
     };
     const removeChunk = async (chunk: HubSpotContactItem[]) => {
-      const ids = await idsByEmail(
+      const ids = await contactIds(
         ctx,
         chunk.map((i) => i.email),
       );
@@ -302,14 +352,27 @@ export default defineDestination<HubSpotDestinationConfig, HubSpotContactItem>({
     return { ...result, ...(written.length > 0 ? { written } : {}) };
   },
 
-  /** GDPR delete of each contact by email (`/crm/v3/objects/contacts/gdpr-delete`); an unknown email is done. */
+  /**
+   * GDPR delete of each contact (`/crm/v3/objects/contacts/gdpr-delete`): by email, or, for an email the ledger kept
+   * hashed, by the id of the contact whose {@link EMAIL_HASH_PROPERTY} matches. An unknown contact is done.
+   */
   async delete(ctx, items) {
     const verdicts: Verdict[] = [];
+    const hashedIds = await contactIds(
+      ctx,
+      items.map((i) => i.email).filter((e) => HASHED.test(e)),
+    );
     for (const item of items) {
+      const hashed = HASHED.test(item.email);
+      const id = hashed ? hashedIds.get(item.email) : undefined;
+      if (hashed && id === undefined) {
+        verdicts.push({ ok: true });
+        continue;
+      }
       try {
         await ctx.http.post(
           '/crm/v3/objects/contacts/gdpr-delete',
-          { objectId: item.email, idProperty: 'email' },
+          id === undefined ? { objectId: item.email, idProperty: 'email' } : { objectId: id },
           { acceptStatus: [404] },
         );
         verdicts.push({ ok: true });

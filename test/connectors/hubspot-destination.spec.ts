@@ -1,4 +1,5 @@
-import type { ActivationMember, ConnectorContext } from '@plexus/sdk';
+import { ledgerItem } from '@plexus/activation';
+import { sha256Hex, type ActivationMember, type ConnectorContext } from '@plexus/sdk';
 import { createTestContext, describeDestinationConformance } from '@plexus/sdk/testing';
 import destination, {
   type HubSpotContactItem,
@@ -81,7 +82,12 @@ describe('hubspot-destination against the HubSpot emulator', () => {
       inputs: [1, 2].map((i) => ({
         idProperty: 'email',
         id: `person${i}@plexus-test.io`,
-        properties: { firstname: `Person ${i}`, plexus_lifetime_value: String(i * 100), plexus_segments: 'vip;eu' },
+        properties: {
+          firstname: `Person ${i}`,
+          plexus_lifetime_value: String(i * 100),
+          plexus_segments: 'vip;eu',
+          plexus_email_sha256: sha256Hex(`person${i}@plexus-test.io`),
+        },
       })),
     });
     const ids = result.written!.map((w) => w.id);
@@ -203,5 +209,23 @@ describe('hubspot-destination against the HubSpot emulator', () => {
     expect(hubspot.state.writeBack.gdprDeleted).toHaveLength(1);
     const deleted = hubspot.state.contacts.get(hubspot.state.writeBack.gdprDeleted[0])!;
     expect(deleted).toMatchObject({ archived: true, properties: {} });
+  });
+
+  it('removes and erases a contact from the item the ledger kept (its email hashed), after the profile is gone', async () => {
+    const added = item(person(4));
+    const { written } = await destination.write(ctx, audience(), { adds: [added], removes: [] });
+    const id = written![0].id;
+    expect(hubspot.state.contacts.get(id)!.properties.plexus_email_sha256).toBe(sha256Hex('person4@plexus-test.io'));
+    expect(hubspot.state.writeBack.lists.get(listId)!.members.has(id)).toBe(true);
+    // What the activation ledger keeps, and all a removal or an erasure has once the profile is erased.
+    const kept = ledgerItem(added) as HubSpotContactItem;
+    expect(kept.email).toBe(`sha256:${sha256Hex('person4@plexus-test.io')}`);
+    const removed = await destination.write(ctx, audience(), { adds: [], removes: [kept] });
+    expect(removed.removes).toEqual([{ ok: true }]);
+    expect(hubspot.state.writeBack.lists.get(listId)!.members.has(id)).toBe(false);
+    const { verdicts } = await destination.delete!(ctx, [kept, { ...kept, email: `sha256:${'0'.repeat(64)}` }]);
+    expect(verdicts).toEqual([{ ok: true }, { ok: true }]);
+    expect(hubspot.state.writeBack.gdprDeleted).toContain(id);
+    expect(hubspot.state.contacts.get(id)).toMatchObject({ archived: true, properties: {} });
   });
 });
