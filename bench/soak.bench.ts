@@ -489,6 +489,14 @@ const bench: Benchmark = {
         `${tag}-%`,
       ]);
       const identifies = await count(`select count(*) as n from profile_identifiers where type = 'user_id'`);
+      // What the trait audience can match: profiles with HubSpot's stage, and of them those with a tracked user id.
+      const withStage = await count(
+        `select count(*) as n from profiles where merged_into is null and traits->'lifecycleStage'->>'v' = 'customer'`,
+      );
+      const withStageAndUser = await count(
+        `select count(distinct p.id) as n from profiles p join profile_identifiers pi on pi.profile_id = p.id
+          where p.merged_into is null and pi.type = 'user_id' and p.traits->'lifecycleStage'->>'v' = 'customer'`,
+      );
       const syncRuns = await db.query(
         `select status, count(*)::int as n, sum(read_count)::int as read from sync_runs group by status`,
       );
@@ -582,6 +590,8 @@ const bench: Benchmark = {
         { name: 'HubSpot contacts created or changed during the run', value: hubspotChanges, unit: 'changes' },
         { name: 'full audience evaluations asked through the API', value: fullEvaluations, unit: 'evaluations' },
         { name: 'profiles with a user id', value: identifies, unit: 'profiles' },
+        { name: 'profiles whose HubSpot stage is customer', value: withStage, unit: 'profiles' },
+        { name: '… of them with a tracked user id', value: withStageAndUser, unit: 'profiles' },
       );
       for (const [name, c] of Object.entries(platformCounts))
         figures.push({
