@@ -18,6 +18,8 @@ export interface Figure {
 export interface Benchmark {
   name: string;
   description: string;
+  /** Runs only when named (`npm run bench -- <name>`), not in a plain `npm run bench` (long soaks). */
+  onlyWhenNamed?: boolean;
   run(): Promise<Figure[]>;
 }
 

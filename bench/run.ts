@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { formatFigure, machine, type Benchmark } from './harness.js';
 
 /**
- * `npm run bench` runs every `bench/*.bench.ts` (compiled to dist/bench); `npm run bench -- <name>…` runs some.
+ * `npm run bench` runs every `bench/*.bench.ts` (compiled to dist/bench) but the long ones marked `onlyWhenNamed`
+ * (the soak); `npm run bench -- <name>…` runs the named ones.
  * Prints each figure and the machine, to be copied into docs/BENCHMARKS.md with the command.
  */
 async function main(): Promise<void> {
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const benches: Benchmark[] = [];
   for (const file of files) {
     const mod = (await import(new URL(file, import.meta.url).href)) as { default: Benchmark };
-    if (wanted.length === 0 || wanted.includes(mod.default.name)) benches.push(mod.default);
+    if (wanted.length === 0 ? !mod.default.onlyWhenNamed : wanted.includes(mod.default.name)) benches.push(mod.default);
   }
   if (benches.length === 0) {
     process.stderr.write(
