@@ -21,6 +21,8 @@ import { ActivationService, type ActivationView, type LedgerEntry } from '@plexu
 import type { ActivationRunRow, DeadLetterRow } from '@plexus/storage';
 import { decodeIntegerCursor, decodeUuidCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 import { RequireScopes } from '../auth/scopes.js';
+import { page, Returns } from '../openapi/response-schema.js';
+import { ACTIVATION, ACTIVATION_RUN, DEAD_LETTER, LEDGER, REPLAY } from './activation-responses.js';
 
 const SCHEDULE_DOC = 'deliver at these times instead of seconds after each change: { cron, tz? } or { everySeconds }';
 
@@ -53,7 +55,12 @@ export class CreateActivationDto {
   @IsString({ each: true })
   identifiers?: string[];
 
-  @ApiPropertyOptional({ description: SCHEDULE_DOC, example: { cron: '0 3 * * *' } })
+  @ApiPropertyOptional({
+    description: SCHEDULE_DOC,
+    type: 'object',
+    additionalProperties: true,
+    example: { cron: '0 3 * * *' },
+  })
   @IsOptional()
   @IsObject()
   schedule?: Record<string, unknown>;
@@ -76,7 +83,12 @@ export class UpdateActivationDto {
   @IsBoolean()
   paused?: boolean;
 
-  @ApiPropertyOptional({ description: `${SCHEDULE_DOC}; null delivers in real time again`, nullable: true })
+  @ApiPropertyOptional({
+    description: `${SCHEDULE_DOC}; null delivers in real time again`,
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+  })
   @IsOptional()
   @IsObject()
   schedule?: Record<string, unknown> | null;
@@ -137,6 +149,7 @@ export class ActivationsController {
   constructor(private readonly activations: ActivationService) {}
 
   @Post()
+  @Returns(ACTIVATION, 201)
   @ApiOperation({ summary: 'Link an audience to a destination; delivery starts at once (docs/ACTIVATION.md)' })
   create(@Body() body: CreateActivationDto): Promise<ActivationView> {
     return this.activations.create(body);
@@ -144,6 +157,7 @@ export class ActivationsController {
 
   @Get()
   @RequireScopes('read')
+  @Returns(page(ACTIVATION))
   async list(@Query() query: ListActivationsQuery): Promise<Page<ActivationView>> {
     const rows = await this.activations.list(query.limit + 1, decodeUuidCursor(query.after), {
       audienceId: query.audienceId,
@@ -154,11 +168,13 @@ export class ActivationsController {
 
   @Get(':id')
   @RequireScopes('read')
+  @Returns(ACTIVATION)
   get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ActivationView> {
     return this.activations.get(id);
   }
 
   @Patch(':id')
+  @Returns(ACTIVATION)
   @ApiOperation({ summary: 'Pause, resume, change the schedule or the platform audience id' })
   update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateActivationDto): Promise<ActivationView> {
     return this.activations.update(id, body);
@@ -166,6 +182,7 @@ export class ActivationsController {
 
   @Delete(':id')
   @HttpCode(202)
+  @Returns(ACTIVATION, 202)
   @ApiOperation({
     summary: 'Delete: every member the platform holds is removed, then the activation is marked deleted',
   })
@@ -175,6 +192,7 @@ export class ActivationsController {
 
   @Get(':id/runs')
   @RequireScopes('read')
+  @Returns(page(ACTIVATION_RUN))
   @ApiOperation({
     summary: 'Delivery runs, newest first, with sent / accepted / invalid / failed / not sendable counts',
   })
@@ -185,6 +203,7 @@ export class ActivationsController {
 
   @Get(':id/ledger')
   @RequireScopes('read')
+  @Returns(LEDGER)
   @ApiOperation({ summary: 'Was this person sent to the platform, what was sent (hashed), and were they removed?' })
   ledger(
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -195,6 +214,7 @@ export class ActivationsController {
 
   @Get(':id/dead-letters')
   @RequireScopes('read')
+  @Returns(page(DEAD_LETTER))
   @ApiOperation({ summary: 'Batches that failed after the retry budget, with their members and the error' })
   async deadLetters(
     @Param('id', new ParseUUIDPipe()) id: string,
@@ -206,6 +226,7 @@ export class ActivationsController {
 
   @Post(':id/replay')
   @HttpCode(202)
+  @Returns(REPLAY, 202)
   @ApiOperation({ summary: 'Replay the dead letters: each member is sent what the audience and the ledger say now' })
   replay(@Param('id', new ParseUUIDPipe()) id: string): Promise<{ queued: number }> {
     return this.activations.replay(id);

@@ -13,7 +13,7 @@ import {
   string,
 } from '../openapi/response-schema.js';
 
-const SCHEDULE = anyOf(
+export const SCHEDULE = anyOf(
   object({ cron: string('cron expression') }, { tz: string('IANA time zone') }),
   object({ everySeconds: integer() }),
 );

@@ -12,6 +12,16 @@ import {
 } from '@plexus/privacy';
 import type { RetentionRunRow } from '@plexus/storage';
 import { RequireScopes } from '../auth/scopes.js';
+import { page, Returns } from '../openapi/response-schema.js';
+import {
+  CONSENT,
+  EXPORT_DOCUMENT,
+  FILED_REQUEST,
+  PRIVACY_REQUEST,
+  RETENTION,
+  RETENTION_RUN,
+  RETENTION_RUN_STARTED,
+} from './privacy-responses.js';
 import { decodeCursor, decodeIntegerCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,6 +53,7 @@ export class PrivacyRequestsController {
   @Post()
   @HttpCode(202)
   @RequireScopes('privacy')
+  @Returns(FILED_REQUEST, 202)
   @ApiOperation({
     summary:
       'Files a delete, suppress, unsuppress or export request for the person holding an identifier; runs as a job. ' +
@@ -91,6 +102,7 @@ export class PrivacyRequestsController {
 
   @Get()
   @RequireScopes('privacy')
+  @Returns(page(PRIVACY_REQUEST))
   @ApiOperation({ summary: 'Privacy requests, newest first' })
   async list(@Query() query: PrivacyRequestQuery): Promise<Page<PrivacyRequestView>> {
     const cursor = decodeCursor(query.after);
@@ -107,6 +119,7 @@ export class PrivacyRequestsController {
 
   @Get(':id')
   @RequireScopes('privacy')
+  @Returns(PRIVACY_REQUEST)
   @ApiOperation({ summary: 'A privacy request with the state of each step, and what a waiting step waits on' })
   async get(@Param('id', new ParseUUIDPipe()) id: string): Promise<PrivacyRequestView> {
     return this.requests.get(id);
@@ -114,6 +127,7 @@ export class PrivacyRequestsController {
 
   @Get(':id/export')
   @RequireScopes('privacy', 'pii:read')
+  @Returns(EXPORT_DOCUMENT)
   @Header('content-disposition', 'attachment; filename="plexus-export.json"')
   @ApiOperation({ summary: 'The JSON document of a completed export request: everything held about the person' })
   async export(@Param('id', new ParseUUIDPipe()) id: string): Promise<unknown> {
@@ -129,6 +143,7 @@ export class ConsentController {
 
   @Put(':id/consent')
   @RequireScopes('privacy')
+  @Returns(CONSENT)
   @ApiOperation({
     summary:
       'Sets consent per purpose (ads, email, analytics, personalisation, sale) with its source; a revocation ' +
@@ -167,6 +182,7 @@ export class RetentionController {
   constructor(private readonly retention: RetentionService) {}
 
   @Get()
+  @Returns(RETENTION)
   @ApiOperation({ summary: 'The retention policy, and the identifier time-to-live days from the identity rules' })
   async get(): Promise<RetentionView> {
     return this.retention.view();
@@ -174,6 +190,7 @@ export class RetentionController {
 
   @Put()
   @RequireScopes('privacy')
+  @Returns(RETENTION)
   @ApiOperation({ summary: 'Changes the retention policy (fields not sent keep their value) and its schedule' })
   @ApiBody({
     schema: {
@@ -194,6 +211,7 @@ export class RetentionController {
   }
 
   @Get('runs')
+  @Returns(page(RETENTION_RUN))
   @ApiOperation({ summary: 'Retention sweeps, newest first, with what each removed' })
   async runs(@Query() page: PageQuery): Promise<Page<RetentionRunRow>> {
     const rows = await this.retention.runs(page.limit + 1, decodeIntegerCursor(page.after));
@@ -203,6 +221,7 @@ export class RetentionController {
   @Post('runs')
   @HttpCode(202)
   @RequireScopes('privacy')
+  @Returns(RETENTION_RUN_STARTED, 202)
   @ApiOperation({ summary: 'Runs a retention sweep now' })
   async start(): Promise<{ id: number; status: string }> {
     const run = await this.retention.request();
@@ -210,6 +229,7 @@ export class RetentionController {
   }
 
   @Get('runs/:runId')
+  @Returns(RETENTION_RUN)
   @ApiOperation({ summary: 'One retention sweep' })
   async run(@Param('runId') runId: string): Promise<RetentionRunRow> {
     if (!/^\d{1,15}$/.test(runId)) throw InvalidInputError.field('runId', 'must be a run id');

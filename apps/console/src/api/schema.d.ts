@@ -1665,7 +1665,9 @@ export interface components {
              *       "cron": "0 3 * * *"
              *     }
              */
-            schedule?: Record<string, never>;
+            schedule?: {
+                [key: string]: unknown;
+            };
             /** @description the platform's audience id (required by connectors that cannot create audiences, e.g. TikTok) */
             externalId?: string;
         };
@@ -1673,7 +1675,9 @@ export interface components {
             /** @description true pauses delivery; false resumes it (and retries what a configuration error stopped) */
             paused?: boolean;
             /** @description deliver at these times instead of seconds after each change: { cron, tz? } or { everySeconds }; null delivers in real time again */
-            schedule?: Record<string, never> | null;
+            schedule?: {
+                [key: string]: unknown;
+            } | null;
             /** @description the platform's audience id */
             externalId?: string;
         };
@@ -4548,7 +4552,55 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            audienceId: string;
+                            destinationId: string;
+                            /** @description the destination connector id; null once the destination is gone */
+                            connector: string | null;
+                            /** @enum {string} */
+                            mode: "upsert" | "mirror";
+                            /** @description identifier types handed to the destination (empty: every type it accepts) */
+                            identifiers: string[];
+                            schedule: ({
+                                /** @description cron expression */
+                                cron: string;
+                                /** @description IANA time zone */
+                                tz?: string;
+                            } | {
+                                everySeconds: number;
+                            }) | null;
+                            /** @description the platform's audience id */
+                            externalId: string | null;
+                            /** @enum {string} */
+                            status: "active" | "paused" | "stopped" | "deleting" | "deleted";
+                            error: {
+                                /** @description config, … */
+                                type: string;
+                                /** @description what to fix */
+                                message: string;
+                                /** @description when it happened (ISO) */
+                                at: string;
+                            } | null;
+                            /** @description the last audience change delivered */
+                            cursor: number;
+                            /** @description ledger rows by state (held, removing, removed, not_sendable, invalid, failed): held is what the platform holds */
+                            members: {
+                                [key: string]: number;
+                            };
+                            /** @description a mirror is replacing the platform list */
+                            mirrorInProgress: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -4569,7 +4621,51 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        audienceId: string;
+                        destinationId: string;
+                        /** @description the destination connector id; null once the destination is gone */
+                        connector: string | null;
+                        /** @enum {string} */
+                        mode: "upsert" | "mirror";
+                        /** @description identifier types handed to the destination (empty: every type it accepts) */
+                        identifiers: string[];
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** @description the platform's audience id */
+                        externalId: string | null;
+                        /** @enum {string} */
+                        status: "active" | "paused" | "stopped" | "deleting" | "deleted";
+                        error: {
+                            /** @description config, … */
+                            type: string;
+                            /** @description what to fix */
+                            message: string;
+                            /** @description when it happened (ISO) */
+                            at: string;
+                        } | null;
+                        /** @description the last audience change delivered */
+                        cursor: number;
+                        /** @description ledger rows by state (held, removing, removed, not_sendable, invalid, failed): held is what the platform holds */
+                        members: {
+                            [key: string]: number;
+                        };
+                        /** @description a mirror is replacing the platform list */
+                        mirrorInProgress: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
             };
         };
     };
@@ -4588,7 +4684,51 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        audienceId: string;
+                        destinationId: string;
+                        /** @description the destination connector id; null once the destination is gone */
+                        connector: string | null;
+                        /** @enum {string} */
+                        mode: "upsert" | "mirror";
+                        /** @description identifier types handed to the destination (empty: every type it accepts) */
+                        identifiers: string[];
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** @description the platform's audience id */
+                        externalId: string | null;
+                        /** @enum {string} */
+                        status: "active" | "paused" | "stopped" | "deleting" | "deleted";
+                        error: {
+                            /** @description config, … */
+                            type: string;
+                            /** @description what to fix */
+                            message: string;
+                            /** @description when it happened (ISO) */
+                            at: string;
+                        } | null;
+                        /** @description the last audience change delivered */
+                        cursor: number;
+                        /** @description ledger rows by state (held, removing, removed, not_sendable, invalid, failed): held is what the platform holds */
+                        members: {
+                            [key: string]: number;
+                        };
+                        /** @description a mirror is replacing the platform list */
+                        mirrorInProgress: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
             };
         };
     };
@@ -4607,7 +4747,51 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        audienceId: string;
+                        destinationId: string;
+                        /** @description the destination connector id; null once the destination is gone */
+                        connector: string | null;
+                        /** @enum {string} */
+                        mode: "upsert" | "mirror";
+                        /** @description identifier types handed to the destination (empty: every type it accepts) */
+                        identifiers: string[];
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** @description the platform's audience id */
+                        externalId: string | null;
+                        /** @enum {string} */
+                        status: "active" | "paused" | "stopped" | "deleting" | "deleted";
+                        error: {
+                            /** @description config, … */
+                            type: string;
+                            /** @description what to fix */
+                            message: string;
+                            /** @description when it happened (ISO) */
+                            at: string;
+                        } | null;
+                        /** @description the last audience change delivered */
+                        cursor: number;
+                        /** @description ledger rows by state (held, removing, removed, not_sendable, invalid, failed): held is what the platform holds */
+                        members: {
+                            [key: string]: number;
+                        };
+                        /** @description a mirror is replacing the platform list */
+                        mirrorInProgress: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
             };
         };
     };
@@ -4630,7 +4814,51 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        audienceId: string;
+                        destinationId: string;
+                        /** @description the destination connector id; null once the destination is gone */
+                        connector: string | null;
+                        /** @enum {string} */
+                        mode: "upsert" | "mirror";
+                        /** @description identifier types handed to the destination (empty: every type it accepts) */
+                        identifiers: string[];
+                        schedule: ({
+                            /** @description cron expression */
+                            cron: string;
+                            /** @description IANA time zone */
+                            tz?: string;
+                        } | {
+                            everySeconds: number;
+                        }) | null;
+                        /** @description the platform's audience id */
+                        externalId: string | null;
+                        /** @enum {string} */
+                        status: "active" | "paused" | "stopped" | "deleting" | "deleted";
+                        error: {
+                            /** @description config, … */
+                            type: string;
+                            /** @description what to fix */
+                            message: string;
+                            /** @description when it happened (ISO) */
+                            at: string;
+                        } | null;
+                        /** @description the last audience change delivered */
+                        cursor: number;
+                        /** @description ledger rows by state (held, removing, removed, not_sendable, invalid, failed): held is what the platform holds */
+                        members: {
+                            [key: string]: number;
+                        };
+                        /** @description a mirror is replacing the platform list */
+                        mirrorInProgress: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
             };
         };
     };
@@ -4653,7 +4881,42 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            activationId: string;
+                            trigger: string;
+                            /** @enum {string} */
+                            status: "running" | "succeeded" | "partial" | "failed";
+                            error: string | null;
+                            /** Format: date-time */
+                            startedAt: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            /** @description audience changes read */
+                            changes: number;
+                            /** @description members sent as additions */
+                            adds: number;
+                            /** @description members sent as removals */
+                            removes: number;
+                            /** @description items the platform accepted */
+                            accepted: number;
+                            /** @description items the platform refused */
+                            invalid: number;
+                            /** @description items that went to the dead letters */
+                            failed: number;
+                            /** @description members that could not be sent */
+                            notSendable: number;
+                            /** @description not sendable members by reason */
+                            notSendableReasons: {
+                                [key: string]: number;
+                            };
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -4675,7 +4938,94 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description the type searched, the value masked */
+                        identifier: string;
+                        entries: {
+                            profileId: string;
+                            /** @enum {string} */
+                            state: "held" | "removing" | "removed" | "not_sendable" | "invalid" | "failed";
+                            /** @description the platform holds the person now */
+                            held: boolean;
+                            /** @description an addition was confirmed */
+                            sent: boolean;
+                            /** @description a removal was confirmed since */
+                            removed: boolean;
+                            reason: string | null;
+                            /** @description the item as the platform received it (hashed values) */
+                            item: unknown;
+                            /** Format: date-time */
+                            addedAt: string | null;
+                            addBatch: {
+                                id: string;
+                                /** @description write, replace, … */
+                                kind: string;
+                                /** @description planned, confirmed, retrying, blocked or dead */
+                                state: string;
+                                adds: number;
+                                removes: number;
+                                accepted: number;
+                                invalid: number;
+                                failed: number;
+                                /** @description the platform's answers, one per request */
+                                answer: {
+                                    /** @enum {string} */
+                                    operation: "add" | "remove" | "replace";
+                                    /** @description items the request carried */
+                                    items: number;
+                                    /** @description the platform's count of items received */
+                                    received?: number;
+                                    /** @description the platform's count of invalid items */
+                                    invalid?: number;
+                                    /** @description refused values as sent, with the reason */
+                                    invalidSamples?: {
+                                        value: string;
+                                        reason?: string;
+                                    }[];
+                                    /** @description the platform's id of the request */
+                                    requestId?: string;
+                                }[] | null;
+                                /** Format: date-time */
+                                confirmedAt: string | null;
+                            } | null;
+                            /** Format: date-time */
+                            removedAt: string | null;
+                            removeBatch: {
+                                id: string;
+                                /** @description write, replace, … */
+                                kind: string;
+                                /** @description planned, confirmed, retrying, blocked or dead */
+                                state: string;
+                                adds: number;
+                                removes: number;
+                                accepted: number;
+                                invalid: number;
+                                failed: number;
+                                /** @description the platform's answers, one per request */
+                                answer: {
+                                    /** @enum {string} */
+                                    operation: "add" | "remove" | "replace";
+                                    /** @description items the request carried */
+                                    items: number;
+                                    /** @description the platform's count of items received */
+                                    received?: number;
+                                    /** @description the platform's count of invalid items */
+                                    invalid?: number;
+                                    /** @description refused values as sent, with the reason */
+                                    invalidSamples?: {
+                                        value: string;
+                                        reason?: string;
+                                    }[];
+                                    /** @description the platform's id of the request */
+                                    requestId?: string;
+                                }[] | null;
+                                /** Format: date-time */
+                                confirmedAt: string | null;
+                            } | null;
+                        }[];
+                    };
+                };
             };
         };
     };
@@ -4698,7 +5048,30 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            activationId: string;
+                            batchId: string;
+                            profileIds: string[];
+                            /** @description add, remove, write or replace */
+                            operation: string;
+                            /** @description the last error */
+                            error: string;
+                            attempts: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when a replay re-queued its members
+                             */
+                            replayedAt: string | null;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -4717,7 +5090,12 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        /** @description members re-checked and sent again */
+                        queued: number;
+                    };
+                };
             };
         };
     };
@@ -4739,7 +5117,58 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "delete" | "suppress" | "unsuppress" | "export";
+                            /** @enum {string} */
+                            status: "queued" | "running" | "waiting" | "completed" | "failed";
+                            identifier: {
+                                type: string;
+                                /** @description while the request runs only; "***" for keys without pii:read */
+                                value?: string;
+                            };
+                            profileId: string | null;
+                            /** @description in the order they run */
+                            steps: {
+                                /** @enum {string} */
+                                name: "resolve" | "suppress" | "erase" | "remove-from-destinations" | "delete-at-destinations" | "erase-ledger" | "verify" | "freeze" | "unsuppress" | "export";
+                                /** @enum {string} */
+                                status: "pending" | "done" | "skipped" | "waiting" | "failed";
+                                attempts: number;
+                                /** @description what the step did, or why it waits or failed */
+                                detail?: string;
+                                /** @description what a waiting step waits on */
+                                waitingOn?: string[];
+                                /** @description ISO date-time */
+                                updatedAt?: string;
+                            }[];
+                            /** @description what the request produced */
+                            result: unknown;
+                            /** @description e.g. nothing held */
+                            note: string | null;
+                            attempts: number;
+                            /** Format: date-time */
+                            nextAttemptAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            /** Format: date-time */
+                            completedAt: string | null;
+                            /** @description while the request is not complete: the step it waits on, and on what */
+                            waitingOn?: {
+                                step: string;
+                                on: string[];
+                                detail?: string;
+                            };
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -4774,7 +5203,15 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @description queued, or the state of the running request it duplicates */
+                        status: string;
+                        /** @description the same request for the same person was still running: this is that one */
+                        duplicate: boolean;
+                    };
+                };
             };
         };
     };
@@ -4793,7 +5230,54 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        type: "delete" | "suppress" | "unsuppress" | "export";
+                        /** @enum {string} */
+                        status: "queued" | "running" | "waiting" | "completed" | "failed";
+                        identifier: {
+                            type: string;
+                            /** @description while the request runs only; "***" for keys without pii:read */
+                            value?: string;
+                        };
+                        profileId: string | null;
+                        /** @description in the order they run */
+                        steps: {
+                            /** @enum {string} */
+                            name: "resolve" | "suppress" | "erase" | "remove-from-destinations" | "delete-at-destinations" | "erase-ledger" | "verify" | "freeze" | "unsuppress" | "export";
+                            /** @enum {string} */
+                            status: "pending" | "done" | "skipped" | "waiting" | "failed";
+                            attempts: number;
+                            /** @description what the step did, or why it waits or failed */
+                            detail?: string;
+                            /** @description what a waiting step waits on */
+                            waitingOn?: string[];
+                            /** @description ISO date-time */
+                            updatedAt?: string;
+                        }[];
+                        /** @description what the request produced */
+                        result: unknown;
+                        /** @description e.g. nothing held */
+                        note: string | null;
+                        attempts: number;
+                        /** Format: date-time */
+                        nextAttemptAt: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        /** Format: date-time */
+                        completedAt: string | null;
+                        /** @description while the request is not complete: the step it waits on, and on what */
+                        waitingOn?: {
+                            step: string;
+                            on: string[];
+                            detail?: string;
+                        };
+                    };
+                };
             };
         };
     };
@@ -4812,7 +5296,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": unknown;
+                };
             };
         };
     };
@@ -4855,7 +5341,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        profileId: string;
+                        /** @description per purpose */
+                        consent: {
+                            [key: string]: {
+                                granted: boolean;
+                                sourceId: string;
+                                /** Format: date-time */
+                                observedAt: string;
+                            };
+                        };
+                        /** @description purposes this change revoked */
+                        revoked: string[];
+                        removal: {
+                            /** @description the person was taken out of the destinations that hold them */
+                            requested: boolean;
+                            destinations: string[];
+                        };
+                    };
+                };
             };
         };
     };
@@ -4872,7 +5378,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        policy: {
+                            /** @description events older than this are deleted; null keeps them */
+                            eventsDays: number | null;
+                            /** @description quarantined records older than this are deleted; null keeps them */
+                            quarantineDays: number | null;
+                            /** @description export documents are deleted this many days after they were produced */
+                            exportsDays: number;
+                            /** @description profiles left without any identifier are erased */
+                            deleteEmptyProfiles: boolean;
+                            /** @description rows each sweep statement reads at most */
+                            batchSize: number;
+                            schedule: {
+                                /** @description cron expression */
+                                cron: string;
+                                /** @description IANA time zone */
+                                tz?: string;
+                            } | {
+                                everySeconds: number;
+                            };
+                        };
+                        /** @description days an identifier may stay unseen, per type (identity rules) */
+                        identifierTtlDays: {
+                            [key: string]: number;
+                        };
+                        /** Format: date-time */
+                        updatedAt: string | null;
+                    };
+                };
             };
         };
     };
@@ -4914,7 +5449,36 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        policy: {
+                            /** @description events older than this are deleted; null keeps them */
+                            eventsDays: number | null;
+                            /** @description quarantined records older than this are deleted; null keeps them */
+                            quarantineDays: number | null;
+                            /** @description export documents are deleted this many days after they were produced */
+                            exportsDays: number;
+                            /** @description profiles left without any identifier are erased */
+                            deleteEmptyProfiles: boolean;
+                            /** @description rows each sweep statement reads at most */
+                            batchSize: number;
+                            schedule: {
+                                /** @description cron expression */
+                                cron: string;
+                                /** @description IANA time zone */
+                                tz?: string;
+                            } | {
+                                everySeconds: number;
+                            };
+                        };
+                        /** @description days an identifier may stay unseen, per type (identity rules) */
+                        identifierTtlDays: {
+                            [key: string]: number;
+                        };
+                        /** Format: date-time */
+                        updatedAt: string | null;
+                    };
+                };
             };
         };
     };
@@ -4935,7 +5499,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            id: number;
+                            trigger: string;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "succeeded" | "failed";
+                            /** Format: date-time */
+                            startedAt: string;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            /** @description rows removed per kind */
+                            removed: {
+                                [key: string]: number;
+                            };
+                            error: string | null;
+                        }[];
+                        /** @description cursor of the next page; null on the last */
+                        next: string | null;
+                    };
+                };
             };
         };
     };
@@ -4952,7 +5536,12 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: number;
+                        status: string;
+                    };
+                };
             };
         };
     };
@@ -4971,7 +5560,23 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        id: number;
+                        trigger: string;
+                        /** @enum {string} */
+                        status: "queued" | "running" | "succeeded" | "failed";
+                        /** Format: date-time */
+                        startedAt: string;
+                        /** Format: date-time */
+                        finishedAt: string | null;
+                        /** @description rows removed per kind */
+                        removed: {
+                            [key: string]: number;
+                        };
+                        error: string | null;
+                    };
+                };
             };
         };
     };

@@ -43,6 +43,24 @@ export type RulesView = Answer<'/v1/identity/rules', 'get'>;
 export type DryRunReport = Answer<'/v1/identity/rules/dry-run', 'post'>;
 export type Flag = Item<'/v1/identity/flags'>;
 
+export type Destination = Answer<'/v1/destinations/{id}', 'get'>;
+export type Activation = Answer<'/v1/activations/{id}', 'get'>;
+export type ActivationStatus = Activation['status'];
+export type ActivationRun = Item<'/v1/activations/{id}/runs'>;
+export type LedgerAnswer = Answer<'/v1/activations/{id}/ledger', 'get'>;
+export type LedgerEntry = LedgerAnswer['entries'][number];
+export type LedgerBatch = NonNullable<LedgerEntry['addBatch']>;
+export type DeadLetter = Item<'/v1/activations/{id}/dead-letters'>;
+
+export type PrivacyRequest = Answer<'/v1/privacy/requests/{id}', 'get'>;
+export type PrivacyRequestType = PrivacyRequest['type'];
+export type PrivacyRequestStatus = PrivacyRequest['status'];
+export type PrivacyStep = PrivacyRequest['steps'][number];
+export const FINISHED_PRIVACY_REQUEST: ReadonlyArray<PrivacyRequestStatus> = ['completed', 'failed'];
+export type Retention = Answer<'/v1/retention', 'get'>;
+export type RetentionPolicy = Retention['policy'];
+export type RetentionRun = Item<'/v1/retention/runs'>;
+
 export type ApiKey = Item<'/v1/api-keys'>;
 export type CurrentKey = Answer<'/v1/api-keys/me', 'get'>;
 export type Scope = CurrentKey['scopes'][number];

@@ -22,7 +22,12 @@ export interface DataTableProps {
 /** The scrollable table with a header row that the console's pages share. */
 export function DataTable({ label, columns, rows, minWidth, striped = false, empty }: DataTableProps) {
   return (
-    <Table.ScrollContainer minWidth={minWidth}>
+    // The scrolling viewport takes the keyboard focus, so a table without links can still be scrolled sideways
+    // with the arrow keys on a narrow screen.
+    <Table.ScrollContainer
+      minWidth={minWidth}
+      scrollAreaProps={{ viewportProps: { tabIndex: 0, 'aria-label': label ? `${label} (scrollable)` : undefined } }}
+    >
       <Table striped={striped} aria-label={label}>
         <Table.Thead>
           <Table.Tr>

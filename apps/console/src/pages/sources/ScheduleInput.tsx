@@ -7,8 +7,20 @@ export function scheduleKind(s: Schedule | null): Kind {
   return !s ? 'none' : 'cron' in s ? 'cron' : 'every';
 }
 
-/** Schedule of a source: none, a cron expression (with an optional time zone), or every N seconds. */
-export function ScheduleInput({ value, onChange }: { value: Schedule | null; onChange: (s: Schedule | null) => void }) {
+/**
+ * Schedule of a source or an activation: none, a cron expression (with an optional time zone), or every N seconds.
+ * `noneLabel` says what no schedule means (a source runs only when asked; an activation delivers in real time).
+ */
+export function ScheduleInput({
+  value,
+  onChange,
+  noneLabel = 'Manual only',
+}: {
+  value: Schedule | null;
+  onChange: (s: Schedule | null) => void;
+  /** What no schedule means here; `null` when a schedule is required. */
+  noneLabel?: string | null;
+}) {
   const kind = scheduleKind(value);
   return (
     <Group align="flex-end" wrap="wrap">
@@ -17,7 +29,7 @@ export function ScheduleInput({ value, onChange }: { value: Schedule | null; onC
         value={kind}
         allowDeselect={false}
         data={[
-          { value: 'none', label: 'Manual only' },
+          ...(noneLabel === null ? [] : [{ value: 'none', label: noneLabel }]),
           { value: 'cron', label: 'Cron expression' },
           { value: 'every', label: 'Every N seconds' },
         ]}
