@@ -199,6 +199,19 @@ export class QueueService implements BeforeApplicationShutdown {
     const existing = await queue.getJob(jobId);
     if (existing) {
       const state = await existing.getState();
+      if (state === 'delayed') {
+        // Asked for now (a resume, a replay, new work) while the job waits out a delay or a retry's backoff: bring
+        // it forward. The handler decides again whether the work is due, so an early run is harmless; a late one
+        // is not. A delayed request leaves the waiting job as it is.
+        if (!options.delay) {
+          try {
+            await existing.promote();
+          } catch {
+            // It left the delayed set meanwhile (promoted or started): it runs soon either way.
+          }
+        }
+        return false;
+      }
       if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
       await existing.remove();
     }

@@ -1,0 +1,54 @@
+import { loadEnvironment } from '@plexus/config';
+import { QueueService } from '@plexus/queue';
+import { deleteRedisPrefix, testPrefix, TEST_REDIS_URL } from '../support/redis.js';
+
+/**
+ * Partitioned jobs on real BullMQ: one job per id on its partition's queue, and a request for work now brings a
+ * job that waits out a delay (a retry's backoff, say) forward instead of leaving the work to wait.
+ */
+describe('partitioned jobs on real BullMQ', () => {
+  const prefix = testPrefix('partitioned');
+  let queues: QueueService;
+
+  beforeAll(() => {
+    // No workers: the test reads the jobs' states.
+    queues = new QueueService(
+      loadEnvironment({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, DATA_DIR: '/nonexistent' }),
+    );
+  });
+
+  afterAll(async () => {
+    await queues.beforeApplicationShutdown();
+    await deleteRedisPrefix(prefix);
+  });
+
+  const payload = { activationId: 'act_1', destinationId: 'dst_1' };
+
+  it('adds one job per id, and a request for now promotes a delayed one', async () => {
+    const queue = queues.partitionQueue('activation.deliver', 'dst_1');
+    expect(queue.name).toBe('activation-dst_1');
+    expect(
+      await queues.ensurePartitionedJob('activation.deliver', 'dst_1', payload, 'deliver-1', { delay: 60_000 }),
+    ).toBe(true);
+    expect(await (await queue.getJob('deliver-1'))!.getState()).toBe('delayed');
+
+    // A second delayed request neither adds a job nor moves the waiting one.
+    expect(
+      await queues.ensurePartitionedJob('activation.deliver', 'dst_1', payload, 'deliver-1', { delay: 1_000 }),
+    ).toBe(false);
+    expect(await (await queue.getJob('deliver-1'))!.getState()).toBe('delayed');
+
+    // A request for now brings it forward.
+    expect(await queues.ensurePartitionedJob('activation.deliver', 'dst_1', payload, 'deliver-1')).toBe(false);
+    expect(await (await queue.getJob('deliver-1'))!.getState()).toBe('waiting');
+    expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 1, delayed: 0 });
+
+    // Already waiting: nothing changes.
+    expect(await queues.ensurePartitionedJob('activation.deliver', 'dst_1', payload, 'deliver-1')).toBe(false);
+    expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 1, delayed: 0 });
+  });
+
+  it('refuses a partition key that would break the queue name', () => {
+    expect(() => queues.partitionQueue('activation.deliver', 'a:b')).toThrow('invalid partition key');
+  });
+});
