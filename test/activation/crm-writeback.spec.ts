@@ -127,10 +127,22 @@ describe('write-back to the CRMs through the activation engine', () => {
     afterAll(() => hubspot.close());
 
     it('upserts the members as contacts with the mapped properties, lists them, and records what it wrote', async () => {
+      // A computed trait is written like a profile trait: customer 1 won two deals, customer 3 one.
+      const deal = (n: number, k: number) => ({ name: 'Deal Won', occurredAt: at(40 + k), id: `deal-${n}-${k}` });
+      await h.store([
+        { identifiers: [{ type: 'email', value: email(1) }], events: [deal(1, 1), deal(1, 2)] },
+        { identifiers: [{ type: 'email', value: email(3) }], events: [deal(3, 1)] },
+      ]);
+      const trait = await h.api('POST', '/v1/computed-traits', {
+        name: 'deals_won',
+        event: 'Deal Won',
+        aggregation: 'count',
+      });
+      expect(trait.status).toBe(201);
       const destinationId = await h.createDestination('HubSpot portal', 'hubspot-destination', {
         accessToken: TOKEN,
         baseUrl: hubspot.url,
-        properties: { lifetimeValue: 'plexus_lifetime_value' },
+        properties: { lifetimeValue: 'plexus_lifetime_value', deals_won: 'plexus_deals_won' },
         requestsPerSecond: 1000,
       });
       activationId = await h.activate({ audienceId, destinationId, mode: 'upsert' });
@@ -143,6 +155,10 @@ describe('write-back to the CRMs through the activation engine', () => {
       // Customer 2 left the audience in the Salesforce part: only 1 and 3 are members now.
       expect(listed.map((p) => p.email).sort()).toEqual([email(1), email(3)]);
       expect(listed.map((p) => p.plexus_lifetime_value).sort()).toEqual(['1001', '1003']);
+      expect(Object.fromEntries(listed.map((p) => [p.email, p.plexus_deals_won]))).toEqual({
+        [email(1)]: '2',
+        [email(3)]: '1',
+      });
 
       const ledger = await h.api('GET', `/v1/activations/${activationId}/ledger?identifier=email:${email(3)}`);
       expect(ledger.body.entries[0]).toMatchObject({ profileId: profileIds[2], held: true, sent: true });

@@ -10,7 +10,10 @@ import {
 import type { BatchPayload, MemberRow, MemberState, PlannedMember, StoredConsent, StoredTrait } from '@plexus/storage';
 import type { IdentifierFingerprints } from './fingerprints.js';
 
-/** A profile as activation reads it: live or not, its identifiers, visible traits and consent. */
+/**
+ * A profile as activation reads it: live or not, its identifiers, visible traits (computed trait values included)
+ * and consent.
+ */
 export interface ProfileSnapshot {
   id: string;
   live: boolean;
@@ -28,12 +31,19 @@ export interface StoredProfile {
   traits: Record<string, StoredTrait>;
   consent: Record<string, StoredConsent>;
   identifiers: Array<{ type: string; value: string }>;
+  /** Computed trait values by trait name. */
+  computed?: Record<string, unknown>;
 }
 
 /** The snapshot planning reads: traits as `visibleTraits` shows them (unset and expired ones hidden), consent as booleans. */
 export function toSnapshot(stored: StoredProfile, now: number): ProfileSnapshot {
   // Built directly rather than through visibleTraits: no view object per trait, a million times over.
   const traits = Object.create(null) as Record<string, TraitValue>;
+  // Computed traits first: a profile trait of the same name is what the profile says of itself, and wins.
+  for (const name in stored.computed) {
+    const v = stored.computed[name];
+    if (v !== null && v !== undefined) traits[name] = v as TraitValue;
+  }
   for (const name in stored.traits) {
     const t = stored.traits[name];
     if (t.v !== null && (t.x === undefined || t.x > now)) traits[name] = t.v;

@@ -902,7 +902,7 @@ export class ActivationRepository {
     return new Set(rows.map((r) => r.profile_id));
   }
 
-  /** Profiles with their stored traits, consent and identifiers, in two queries (missing ids were deleted). */
+  /** Profiles with their stored traits, consent, identifiers and computed trait values, in three queries (missing ids were deleted). */
   async profileSnapshots(profileIds: string[]): Promise<
     Array<{
       id: string;
@@ -910,16 +910,26 @@ export class ActivationRepository {
       traits: Record<string, StoredTrait>;
       consent: Record<string, StoredConsent>;
       identifiers: Array<{ type: string; value: string }>;
+      computed: Record<string, unknown>;
     }>
   > {
     if (profileIds.length === 0) return [];
-    const [profiles, identifiers] = await Promise.all([
+    const [profiles, identifiers, computed] = await Promise.all([
       sql<{ id: string; merged_into: string | null; traits: unknown; consent: unknown }>`
         select id, merged_into, traits, consent from profiles where id = any(${profileIds}::uuid[])`.execute(this.db),
       sql<{ profile_id: string; type: string; value: string }>`
         select profile_id, type, value from profile_identifiers where profile_id = any(${profileIds}::uuid[])
         order by profile_id, type, last_seen desc, value`.execute(this.db),
+      sql<{ profile_id: string; name: string; value: unknown }>`
+        select v.profile_id, t.name, v.value from profile_computed_traits v join computed_traits t on t.id = v.trait_id
+        where v.profile_id = any(${profileIds}::uuid[])`.execute(this.db),
     ]);
+    const computedBy = new Map<string, Record<string, unknown>>();
+    for (const c of computed.rows) {
+      let values = computedBy.get(c.profile_id);
+      if (!values) computedBy.set(c.profile_id, (values = Object.create(null) as Record<string, unknown>));
+      values[c.name] = c.value; // jsonb as the driver parsed it: a string value is a string
+    }
     const byProfile = new Map<string, Array<{ type: string; value: string }>>();
     for (const i of identifiers.rows) {
       let list = byProfile.get(i.profile_id);
@@ -932,6 +942,7 @@ export class ActivationRepository {
       traits: parseJson(p.traits),
       consent: parseJson(p.consent),
       identifiers: byProfile.get(p.id) ?? [],
+      computed: computedBy.get(p.id) ?? {},
     }));
   }
 }
