@@ -3,7 +3,9 @@ import { call } from '../support/http.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { until } from '../support/wait.js';
 import { startMeta, type MetaEmulator } from '../emulators/meta/meta.emulator.js';
-import { AUTH, Cluster } from './support/cluster.js';
+import { rmSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AUTH, Cluster, PrivateRedis } from './support/cluster.js';
 import { settled } from './support/oracle.js';
 import { createEventsSource, sendWithRetries } from './support/workload.js';
 
@@ -22,11 +24,11 @@ function identifies(plan: (p: number) => string, round: number): object[] {
   }));
 }
 
-/** Email hashes in the /users requests Meta received, per method, with how often each was sent. */
-function sent(meta: MetaEmulator, method: 'POST' | 'DELETE'): Map<string, number> {
+/** Email hashes in the /users requests Meta received (for one audience if named), with how often each was sent. */
+function sent(meta: MetaEmulator, method: 'POST' | 'DELETE', platformId = ''): Map<string, number> {
   const counts = new Map<string, number>();
   for (const r of meta.requests)
-    if (r.method === method && r.path.endsWith('/users'))
+    if (r.method === method && r.path.endsWith(`${platformId}/users`))
       for (const row of (r.body as { payload: { data: string[][] } }).payload.data)
         counts.set(row[0], (counts.get(row[0]) ?? 0) + 1);
   return counts;
@@ -126,5 +128,89 @@ describe('worker killed mid-activation', () => {
     expect([...killedAdds.values()].some((n) => n === 2)).toBe(true);
     expect(sent(killed.meta, 'DELETE')).toEqual(sent(oracle.meta, 'DELETE'));
     expect([...sent(killed.meta, 'DELETE').values()].every((n) => n === 1)).toBe(true);
+  });
+});
+
+/**
+ * Redis restarted without its data while activations exist: the activation tick, the scheduler of a scheduled
+ * activation and the pending deliveries come back from PostgreSQL, so changes made after the loss reach Meta.
+ */
+describe('Redis restarted without its data under activations', () => {
+  it('delivers changes made after the loss and runs the scheduled activation again', async () => {
+    const meta = await startMeta({ tokens: [TOKEN], adAccounts: ['1000'], rateLimit: false });
+    const redis = await PrivateRedis.start({ persistent: false });
+    const db = await createTestDatabase('faults_act_redis');
+    const cluster = new Cluster({ databaseUrl: db.url, redisUrl: redis.url, env: { ACTIVATION_LEASE_MS: '3000' } });
+    try {
+      const api = await cluster.api();
+      await cluster.worker();
+      const events = await createEventsSource(api.url);
+      const post = async (path: string, body: unknown) => {
+        const res = await call(api.url, 'POST', path, { headers: AUTH, body });
+        if (res.status !== 201) throw new Error(`${path} → ${res.status} ${JSON.stringify(res.body)}`);
+        return res.body.id as string;
+      };
+      const pro = await post('/v1/audiences', { name: 'Pro', rule: { trait: 'plan', op: 'eq', value: 'pro' } });
+      const all = await post('/v1/audiences', { name: 'All', rule: { identifier: 'email' } });
+      const destinationId = await post('/v1/destinations', {
+        name: 'Meta',
+        connector: 'meta-custom-audiences',
+        config: { accessToken: TOKEN, adAccountId: '1000', baseUrl: meta.url, requestsPerSecond: 100 },
+      });
+      await sendWithRetries(
+        () => [api.url],
+        events.writeKey,
+        identifies((p) => (p < 100 ? 'pro' : 'free'), 0),
+      );
+      await settled(db.url);
+      const realTime = await post('/v1/activations', { audienceId: pro, destinationId, mode: 'upsert' });
+      const scheduled = await post('/v1/activations', {
+        audienceId: all,
+        destinationId,
+        mode: 'upsert',
+        schedule: { everySeconds: 5 },
+      });
+      const held = async (id: string) =>
+        (await call(api.url, 'GET', `/v1/activations/${id}`, { headers: AUTH })).body.members.held as number;
+      await until(async () => (await held(realTime)) === 100 && (await held(scheduled)) === PEOPLE, 60_000, 250);
+
+      await redis.kill();
+      for (const f of readdirSync(redis.dir)) rmSync(join(redis.dir, f), { recursive: true, force: true });
+      await redis.start();
+      // After the loss: everyone becomes pro, and new people arrive for the scheduled activation.
+      await sendWithRetries(
+        () => [api.url],
+        events.writeKey,
+        identifies(() => 'pro', 1),
+      );
+      const newcomers = Array.from({ length: 50 }, (_, i) => ({
+        type: 'identify',
+        messageId: `newcomer-${i}`,
+        userId: `newcomer-${i}`,
+        traits: { email: `newcomer${i}@plexus-faults.io`, plan: 'pro' },
+        context: { consent: { ads: true } },
+      }));
+      await sendWithRetries(() => [api.url], events.writeKey, newcomers);
+      await until(
+        async () => (await held(realTime)) === PEOPLE + 50 && (await held(scheduled)) === PEOPLE + 50,
+        90_000,
+        500,
+      );
+      const platform = (id: string) =>
+        call(api.url, 'GET', `/v1/activations/${id}`, { headers: AUTH }).then((r) => r.body.externalId as string);
+      for (const id of [realTime, scheduled]) {
+        const platformId = await platform(id);
+        expect(meta.state.members(platformId)).toHaveLength(PEOPLE + 50);
+        // Each member added once: nothing confirmed before the loss was sent again.
+        const adds = sent(meta, 'POST', platformId);
+        expect(adds.size).toBe(PEOPLE + 50);
+        expect([...adds.values()].every((n) => n === 1)).toBe(true);
+      }
+    } finally {
+      await cluster.close();
+      await db.drop();
+      await redis.stop();
+      await meta.close();
+    }
   });
 });
