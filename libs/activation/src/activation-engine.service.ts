@@ -1,6 +1,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AudienceChangeLog, AudienceNotFoundError, AudienceService } from '@plexus/audiences';
+import { Environment } from '@plexus/config';
 import {
   ConnectorError,
   verdictsForFailure,
@@ -37,8 +38,6 @@ import { ActivationWriteHooks } from './write-hooks.js';
 
 /** Attempts of a batch (the first send included) before its members go to the dead letters. */
 export const MAX_BATCH_ATTEMPTS = 5;
-/** How long one worker may hold an activation without renewing its lease. */
-export const LEASE_MS = 120_000;
 /** Upper bound of items per request the engine plans, whatever a connector declares. */
 export const MAX_PLANNED_ITEMS = 10_000;
 /** The first engine-level retry waits this long (doubling per attempt) unless the platform said otherwise. */
@@ -173,6 +172,7 @@ export class ActivationEngine {
     private readonly destinations: DestinationAccess,
     private readonly metrics: ActivationMetrics,
     private readonly hooks: ActivationWriteHooks,
+    private readonly env: Environment,
     secrets: SecretBox,
   ) {
     this.fingerprints = new IdentifierFingerprints(secrets.deriveKey('activation-ledger'));
@@ -186,13 +186,14 @@ export class ActivationEngine {
     activationId: string,
     options: { budgetMs?: number; trigger?: string; signal?: AbortSignal } = {},
   ): Promise<DeliverResult> {
-    const claimed = await this.repository.claimLease(activationId, this.owner, LEASE_MS);
+    const leaseMs = this.env.ACTIVATION_LEASE_MS;
+    const claimed = await this.repository.claimLease(activationId, this.owner, leaseMs);
     if (!claimed) return { state: 'busy', batches: 0 };
     const controller = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
     const renew = setInterval(() => {
-      void this.repository.renewLease(activationId, this.owner, LEASE_MS).catch(() => undefined);
-    }, LEASE_MS / 3);
+      void this.repository.renewLease(activationId, this.owner, leaseMs).catch(() => undefined);
+    }, leaseMs / 3);
     let delivery: Delivery | undefined;
     try {
       const opened = await this.open(claimed, signal);

@@ -30,7 +30,19 @@ export class ActivationJobs implements OnModuleInit, OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // PostgreSQL holds the truth: a Redis that lost its data gets the tick, the schedulers of scheduled
+    // activations and a delivery of every activation with work back from it.
+    this.queue.onRedisReset(async () => {
+      await this.restoreSchedulers();
+      await this.tick();
+    });
+    await this.restoreSchedulers();
+  }
+
+  /** Upserts the activation tick and the job scheduler of every scheduled activation (idempotent). */
+  async restoreSchedulers(): Promise<void> {
     await this.queue.schedule('activation-tick', 'activation.tick', {}, { everySeconds: TICK_EVERY_SECONDS });
+    for (const row of await this.repository.scheduled()) await this.scheduler.applySchedule(row);
   }
 
   @JobHandler('activation.tick')

@@ -26,6 +26,12 @@ describe('loadEnvironment', () => {
     });
   });
 
+  it('reads the activation lease, at least a second', () => {
+    expect(loadEnvironment({}).ACTIVATION_LEASE_MS).toBe(120000);
+    expect(loadEnvironment({ ACTIVATION_LEASE_MS: '5000' }).ACTIVATION_LEASE_MS).toBe(5000);
+    expect(() => loadEnvironment({ ACTIVATION_LEASE_MS: '10' })).toThrow(/ACTIVATION_LEASE_MS/);
+  });
+
   it('reads TRUST_PROXY as Express does', () => {
     expect(trustProxySetting('true')).toBe(true);
     expect(trustProxySetting('False')).toBe(false);

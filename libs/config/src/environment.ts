@@ -81,6 +81,10 @@ export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
   },
   RUN_REAPER_INTERVAL_MS: { description: 'How often the reaper looks for stuck runs', default: '60000' },
   RUN_MAX_RECOVERIES: { description: 'Times the reaper requeues a run before failing it', default: '3' },
+  ACTIVATION_LEASE_MS: {
+    description: 'How long a worker holds an activation without renewing its lease; another takes over after a crash',
+    default: '120000',
+  },
 };
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -207,6 +211,11 @@ export class Environment {
   @IsInt()
   @Min(100)
   RUN_REAPER_INTERVAL_MS: number = 60000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  ACTIVATION_LEASE_MS: number = 120000;
 
   @Transform(toInt)
   @IsInt()

@@ -75,6 +75,12 @@ export class RetentionService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.queues.onRedisReset(() => this.scheduleSweeps());
+    await this.scheduleSweeps();
+  }
+
+  /** Upserts the sweep's scheduler from the stored policy (at start, and when Redis lost its data). */
+  private async scheduleSweeps(): Promise<void> {
     const { policy } = await this.view();
     await this.queues.schedule(RETENTION_SCHEDULER_ID, 'privacy.retention', { trigger: 'schedule' }, policy.schedule);
   }

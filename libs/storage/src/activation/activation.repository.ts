@@ -311,6 +311,18 @@ export class ActivationRepository {
     return (await q.execute()).map((r) => toActivation(r as RawActivation));
   }
 
+  /** Activations with a `schedule` that may still run (not deleting or deleted): their job schedulers. */
+  async scheduled(): Promise<ActivationRow[]> {
+    const rows = await this.db
+      .selectFrom('activations')
+      .selectAll()
+      .where('schedule', 'is not', null)
+      .where('status', 'in', ['active', 'paused', 'stopped'])
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => toActivation(r as RawActivation));
+  }
+
   async update(
     id: string,
     patch: Partial<{
