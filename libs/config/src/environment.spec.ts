@@ -48,6 +48,19 @@ describe('loadEnvironment', () => {
     expect(env.WORKER_CONCURRENCY).toBe(2);
   });
 
+  it('reads the HTTP budget of connectors and refuses one that would never wait or never stop', () => {
+    expect(loadEnvironment({})).toMatchObject({
+      CONNECTOR_TIMEOUT_MS: 30000,
+      CONNECTOR_RETRIES: 5,
+      CONNECTOR_BACKOFF_MS: 500,
+    });
+    const quick = loadEnvironment({ CONNECTOR_TIMEOUT_MS: '1500', CONNECTOR_RETRIES: '0', CONNECTOR_BACKOFF_MS: '50' });
+    expect(quick).toMatchObject({ CONNECTOR_TIMEOUT_MS: 1500, CONNECTOR_RETRIES: 0, CONNECTOR_BACKOFF_MS: 50 });
+    expect(() => loadEnvironment({ CONNECTOR_TIMEOUT_MS: '0' })).toThrow(/CONNECTOR_TIMEOUT_MS/);
+    expect(() => loadEnvironment({ CONNECTOR_RETRIES: '100' })).toThrow(/CONNECTOR_RETRIES/);
+    expect(() => loadEnvironment({ CONNECTOR_BACKOFF_MS: 'soon' })).toThrow(/CONNECTOR_BACKOFF_MS/);
+  });
+
   it('names every bad variable in one error and hides sensitive values', () => {
     let error: unknown;
     try {

@@ -85,6 +85,18 @@ export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
     description: 'How long a worker holds an activation without renewing its lease; another takes over after a crash',
     default: '120000',
   },
+  CONNECTOR_TIMEOUT_MS: {
+    description: "How long a connector's HTTP request waits for an answer before it is retried",
+    default: '30000',
+  },
+  CONNECTOR_RETRIES: {
+    description: "Retries of a connector's HTTP request after a throttle, 5xx, timeout or cut-short answer",
+    default: '5',
+  },
+  CONNECTOR_BACKOFF_MS: {
+    description: 'First backoff step of those retries (doubling, with jitter), unless the vendor says when',
+    default: '500',
+  },
 };
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -227,6 +239,22 @@ export class Environment {
   @Min(0)
   @Max(100)
   RUN_MAX_RECOVERIES: number = 3;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  CONNECTOR_TIMEOUT_MS: number = 30000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(20)
+  CONNECTOR_RETRIES: number = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  CONNECTOR_BACKOFF_MS: number = 500;
 
   /** Parsed from a comma- (or space-) separated list; empty = connectors reach public addresses only. */
   @Transform(({ value }: { value: unknown }) =>

@@ -61,6 +61,11 @@ export class ConnectorContexts {
       logger: connectorLogger(new Logger(`connector:${row.connector}:${row.id}`)),
       signal,
       upload,
+      http: {
+        timeoutMs: this.env.CONNECTOR_TIMEOUT_MS,
+        retries: this.env.CONNECTOR_RETRIES,
+        backoffBaseMs: this.env.CONNECTOR_BACKOFF_MS,
+      },
     });
   }
 

@@ -201,6 +201,41 @@ describe('createHttpClient', () => {
     expect(data).toEqual({ late: false });
   });
 
+  it('retries a JSON answer cut short, and names the cause once retries are spent', async () => {
+    const cut = (res: ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end('{"results":[{"id":1},{"id":');
+    };
+    let served = 0;
+    handler = (_req, res) => (served++ < 2 ? cut(res) : json(res, 200, { results: [{ id: 1 }] }));
+    const logs: string[] = [];
+    const log = { debug() {}, info() {}, error() {}, warn: (m: string) => logs.push(m) };
+    const http = createHttpClient({ baseURL: base, backoffBaseMs: 1, log });
+    const { data } = await http.get('/page');
+    expect(data).toEqual({ results: [{ id: 1 }] });
+    expect(requests).toHaveLength(3);
+    expect(logs[0]).toMatch(/retrying GET .*\/page after 200 with JSON cut short/);
+
+    requests = [];
+    handler = (_req, res) => cut(res);
+    const error = await createHttpClient({ baseURL: base, backoffBaseMs: 1, retries: 2 })
+      .get('/page')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toMatch(/GET .*\/page answered 200 with JSON cut short after 3 attempts/);
+    expect(requests).toHaveLength(3);
+  });
+
+  it('hands over text that is not declared JSON as it came', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end('{"id":1}\n{"id":2}\n');
+    };
+    const http = createHttpClient({ baseURL: base, backoffBaseMs: 1 });
+    expect((await http.get('/lines')).data).toBe('{"id":1}\n{"id":2}\n');
+    expect(requests).toHaveLength(1);
+  });
+
   it('stops waiting as soon as the signal aborts', async () => {
     handler = failTimes(100, 429, { 'retry-after': '30' });
     const controller = new AbortController();

@@ -180,6 +180,9 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
         response.data = body;
       }
       const plausiblyOk = status < 400;
+      // A success declared JSON whose body does not parse was cut short on the way (a dropped connection, a
+      // proxy): retried like a 5xx, never handed to the connector as a string it might read as an empty page.
+      const cutShort = plausiblyOk && !isStream && unparsedJson(body, responseHeaders, config.responseType);
       if (isStream && !plausiblyOk) {
         body = await readSmallBody(response.data as Readable);
       }
@@ -189,13 +192,15 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
         throttleMs !== undefined ? 'transient' : policy?.classify?.(status, body);
       const failure: FailureType | 'ok' =
         classified ??
-        (plausiblyOk
-          ? 'ok'
-          : status === 408 || status === 429 || status >= 500
-            ? 'transient'
-            : status === 401 || status === 403
-              ? 'config'
-              : 'system');
+        (cutShort
+          ? 'transient'
+          : plausiblyOk
+            ? 'ok'
+            : status === 408 || status === 429 || status >= 500
+              ? 'transient'
+              : status === 401 || status === 403
+                ? 'config'
+                : 'system');
       if (failure === 'ok') {
         if (isStream) response.data = withIdleTimeout(response.data as Readable, idleTimeoutMs, target.label, signal);
         return response;
@@ -220,8 +225,9 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
             retryAfterMs === undefined && throttleMs === undefined
               ? undefined
               : Math.max(retryAfterMs ?? 0, throttleMs ?? 0);
+          const outcome = cutShort ? `answered ${status} with JSON cut short` : `failed with ${status}`;
           if (attempt >= retries) {
-            throw new TransientError(`${target.label} failed with ${status} after ${attempt + 1} attempts${suffix}`, {
+            throw new TransientError(`${target.label} ${outcome} after ${attempt + 1} attempts${suffix}`, {
               status,
               retryAfterMs: signalled,
             });
@@ -232,7 +238,11 @@ function createRetryingAdapter(options: HttpClientOptions, redactor: Redactor): 
               retryAfterMs: signalled,
             });
           }
-          await wait(signalled ?? backoff(attempt), String(status), attempt);
+          await wait(
+            signalled ?? backoff(attempt),
+            cutShort ? `${status} with JSON cut short` : String(status),
+            attempt,
+          );
           continue;
         }
       }
@@ -319,6 +329,12 @@ function parseJsonBody(data: unknown, responseType: string | undefined): unknown
   } catch {
     return data;
   }
+}
+
+/** A body left a string by `parseJsonBody` although the answer says it is JSON (`application/json`, `…+json`). */
+function unparsedJson(body: unknown, headers: Record<string, string>, responseType: string | undefined): boolean {
+  if (typeof body !== 'string' || (responseType !== undefined && responseType !== 'json')) return false;
+  return /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(headers['content-type'] ?? '') && body.trim() !== '';
 }
 
 function isReadable(value: unknown): value is Readable {

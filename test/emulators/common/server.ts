@@ -1,6 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FaultController, parseFaultSpec, type FaultKind, type FaultSpec } from './faults.js';
 
 /** One request the emulator received, for assertions in tests. */
@@ -141,7 +140,9 @@ export async function startEmulator<State>(
 
     const request = new EmulatorRequest(method, url, req.headers, rawBody, origin, faults);
     const slow = request.takeFault('slow');
-    if (slow) await sleep(slow.delayMs ?? 2_000);
+    // A client that gives up (a timeout, a closed emulator) ends the wait: the request is then handled as a
+    // server that received it does, so a write that timed out may still have been applied.
+    if (slow) await sleepUnlessClosed(slow.delayMs ?? 2_000, res);
 
     let reply: Reply;
     const fault = request.takeFault('429', '5xx', 'expired-token');
@@ -226,6 +227,16 @@ export async function startEmulator<State>(
         server.closeAllConnections();
       }),
   };
+}
+
+function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    res.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function hasHeader(headers: Record<string, unknown>, name: string): boolean {

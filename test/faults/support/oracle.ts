@@ -18,6 +18,13 @@ export interface EndState {
   observations: Record<string, number>;
 }
 
+/** Source ids differ between deployments (external ids are scoped by them): a value with the source's name instead. */
+export async function sourceNames(client: pg.Client): Promise<(value: string) => string> {
+  const sources = await client.query<{ id: string; name: string }>(`select id, name from connections`);
+  const names = new Map(sources.rows.map((r) => [r.id, r.name]));
+  return (value) => value.replace(/src_[0-9a-f]+/g, (id) => names.get(id) ?? id);
+}
+
 export async function readEndState(databaseUrl: string): Promise<EndState> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -26,10 +33,7 @@ export async function readEndState(databaseUrl: string): Promise<EndState> {
       `select profile_id, string_agg(type || ':' || value, ' ' order by type, value) as ids
          from profile_identifiers group by profile_id`,
     );
-    // Source ids differ between deployments (external ids are scoped by them): name the source instead.
-    const sources = await client.query<{ id: string; name: string }>(`select id, name from connections`);
-    const names = new Map(sources.rows.map((r) => [r.id, r.name]));
-    const canonical = (value: string) => value.replace(/src_[0-9a-f]+/g, (id) => names.get(id) ?? id);
+    const canonical = await sourceNames(client);
     const key = new Map(ids.rows.map((r) => [r.profile_id, canonical(r.ids)]));
     const events = await client.query<{ profile_id: string; event_id: string | null; name: string }>(
       `select profile_id, event_id, name from profile_events`,
