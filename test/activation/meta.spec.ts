@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { ActivationJobs } from '@plexus/activation';
+import { ActivationJobs, INTERRUPTED_RUN } from '@plexus/activation';
 import { sha256Hex } from '@plexus/sdk';
 import { startMeta, type MetaEmulator } from '../emulators/meta/meta.emulator.js';
 import { person, startActivationApp, VIP_RULE } from './support.js';
@@ -144,6 +144,24 @@ describe('activation to Meta Custom Audiences through the engine', () => {
     expect(sends(meta, 'POST', emailHash(1))).toBe(1);
     expect(meta.state.has(platformId, 'EMAIL', emailHash(7))).toBe(true);
     expect((await h.api('GET', `/v1/activations/${activationId}`)).body.members.held).toBe(4);
+  });
+
+  it('a worker killed mid-run leaves its run marked running; the next lease holder closes it as interrupted', async () => {
+    // What a SIGKILL leaves: a run still running and a lease that runs out, with no code of the dead worker to
+    // close either.
+    const dead = await h.repository.startRun(activationId, 'changes');
+    expect(await h.repository.claimLease(activationId, 'killed-worker', 1)).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await h.deliverAll(activationId)).state).toBe('idle');
+    const runs = (await h.api('GET', `/v1/activations/${activationId}/runs`)).body.data as Array<{
+      id: number;
+      status: string;
+      error: string | null;
+      finishedAt: string | null;
+    }>;
+    expect(runs.find((r) => r.id === dead)).toMatchObject({ status: 'failed', error: INTERRUPTED_RUN });
+    expect(runs.find((r) => r.id === dead)?.finishedAt).toBeTruthy();
+    expect(runs.filter((r) => r.status === 'running')).toEqual([]);
   });
 
   it('follows Meta throttling: code 80003 answers are retried and the batch goes through', async () => {

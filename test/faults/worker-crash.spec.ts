@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 import { until } from '../support/wait.js';
@@ -80,10 +81,28 @@ describe('processes killed with SIGKILL mid-work', () => {
     const apis = () => [api1, api2].filter((a) => a.running).map((a) => a.url);
     const sending = sendWithRetries(apis, events.writeKey, burst(PEOPLE, 4), 20);
 
-    // Mid-sync: some batches committed, more to come.
-    await until(async () => ((await run(() => api2.url, runId)).stats?.read >= 300 ? true : undefined), 60_000, 50);
+    // Mid-sync and mid-evaluation: some batches committed, more to come, and profiles they changed that audience
+    // evaluation has not finished with (marked pending in PostgreSQL until their evaluation commits).
+    const pending = async () => {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ n: string }>('select count(*) as n from profile_changes_pending');
+        return Number(rows[0].n);
+      } finally {
+        await client.end();
+      }
+    };
+    await until(
+      async () => ((await run(() => api2.url, runId)).stats?.read >= 300 && (await pending()) > 0 ? true : undefined),
+      60_000,
+      50,
+    );
     await worker1.kill('SIGKILL');
     await api1.kill('SIGKILL');
+    // The kill left evaluation work behind: only a worker clears it, and none runs now.
+    const leftBehind = await pending();
+    expect(leftBehind).toBeGreaterThan(0);
     const retries = await sending;
     await cluster.worker();
 
@@ -94,6 +113,8 @@ describe('processes killed with SIGKILL mid-work', () => {
     expect(state.graph).toEqual(oracle.graph);
     expect(state.events).toEqual(oracle.events);
     expect(state.memberships).toEqual(oracle.memberships);
+    // And the restarted worker finished it.
+    await until(async () => ((await pending()) === 0 ? true : undefined), 60_000, 100);
     expect(retries).toBeGreaterThanOrEqual(0);
   });
 });

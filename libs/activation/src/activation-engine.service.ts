@@ -43,6 +43,9 @@ export const MAX_PLANNED_ITEMS = 10_000;
 /** The first engine-level retry waits this long (doubling per attempt) unless the platform said otherwise. */
 export const RETRY_BASE_MS = 5_000;
 
+/** The error of a run whose worker stopped before finishing it; its unconfirmed batches are resent by the next. */
+export const INTERRUPTED_RUN = 'interrupted: the worker delivering it stopped; unconfirmed batches are sent again';
+
 export type DeliverState = 'idle' | 'more' | 'waiting' | 'busy' | 'stopped' | 'deleted';
 
 export interface DeliverResult {
@@ -196,6 +199,8 @@ export class ActivationEngine {
     }, leaseMs / 3);
     let delivery: Delivery | undefined;
     try {
+      // Holding the lease, no other worker has a run going here: one still marked running was interrupted.
+      await this.repository.closeInterruptedRuns(activationId, INTERRUPTED_RUN);
       const opened = await this.open(claimed, signal);
       if ('result' in opened) return opened.result;
       delivery = opened.delivery;

@@ -403,6 +403,20 @@ export class ActivationRepository {
     return Number(row.id);
   }
 
+  /**
+   * Closes the runs of an activation still marked running: called by the lease holder before it starts its own,
+   * so they were left by a worker that stopped without finishing them (killed, or its lease ran out).
+   */
+  async closeInterruptedRuns(activationId: string, error: string): Promise<number> {
+    const closed = await this.db
+      .updateTable('activation_runs')
+      .set({ status: 'failed', error, finished_at: new Date() })
+      .where('activation_id', '=', activationId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(closed.numUpdatedRows);
+  }
+
   async finishRun(runId: number, status: ActivationRunRow['status'], error: string | null): Promise<void> {
     await this.db
       .updateTable('activation_runs')
