@@ -223,7 +223,11 @@ describe.each(['postgres', 'pglite'] as const)('audience rules and evaluation on
       { sourceId: 'shop' },
     );
     expect(changed.at(-1)).toEqual([ids.bob]);
+    const untouched = await s.repository.get(travel);
     const results = await s.evaluator.evaluateProfiles(changed.at(-1)!);
+    // Only the audiences the change moved are rewritten: the others keep their evaluation time and size history.
+    expect(await s.repository.get(travel)).toMatchObject({ lastEvaluatedAt: untouched!.lastEvaluatedAt, size: 1 });
+    expect(results.find((r) => r.audienceId === travel)).toMatchObject({ entered: 0, exited: 0, size: 1 });
     expect(
       results
         .filter((r) => r.entered > 0)

@@ -97,8 +97,8 @@ export class AudienceEvaluator {
     rule: RuleNode,
     kind: EvaluationKind,
     profileIds?: string[],
+    now: Date = this.clock.now(),
   ): Promise<EvaluationResult> {
-    const now = this.clock.now();
     const compiled = compileRule(rule, { now, profileIds });
     const { entered, exited } = await this.audiences.applyMembership(trx, audience.id, compiled, now, profileIds);
     const changed = [...exited.map((e) => e.profileId), ...entered];
@@ -156,20 +156,39 @@ export class AudienceEvaluator {
     return out;
   }
 
-  /** Re-evaluates these profiles against every audience (real time), in one transaction. */
+  /**
+   * Re-evaluates these profiles against every audience (real time), in one transaction: the audiences are
+   * locked in one statement, one statement finds those whose members among the profiles the change moved, and
+   * only those are rewritten (with reasons and change log). Holding the locks before looking means no
+   * evaluation of the same audiences is in flight, so what the check saw is what the rewrite would see.
+   */
   async evaluateProfiles(profileIds: string[]): Promise<EvaluationResult[]> {
     const ids = [...new Set(profileIds)];
     if (ids.length === 0) return [];
     const context = await this.context();
     if (context.audiences.length === 0) return [];
     const evaluated = await this.database.db.transaction().execute(async (trx) => {
+      const locked = await this.audiences.lockMany(
+        trx,
+        context.audiences.map((a) => a.id),
+      );
+      const now = this.clock.now();
+      const rules = locked.map((row) => ({ row, rule: storedRule(row, context) }));
+      const moved = await this.audiences.membershipsToChange(
+        trx,
+        rules.map(({ row, rule }, i) => ({
+          audienceId: row.id,
+          rule: compileRule(rule, { now, profileIds: ids, prefix: `a${i}_` }),
+        })),
+        ids,
+      );
       const results: EvaluationResult[] = [];
-      // Locked in id order (as the list is sorted), so concurrent runs never deadlock.
-      for (const listed of context.audiences) {
-        const row = await this.audiences.lock(trx, listed.id);
-        if (!row) continue;
-        results.push(await this.evaluateIn(trx, row, storedRule(row, context), 'profiles', ids));
-      }
+      for (const { row, rule } of rules)
+        results.push(
+          moved.has(row.id)
+            ? await this.evaluateIn(trx, row, rule, 'profiles', ids, now)
+            : { audienceId: row.id, entered: 0, exited: 0, size: row.size, evaluatedAt: now },
+        );
       return results;
     });
     this.metrics?.committed('profiles', evaluated);

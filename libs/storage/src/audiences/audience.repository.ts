@@ -164,6 +164,52 @@ export class AudienceRepository {
     return rows[0] ? toAudience(rows[0]) : undefined;
   }
 
+  /** Locks these audiences in id order, in one statement (the order every evaluation locks in: no deadlocks). */
+  async lockMany(db: Kysely<Tables>, ids: string[]): Promise<AudienceRow[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await sql<RawAudience>`select * from audiences where id = any(${ids}::uuid[])
+      order by id for update`.execute(db);
+    return rows.map(toAudience);
+  }
+
+  /**
+   * The audiences (of `rules`, each compiled with its own CTE prefix) whose stored members among `profileIds`
+   * differ from the live profiles that match: one statement for all of them, so a real-time evaluation only
+   * rewrites the audiences a change moved. Merged-away and deleted profiles match nothing.
+   */
+  async membershipsToChange(
+    db: Kysely<Tables>,
+    rules: Array<{ audienceId: string; rule: CompiledRule }>,
+    profileIds: string[],
+  ): Promise<Set<string>> {
+    const differ = new Set<string>();
+    if (rules.length === 0 || profileIds.length === 0) return differ;
+    const ctes = rules.flatMap((r) => r.rule.ctes);
+    const joins = rules.flatMap((r) => r.rule.joins);
+    const hits = sql`array[${sql.join(
+      rules.map((r) => sql`coalesce(${r.rule.match}, false)`),
+      sql`, `,
+    )}]::boolean[]`;
+    const audienceIds = rules.map((r) => r.audienceId);
+    const { rows } = await sql<{ profile_id: string; hits: boolean[] | null; audience_id: string | null }>`
+      ${ctes.length > 0 ? sql`with ${sql.join(ctes, sql`, `)}` : sql``}
+      select p.id as profile_id, ${hits} as hits, null::uuid as audience_id
+        from profiles p ${sql.join(joins, sql` `)}
+        where p.id = any(${profileIds}::uuid[]) and p.merged_into is null
+      union all
+      select am.profile_id, null, am.audience_id from audience_members am
+        where am.profile_id = any(${profileIds}::uuid[]) and am.audience_id = any(${audienceIds}::uuid[])`.execute(db);
+    const should = new Set<string>();
+    const are = new Set<string>();
+    for (const r of rows) {
+      if (r.audience_id) are.add(`${r.audience_id}/${r.profile_id}`);
+      else (r.hits ?? []).forEach((hit, i) => hit && should.add(`${audienceIds[i]}/${r.profile_id}`));
+    }
+    for (const key of should) if (!are.has(key)) differ.add(key.slice(0, key.indexOf('/')));
+    for (const key of are) if (!should.has(key)) differ.add(key.slice(0, key.indexOf('/')));
+    return differ;
+  }
+
   /**
    * Brings the stored members in line with the rule, in one statement: members that no longer match leave,
    * matching profiles that are not members enter. With `profileIds`, only those profiles are looked at (and

@@ -30,6 +30,8 @@ export interface CompileOptions {
   now: Date;
   /** Only these profiles (incremental evaluation); absent = every profile. */
   profileIds?: string[];
+  /** Names the rule's CTEs start with (`ev` by default); rules compiled into one statement need distinct ones. */
+  prefix?: string;
 }
 
 const FALSE = sql<boolean>`false`;
@@ -197,6 +199,10 @@ class Compiler {
     }
   }
 
+  private cteName(): string {
+    return `${this.options.prefix ?? 'ev'}${this.ctes.length}`;
+  }
+
   private traitValue(name: string): RawBuilder<unknown> {
     // An expired trait (a DMP segment past its expiry) is absent.
     return sql`(case when p.traits -> ${name}::text -> 'x' is null
@@ -214,7 +220,7 @@ class Compiler {
         return { ok, data: v };
       }
       case 'computed': {
-        const ref = sql.raw(`ev${this.ctes.length}`);
+        const ref = sql.raw(this.cteName());
         this.ctes.push(sql`${ref} as (${computedTraitValues(node.definition, this.options)})`);
         this.joins.push(sql`left join ${ref} on ${ref}.profile_id = p.id`);
         const v = node.definition.aggregation === 'count' ? sql`coalesce(${ref}.value, '0'::jsonb)` : sql`${ref}.value`;
@@ -252,8 +258,7 @@ class Compiler {
   }
 
   private event(node: EventCondition): { ok: RawBuilder<boolean>; data: RawBuilder<unknown> } {
-    const name = `ev${this.ctes.length}`;
-    const ref = sql.raw(name);
+    const ref = sql.raw(this.cteName());
     const value =
       node.aggregation === 'count' || !node.property
         ? sql`null::float8`
