@@ -709,7 +709,6 @@ const bench: Benchmark = {
           ],
         },
       ];
-      await renderCharts(charts, OUT_DIR);
       const header = [
         'minute',
         'load1',
@@ -747,6 +746,14 @@ const bench: Benchmark = {
           .join(','),
       );
       writeFileSync(join(OUT_DIR, 'samples.csv'), `${header.join(',')}\n${rows.join('\n')}\n`);
+      try {
+        await renderCharts(charts, OUT_DIR);
+      } catch (error) {
+        // Ten minutes of load are not lost to a missing browser: the figures and the samples are out first.
+        process.stdout.write('  the graphs could not be drawn; the figures measured:\n');
+        for (const f of figures) process.stdout.write(`    ${f.name}: ${f.value} ${f.unit}\n`);
+        throw error;
+      }
       if (logLines.length > 0) {
         process.stdout.write(`  process log (${logLines.length} lines), first lines:\n`);
         for (const line of logLines.slice(0, 10)) process.stdout.write(`    ${line.slice(0, 300)}\n`);
