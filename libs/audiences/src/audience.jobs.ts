@@ -19,6 +19,8 @@ export const RECHECK_EVERY_SECONDS = 300;
 @Injectable()
 export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Audiences');
+  private draining = false;
+  private drainAgain = false;
 
   constructor(
     private readonly queue: QueueService,
@@ -55,13 +57,39 @@ export class AudienceJobs implements OnModuleInit, OnApplicationBootstrap {
   /**
    * Re-evaluates the pending changed profiles, oldest first. A mark is cleared only after its evaluation
    * committed, and only if the profile did not change again meanwhile: a worker killed mid-way loses nothing.
+   *
+   * One drain at a time per process: the marks are read oldest first, so concurrent drains would all take the
+   * same ones and then wait on the same audience locks (a real-time evaluation locks every audience) to evaluate
+   * them again. A job that arrives while a drain runs leaves its changes to that drain, which reads again before
+   * it stops.
    */
   @JobHandler('audiences.profiles-changed')
   async drain(): Promise<number> {
+    if (this.draining) {
+      this.drainAgain = true;
+      return 0;
+    }
+    this.draining = true;
+    try {
+      return await this.drainPending();
+    } catch (error) {
+      this.draining = false;
+      throw error;
+    }
+  }
+
+  private async drainPending(): Promise<number> {
     let evaluated = 0;
     for (;;) {
+      // Set by a job arriving from here on: its marks were committed before it, so the read below sees them.
+      this.drainAgain = false;
       const pending = await this.changes.pending(DRAIN_BATCH);
-      if (pending.length === 0) return evaluated;
+      if (pending.length === 0) {
+        if (this.drainAgain) continue;
+        // Cleared in the same synchronous step as the last check: a job arriving now starts its own drain.
+        this.draining = false;
+        return evaluated;
+      }
       const ids = pending.map((p) => p.profileId);
       await this.computed.refresh(ids);
       await this.evaluator.evaluateProfiles(ids);
