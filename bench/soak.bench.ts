@@ -108,9 +108,13 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-/** A tracking message of the load: mostly `track` by a known user, one in ten an `identify` with the email. */
+/**
+ * A tracking message of the load: mostly `track` by a known user, one in ten an `identify` with the email. The
+ * user shifts every 1,000 messages: with `n * 7919 % USERS` alone, the last digit of `n` fixes the user's, so the
+ * users who `identify` (n ending in 0) would never `track`, and every 25th message would fall on the same 400 users.
+ */
 function message(n: number, tag: string): Record<string, unknown> {
-  const user = (n * 7_919) % USERS;
+  const user = (n * 7_919 + Math.floor(n / 1_000)) % USERS;
   const base = {
     userId: `soak-${user}`,
     messageId: `${tag}-${n}`,
