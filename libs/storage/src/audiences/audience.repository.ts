@@ -84,6 +84,11 @@ function withCtes(rule: CompiledRule): RawBuilder<unknown> {
   return rule.ctes.length > 0 ? sql`${sql.join(rule.ctes, sql`, `)},` : sql``;
 }
 
+/** `with` and these CTEs, or nothing when there are none. */
+function withClause(ctes: RawBuilder<unknown>[]): RawBuilder<unknown> {
+  return ctes.length > 0 ? sql`with ${sql.join(ctes, sql`, `)}` : sql``;
+}
+
 function profilesMatching(rule: CompiledRule, profileIds?: string[]): RawBuilder<unknown> {
   const only = profileIds ? sql`and p.id = any(${profileIds}::uuid[])` : sql``;
   return sql`select p.id from profiles p ${sql.join(rule.joins, sql` `)}
@@ -160,8 +165,7 @@ export class AudienceRepository {
 
   /** Locks the audience for one evaluation: evaluations of one audience run one after the other. */
   async lock(db: Kysely<Tables>, id: string): Promise<AudienceRow | undefined> {
-    const { rows } = await sql<RawAudience>`select * from audiences where id = ${id}::uuid for update`.execute(db);
-    return rows[0] ? toAudience(rows[0]) : undefined;
+    return (await this.lockMany(db, [id]))[0];
   }
 
   /** Locks these audiences in id order, in one statement (the order every evaluation locks in: no deadlocks). */
@@ -184,7 +188,6 @@ export class AudienceRepository {
   ): Promise<Set<string>> {
     const differ = new Set<string>();
     if (rules.length === 0 || profileIds.length === 0) return differ;
-    const ctes = rules.flatMap((r) => r.rule.ctes);
     const joins = rules.flatMap((r) => r.rule.joins);
     const hits = sql`array[${sql.join(
       rules.map((r) => sql`coalesce(${r.rule.match}, false)`),
@@ -192,7 +195,7 @@ export class AudienceRepository {
     )}]::boolean[]`;
     const audienceIds = rules.map((r) => r.audienceId);
     const { rows } = await sql<{ profile_id: string; hits: boolean[] | null; audience_id: string | null }>`
-      ${ctes.length > 0 ? sql`with ${sql.join(ctes, sql`, `)}` : sql``}
+      ${withClause(rules.flatMap((r) => r.rule.ctes))}
       select p.id as profile_id, ${hits} as hits, null::uuid as audience_id
         from profiles p ${sql.join(joins, sql` `)}
         where p.id = any(${profileIds}::uuid[]) and p.merged_into is null
@@ -257,9 +260,8 @@ export class AudienceRepository {
             sql`, `,
           )}]`
         : sql`array[]::jsonb[]`;
-    const ctes = rule.ctes.length > 0 ? sql`with ${sql.join(rule.ctes, sql`, `)}` : sql``;
     const { rows } = await sql<{ id: string; merged_into: string | null; leaves: unknown[] }>`
-      ${ctes} select p.id, p.merged_into, ${leaves} as leaves from profiles p ${sql.join(rule.joins, sql` `)}
+      ${withClause(rule.ctes)} select p.id, p.merged_into, ${leaves} as leaves from profiles p ${sql.join(rule.joins, sql` `)}
       where p.id = any(${profileIds}::uuid[])`.execute(db);
     return rows.map((r) => ({
       profileId: r.id,
