@@ -180,8 +180,16 @@ const bench: Benchmark = {
       for (let i = 1; i < all.length; i++) ids.push((await audiences.create({ name: `a${i}`, rule: all[i] })).id);
       figures.push({ name: 'first evaluation of 19 more audiences', value: ms(t) / 1000, unit: 's' });
       t = process.hrtime.bigint();
+      await evaluator.evaluateMany(ids);
+      figures.push({
+        name: 'full re-evaluation of 20 audiences (one pass)',
+        value: ms(t) / 1000,
+        unit: 's',
+        goal: '≤ 10 s',
+      });
+      t = process.hrtime.bigint();
       for (const id of ids) await evaluator.evaluate(id);
-      figures.push({ name: 'full re-evaluation of 20 audiences', value: ms(t) / 1000, unit: 's', goal: '≤ 10 s' });
+      figures.push({ name: 'the same, one audience after the other', value: ms(t) / 1000, unit: 's' });
 
       const one: number[] = [];
       for (let i = 0; i < 60; i++) {

@@ -1,10 +1,87 @@
-import { Database } from '@plexus/storage';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { Database, MAX_AUDIENCES_PER_PASS } from '@plexus/storage';
 import type { AudienceChange } from '@plexus/storage';
 import { InvalidRuleError } from '@plexus/audiences';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { audienceServices, FIRST_EXAMPLE, PEOPLE, TestClock } from './support.js';
 
 type Name = keyof typeof PEOPLE;
+
+/** Every operator and combinator, with who matches on the seeded population (worked out by hand). */
+const RULES: Array<[string, unknown, Name[]]> = [
+  ['the issue’s first example (trait, consent, identifier, event with filter and count)', FIRST_EXAMPLE, ['ann']],
+  [
+    'a DMP segment or identified',
+    { any: [{ trait: 'segments', op: 'contains', value: 'auto-intender' }, { not: { anonymous: true } }] },
+    ['ann', 'bob', 'cyd', 'dmp1'],
+  ],
+  [
+    'no order in the last 60 days',
+    { event: 'Order Completed', within: '60d', count: { op: 'eq', value: 0 } },
+    ['cyd', 'dmp1', 'dmp2'],
+  ],
+  ['spent 500 in a year', { event: 'Order Completed', within: '365d', sum: 'total', op: 'gte', value: 500 }, ['cyd']],
+  ['signed up more than 30 days ago', { trait: 'signed_up_at', op: 'before', value: '-30d' }, ['ann']],
+  ['signed up after an ISO date', { trait: 'signed_up_at', op: 'after', value: '2026-03-01' }, ['bob']],
+  ['eq', { trait: 'country', op: 'eq', value: 'FR' }, ['ann', 'bob']],
+  ['neq (absent counts as different)', { trait: 'country', op: 'neq', value: 'FR' }, ['cyd', 'dmp1', 'dmp2']],
+  ['in', { trait: 'country', op: 'in', value: ['DE', 'ES'] }, ['cyd']],
+  ['in on an array trait', { trait: 'segments', op: 'in', value: ['travel', 'golf'] }, ['dmp2']],
+  ['contains in a string', { trait: 'name', op: 'contains', value: 'Lee' }, ['ann']],
+  ['contains in an array', { trait: 'tags', op: 'contains', value: 'vip' }, ['cyd']],
+  ['gt', { trait: 'age', op: 'gt', value: 34 }, ['cyd']],
+  ['gte', { trait: 'age', op: 'gte', value: 34 }, ['ann', 'cyd']],
+  ['lt', { trait: 'age', op: 'lt', value: 34 }, ['bob']],
+  ['lte', { trait: 'age', op: 'lte', value: 20 }, ['bob']],
+  ['lt on strings', { trait: 'plan', op: 'lt', value: 'g' }, ['bob']],
+  ['between (inclusive)', { trait: 'age', op: 'between', value: [20, 34] }, ['ann', 'bob']],
+  ['exists', { trait: 'tags', op: 'exists' }, ['cyd']],
+  ['not exists', { not: { trait: 'tags', op: 'exists' } }, ['ann', 'bob', 'dmp1', 'dmp2']],
+  ['has a phone', { identifier: 'phone' }, ['cyd']],
+  ['has a cookie id', { identifier: 'cookie_id' }, ['dmp1']],
+  ['has a device id', { identifier: 'device_id' }, ['dmp2']],
+  ['has a user id', { identifier: 'user_id' }, ['bob']],
+  ['anonymous', { anonymous: true }, ['dmp1', 'dmp2']],
+  ['identified', { anonymous: false }, ['ann', 'bob', 'cyd']],
+  ['consent granted', { consent: 'ads' }, ['ann', 'cyd']],
+  ['consent not granted (denied or unknown)', { consent: 'ads', granted: false }, ['bob', 'dmp1', 'dmp2']],
+  ['consent for email', { consent: 'email' }, ['ann']],
+  ['did an event at least once (the default)', { event: 'Order Completed' }, ['ann', 'bob', 'cyd']],
+  ['min', { event: 'Order Completed', min: 'total', op: 'lt', value: 50 }, ['ann']],
+  ['max', { event: 'Order Completed', max: 'total', op: 'gte', value: 300 }, ['cyd']],
+  ['avg', { event: 'Order Completed', avg: 'total', op: 'gt', value: 60 }, ['bob', 'cyd']],
+  [
+    'property filter with in',
+    {
+      event: 'Order Completed',
+      where: [{ property: 'currency', op: 'in', value: ['EUR'] }],
+      count: { op: 'gte', value: 3 },
+    },
+    ['ann'],
+  ],
+  [
+    'last occurrence before a relative date',
+    { event: 'Order Completed', last: { op: 'before', value: '-60d' } },
+    ['cyd'],
+  ],
+  ['first occurrence after a date', { event: 'Signed Up', first: { op: 'after', value: '2025-12-31' } }, ['ann']],
+  [
+    'nested all / any / not',
+    {
+      all: [
+        {
+          any: [
+            { trait: 'country', op: 'eq', value: 'FR' },
+            { trait: 'country', op: 'eq', value: 'DE' },
+          ],
+        },
+        { not: { consent: 'ads' } },
+      ],
+    },
+    ['bob'],
+  ],
+];
 
 describe.each(['postgres', 'pglite'] as const)('audience rules and evaluation on %s', (storage) => {
   let tdb: TestDatabase | undefined;
@@ -43,79 +120,7 @@ describe.each(['postgres', 'pglite'] as const)('audience rules and evaluation on
     return sample.map((id) => names.get(id)!).sort();
   };
 
-  it.each<[string, unknown, Name[]]>([
-    ['the issue’s first example (trait, consent, identifier, event with filter and count)', FIRST_EXAMPLE, ['ann']],
-    [
-      'a DMP segment or identified',
-      { any: [{ trait: 'segments', op: 'contains', value: 'auto-intender' }, { not: { anonymous: true } }] },
-      ['ann', 'bob', 'cyd', 'dmp1'],
-    ],
-    [
-      'no order in the last 60 days',
-      { event: 'Order Completed', within: '60d', count: { op: 'eq', value: 0 } },
-      ['cyd', 'dmp1', 'dmp2'],
-    ],
-    ['spent 500 in a year', { event: 'Order Completed', within: '365d', sum: 'total', op: 'gte', value: 500 }, ['cyd']],
-    ['signed up more than 30 days ago', { trait: 'signed_up_at', op: 'before', value: '-30d' }, ['ann']],
-    ['signed up after an ISO date', { trait: 'signed_up_at', op: 'after', value: '2026-03-01' }, ['bob']],
-    ['eq', { trait: 'country', op: 'eq', value: 'FR' }, ['ann', 'bob']],
-    ['neq (absent counts as different)', { trait: 'country', op: 'neq', value: 'FR' }, ['cyd', 'dmp1', 'dmp2']],
-    ['in', { trait: 'country', op: 'in', value: ['DE', 'ES'] }, ['cyd']],
-    ['in on an array trait', { trait: 'segments', op: 'in', value: ['travel', 'golf'] }, ['dmp2']],
-    ['contains in a string', { trait: 'name', op: 'contains', value: 'Lee' }, ['ann']],
-    ['contains in an array', { trait: 'tags', op: 'contains', value: 'vip' }, ['cyd']],
-    ['gt', { trait: 'age', op: 'gt', value: 34 }, ['cyd']],
-    ['gte', { trait: 'age', op: 'gte', value: 34 }, ['ann', 'cyd']],
-    ['lt', { trait: 'age', op: 'lt', value: 34 }, ['bob']],
-    ['lte', { trait: 'age', op: 'lte', value: 20 }, ['bob']],
-    ['lt on strings', { trait: 'plan', op: 'lt', value: 'g' }, ['bob']],
-    ['between (inclusive)', { trait: 'age', op: 'between', value: [20, 34] }, ['ann', 'bob']],
-    ['exists', { trait: 'tags', op: 'exists' }, ['cyd']],
-    ['not exists', { not: { trait: 'tags', op: 'exists' } }, ['ann', 'bob', 'dmp1', 'dmp2']],
-    ['has a phone', { identifier: 'phone' }, ['cyd']],
-    ['has a cookie id', { identifier: 'cookie_id' }, ['dmp1']],
-    ['has a device id', { identifier: 'device_id' }, ['dmp2']],
-    ['has a user id', { identifier: 'user_id' }, ['bob']],
-    ['anonymous', { anonymous: true }, ['dmp1', 'dmp2']],
-    ['identified', { anonymous: false }, ['ann', 'bob', 'cyd']],
-    ['consent granted', { consent: 'ads' }, ['ann', 'cyd']],
-    ['consent not granted (denied or unknown)', { consent: 'ads', granted: false }, ['bob', 'dmp1', 'dmp2']],
-    ['consent for email', { consent: 'email' }, ['ann']],
-    ['did an event at least once (the default)', { event: 'Order Completed' }, ['ann', 'bob', 'cyd']],
-    ['min', { event: 'Order Completed', min: 'total', op: 'lt', value: 50 }, ['ann']],
-    ['max', { event: 'Order Completed', max: 'total', op: 'gte', value: 300 }, ['cyd']],
-    ['avg', { event: 'Order Completed', avg: 'total', op: 'gt', value: 60 }, ['bob', 'cyd']],
-    [
-      'property filter with in',
-      {
-        event: 'Order Completed',
-        where: [{ property: 'currency', op: 'in', value: ['EUR'] }],
-        count: { op: 'gte', value: 3 },
-      },
-      ['ann'],
-    ],
-    [
-      'last occurrence before a relative date',
-      { event: 'Order Completed', last: { op: 'before', value: '-60d' } },
-      ['cyd'],
-    ],
-    ['first occurrence after a date', { event: 'Signed Up', first: { op: 'after', value: '2025-12-31' } }, ['ann']],
-    [
-      'nested all / any / not',
-      {
-        all: [
-          {
-            any: [
-              { trait: 'country', op: 'eq', value: 'FR' },
-              { trait: 'country', op: 'eq', value: 'DE' },
-            ],
-          },
-          { not: { consent: 'ads' } },
-        ],
-      },
-      ['bob'],
-    ],
-  ])('%s', async (_label, rule, expected) => {
+  it.each(RULES)('%s', async (_label, rule, expected) => {
     expect(await who(rule)).toEqual(expected);
   });
 
@@ -153,6 +158,53 @@ describe.each(['postgres', 'pglite'] as const)('audience rules and evaluation on
       expect.stringContaining("rule.all[0]: trait 'age' is number"),
       expect.stringContaining("rule.all[1]: no sampled profile has a trait 'favourite_colour'"),
     ]);
+  });
+
+  it('evaluates many audiences in one pass: each of the rules above as an audience, twice over (two passes)', async () => {
+    const created: Array<{ id: string; expected: Name[] }> = [];
+    for (const [i, [, rule, expected]] of [...RULES, ...RULES].entries()) {
+      const id = randomUUID();
+      await s.repository.insert(database.db, {
+        id,
+        name: `one pass ${i}`,
+        description: null,
+        rule,
+        timeDependent: false,
+      });
+      created.push({ id, expected });
+    }
+    expect(created.length).toBeGreaterThan(MAX_AUDIENCES_PER_PASS);
+    const first = new Map((await s.evaluator.evaluateMany(created.map((c) => c.id))).map((r) => [r.audienceId, r]));
+    expect(created.map((c) => first.get(c.id)).map((r) => [r?.entered, r?.exited, r?.size])).toEqual(
+      created.map((c) => [c.expected.length, 0, c.expected.length]),
+    );
+    for (const c of created) {
+      const members = await s.changeLog.members(c.id, 100);
+      expect(members.map((m) => names.get(m.profileId)!).sort()).toEqual(c.expected);
+      // Each entering member is explained and logged as a single evaluation would.
+      expect(members.every((m) => (m.reason as { matched: boolean }).matched)).toBe(true);
+      expect((await s.changeLog.read(c.id)).map((x) => [x.change, names.get(x.profileId)]).sort()).toEqual(
+        c.expected.map((n) => ['entered', n]),
+      );
+    }
+    // A second pass finds nothing to change; one audience evaluated alone agrees.
+    const again = await s.evaluator.evaluateMany(created.map((c) => c.id));
+    expect(again.every((r) => r.entered === 0 && r.exited === 0)).toBe(true);
+    expect(await s.evaluator.evaluate(created[1].id)).toMatchObject({ entered: 0, exited: 0 });
+    // Stored members that disagree with the rule are put right: the missing one enters, the wrong one leaves.
+    const direct = created[1];
+    await sql`delete from audience_members where audience_id = ${direct.id}::uuid and profile_id = ${ids.ann}::uuid`.execute(
+      database.db,
+    );
+    await sql`insert into audience_members (audience_id, profile_id, entered_at)
+      values (${direct.id}::uuid, ${ids.dmp2}::uuid, now())`.execute(database.db);
+    const repaired = await s.evaluator.evaluateMany([direct.id]);
+    expect(repaired).toMatchObject([{ entered: 1, exited: 1 }]);
+    expect((await s.changeLog.read(direct.id)).slice(-2).map((x) => [x.change, names.get(x.profileId)])).toEqual([
+      ['exited', 'dmp2'],
+      ['entered', 'ann'],
+    ]);
+    for (const c of created) await s.repository.delete(database.db, c.id);
   });
 
   let repeat: string;

@@ -3,8 +3,11 @@ import type { Kysely } from 'kysely';
 import {
   AudienceRepository,
   compileRule,
+  compileRules,
   ComputedTraitRepository,
   Database,
+  MAX_AUDIENCES_PER_PASS,
+  type MembershipDiff,
   type AudienceRow,
   type ComputedTraitRow,
   type LeafNode,
@@ -100,7 +103,54 @@ export class AudienceEvaluator {
     now: Date = this.clock.now(),
   ): Promise<EvaluationResult> {
     const compiled = compileRule(rule, { now, profileIds });
-    const { entered, exited } = await this.audiences.applyMembership(trx, audience.id, compiled, now, profileIds);
+    const diff = await this.audiences.applyMembership(trx, audience.id, compiled, now, profileIds);
+    return this.record(trx, audience, rule, kind, diff, now, profileIds !== undefined);
+  }
+
+  /**
+   * Full evaluation of several audiences in one transaction and one statement: one pass over the profiles,
+   * events and identifiers for all their rules (instead of one per audience), then each audience's changes are
+   * explained and logged as a single evaluation would. Audiences deleted meanwhile are left out.
+   */
+  async evaluateMany(audienceIds: string[], kind: EvaluationKind = 'full'): Promise<EvaluationResult[]> {
+    const ids = [...new Set(audienceIds)];
+    if (ids.length === 0) return [];
+    const context = await this.context();
+    const results = await this.database.db.transaction().execute(async (trx) => {
+      const locked = await this.audiences.lockMany(trx, ids);
+      const now = this.clock.now();
+      const out: EvaluationResult[] = [];
+      for (let start = 0; start < locked.length; start += MAX_AUDIENCES_PER_PASS) {
+        const pass = locked.slice(start, start + MAX_AUDIENCES_PER_PASS);
+        const rules = pass.map((row) => storedRule(row, context));
+        const diffs = await this.audiences.applyMemberships(
+          trx,
+          pass.map((row) => row.id),
+          compileRules(rules, { now }),
+          now,
+        );
+        for (const [i, row] of pass.entries())
+          out.push(await this.record(trx, row, rules[i], kind, diffs.get(row.id)!, now, false));
+      }
+      return out;
+    });
+    this.metrics?.committed(kind, results);
+    return results;
+  }
+
+  /**
+   * Explains an evaluation's changes, appends them to the change log, stores the entering members' reasons and
+   * the new size (with a size point, except for a real-time evaluation that moved nothing).
+   */
+  private async record(
+    trx: Kysely<Tables>,
+    audience: AudienceRow,
+    rule: RuleNode,
+    kind: EvaluationKind,
+    { entered, exited }: MembershipDiff,
+    now: Date,
+    incremental: boolean,
+  ): Promise<EvaluationResult> {
     const changed = [...exited.map((e) => e.profileId), ...entered];
     const reasons = await this.reasons(trx, rule, now, changed, kind);
     const log = [
@@ -113,7 +163,6 @@ export class AudienceEvaluator {
       audience.id,
       entered.map((id) => ({ profileId: id, reason: reasons.get(id)! })),
     );
-    const incremental = profileIds !== undefined;
     if (incremental && changed.length === 0)
       return { audienceId: audience.id, entered: 0, exited: 0, size: audience.size, evaluatedAt: now };
     const size = await this.audiences.finishEvaluation(trx, audience.id, {
@@ -176,10 +225,11 @@ export class AudienceEvaluator {
       const rules = locked.map((row) => ({ row, rule: storedRule(row, context) }));
       const moved = await this.audiences.membershipsToChange(
         trx,
-        rules.map(({ row, rule }, i) => ({
-          audienceId: row.id,
-          rule: compileRule(rule, { now, profileIds: ids, prefix: `a${i}_` }),
-        })),
+        rules.map(({ row }) => row.id),
+        compileRules(
+          rules.map(({ rule }) => rule),
+          { now, profileIds: ids },
+        ),
         ids,
       );
       const results: EvaluationResult[] = [];
@@ -195,18 +245,10 @@ export class AudienceEvaluator {
     return evaluated;
   }
 
-  /** Full evaluation of every audience whose rule depends on the clock: members age out on time. */
+  /** Full evaluation of every audience whose rule depends on the clock (in one pass): members age out on time. */
   async recheckTimeDependent(): Promise<EvaluationResult[]> {
-    const results: EvaluationResult[] = [];
-    for (const a of await this.audiences.all()) {
-      if (!a.timeDependent) continue;
-      try {
-        results.push(await this.evaluate(a.id, 'schedule'));
-      } catch (error) {
-        if (!(error instanceof AudienceNotFoundError)) throw error;
-      }
-    }
-    return results;
+    const ids = (await this.audiences.all()).filter((a) => a.timeDependent).map((a) => a.id);
+    return this.evaluateMany(ids, 'schedule');
   }
 
   /** Every audience, with whether the profile is in it and why (evaluated now). */

@@ -3,7 +3,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { Database } from '../database.js';
 import { parseJson } from '../identity/identity-graph.repository.js';
 import type { Tables } from '../schema.js';
-import type { CompiledRule } from './rule.compiler.js';
+import type { CompiledRule, CompiledRules } from './rule.compiler.js';
 
 export interface AudienceRow {
   id: string;
@@ -87,6 +87,20 @@ function withCtes(rule: CompiledRule): RawBuilder<unknown> {
 /** `with` and these CTEs, or nothing when there are none. */
 function withClause(ctes: RawBuilder<unknown>[]): RawBuilder<unknown> {
   return ctes.length > 0 ? sql`with ${sql.join(ctes, sql`, `)}` : sql``;
+}
+
+/** How many audiences one full-evaluation pass takes (their matches are the bits of a `bigint`). */
+export const MAX_AUDIENCES_PER_PASS = 62;
+
+export interface MembershipDiff {
+  entered: string[];
+  exited: Array<{ profileId: string; reason: unknown }>;
+}
+
+/** `unnest(…) u(audience_id)`: a row for each audience whose rule the profile `p` matches. */
+function hitAudiences(audienceIds: string[], rules: CompiledRules): RawBuilder<unknown> {
+  const hits = rules.matches.map((match, i) => sql`case when ${match} then ${audienceIds[i]}::uuid end`);
+  return sql`unnest(array_remove(array[${sql.join(hits, sql`, `)}]::uuid[], null)) as u(audience_id)`;
 }
 
 function profilesMatching(rule: CompiledRule, profileIds?: string[]): RawBuilder<unknown> {
@@ -177,40 +191,92 @@ export class AudienceRepository {
   }
 
   /**
-   * The audiences (of `rules`, each compiled with its own CTE prefix) whose stored members among `profileIds`
+   * The audiences (their rules compiled together, in the same order) whose stored members among `profileIds`
    * differ from the live profiles that match: one statement for all of them, so a real-time evaluation only
    * rewrites the audiences a change moved. Merged-away and deleted profiles match nothing.
    */
   async membershipsToChange(
     db: Kysely<Tables>,
-    rules: Array<{ audienceId: string; rule: CompiledRule }>,
+    audienceIds: string[],
+    rules: CompiledRules,
     profileIds: string[],
   ): Promise<Set<string>> {
     const differ = new Set<string>();
-    if (rules.length === 0 || profileIds.length === 0) return differ;
-    const joins = rules.flatMap((r) => r.rule.joins);
-    const hits = sql`array[${sql.join(
-      rules.map((r) => sql`coalesce(${r.rule.match}, false)`),
-      sql`, `,
-    )}]::boolean[]`;
-    const audienceIds = rules.map((r) => r.audienceId);
-    const { rows } = await sql<{ profile_id: string; hits: boolean[] | null; audience_id: string | null }>`
-      ${withClause(rules.flatMap((r) => r.rule.ctes))}
-      select p.id as profile_id, ${hits} as hits, null::uuid as audience_id
-        from profiles p ${sql.join(joins, sql` `)}
+    if (audienceIds.length === 0 || profileIds.length === 0) return differ;
+    const { rows } = await sql<{ profile_id: string; audience_id: string; member: boolean }>`
+      ${withClause(rules.ctes)}
+      select p.id as profile_id, u.audience_id, false as member
+        from ${rules.profiles} ${sql.join(rules.joins, sql` `)}, ${hitAudiences(audienceIds, rules)}
         where p.id = any(${profileIds}::uuid[]) and p.merged_into is null
       union all
-      select am.profile_id, null, am.audience_id from audience_members am
+      select am.profile_id, am.audience_id, true from audience_members am
         where am.profile_id = any(${profileIds}::uuid[]) and am.audience_id = any(${audienceIds}::uuid[])`.execute(db);
     const should = new Set<string>();
     const are = new Set<string>();
-    for (const r of rows) {
-      if (r.audience_id) are.add(`${r.audience_id}/${r.profile_id}`);
-      else (r.hits ?? []).forEach((hit, i) => hit && should.add(`${audienceIds[i]}/${r.profile_id}`));
-    }
+    for (const r of rows) (r.member ? are : should).add(`${r.audience_id}/${r.profile_id}`);
     for (const key of should) if (!are.has(key)) differ.add(key.slice(0, key.indexOf('/')));
     for (const key of are) if (!should.has(key)) differ.add(key.slice(0, key.indexOf('/')));
     return differ;
+  }
+
+  /**
+   * Full evaluation of several audiences (their rules compiled together, in the order of `audienceIds`; at most
+   * `MAX_AUDIENCES_PER_PASS`) in one statement and one pass over the profiles: each audience's members that no
+   * longer match leave, matching profiles that are not members enter. Returns the changes by audience.
+   *
+   * The diff compares two bit sets per profile — the audiences it matches now, and those it is a member of —
+   * so only the profiles whose sets differ are touched; comparing (audience, profile) pairs would sort and join
+   * every membership of every audience.
+   */
+  async applyMemberships(
+    db: Kysely<Tables>,
+    audienceIds: string[],
+    rules: CompiledRules,
+    now: Date,
+  ): Promise<Map<string, MembershipDiff>> {
+    if (audienceIds.length > MAX_AUDIENCES_PER_PASS)
+      throw new Error(`at most ${MAX_AUDIENCES_PER_PASS} audiences are evaluated in one pass`);
+    const out = new Map<string, MembershipDiff>(audienceIds.map((id) => [id, { entered: [], exited: [] }]));
+    if (audienceIds.length === 0) return out;
+    const ids = sql`${audienceIds}::uuid[]`;
+    const bits = rules.matches.map(
+      (match, i) => sql`case when ${match} then ${sql.raw(String(1n << BigInt(i)))}::bigint else 0 end`,
+    );
+    // The hashes of a million profiles' bit sets do not fit the default 4 MB; this transaction only.
+    await sql`set local work_mem = '64MB'`.execute(db);
+    const { rows } = await sql<{
+      change: 'entered' | 'exited';
+      audience_id: string;
+      profile_id: string;
+      reason: unknown;
+    }>`
+      ${withClause([
+        ...rules.ctes,
+        sql`plx_live as (select p.id, ${sql.join(bits, sql` | `)} as h
+          from ${rules.profiles} ${sql.join(rules.joins, sql` `)} where p.merged_into is null)`,
+        sql`plx_members as (select profile_id, bit_or(1::bigint << (array_position(${ids}, audience_id) - 1)) as m
+          from audience_members where audience_id = any(${ids}) group by profile_id)`,
+        sql`plx_diff as (select coalesce(l.id, m.profile_id) as profile_id, coalesce(l.h, 0) as h, coalesce(m.m, 0) as m
+          from plx_live l full join plx_members m on m.profile_id = l.id where coalesce(l.h, 0) <> coalesce(m.m, 0))`,
+        sql`plx_changes as (select d.profile_id, (${ids})[i + 1] as audience_id, (d.h >> i) & 1 = 1 as entered
+          from plx_diff d, generate_series(0, ${audienceIds.length - 1}::int) i where ((d.h # d.m) >> i) & 1 = 1)`,
+        // The changes are few next to the members: looked up through the profile index, not by hashing every member.
+        sql`gone as (delete from audience_members am using plx_changes c
+          where am.profile_id = any(array(select profile_id from plx_changes where not entered))
+            and not c.entered and am.audience_id = c.audience_id and am.profile_id = c.profile_id
+          returning am.audience_id, am.profile_id, am.reason)`,
+        sql`came as (insert into audience_members (audience_id, profile_id, entered_at)
+          select c.audience_id, c.profile_id, ${now.toISOString()}::timestamptz from plx_changes c where c.entered
+          returning audience_id, profile_id)`,
+      ])}
+      select 'exited' as change, audience_id, profile_id, reason from gone
+      union all select 'entered', audience_id, profile_id, null from came`.execute(db);
+    for (const r of rows) {
+      const diff = out.get(r.audience_id)!;
+      if (r.change === 'entered') diff.entered.push(r.profile_id);
+      else diff.exited.push({ profileId: r.profile_id, reason: parseJson(r.reason) });
+    }
+    return out;
   }
 
   /**

@@ -30,8 +30,144 @@ export interface CompileOptions {
   now: Date;
   /** Only these profiles (incremental evaluation); absent = every profile. */
   profileIds?: string[];
-  /** Names the rule's CTEs start with (`ev` by default); rules compiled into one statement need distinct ones. */
-  prefix?: string;
+}
+
+/**
+ * Several rules compiled for one statement over `profiles p` (see `compileRules`): the CTEs and joins they
+ * share, and each rule as one boolean expression, in the order given.
+ */
+export interface CompiledRules {
+  /** `profiles p`, or a subquery over it with the values rules share computed once per profile. */
+  profiles: RawBuilder<unknown>;
+  ctes: RawBuilder<unknown>[];
+  joins: RawBuilder<unknown>[];
+  matches: RawBuilder<boolean>[];
+}
+
+type Measure = 'n' | 'a' | 'f' | 'l';
+
+/**
+ * What the rules of one statement read from events and identifiers, gathered so that it is read once: every
+ * event condition becomes an aggregate column with its own `filter` in one pass over the events of the named
+ * events (deduplicated: twenty rules on "Page Viewed in 30 days" share one column), and identifier conditions
+ * test an array of each profile's identifier types instead of a correlated lookup per profile and rule.
+ */
+class SharedAggregates {
+  static readonly EVENTS = 'plx_events';
+  static readonly IDENTIFIERS = 'plx_identifiers';
+  /** Which events a condition looks at (name and property filters), computed once per event row. */
+  private readonly selections = new Map<string, { name: string; expr: RawBuilder<unknown> }>();
+  private readonly columns = new Map<string, { name: string; expr: RawBuilder<unknown> }>();
+  private readonly events = new Set<string>();
+  /** The earliest window start, or null once a condition has no window (then every event of the name counts). */
+  private since: number | null = Infinity;
+  private readonly identifierTypes = new Set<string>();
+  /** Profile values (a live trait, a consent) several conditions read: computed once per profile. */
+  private readonly values = new Map<string, { name: string; expr: RawBuilder<unknown> }>();
+
+  constructor(private readonly options: CompileOptions) {}
+
+  /** `expr` (over `p`, keyed by `key`) as a column of the profiles subquery. */
+  value(key: string, expr: RawBuilder<unknown>): RawBuilder<unknown> {
+    let value = this.values.get(key);
+    if (!value) {
+      value = { name: `v${this.values.size}`, expr };
+      this.values.set(key, value);
+    }
+    return sql`p.${sql.raw(value.name)}`;
+  }
+
+  /** What the statement reads profiles from: the table, or a subquery with the shared values. */
+  profiles(): RawBuilder<unknown> {
+    if (this.values.size === 0) return sql`profiles p`;
+    const values = [...this.values.values()].map((v) => sql`${v.expr} as ${sql.raw(v.name)}`);
+    // `offset 0` keeps the values computed once per profile, and keeps the caller's filters out: the profiles
+    // of an incremental evaluation are picked here.
+    const only = this.options.profileIds ? sql`where p.id = any(${this.options.profileIds}::uuid[])` : sql``;
+    return sql`(select p.*, ${sql.join(values, sql`, `)} from profiles p ${only} offset 0) p`;
+  }
+
+  /** The column holding `measure` of the events `node` looks at, per profile (null when it has none). */
+  column(node: EventCondition, measure: Measure): RawBuilder<unknown> {
+    const key = JSON.stringify([
+      node.event,
+      node.withinMs ?? null,
+      node.where,
+      measure,
+      measure === 'a' ? [node.aggregation, node.property] : null,
+    ]);
+    let column = this.columns.get(key);
+    if (!column) {
+      this.events.add(node.event);
+      const conditions = [this.selection(node)];
+      if (node.withinMs === undefined) this.since = null;
+      else {
+        const since = this.options.now.getTime() - node.withinMs;
+        if (this.since !== null) this.since = Math.min(this.since, since);
+        conditions.push(sql`e.occurred_at > ${new Date(since).toISOString()}::timestamptz`);
+        conditions.push(sql`e.occurred_at <= ${this.options.now.toISOString()}::timestamptz`);
+      }
+      const only = sql`filter (where ${sql.join(conditions, sql` and `)})`;
+      const expr =
+        measure === 'n'
+          ? sql`count(*) ${only}::float8`
+          : measure === 'a'
+            ? sql`${sql.raw(node.aggregation)}(${node.property ? number(sql`e.properties`, node.property) : sql`null::float8`}) ${only}`
+            : sql`${sql.raw(measure === 'f' ? 'min' : 'max')}(e.occurred_at) ${only}`;
+      column = { name: `c${this.columns.size}`, expr };
+      this.columns.set(key, column);
+    }
+    return sql`${sql.raw(SharedAggregates.EVENTS)}.${sql.raw(column.name)}`;
+  }
+
+  private selection(node: EventCondition): RawBuilder<unknown> {
+    const key = JSON.stringify([node.event, node.where]);
+    let selection = this.selections.get(key);
+    if (!selection) {
+      const conditions = [sql`e.name = ${node.event}::text`, ...node.where.map((f) => filterSql(sql`e.properties`, f))];
+      selection = { name: `w${this.selections.size}`, expr: sql.join(conditions, sql` and `) };
+      this.selections.set(key, selection);
+    }
+    return sql`e.${sql.raw(selection.name)}`;
+  }
+
+  /** The profile's identifier types among those rules ask about (null when it has none of them). */
+  identifiers(types: readonly string[]): RawBuilder<unknown> {
+    for (const t of types) this.identifierTypes.add(t);
+    return sql`${sql.raw(SharedAggregates.IDENTIFIERS)}.types`;
+  }
+
+  /**
+   * Adds the shared CTEs and joins. The `offset 0` subqueries are evaluated as written: each event's
+   * selections once (not once per aggregate), and the identifiers read in one sequential pass and hashed
+   * (the planner would otherwise walk the profile index, a random read per identifier).
+   */
+  finish(ctes: RawBuilder<unknown>[], joins: RawBuilder<unknown>[]): void {
+    const only = this.options.profileIds ? sql`and profile_id = any(${this.options.profileIds}::uuid[])` : sql``;
+    if (this.columns.size > 0) {
+      const ref = sql.raw(SharedAggregates.EVENTS);
+      const window =
+        this.since === null || this.since === Infinity
+          ? sql``
+          : sql`and occurred_at > ${new Date(this.since).toISOString()}::timestamptz
+            and occurred_at <= ${this.options.now.toISOString()}::timestamptz`;
+      const selections = [...this.selections.values()].map((w) => sql`${w.expr} as ${sql.raw(w.name)}`);
+      const columns = [...this.columns.values()].map((c) => sql`${c.expr} as ${sql.raw(c.name)}`);
+      ctes.push(sql`${ref} as (select e.profile_id, ${sql.join(columns, sql`, `)}
+        from (select e.profile_id, e.occurred_at, e.properties, ${sql.join(selections, sql`, `)} from profile_events e
+          where e.name = any(${[...this.events]}::text[]) ${window} ${only} offset 0) e
+        group by e.profile_id)`);
+      joins.push(sql`left join ${ref} on ${ref}.profile_id = p.id`);
+    }
+    if (this.identifierTypes.size > 0) {
+      const ref = sql.raw(SharedAggregates.IDENTIFIERS);
+      ctes.push(sql`${ref} as (select profile_id, array_agg(type) as types
+        from (select profile_id, type from profile_identifiers
+          where type = any(${[...this.identifierTypes]}::text[]) ${only} offset 0) i
+        group by profile_id)`);
+      joins.push(sql`left join ${ref} on ${ref}.profile_id = p.id`);
+    }
+  }
 }
 
 const FALSE = sql<boolean>`false`;
@@ -161,8 +297,12 @@ class Compiler {
   readonly ctes: RawBuilder<unknown>[] = [];
   readonly joins: RawBuilder<unknown>[] = [];
   private readonly nowMs: number;
+  private readonly eventCtes = new Map<EventCondition, RawBuilder<unknown>>();
 
-  constructor(private readonly options: CompileOptions) {
+  constructor(
+    private readonly options: CompileOptions,
+    private readonly shared?: SharedAggregates,
+  ) {
     this.nowMs = options.now.getTime();
   }
 
@@ -200,13 +340,14 @@ class Compiler {
   }
 
   private cteName(): string {
-    return `${this.options.prefix ?? 'ev'}${this.ctes.length}`;
+    return `ev${this.ctes.length}`;
   }
 
   private traitValue(name: string): RawBuilder<unknown> {
     // An expired trait (a DMP segment past its expiry) is absent.
-    return sql`(case when p.traits -> ${name}::text -> 'x' is null
+    const value = sql`(case when p.traits -> ${name}::text -> 'x' is null
       or (p.traits -> ${name}::text ->> 'x')::float8 > ${this.nowMs}::float8 then p.traits -> ${name}::text -> 'v' end)`;
+    return this.shared ? this.shared.value(`trait:${name}`, value) : value;
   }
 
   private leaf(node: RuleLeaf): { ok: RawBuilder<boolean>; data: RawBuilder<unknown> } {
@@ -231,18 +372,25 @@ class Compiler {
         return { ok, data: v };
       }
       case 'identifier': {
+        if (this.shared) {
+          const ok = sql<boolean>`coalesce(${node.type}::text = any(${this.shared.identifiers([node.type])}), false)`;
+          return { ok, data: sql`to_jsonb(${ok})` };
+        }
         const ok = sql<boolean>`exists (select 1 from profile_identifiers i where i.profile_id = p.id and i.type = ${node.type}::text)`;
         return { ok, data: sql`to_jsonb(${ok})` };
       }
       case 'anonymous': {
         const types = [...IDENTIFYING_TYPES];
-        const anonymous = sql<boolean>`not exists (select 1 from profile_identifiers i
+        const anonymous = this.shared
+          ? sql<boolean>`not coalesce(${this.shared.identifiers(types)} && ${types}::text[], false)`
+          : sql<boolean>`not exists (select 1 from profile_identifiers i
           where i.profile_id = p.id and i.type = any(${types}::text[]))`;
         const ok = node.anonymous ? anonymous : sql<boolean>`(not ${anonymous})`;
         return { ok, data: sql`to_jsonb(${anonymous})` };
       }
       case 'consent': {
-        const granted = sql`(p.consent -> ${node.purpose}::text ->> 'g')::boolean`;
+        const stored = sql`(p.consent -> ${node.purpose}::text ->> 'g')::boolean`;
+        const granted = this.shared ? this.shared.value(`consent:${node.purpose}`, stored) : stored;
         const ok = node.granted
           ? sql<boolean>`coalesce(${granted}, false)`
           : sql<boolean>`not coalesce(${granted}, false)`;
@@ -258,34 +406,47 @@ class Compiler {
   }
 
   private event(node: EventCondition): { ok: RawBuilder<boolean>; data: RawBuilder<unknown> } {
-    const ref = sql.raw(this.cteName());
-    const value =
-      node.aggregation === 'count' || !node.property
-        ? sql`null::float8`
-        : sql`${sql.raw(node.aggregation)}(${number(sql`e.properties`, node.property)})`;
-    this.ctes.push(sql`${ref} as (select e.profile_id, count(*)::float8 as n, ${value} as a,
-      min(e.occurred_at) as f, max(e.occurred_at) as l
-      from profile_events e where ${eventConditions(node, this.options)} group by e.profile_id)`);
-    this.joins.push(sql`left join ${ref} on ${ref}.profile_id = p.id`);
-
+    const at = (which: 'first' | 'last'): RawBuilder<unknown> => this.eventMeasure(node, which === 'first' ? 'f' : 'l');
     if (node.occurrence) {
-      const at = sql`${ref}.${sql.raw(node.occurrence.which === 'first' ? 'f' : 'l')}`;
+      const when = at(node.occurrence.which);
       return {
-        ok: compareDate(at, node.occurrence.op, node.occurrence.date, this.options.now),
-        data: sql`to_jsonb(${at})`,
+        ok: compareDate(when, node.occurrence.op, node.occurrence.date, this.options.now),
+        data: sql`to_jsonb(${when})`,
       };
     }
     const measured =
       node.aggregation === 'count'
-        ? sql`coalesce(${ref}.n, 0)`
+        ? sql`coalesce(${this.eventMeasure(node, 'n')}, 0)`
         : node.aggregation === 'sum'
-          ? sql`coalesce(${ref}.a, 0)`
-          : sql`${ref}.a`;
+          ? sql`coalesce(${this.eventMeasure(node, 'a')}, 0)`
+          : this.eventMeasure(node, 'a');
     const cmp = sql.raw({ eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }[node.op]);
     return {
       ok: sql<boolean>`coalesce(${measured} ${cmp} ${node.value}::float8, false)`,
       data: sql`to_jsonb(${measured})`,
     };
+  }
+
+  /**
+   * One measure of the events an event condition looks at, per profile: a column of the shared aggregate when
+   * compiling several rules, otherwise of the condition's own CTE (count, aggregate, first and last time).
+   */
+  private eventMeasure(node: EventCondition, measure: Measure): RawBuilder<unknown> {
+    if (this.shared) return this.shared.column(node, measure);
+    let ref = this.eventCtes.get(node);
+    if (!ref) {
+      ref = sql.raw(this.cteName());
+      const value =
+        node.aggregation === 'count' || !node.property
+          ? sql`null::float8`
+          : sql`${sql.raw(node.aggregation)}(${number(sql`e.properties`, node.property)})`;
+      this.ctes.push(sql`${ref} as (select e.profile_id, count(*)::float8 as n, ${value} as a,
+        min(e.occurred_at) as f, max(e.occurred_at) as l
+        from profile_events e where ${eventConditions(node, this.options)} group by e.profile_id)`);
+      this.joins.push(sql`left join ${ref} on ${ref}.profile_id = p.id`);
+      this.eventCtes.set(node, ref);
+    }
+    return sql`${ref}.${sql.raw(measure)}`;
   }
 }
 
@@ -295,4 +456,18 @@ export function compileRule(rule: RuleNode, options: CompileOptions): CompiledRu
   const leaves: CompiledRule['leaves'] = [];
   const match = compiler.node(rule, leaves);
   return { ctes: compiler.ctes, joins: compiler.joins, match, leaves };
+}
+
+/**
+ * Compiles several rules for one statement that evaluates them all in one pass over the profiles: events and
+ * identifiers are read once for all of them (see `SharedAggregates`); computed traits keep a CTE each.
+ */
+export function compileRules(rules: RuleNode[], options: CompileOptions): CompiledRules {
+  const shared = new SharedAggregates(options);
+  const compiler = new Compiler(options, shared);
+  const matches = rules.map((rule) => compiler.node(rule));
+  const ctes = [...compiler.ctes];
+  const joins = [...compiler.joins];
+  shared.finish(ctes, joins);
+  return { profiles: shared.profiles(), ctes, joins, matches };
 }
