@@ -37,6 +37,8 @@ function proof(config: MetaCustomAudiencesConfig): Record<string, string> {
     : {};
 }
 
+const OK: Verdict = Object.freeze({ ok: true as const });
+
 /** The refused values Meta sampled, with its reason when it gave one. */
 function samplesOf(response: UsersResponse): Array<{ value: string; reason?: string }> {
   const samples = response.invalid_entry_samples;
@@ -50,6 +52,7 @@ function samplesOf(response: UsersResponse): Array<{ value: string; reason?: str
  */
 function verdictsFor(items: MetaItem[], response: UsersResponse): Verdict[] {
   const refused = new Map(samplesOf(response).map((s) => [s.value, s.reason]));
+  if (refused.size === 0) return items.map(() => OK);
   return items.map((item) => {
     const bad = metaRow(item).find((value) => value !== '' && refused.has(value));
     return bad === undefined

@@ -22,8 +22,13 @@ export function normalizePhone(phone: string): string {
   return phone.replace(/\D/g, '').replace(/^0+/, '');
 }
 
+/** Printable ASCII: Unicode normalisation cannot change it, and its only letters are a–z and A–Z. */
+const ASCII = /^[ -~]*$/;
+const NOT_A_TO_Z = /[^a-z]/g;
+
 /** FN, LN: lower-case letters only (accented letters kept, as UTF-8), no punctuation or spaces. */
 export function normalizeName(name: string): string {
+  if (ASCII.test(name)) return name.toLowerCase().replace(NOT_A_TO_Z, '');
   return name
     .normalize('NFC')
     .toLowerCase()
@@ -32,11 +37,8 @@ export function normalizeName(name: string): string {
 
 /** CT: lower-case a–z only, no punctuation, special characters or spaces (`Menlo Park` → `menlopark`). */
 export function normalizeCity(city: string): string {
-  return city
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^a-z]/g, '');
+  const letters = ASCII.test(city) ? city : city.normalize('NFD').replace(/\p{M}/gu, '');
+  return letters.toLowerCase().replace(NOT_A_TO_Z, '');
 }
 
 /** ST: a two-letter state code, lower-case. Anything longer is not a code Meta matches: dropped. */
@@ -48,11 +50,14 @@ export function normalizeState(state: string): string {
   return code.length === 2 ? code : '';
 }
 
+const FIVE_DIGITS = /^\d{5}$/;
+
 /** ZIP: lower-case, no spaces; a US ZIP+4 keeps its first 5 digits, other dash parts are dropped. */
 export function normalizeZip(zip: string, country?: string): string {
+  if (FIVE_DIGITS.test(zip)) return zip;
   const compact = zip.trim().toLowerCase().replace(/\s+/g, '');
   const beforeDash = compact.split('-')[0] ?? '';
-  return country === 'us' || /^\d{5}$/.test(beforeDash) ? beforeDash.slice(0, 5) : beforeDash;
+  return country === 'us' || FIVE_DIGITS.test(beforeDash) ? beforeDash.slice(0, 5) : beforeDash;
 }
 
 /** COUNTRY: ISO 3166-1 alpha-2, lower-case; anything else is dropped. */
@@ -76,32 +81,47 @@ const text = (value: TraitValue | undefined): string | undefined =>
  * Null when the member has none of the keys Meta matches on by itself (EMAIL, PHONE, MADID, EXTERN_ID).
  */
 export function toMetaItem(member: ActivationMember): MetaItem | null {
-  const first = (type: string) => member.identifiers.find((i) => i.type === type && i.value.trim() !== '')?.value;
+  // The first non-blank value of each type, in one pass.
+  let email: string | undefined;
+  let emailHash: string | undefined;
+  let phone: string | undefined;
+  let madid: string | undefined;
+  let externId: string | undefined;
+  for (const { type, value } of member.identifiers) {
+    if (type === 'email') email ??= nonBlank(value);
+    else if (type === 'email_sha256') emailHash ??= nonBlank(value);
+    else if (type === 'phone') phone ??= nonBlank(value);
+    else if (type === 'device_id') madid ??= nonBlank(value);
+    else if (type === 'user_id') externId ??= nonBlank(value);
+  }
   const item: MetaItem = {};
-  const email = first('email');
-  const emailHash = first('email_sha256')?.trim().toLowerCase();
+  emailHash = emailHash?.trim().toLowerCase();
   if (email) item.EMAIL = sha256Hex(normalizeEmail(email));
   else if (emailHash && isSha256Hex(emailHash)) item.EMAIL = emailHash;
-  const phone = first('phone');
-  if (phone && normalizePhone(phone)) item.PHONE = sha256Hex(normalizePhone(phone));
-  const madid = first('device_id');
-  if (madid && normalizeMadid(madid)) item.MADID = normalizeMadid(madid);
-  const externId = first('user_id');
+  const phoneDigits = phone && normalizePhone(phone);
+  if (phoneDigits) item.PHONE = sha256Hex(phoneDigits);
+  const deviceId = madid && normalizeMadid(madid);
+  if (deviceId) item.MADID = deviceId;
   if (externId) item.EXTERN_ID = externId.trim();
   if (!item.EMAIL && !item.PHONE && !item.MADID && !item.EXTERN_ID) return null;
 
-  const country = normalizeCountry(text(member.traits.country) ?? '');
-  const hashed = (key: MetaKey, value: string) => {
-    if (value) item[key] = sha256Hex(value);
-  };
-  hashed('FN', normalizeName(text(member.traits.firstName) ?? ''));
-  hashed('LN', normalizeName(text(member.traits.lastName) ?? ''));
-  hashed('ZIP', normalizeZip(text(member.traits.postalCode) ?? '', country));
-  hashed('CT', normalizeCity(text(member.traits.city) ?? ''));
-  hashed('ST', normalizeState(text(member.traits.state) ?? ''));
-  hashed('COUNTRY', country);
+  const { traits } = member;
+  const country = normalizeCountry(text(traits.country) ?? '');
+  const firstName = normalizeName(text(traits.firstName) ?? '');
+  if (firstName) item.FN = sha256Hex(firstName);
+  const lastName = normalizeName(text(traits.lastName) ?? '');
+  if (lastName) item.LN = sha256Hex(lastName);
+  const zip = normalizeZip(text(traits.postalCode) ?? '', country);
+  if (zip) item.ZIP = sha256Hex(zip);
+  const city = normalizeCity(text(traits.city) ?? '');
+  if (city) item.CT = sha256Hex(city);
+  const state = normalizeState(text(traits.state) ?? '');
+  if (state) item.ST = sha256Hex(state);
+  if (country) item.COUNTRY = sha256Hex(country);
   return item;
 }
+
+const nonBlank = (value: string): string | undefined => (value.trim() === '' ? undefined : value);
 
 /** The `data` row of an item, aligned with `META_SCHEMA` (blank for an unknown key, as Meta asks). */
 export function metaRow(item: MetaItem): string[] {
