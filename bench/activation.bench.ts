@@ -13,7 +13,6 @@ import {
   ActivationService,
   DestinationAccess,
   planBatch,
-  toSnapshot,
   type Intent,
   type PlanContext,
   type ProfileSnapshot,
@@ -150,9 +149,8 @@ const bench: Benchmark = {
           if (changes.length === 0) break;
           cursor = changes[changes.length - 1].cursor;
           const intents = new Map<string, Intent>(changes.map((c) => [c.profileId, { present: true }]));
-          const now = Date.now();
-          const snapshots = await repository.profileSnapshots([...intents.keys()]);
-          const profiles = new Map<string, ProfileSnapshot>(snapshots.map((p) => [p.id, toSnapshot(p, now)]));
+          const snapshots = await repository.profileSnapshots([...intents.keys()], Date.now());
+          const profiles = new Map(snapshots.map((p) => [p.id, p as ProfileSnapshot]));
           const payload = planBatch(intents, () => undefined, profiles, context);
           const body = JSON.stringify({
             payload: { schema: META_SCHEMA, data: payload.adds.map((m) => metaRow(m.item as MetaItem)) },

@@ -1,27 +1,19 @@
 import { WrittenValuesService } from '@plexus/identity';
-import { Database, migrate, WrittenValueRepository } from '@plexus/storage';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { WrittenValueRepository } from '@plexus/storage';
+import { openTestStorage } from '../support/database.js';
 
 const SYSTEM = 'hubspot:62515';
 
 describe.each(['postgres', 'pglite'] as const)('WrittenValuesService on %s (loop prevention)', (engine) => {
-  let testDb: TestDatabase | undefined;
-  let database: Database;
+  let storage: Awaited<ReturnType<typeof openTestStorage>> | undefined;
   let service: WrittenValuesService;
 
   beforeAll(async () => {
-    if (engine === 'postgres') {
-      testDb = await createTestDatabase('written_values');
-      database = await testDb.open();
-    } else {
-      database = await Database.open({ dataDir: 'memory://' });
-      await migrate(database);
-    }
-    service = new WrittenValuesService(new WrittenValueRepository(database));
+    storage = await openTestStorage(engine, 'written_values');
+    service = new WrittenValuesService(new WrittenValueRepository(storage.database));
   });
   afterAll(async () => {
-    await database?.close();
-    await testDb?.drop();
+    await storage?.close();
   });
 
   it('recognises exactly the last value written to a property of a record', async () => {

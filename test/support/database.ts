@@ -46,6 +46,30 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
   };
 }
 
+/**
+ * A migrated database of either kind for one test file: a fresh PostgreSQL database (see `createTestDatabase`) or
+ * an in-memory PGlite. `close()` closes it and drops the PostgreSQL one.
+ */
+export async function openTestStorage(
+  kind: 'postgres' | 'pglite',
+  label: string,
+): Promise<{ database: Database; close(): Promise<void> }> {
+  if (kind === 'pglite') {
+    const database = await Database.open({ dataDir: 'memory://' });
+    await migrate(database);
+    return { database, close: () => database.close() };
+  }
+  const testDb = await createTestDatabase(label);
+  const database = await testDb.open();
+  return {
+    database,
+    async close() {
+      await database.close();
+      await testDb.drop();
+    },
+  };
+}
+
 /** The id of the profile holding an identifier (as stored, i.e. normalised), read straight from the database. */
 export function profileIdOf(database: Database, type: string, value: string): Promise<string | undefined> {
   return new ProfileRepository(database).findIdByIdentifier(type, value);

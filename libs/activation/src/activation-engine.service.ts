@@ -28,7 +28,6 @@ import {
   expectedLedger,
   ledgerItem,
   planBatch,
-  toSnapshot,
   type Intent,
   type LedgerView,
   type PlanContext,
@@ -122,6 +121,10 @@ const emptyCounters = (): RunCounters => ({
   notSendable: 0,
   notSendableReasons: {},
 });
+
+/** The intents of most members (shared: planning never changes an intent). */
+const PRESENT: Intent = Object.freeze({ present: true });
+const LEFT: Intent = Object.freeze({ present: false, reason: 'left the audience' });
 
 const emptyPayload = (): BatchPayload => ({ adds: [], removes: [], notSendable: [], closed: [], rechecks: [] });
 
@@ -418,10 +421,7 @@ export class ActivationEngine {
     const intents = new Map<string, Intent>();
     for (const change of changes) {
       intents.delete(change.profileId);
-      intents.set(
-        change.profileId,
-        change.change === 'entered' ? { present: true } : { present: false, reason: 'left the audience' },
-      );
+      intents.set(change.profileId, change.change === 'entered' ? PRESENT : LEFT);
     }
     position.cursor = changes[changes.length - 1].cursor;
     const payload = await this.plan(d, intents, overlay);
@@ -452,8 +452,8 @@ export class ActivationEngine {
         r.removeReason !== null
           ? { present: false, reason: r.removeReason }
           : members.has(r.profileId)
-            ? { present: true }
-            : { present: false, reason: 'left the audience' },
+            ? PRESENT
+            : LEFT,
       );
     }
     const payload = await this.plan(d, intents, overlay);
@@ -476,7 +476,7 @@ export class ActivationEngine {
       });
     const last = page.length <= d.maxItems;
     const members = page.slice(0, d.maxItems);
-    const intents = new Map<string, Intent>(members.map((m) => [m.profileId, { present: true }]));
+    const intents = new Map<string, Intent>(members.map((m) => [m.profileId, PRESENT]));
     const planned = await this.plan(d, intents, overlay, true);
     const next: MirrorState = {
       ...mirror,
@@ -538,12 +538,12 @@ export class ActivationEngine {
     const ids = [...intents.keys()];
     const wanted = ids.filter((id) => intents.get(id)!.present);
     const [ledger, snapshots, frozen] = await Promise.all([
-      this.repository.members(d.activation.id, ids),
-      this.repository.profileSnapshots(wanted),
+      this.repository.ledgerViews(d.activation.id, ids),
+      this.repository.profileSnapshots(wanted, Date.now()),
       this.repository.frozenAmong(wanted),
     ]);
-    const now = Date.now();
-    const profiles = new Map<string, ProfileSnapshot>(snapshots.map((stored) => [stored.id, toSnapshot(stored, now)]));
+    const profiles = new Map<string, ProfileSnapshot>();
+    for (const snapshot of snapshots) profiles.set(snapshot.id, snapshot as ProfileSnapshot);
     // Suppressed (frozen) profiles are sent nowhere: removed where held, else recorded as not sendable.
     for (const id of frozen) {
       const profile = profiles.get(id);
@@ -565,7 +565,7 @@ export class ActivationEngine {
   /** Plans a stored batch again from its members (see `withoutItems`), under the same id. */
   private async replan(d: Delivery, kind: 'write' | 'replace', stored: BatchPayload): Promise<BatchPayload> {
     const intents = new Map<string, Intent>();
-    for (const m of [...stored.adds, ...stored.notSendable]) intents.set(m.profileId, { present: true });
+    for (const m of [...stored.adds, ...stored.notSendable]) intents.set(m.profileId, PRESENT);
     for (const m of [...stored.removes, ...stored.closed])
       intents.set(m.profileId, { present: false, reason: m.reason ?? 'left the audience' });
     const payload = await this.plan(d, intents, new Map(), kind === 'replace');

@@ -1,6 +1,13 @@
 import { sha256Hex, type ActivationMember } from '@plexus/sdk';
 import { IdentifierFingerprints } from './fingerprints.js';
-import { ledgerItem, planBatch, toSnapshot, type Intent, type LedgerView, type PlanContext } from './member-planner.js';
+import {
+  ledgerItem,
+  planBatch,
+  type Intent,
+  type LedgerView,
+  type PlanContext,
+  type ProfileSnapshot,
+} from './member-planner.js';
 
 /** A destination that keeps the first email, hashed, as its item: enough to see every planning decision. */
 const context: PlanContext = {
@@ -15,19 +22,18 @@ const context: PlanContext = {
   fingerprints: new IdentifierFingerprints(Buffer.alloc(32, 7)),
 };
 
-const profile = (id: string, options: { ads?: boolean; email?: string; live?: boolean; cookieOnly?: boolean } = {}) =>
-  toSnapshot(
-    {
-      id,
-      mergedInto: options.live === false ? 'someone-else' : null,
-      traits: { firstName: { v: 'Ada', s: 'crm', t: 0 }, gone: { v: 'x', s: 'crm', t: 0, x: 1 } },
-      consent: { ads: { g: options.ads ?? true, s: 'crm', t: 0 } },
-      identifiers: options.cookieOnly
-        ? [{ type: 'cookie_id', value: 'ck-1' }]
-        : [{ type: 'email', value: options.email ?? `${id}@acme.io` }],
-    },
-    1_000,
-  );
+const profile = (
+  id: string,
+  options: { ads?: boolean; email?: string; live?: boolean; cookieOnly?: boolean } = {},
+): ProfileSnapshot => ({
+  id,
+  live: options.live !== false,
+  traits: { firstName: 'Ada' },
+  consent: { ads: options.ads ?? true },
+  identifiers: options.cookieOnly
+    ? [{ type: 'cookie_id', value: 'ck-1' }]
+    : [{ type: 'email', value: options.email ?? `${id}@acme.io` }],
+});
 
 function plan(
   intents: Array<[string, Intent]>,
@@ -38,10 +44,8 @@ function plan(
 }
 
 describe('planBatch', () => {
-  it('adds sendable members with their fingerprints, and hides expired traits from the connector', () => {
-    const p = profile('a');
-    expect(p.traits).toEqual({ firstName: 'Ada' });
-    const payload = plan([['a', { present: true }]], {}, [p]);
+  it('adds sendable members with their fingerprints', () => {
+    const payload = plan([['a', { present: true }]], {}, [profile('a')]);
     expect(payload.adds).toEqual([
       {
         profileId: 'a',
@@ -153,5 +157,23 @@ describe('ledgerItem', () => {
         { type: 'phone', value: `sha256:${sha256Hex('+14155550100')}` },
       ],
     });
+  });
+
+  it('returns an item with nothing to hide as is, and copies one that changes with its keys in order', () => {
+    const hashed = { EMAIL: sha256Hex('a@acme.io'), rows: [['1234567890', 'ab']] };
+    expect(ledgerItem(hashed)).toBe(hashed);
+    const item = { id: 'p1', email: '+ada@acme.io', phone: '+14155550100', tags: ['x', 'b@c.io'], traits: {}, n: 1 };
+    const kept = ledgerItem(item);
+    expect(JSON.stringify(kept)).toBe(
+      JSON.stringify({
+        id: 'p1',
+        email: `sha256:${sha256Hex('+ada@acme.io')}`,
+        phone: `sha256:${sha256Hex('+14155550100')}`,
+        tags: ['x', `sha256:${sha256Hex('b@c.io')}`],
+        n: 1,
+      }),
+    );
+    expect(item.tags).toEqual(['x', 'b@c.io']);
+    expect(ledgerItem(['+1234', '12345678'])).toEqual(['+1234', '12345678']);
   });
 });

@@ -7,12 +7,12 @@ import {
   type IdentifierType,
   type TraitValue,
 } from '@plexus/sdk';
-import type { BatchPayload, MemberRow, MemberState, PlannedMember, StoredConsent, StoredTrait } from '@plexus/storage';
+import type { BatchPayload, MemberRow, MemberState, PlannedMember } from '@plexus/storage';
 import type { IdentifierFingerprints } from './fingerprints.js';
 
 /**
- * A profile as activation reads it: live or not, its identifiers, visible traits (computed trait values included)
- * and consent.
+ * A profile as activation reads it (`ActivationRepository.profileSnapshots`): live or not, its identifiers,
+ * visible traits (computed trait values included) and consent.
  */
 export interface ProfileSnapshot {
   id: string;
@@ -22,41 +22,6 @@ export interface ProfileSnapshot {
   consent: Record<string, boolean>;
   /** Frozen by a privacy `suppress` request: kept in the store, sent nowhere until it is lifted. */
   frozen?: boolean;
-}
-
-/** A profile as the storage reads it for activation (stored traits and consent). */
-export interface StoredProfile {
-  id: string;
-  mergedInto: string | null;
-  traits: Record<string, StoredTrait>;
-  consent: Record<string, StoredConsent>;
-  identifiers: Array<{ type: string; value: string }>;
-  /** Computed trait values by trait name. */
-  computed?: Record<string, unknown>;
-}
-
-/** The snapshot planning reads: traits as `visibleTraits` shows them (unset and expired ones hidden), consent as booleans. */
-export function toSnapshot(stored: StoredProfile, now: number): ProfileSnapshot {
-  // Built directly rather than through visibleTraits: no view object per trait, a million times over.
-  const traits = Object.create(null) as Record<string, TraitValue>;
-  // Computed traits first: a profile trait of the same name is what the profile says of itself, and wins.
-  for (const name in stored.computed) {
-    const v = stored.computed[name];
-    if (v !== null && v !== undefined) traits[name] = v as TraitValue;
-  }
-  for (const name in stored.traits) {
-    const t = stored.traits[name];
-    if (t.v !== null && (t.x === undefined || t.x > now)) traits[name] = t.v;
-  }
-  const consent = Object.create(null) as Record<string, boolean>;
-  for (const purpose in stored.consent) consent[purpose] = stored.consent[purpose].g;
-  return {
-    id: stored.id,
-    live: stored.mergedInto === null,
-    identifiers: stored.identifiers.map((i) => ({ type: i.type as IdentifierType, value: i.value })),
-    traits,
-    consent,
-  };
 }
 
 /** What the audience says of a profile: it should be on the platform, or not (with why). */
@@ -87,8 +52,10 @@ export function memberOf(
   profile: ProfileSnapshot,
   context: PlanContext,
 ): { member: ActivationMember; fingerprints: string[] } | { reason: string; fingerprints: string[] } {
-  const identifiers = profile.identifiers.filter((i) => context.types.has(i.type));
-  const fingerprints = identifiers.map((i) => context.fingerprints.of(i.type, i.value));
+  const identifiers = acceptedIdentifiers(profile.identifiers, context.types);
+  const fingerprints = new Array<string>(identifiers.length);
+  for (let i = 0; i < identifiers.length; i++)
+    fingerprints[i] = context.fingerprints.of(identifiers[i].type, identifiers[i].value);
   if (profile.frozen === true) return { reason: NOT_SENDABLE.suppressed, fingerprints };
   const purpose: ConsentPurpose = context.definition.purpose;
   if (profile.consent[purpose] !== true) return { reason: NOT_SENDABLE.consent(purpose), fingerprints };
@@ -99,27 +66,62 @@ export function memberOf(
   };
 }
 
+/** The identifiers of the types handed over: the profile's own list when it has no other (the usual case). */
+function acceptedIdentifiers(identifiers: Identifier[], types: ReadonlySet<IdentifierType>): Identifier[] {
+  for (const identifier of identifiers)
+    if (!types.has(identifier.type)) return identifiers.filter((i) => types.has(i.type));
+  return identifiers;
+}
+
 const EMAIL_LIKE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Phones as the hub stores them (E.164). Digits without `+` are left alone: they are ids (Meta's EXTERN_ID). */
 const PHONE_LIKE = /^\+\d{7,15}$/;
+const PLUS = 43;
+
+/** An email address or an E.164 phone number (the `@` and the `+` are looked for first: hashes have neither). */
+function isContactDetail(value: string): boolean {
+  return (value.includes('@') && EMAIL_LIKE.test(value)) || (value.charCodeAt(0) === PLUS && PHONE_LIKE.test(value));
+}
 
 /**
  * The form of an item the ledger keeps: as the platform received it, except that clear contact details (email
  * addresses, E.164 phone numbers) become `sha256:<hex>` and free-form `traits` are dropped. Ad platforms' items are
- * hashed already and pass unchanged; a generic webhook's items lose their clear values (its removals name the
- * profile id).
+ * hashed already and pass unchanged (the same object: nothing is copied); a generic webhook's items lose their
+ * clear values (its removals name the profile id).
  *
  * @example ledgerItem({ profileId: 'p1', identifiers: [{ type: 'email', value: 'a@b.io' }], traits: { name: 'A' } })
  * // { profileId: 'p1', identifiers: [{ type: 'email', value: 'sha256:…' }] }
  */
 export function ledgerItem(item: unknown): unknown {
-  if (typeof item === 'string')
-    return EMAIL_LIKE.test(item) || PHONE_LIKE.test(item) ? `sha256:${sha256Hex(item)}` : item;
-  if (Array.isArray(item)) return item.map(ledgerItem);
+  if (typeof item === 'string') return isContactDetail(item) ? `sha256:${sha256Hex(item)}` : item;
   if (item === null || typeof item !== 'object') return item;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(item)) if (key !== 'traits') out[key] = ledgerItem(value);
-  return out;
+  if (Array.isArray(item)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < item.length; i++) {
+      const kept = ledgerItem(item[i]);
+      if (kept !== item[i]) (out ??= item.slice())[i] = kept;
+    }
+    return out ?? item;
+  }
+  const prototype = Object.getPrototypeOf(item) as unknown;
+  const plain = prototype === Object.prototype || prototype === null;
+  const record = item as Record<string, unknown>;
+  const keys = Object.keys(record);
+  // Copied from the first key that changes (or at once for an object that is not plain data).
+  let out: Record<string, unknown> | undefined = plain ? undefined : {};
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const value = record[key];
+    const dropped = key === 'traits';
+    const kept = dropped ? undefined : ledgerItem(value);
+    if (out === undefined) {
+      if (!dropped && kept === value) continue;
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]] = record[keys[j]];
+    }
+    if (!dropped) out[key] = kept;
+  }
+  return out ?? item;
 }
 
 function sameItem(stored: unknown, item: unknown): boolean {

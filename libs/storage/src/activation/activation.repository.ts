@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
+import type { TraitValue } from '@plexus/sdk';
 import { Database } from '../database.js';
 import { parseJson } from '../identity/identity-graph.repository.js';
-import type { StoredConsent, StoredTrait } from '../identity/identity.tables.js';
 import type { Tables } from '../schema.js';
 import type { ActivationMode, ActivationStatus, BatchState, MemberState } from './activation.tables.js';
 
@@ -174,6 +174,19 @@ export interface DeadLetterRow {
   replayedAt: Date | null;
 }
 
+/** A profile as activation reads it (see `ActivationRepository.profileSnapshots`). */
+export interface ActivationProfile {
+  id: string;
+  /** Not merged into another profile. */
+  live: boolean;
+  /** Visible trait values by name (computed trait values included). */
+  traits: Record<string, TraitValue>;
+  /** Granted or not, by purpose. */
+  consent: Record<string, boolean>;
+  /** By type, then most recently seen first. */
+  identifiers: Array<{ type: string; value: string }>;
+}
+
 export interface HoldingRow {
   activationId: string;
   audienceId: string;
@@ -256,6 +269,18 @@ const toRun = (r: Record<string, unknown>): ActivationRunRow => ({
   startedAt: r.started_at as Date,
   finishedAt: r.finished_at as Date | null,
 });
+
+/** Separates the texts of `packed`: a control character, which neither JSON text nor ids or hex digests hold raw. */
+const PACKED_SEPARATOR = '\x1e';
+
+/**
+ * A list of texts as one array parameter: `string_to_array(<texts joined>, <separator>, '')`, which the server
+ * splits; an empty text stands for null (an empty list gives an empty array, which `unnest` pads with nulls). For
+ * long lists of long texts (ledger items, profile ids): the driver escapes an array parameter element by element.
+ */
+function packed(texts: string[]) {
+  return sql`string_to_array(${texts.join(PACKED_SEPARATOR)}, ${PACKED_SEPARATOR}, '')`;
+}
 
 /** Member states in which the platform (may) hold the person: a removal must reach it. */
 export const HELD_STATES: MemberState[] = ['held', 'removing'];
@@ -634,17 +659,31 @@ export class ActivationRepository {
   /** Upserts ledger rows; columns a member outcome leaves out keep their stored value. */
   private async upsertMembers(db: Kysely<Tables>, activationId: string, batchId: string, members: MemberOutcome[]) {
     if (members.length === 0) return;
-    const text = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
-    // Parallel arrays through unnest: no JSON document to parse on the server (a batch is megabytes of hashes).
+    const n = members.length;
+    const ids = new Array<string>(n);
+    const states = new Array<string>(n);
+    const events = new Array<string>(n);
+    const items = new Array<string>(n);
+    const fingerprints = new Array<string>(n);
+    const reasons = new Array<string | null>(n);
+    for (let i = 0; i < n; i++) {
+      const m = members[i];
+      ids[i] = m.profileId;
+      states[i] = m.state;
+      events[i] = m.event ?? '';
+      items[i] = m.item === undefined || m.item === null ? '' : JSON.stringify(m.item);
+      fingerprints[i] = m.fingerprints ? m.fingerprints.join(',') : '';
+      reasons[i] = m.reason ?? null;
+    }
+    // Each column but the reasons is one text the server splits (see `packed`): a batch is megabytes of items,
+    // which the driver would otherwise escape element by element.
     await sql`insert into activation_members as m (activation_id, profile_id, state, item, fingerprints, reason,
         added_at, add_batch, removed_at, remove_batch, updated_at)
       select ${activationId}::uuid, u.p, u.s, u.i, coalesce(string_to_array(u.f, ','), '{}'), u.r,
         case when u.e = 'add' then now() end, case when u.e = 'add' then ${batchId}::uuid end,
         case when u.e = 'remove' then now() end, case when u.e = 'remove' then ${batchId}::uuid end, now()
-      from unnest(${members.map((m) => m.profileId)}::uuid[], ${members.map((m) => m.state)}::text[],
-        ${members.map((m) => m.event ?? null)}::text[], ${members.map((m) => text(m.item))}::text[],
-        ${members.map((m) => (m.fingerprints && m.fingerprints.length > 0 ? m.fingerprints.join(',') : null))}::text[],
-        ${members.map((m) => m.reason ?? null)}::text[]) as u(p, s, e, i, f, r)
+      from unnest(${packed(ids)}::uuid[], ${packed(states)}::text[], ${packed(events)}::text[], ${packed(items)}::text[],
+        ${packed(fingerprints)}::text[], ${reasons}::text[]) as u(p, s, e, i, f, r)
       on conflict (activation_id, profile_id) do update set
         state = excluded.state,
         item = coalesce(excluded.item, m.item),
@@ -657,11 +696,19 @@ export class ActivationRepository {
         updated_at = now()`.execute(db);
   }
 
-  async members(activationId: string, profileIds: string[]): Promise<Map<string, MemberRow>> {
-    if (profileIds.length === 0) return new Map();
-    const { rows } = await sql<Record<string, unknown>>`select * from activation_members
-      where activation_id = ${activationId}::uuid and profile_id = any(${profileIds}::uuid[])`.execute(this.db);
-    return new Map(rows.map((r) => [r.profile_id as string, toMember(r)]));
+  /** The ledger rows of these members as planning reads them: state and item. */
+  async ledgerViews(
+    activationId: string,
+    profileIds: string[],
+  ): Promise<Map<string, Pick<MemberRow, 'state' | 'item'>>> {
+    const views = new Map<string, Pick<MemberRow, 'state' | 'item'>>();
+    if (profileIds.length === 0) return views;
+    const { rows } = await sql<{ profile_id: string; state: MemberState; item: string | null }>`
+      select profile_id, state, item from activation_members
+      where activation_id = ${activationId}::uuid and profile_id = any(${packed(profileIds)}::uuid[])`.execute(this.db);
+    for (const r of rows)
+      views.set(r.profile_id, { state: r.state, item: r.item === null ? null : JSON.parse(r.item) });
+    return views;
   }
 
   /** Members the platform holds, in profile id order after `after`. */
@@ -756,7 +803,7 @@ export class ActivationRepository {
   async frozenAmong(profileIds: string[]): Promise<Set<string>> {
     if (profileIds.length === 0) return new Set();
     const { rows } = await sql<{ profile_id: string }>`select profile_id from privacy_frozen_profiles
-      where profile_id = any(${profileIds}::uuid[])`.execute(this.db);
+      where profile_id = any(${packed(profileIds)}::uuid[])`.execute(this.db);
     return new Set(rows.map((r) => r.profile_id));
   }
 
@@ -928,47 +975,66 @@ export class ActivationRepository {
     return new Set(rows.map((r) => r.profile_id));
   }
 
-  /** Profiles with their stored traits, consent, identifiers and computed trait values, in three queries (missing ids were deleted). */
-  async profileSnapshots(profileIds: string[]): Promise<
-    Array<{
-      id: string;
-      mergedInto: string | null;
-      traits: Record<string, StoredTrait>;
-      consent: Record<string, StoredConsent>;
-      identifiers: Array<{ type: string; value: string }>;
-      computed: Record<string, unknown>;
-    }>
-  > {
+  /**
+   * Profiles as activation plans them: live or merged away, visible traits (computed trait values under their
+   * names, then the profile's own traits, which win; unset and expired ones left out), consent as granted or not
+   * per purpose, and identifiers (by type, most recently seen first). Missing ids were deleted.
+   *
+   * Read as two JSON texts built by the server (`string_agg`), each parsed once: no row objects, no provenance of
+   * each trait — a row per profile and per identifier through the driver cost more CPU than the rest of planning.
+   */
+  async profileSnapshots(profileIds: string[], now: number): Promise<ActivationProfile[]> {
     if (profileIds.length === 0) return [];
+    const ids = sql`${packed(profileIds)}::uuid[]`;
+    // concat_ws skips nulls: every element is coalesced, so each profile is exactly 4 elements and each identifier 3.
     const [profiles, identifiers, computed] = await Promise.all([
-      sql<{ id: string; merged_into: string | null; traits: unknown; consent: unknown }>`
-        select id, merged_into, traits, consent from profiles where id = any(${profileIds}::uuid[])`.execute(this.db),
-      sql<{ profile_id: string; type: string; value: string }>`
-        select profile_id, type, value from profile_identifiers where profile_id = any(${profileIds}::uuid[])
-        order by profile_id, type, last_seen desc, value`.execute(this.db),
+      sql<{
+        doc: string;
+      }>`select '[' || coalesce(string_agg(concat_ws(',', to_json(p.id), (p.merged_into is null)::text,
+          coalesce((select json_object_agg(t.key, t.value -> 'v') from jsonb_each(p.traits) t
+            where t.value -> 'v' <> 'null'::jsonb
+              and (not t.value ? 'x' or (t.value ->> 'x')::float8 > ${now}::float8))::text, '{}'),
+          coalesce((select json_object_agg(c.key, c.value -> 'g') from jsonb_each(p.consent) c where c.value ? 'g')::text, '{}')),
+        ','), '') || ']' as doc
+        from profiles p where p.id = any(${ids})`.execute(this.db),
+      sql<{
+        doc: string;
+      }>`select '[' || coalesce(string_agg(concat_ws(',', to_json(profile_id), to_json(type), to_json(value)),
+        ',' order by profile_id, type, last_seen desc, value), '') || ']' as doc
+        from profile_identifiers where profile_id = any(${ids})`.execute(this.db),
       sql<{ profile_id: string; name: string; value: unknown }>`
         select v.profile_id, t.name, v.value from profile_computed_traits v join computed_traits t on t.id = v.trait_id
-        where v.profile_id = any(${profileIds}::uuid[])`.execute(this.db),
+        where v.profile_id = any(${ids}) and v.value <> 'null'::jsonb`.execute(this.db),
     ]);
-    const computedBy = new Map<string, Record<string, unknown>>();
+    const byProfile = new Map<string, Array<{ type: string; value: string }>>();
+    const flatIdentifiers = JSON.parse(identifiers.rows[0].doc) as string[];
+    for (let i = 0; i < flatIdentifiers.length; i += 3) {
+      const profileId = flatIdentifiers[i];
+      let list = byProfile.get(profileId);
+      if (!list) byProfile.set(profileId, (list = []));
+      list.push({ type: flatIdentifiers[i + 1], value: flatIdentifiers[i + 2] });
+    }
+    const computedBy = new Map<string, Record<string, TraitValue>>();
     for (const c of computed.rows) {
       let values = computedBy.get(c.profile_id);
-      if (!values) computedBy.set(c.profile_id, (values = Object.create(null) as Record<string, unknown>));
-      values[c.name] = c.value; // jsonb as the driver parsed it: a string value is a string
+      if (!values) computedBy.set(c.profile_id, (values = Object.create(null) as Record<string, TraitValue>));
+      values[c.name] = c.value as TraitValue; // jsonb as the driver parsed it: a string value is a string
     }
-    const byProfile = new Map<string, Array<{ type: string; value: string }>>();
-    for (const i of identifiers.rows) {
-      let list = byProfile.get(i.profile_id);
-      if (!list) byProfile.set(i.profile_id, (list = []));
-      list.push({ type: i.type, value: i.value });
+    const flat = JSON.parse(profiles.rows[0].doc) as unknown[];
+    const out = new Array<ActivationProfile>(flat.length / 4);
+    for (let i = 0, n = 0; i < flat.length; i += 4, n++) {
+      const id = flat[i] as string;
+      let traits = flat[i + 2] as Record<string, TraitValue>;
+      const values = computedBy.get(id);
+      if (values) traits = Object.assign(values, traits);
+      out[n] = {
+        id,
+        live: flat[i + 1] as boolean,
+        traits,
+        consent: flat[i + 3] as Record<string, boolean>,
+        identifiers: byProfile.get(id) ?? [],
+      };
     }
-    return profiles.rows.map((p) => ({
-      id: p.id,
-      mergedInto: p.merged_into,
-      traits: parseJson(p.traits),
-      consent: parseJson(p.consent),
-      identifiers: byProfile.get(p.id) ?? [],
-      computed: computedBy.get(p.id) ?? {},
-    }));
+    return out;
   }
 }
