@@ -39,6 +39,11 @@ import { ActivationWriteHooks } from './write-hooks.js';
 export const MAX_BATCH_ATTEMPTS = 5;
 /** Upper bound of items per request the engine plans, whatever a connector declares. */
 export const MAX_PLANNED_ITEMS = 10_000;
+/**
+ * Batches of one activation sent at once (their requests still wait for the destination's rate budget): a platform
+ * slower to answer a request than the budget allows between two is kept busy.
+ */
+export const MAX_BATCHES_IN_FLIGHT = 4;
 /** The first engine-level retry waits this long (doubling per attempt) unless the platform said otherwise. */
 export const RETRY_BASE_MS = 5_000;
 
@@ -89,6 +94,16 @@ interface Sending {
   session: number | null;
   attempts: number;
   changes: number;
+}
+
+/** A stored batch on its way: sent (or waiting for the rate budget), then its answer recorded. */
+interface Flight {
+  id: string;
+  kind: 'write' | 'replace';
+  /** The platform answered (or the send failed). */
+  answered: Promise<void>;
+  /** The answer is recorded (in order after the batches sent before it). */
+  outcome: Promise<SendOutcome>;
 }
 
 /** Where planning stands within one delivery (ahead of what is recorded while a batch is in flight). */
@@ -153,6 +168,26 @@ function withoutItems(payload: BatchPayload): BatchPayload {
 /** Every member a batch names. */
 function memberIds(payload: BatchPayload): string[] {
   return [...payload.adds, ...payload.removes, ...payload.notSendable, ...payload.closed].map((m) => m.profileId);
+}
+
+/** The position of the newest batch in flight that names a member of `payload`, or -1. */
+function lastFlightTouching(flights: Flight[], overlay: Map<string, { batch: string }>, payload: BatchPayload): number {
+  let last = -1;
+  for (const id of memberIds(payload)) {
+    const batch = overlay.get(id)?.batch;
+    if (batch !== undefined)
+      last = Math.max(
+        last,
+        flights.findIndex((f) => f.id === batch),
+      );
+  }
+  return last;
+}
+
+/** An answer that makes the delivery wait or stop: an item to retry or a failure other than an invalid item. */
+function troubled(answer: Answer): boolean {
+  const ok = (v: Verdict) => 'ok' in v || ('abort' in v && v.failureType === 'invalid');
+  return !answer.adds.every(ok) || !answer.removes.every(ok);
 }
 
 function messageOf(error: unknown): string {
@@ -290,34 +325,56 @@ export class ActivationEngine {
     const position: Position = { cursor: fresh.cursor, mirror: fresh.mirror, rechecksDone: false };
     // What batches planned but not yet recorded will make of their members: planning reads the ledger through it.
     const overlay = new Map<string, LedgerView & { batch: string }>();
-    // The batch whose answer is being recorded while the next one is sent (record N overlaps send N + 1).
-    let recording: { id: string; outcome: Promise<SendOutcome> } | undefined;
-    const settle = async (): Promise<SendOutcome> => {
-      if (!recording) return { state: 'confirmed' };
-      const { id, outcome } = recording;
-      recording = undefined;
-      const result = await outcome;
-      for (const [profileId, view] of overlay) if (view.batch === id) overlay.delete(profileId);
-      return result;
+    // Batches sent or being sent whose answers are not recorded yet, oldest first. Up to MAX_BATCHES_IN_FLIGHT are
+    // sent at once (the destination's rate budget paces their requests); their answers are recorded one after the
+    // other, in order, each while later batches are sent.
+    const flights: Flight[] = [];
+    // The record of the newest batch: the next one is recorded after it (and not at all if it failed).
+    let lastRecord: Promise<SendOutcome> = Promise.resolve({ state: 'confirmed' });
+    // An answer asked to retry or stop: nothing more is sent in this delivery.
+    let halted = false;
+    let failure: Exclude<SendOutcome, { state: 'confirmed' }> | undefined;
+    // The planning of the next batch, which runs while the current one is stored and sent.
+    let planning: Promise<unknown> = Promise.resolve();
+    /** Waits for the records of the oldest batches up to `index`; remembers the first that did not confirm. */
+    const settleThrough = async (index: number): Promise<void> => {
+      for (const flight of flights.splice(0, index + 1)) {
+        const outcome = await flight.outcome;
+        for (const [profileId, view] of overlay) if (view.batch === flight.id) overlay.delete(profileId);
+        if (outcome.state !== 'confirmed') failure ??= outcome;
+      }
     };
     let seq = await this.repository.nextSeq(d.activation.id);
     let planned = await this.planNext(d, position, overlay);
     if (planned && !(await this.ensurePlatformAudience(d))) return { state: 'stopped', batches };
     try {
-      while (planned) {
-        const ids = memberIds(planned.payload);
-        // A batch touching a member of the batch still being recorded waits for that record: if the platform
-        // refused the earlier batch, this one was planned on a wrong assumption and is planned again.
-        if (recording && ids.some((id) => overlay.has(id) && overlay.get(id)!.batch === recording!.id)) {
-          const outcome = await settle();
-          if (outcome.state !== 'confirmed') return { ...outcome, batches };
+      while (planned && !halted && !failure) {
+        // A batch touching a member of a batch not recorded yet waits for that record: if the platform refused
+        // the earlier batch, this one was planned on a wrong assumption and is planned again.
+        const clash = lastFlightTouching(flights, overlay, planned.payload);
+        if (clash >= 0) {
+          await settleThrough(clash);
+          if (failure) break;
           position.cursor = planned.cursorFrom;
           position.mirror = planned.mirrorFrom;
           position.recheckAfter = planned.recheckFrom;
           planned = await this.planNext(d, position, overlay);
           continue;
         }
+        if (flights.length >= MAX_BATCHES_IN_FLIGHT) {
+          await settleThrough(0);
+          continue;
+        }
+        // A replace session's batches reach the platform one after the other, in their order, and nothing else
+        // is sent to the audience while one of them is on its way.
+        if (planned.kind === 'replace' || flights.some((f) => f.kind === 'replace'))
+          await Promise.all(flights.map((f) => f.answered));
         await this.startRun(d, trigger);
+        for (const [profileId, view] of expectedLedger(planned.payload))
+          overlay.set(profileId, { ...view, batch: planned.id });
+        // Plan the next batch while this one is stored and sent, as if it succeeds; it is stored only if it did.
+        const next = Date.now() < deadline ? this.planNext(d, position, overlay) : Promise.resolve(undefined);
+        planning = next.catch(() => undefined); // awaited below, after the send has started
         await this.repository.insertBatch({
           id: planned.id,
           activationId: d.activation.id,
@@ -329,37 +386,29 @@ export class ActivationEngine {
           payload: withoutItems(planned.payload),
           mirror: planned.mirror,
         });
-        for (const [profileId, view] of expectedLedger(planned.payload))
-          overlay.set(profileId, { ...view, batch: planned.id });
         const sending: Sending = { ...planned, attempts: 0 };
-        // Plan the next batch while this one is in flight, as if this one succeeds; it is stored only if it did.
-        const next =
-          Date.now() < deadline
-            ? this.planNext(d, position, overlay).catch((error: unknown) => error as Error)
-            : Promise.resolve(undefined);
-        const answer = await this.transmit(d, sending);
+        const answer = this.transmit(d, sending).then((a) => {
+          if (troubled(a)) halted = true;
+          return a;
+        });
+        const previous = lastRecord;
+        const outcome = answer.then(async (a) => {
+          await previous;
+          return this.handleWriteResult(d, sending, a);
+        });
+        // Awaited in order by settleThrough (or the finally below); marked handled so a failure waits for it.
+        outcome.catch(() => undefined);
+        lastRecord = outcome;
+        flights.push({ id: sending.id, kind: sending.kind, answered: answer.then(() => undefined), outcome });
         batches++;
-        const before = await settle();
-        const recorded = this.handleWriteResult(d, sending, answer);
-        if (before.state !== 'confirmed') {
-          await recorded;
-          await next;
-          return { ...before, batches };
-        }
-        recording = { id: sending.id, outcome: recorded };
-        const after = await next;
-        if (after instanceof Error) throw after;
-        planned = after;
-        if (!planned && Date.now() >= deadline) {
-          const last = await settle();
-          return last.state === 'confirmed' ? { state: 'more', batches } : { ...last, batches };
-        }
+        planned = await next;
       }
-      const last = await settle();
-      if (last.state !== 'confirmed') return { ...last, batches };
+      await settleThrough(flights.length - 1);
+      if (failure) return { ...failure, batches };
+      if (!planned && Date.now() >= deadline) return { state: 'more', batches };
     } finally {
-      // An error leaves no record running behind the lease.
-      await recording?.outcome.catch(() => undefined);
+      // An error leaves no planning, send or record running behind the lease.
+      await Promise.all([planning, ...flights.map((f) => f.outcome.catch(() => undefined))]);
     }
     if (d.activation.status === 'deleting') {
       const open = await this.repository.openBatches(d.activation.id);

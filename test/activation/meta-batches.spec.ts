@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { MAX_BATCHES_IN_FLIGHT } from '@plexus/activation';
+import { sha256Hex } from '@plexus/sdk';
+import { startMeta, type MetaEmulator } from '../emulators/meta/meta.emulator.js';
+import { until } from '../support/wait.js';
+import { startActivationApp } from './support.js';
+
+type Harness = Awaited<ReturnType<typeof startActivationApp>>;
+
+const TOKEN = 'meta-batches-token';
+/** More than MAX_BATCHES_IN_FLIGHT batches of 10,000 rows (the last one short). */
+const MEMBERS = 10_000 * MAX_BATCHES_IN_FLIGHT + 2_500;
+
+/** Adds Meta accepted, per email hash, over every /users request answered 200. */
+function addsByEmail(meta: MetaEmulator): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of meta.requests)
+    if (r.method === 'POST' && r.path.endsWith('/users') && r.status === 200)
+      for (const row of (r.body as { payload: { data: string[][] } }).payload.data)
+        counts.set(row[0], (counts.get(row[0]) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * An audience of several 10,000-row batches: they are sent several at once and recorded in order, so the ledger,
+ * the cursor and the platform's list end as one batch after the other would leave them, also when the platform
+ * refuses a batch while later ones are on their way.
+ */
+describe('activation to Meta in several batches at once', () => {
+  let h: Harness;
+  let meta: MetaEmulator;
+  let audienceId: string;
+  let destinationId: string;
+
+  beforeAll(async () => {
+    meta = await startMeta({ tokens: [TOKEN], adAccounts: ['1000'], rateLimit: false, maxRecordedRequests: 1_000 });
+    h = await startActivationApp('activation_meta_batches');
+    audienceId = randomUUID();
+    const db = h.repository.db;
+    await sql`insert into profiles (id, traits, consent)
+      select md5('batches' || g)::uuid, jsonb_build_object('firstName', jsonb_build_object('v', 'Ada' || g, 's', 'crm', 't', 0)),
+        jsonb_build_object('ads', jsonb_build_object('g', true, 's', 'crm', 't', 0))
+      from generate_series(1, ${MEMBERS}::int) g`.execute(db);
+    await sql`insert into profile_identifiers (type, value, profile_id, source_id, first_seen, last_seen)
+      select 'email', 'member' || g || '@batches.io', md5('batches' || g)::uuid, 'crm', now(), now()
+      from generate_series(1, ${MEMBERS}::int) g`.execute(db);
+    await sql`insert into audiences (id, name, rule, size)
+      values (${audienceId}::uuid, 'everyone', '{"consent":"ads"}'::jsonb, ${MEMBERS}::int)`.execute(db);
+    await sql`insert into audience_members (audience_id, profile_id, entered_at)
+      select ${audienceId}::uuid, md5('batches' || g)::uuid, now() from generate_series(1, ${MEMBERS}::int) g`.execute(
+      db,
+    );
+    await sql`insert into audience_changes (audience_id, profile_id, change, reason)
+      select ${audienceId}::uuid, md5('batches' || g)::uuid, 'entered', '{}'::jsonb
+      from generate_series(1, ${MEMBERS}::int) g order by g`.execute(db);
+    destinationId = await h.createDestination('Meta', 'meta-custom-audiences', {
+      accessToken: TOKEN,
+      adAccountId: '1000',
+      baseUrl: meta.url,
+      requestsPerSecond: 100,
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await h.t.close();
+    await meta.close();
+  });
+
+  it('adds every member once; a batch refused while others are on their way is sent again after the resume', async () => {
+    // The first request is answered late; the next one is refused (the token expired) meanwhile.
+    meta.faults.inject({ kind: 'slow', path: '/users$', method: 'POST', delayMs: 2_000, times: 1 });
+    const activationId = await h.activate({ audienceId, destinationId, mode: 'upsert' });
+    const first = h.deliverAll(activationId);
+    await until(async () => meta.faults.fired.length > 0, 60_000, 20);
+    meta.faults.inject({ kind: 'expired-token', path: '/users$', method: 'POST', times: 1 });
+    expect((await first).state).toBe('stopped');
+    // The next batches went out while the first was still waiting for its answer.
+    const posts = meta.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/users'));
+    expect(posts.length).toBeGreaterThanOrEqual(2);
+    expect(posts[1].at - posts[0].at).toBeLessThan(2_000);
+    const stopped = (await h.api('GET', `/v1/activations/${activationId}`)).body;
+    expect(stopped.status).toBe('stopped');
+    // The late batch was recorded as confirmed; the refused one waits.
+    expect(stopped.members.held).toBeGreaterThanOrEqual(10_000);
+    expect(stopped.members.held).toBeLessThanOrEqual(MEMBERS - 10_000);
+
+    expect((await h.api('PATCH', `/v1/activations/${activationId}`, { paused: false })).status).toBe(200);
+    expect((await h.deliverAll(activationId)).state).toBe('idle');
+    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
+    expect(view.members).toEqual({ held: MEMBERS });
+    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+    // Accepted once each: no confirmed batch was sent again.
+    const adds = addsByEmail(meta);
+    expect(adds.size).toBe(MEMBERS);
+    expect([...adds.values()].every((n) => n === 1)).toBe(true);
+    expect(adds.has(sha256Hex('member1@batches.io'))).toBe(true);
+    const lastChange = await sql<{ id: number }>`select max(id) as id from audience_changes
+      where audience_id = ${audienceId}::uuid`.execute(h.repository.db);
+    expect(view.cursor).toBe(Number(lastChange.rows[0].id));
+    // Nothing is left to send.
+    const requests = meta.requests.length;
+    expect((await h.deliverAll(activationId)).state).toBe('idle');
+    expect(meta.requests.length).toBe(requests);
+    expect(await h.repository.openBatches(activationId)).toEqual([]);
+  }, 180_000);
+});
