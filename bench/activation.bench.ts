@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -64,6 +64,30 @@ async function seed(database: Database, audienceId: string): Promise<void> {
   await sql`analyze`.execute(database.db);
 }
 
+/**
+ * CPU seconds used so far by the PostgreSQL server processes serving `database` (their command line names it), read
+ * from /proc; undefined where there is none. Backends that exit meanwhile drop out, so the pool must stay open.
+ */
+function databaseCpuSeconds(database: string): number | undefined {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${database} `)) continue;
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return ticks / 100; // USER_HZ
+}
+
 /** Starts the Meta emulator in its own process; resolves with its URL and a way to ask for its state. */
 async function startEmulatorProcess() {
   const child = spawn(
@@ -76,8 +100,8 @@ async function startEmulatorProcess() {
     createInterface({ input: child.stdout! }).once('line', resolve);
   });
   const stats = () =>
-    new Promise<{ members: number; throttled: number }>((resolve) => {
-      child.once('message', (m) => resolve(m as { members: number; throttled: number }));
+    new Promise<{ members: number; throttled: number; cpuSeconds: number }>((resolve) => {
+      child.once('message', (m) => resolve(m as { members: number; throttled: number; cpuSeconds: number }));
       child.send('stats');
     });
   return { url: (JSON.parse(line) as { url: string }).url, stats, stop: () => child.kill('SIGTERM') };
@@ -163,6 +187,8 @@ const bench: Benchmark = {
         const planSeconds = (Date.now() - planStarted) / 1000;
 
         // 2. The whole delivery through the engine: plan, store, send within the rate budget, record.
+        const emulatorCpuBefore = (await emulator.stats()).cpuSeconds;
+        const databaseCpuBefore = databaseCpuSeconds(dbName);
         const cpu = process.cpuUsage();
         const started = Date.now();
         const { peakRssMb } = await withPeakRss(async () => {
@@ -172,12 +198,13 @@ const bench: Benchmark = {
           }
         });
         const seconds = (Date.now() - started) / 1000;
+        const databaseCpuAfter = databaseCpuSeconds(dbName);
         const used = process.cpuUsage(cpu);
         const cpuSeconds = (used.user + used.system) / 1e6;
         const counts = await repository.memberCounts(activation.id);
         const batches = await repository.batches(activation.id, 10_000);
         const requests = batches.reduce((n, b) => n + (Array.isArray(b.answer) ? b.answer.length : 0), 0);
-        const { members, throttled } = await emulator.stats();
+        const { members, throttled, cpuSeconds: emulatorCpuAfter } = await emulator.stats();
         if (members !== MEMBERS || counts.held !== MEMBERS)
           throw new Error(`expected ${MEMBERS} members, the emulator holds ${members} and the ledger ${counts.held}`);
         // The first request goes out at once; each later one waits for the budget: n requests need (n − 1) / rate s.
@@ -207,6 +234,20 @@ const bench: Benchmark = {
             unit: 's',
           },
           { name: 'peak RSS of the hub process', value: peakRssMb, unit: 'MiB' },
+          {
+            name: 'emulator process CPU of the whole delivery (parsing and applying the requests)',
+            value: emulatorCpuAfter - emulatorCpuBefore,
+            unit: 's',
+          },
+          ...(databaseCpuBefore === undefined || databaseCpuAfter === undefined
+            ? []
+            : [
+                {
+                  name: "PostgreSQL CPU of the whole delivery (the bench database's server processes)",
+                  value: databaseCpuAfter - databaseCpuBefore,
+                  unit: 's',
+                },
+              ]),
         ];
       } finally {
         await app.close();

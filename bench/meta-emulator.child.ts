@@ -1,7 +1,7 @@
 /**
  * The Meta emulator in a process of its own for `bench/activation.bench.ts`, so its parsing of 10,000-row
  * requests is not counted as the hub's CPU time. Prints `{ url }` on stdout; answers `stats` messages with the
- * members its audiences hold and how many requests it throttled.
+ * members its audiences hold, how many requests it throttled and the CPU time it has used.
  */
 import { startMeta } from '../test/emulators/meta/meta.emulator.js';
 
@@ -15,7 +15,8 @@ process.on('message', (message: unknown) => {
   if (message !== 'stats') return;
   let members = 0;
   for (const audience of meta.state.audiences.values()) members += audience.members.size;
-  process.send?.({ members, throttled: meta.state.throttled });
+  const cpu = process.cpuUsage();
+  process.send?.({ members, throttled: meta.state.throttled, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
 });
 process.on('SIGTERM', () => void meta.close().then(() => process.exit(0)));
 process.stdout.write(`${JSON.stringify({ url: meta.url })}\n`);
