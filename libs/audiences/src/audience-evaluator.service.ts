@@ -139,8 +139,8 @@ export class AudienceEvaluator {
   }
 
   /**
-   * Explains an evaluation's changes, appends them to the change log, stores the entering members' reasons and
-   * the new size (with a size point, except for a real-time evaluation that moved nothing).
+   * Explains an evaluation's changes, appends them to the change log, inserts the entering members with their
+   * reasons and stores the new size (with a size point, except for a real-time evaluation that moved nothing).
    */
   private async record(
     trx: Kysely<Tables>,
@@ -157,12 +157,7 @@ export class AudienceEvaluator {
       ...exited.map((e) => ({ profileId: e.profileId, change: 'exited' as const, reason: reasons.get(e.profileId)! })),
       ...entered.map((id) => ({ profileId: id, change: 'entered' as const, reason: reasons.get(id)! })),
     ];
-    await this.audiences.appendChanges(trx, audience.id, log, now);
-    await this.audiences.setMemberReasons(
-      trx,
-      audience.id,
-      entered.map((id) => ({ profileId: id, reason: reasons.get(id)! })),
-    );
+    await this.audiences.logChanges(trx, audience.id, log, now);
     if (incremental && changed.length === 0)
       return { audienceId: audience.id, entered: 0, exited: 0, size: audience.size, evaluatedAt: now };
     const size = await this.audiences.finishEvaluation(trx, audience.id, {

@@ -222,7 +222,8 @@ export class AudienceRepository {
   /**
    * Full evaluation of several audiences (their rules compiled together, in the order of `audienceIds`; at most
    * `MAX_AUDIENCES_PER_PASS`) in one statement and one pass over the profiles: each audience's members that no
-   * longer match leave, matching profiles that are not members enter. Returns the changes by audience.
+   * longer match are deleted, and matching profiles that are not members are returned as entering (inserted by
+   * `logChanges`, as for one audience). Returns the changes by audience.
    *
    * The diff compares two bit sets per profile — the audiences it matches now, and those it is a member of —
    * so only the profiles whose sets differ are touched; comparing (audience, profile) pairs would sort and join
@@ -265,9 +266,7 @@ export class AudienceRepository {
           where am.profile_id = any(array(select profile_id from plx_changes where not entered))
             and not c.entered and am.audience_id = c.audience_id and am.profile_id = c.profile_id
           returning am.audience_id, am.profile_id, am.reason)`,
-        sql`came as (insert into audience_members (audience_id, profile_id, entered_at)
-          select c.audience_id, c.profile_id, ${now.toISOString()}::timestamptz from plx_changes c where c.entered
-          returning audience_id, profile_id)`,
+        sql`came as (select c.audience_id, c.profile_id from plx_changes c where c.entered)`,
       ])}
       select 'exited' as change, audience_id, profile_id, reason from gone
       union all select 'entered', audience_id, profile_id, null from came`.execute(db);
@@ -280,9 +279,10 @@ export class AudienceRepository {
   }
 
   /**
-   * Brings the stored members in line with the rule, in one statement: members that no longer match leave,
-   * matching profiles that are not members enter. With `profileIds`, only those profiles are looked at (and
-   * those that were merged away or deleted leave).
+   * Diffs the stored members against the rule, in one statement: members that no longer match are deleted, and
+   * the matching profiles that are not members are returned as entering (`logChanges` inserts them with their
+   * reasons, under the same lock). With `profileIds`, only those profiles are looked at (and those that were
+   * merged away or deleted leave).
    */
   async applyMembership(
     db: Kysely<Tables>,
@@ -300,11 +300,9 @@ export class AudienceRepository {
           and not exists (select 1 from cur where cur.id = am.profile_id)
         returning am.profile_id, am.reason),
       came as (
-        insert into audience_members (audience_id, profile_id, entered_at)
-        select ${audienceId}::uuid, cur.id, ${now.toISOString()}::timestamptz from cur
+        select cur.id as profile_id from cur
         where not exists (select 1 from audience_members am
-          where am.audience_id = ${audienceId}::uuid and am.profile_id = cur.id)
-        returning profile_id)
+          where am.audience_id = ${audienceId}::uuid and am.profile_id = cur.id))
       select 'exited' as change, profile_id, reason from gone
       union all select 'entered', profile_id, null from came`.execute(db);
     const entered: string[] = [];
@@ -345,31 +343,31 @@ export class AudienceRepository {
     return { size: Number(rows[0]?.size ?? 0), sample: rows[0]?.sample ?? [] };
   }
 
-  /** Appends to the change log (in the caller's transaction, with the membership update). */
-  async appendChanges(
+  /**
+   * Writes an evaluation's outcome (in the caller's transaction, which deleted the leaving members): appends
+   * the changes to the change log in order, and inserts the entering members with their reasons. Rows travel as
+   * one JSON document: a `jsonb[]` parameter of a large evaluation's reasons costs ten times as much to quote in
+   * the driver and parse in the server.
+   */
+  async logChanges(
     db: Kysely<Tables>,
     audienceId: string,
     changes: Array<{ profileId: string; change: 'entered' | 'exited'; reason: unknown }>,
     now: Date,
   ): Promise<void> {
     if (changes.length === 0) return;
-    await sql`insert into audience_changes (audience_id, profile_id, change, reason, created_at)
-      select ${audienceId}::uuid, u.profile_id, u.change, u.reason, ${now.toISOString()}::timestamptz
-      from unnest(${changes.map((c) => c.profileId)}::uuid[], ${changes.map((c) => c.change)}::text[],
-        ${changes.map((c) => JSON.stringify(c.reason))}::jsonb[]) with ordinality as u(profile_id, change, reason, n)
-      order by u.n`.execute(db);
-  }
-
-  async setMemberReasons(
-    db: Kysely<Tables>,
-    audienceId: string,
-    reasons: Array<{ profileId: string; reason: unknown }>,
-  ): Promise<void> {
-    if (reasons.length === 0) return;
-    await sql`update audience_members am set reason = u.reason
-      from unnest(${reasons.map((r) => r.profileId)}::uuid[], ${reasons.map((r) => JSON.stringify(r.reason))}::jsonb[])
-        as u(profile_id, reason)
-      where am.audience_id = ${audienceId}::uuid and am.profile_id = u.profile_id`.execute(db);
+    const document = JSON.stringify(changes.map((c) => [c.profileId, c.change, c.reason ?? null]));
+    // Rows are inserted in the document's order (a function scan, nothing reorders it). A profile changes at most
+    // once in an evaluation, so only the order between evaluations carries meaning, and the lock gives it.
+    await sql`with logged as (
+        insert into audience_changes (audience_id, profile_id, change, reason, created_at)
+        select ${audienceId}::uuid, (u.c ->> 0)::uuid, u.c ->> 1, nullif(u.c -> 2, 'null'::jsonb),
+          ${now.toISOString()}::timestamptz
+        from jsonb_array_elements(${document}::jsonb) as u(c)
+        returning profile_id, change, reason)
+      insert into audience_members (audience_id, profile_id, entered_at, reason)
+      select ${audienceId}::uuid, profile_id, ${now.toISOString()}::timestamptz, reason from logged
+      where change = 'entered'`.execute(db);
   }
 
   /** Updates the size and evaluation time; records a size point when asked. Returns the new size. */
