@@ -103,7 +103,7 @@ export class AudienceEvaluator {
     now: Date = this.clock.now(),
   ): Promise<EvaluationResult> {
     const compiled = compileRule(rule, { now, profileIds });
-    const diff = await this.audiences.applyMembership(trx, audience.id, compiled, now, profileIds);
+    const diff = await this.audiences.applyMembership(trx, audience.id, compiled, profileIds);
     return this.record(trx, audience, rule, kind, diff, now, profileIds !== undefined);
   }
 
@@ -127,7 +127,6 @@ export class AudienceEvaluator {
           trx,
           pass.map((row) => row.id),
           compileRules(rules, { now }),
-          now,
         );
         for (const [i, row] of pass.entries())
           out.push(await this.record(trx, row, rules[i], kind, diffs.get(row.id)!, now, false));

@@ -233,7 +233,6 @@ export class AudienceRepository {
     db: Kysely<Tables>,
     audienceIds: string[],
     rules: CompiledRules,
-    now: Date,
   ): Promise<Map<string, MembershipDiff>> {
     if (audienceIds.length > MAX_AUDIENCES_PER_PASS)
       throw new Error(`at most ${MAX_AUDIENCES_PER_PASS} audiences are evaluated in one pass`);
@@ -288,9 +287,8 @@ export class AudienceRepository {
     db: Kysely<Tables>,
     audienceId: string,
     rule: CompiledRule,
-    now: Date,
     profileIds?: string[],
-  ): Promise<{ entered: string[]; exited: Array<{ profileId: string; reason: unknown }> }> {
+  ): Promise<MembershipDiff> {
     const only = profileIds ? sql`and am.profile_id = any(${profileIds}::uuid[])` : sql``;
     const { rows } = await sql<{ change: 'entered' | 'exited'; profile_id: string; reason: unknown }>`
       with ${withCtes(rule)}
