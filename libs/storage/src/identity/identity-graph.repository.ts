@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { JsonText, jsonRows } from '../json-rows.js';
 import type { Tables } from '../schema.js';
 import type { StoredConsent, StoredTrait } from './identity.tables.js';
 
@@ -84,8 +85,6 @@ const LOCK_NAMESPACE = 747_212;
  * 64 × max_connections locks, and a 1,000-record batch has thousands of identifiers.
  */
 export const IDENTIFIER_LOCK_BUCKETS = 512;
-
-const iso = (d: Date): string => d.toISOString();
 
 /**
  * One identifier's row by key, as a lateral subquery over `k(type, value)`. `limit 1` (the key is unique) keeps
@@ -294,42 +293,35 @@ export class IdentityGraphRepository {
         where t.type = k.type and t.value = k.value`.execute(db);
     }
     const parts: RawBuilder<unknown>[] = [];
+    // Each statement's rows travel as one JSON document (see `jsonRows`), read in order by a function scan.
     // New profiles (fresh time-ordered ids) are plain inserts; changed ones an upsert, whose conflict check
     // probes the primary key row by row, so an update never turns into a scan of the table, whatever the
     // planner's statistics say.
     if (c.newProfiles.length > 0) {
-      const p = c.newProfiles;
+      const rows = jsonRows(c.newProfiles.map((p) => [p.id, p.createdAt, p.mergedInto, p.traits, p.consent]));
       parts.push(sql`insert into profiles (id, created_at, updated_at, merged_into, traits, consent)
-        select id, created_at, created_at, merged_into, traits, consent
-        from unnest(${p.map((r) => r.id)}::uuid[], ${p.map((r) => iso(r.createdAt))}::timestamptz[],
-                    ${p.map((r) => r.mergedInto)}::uuid[], ${p.map((r) => JSON.stringify(r.traits))}::jsonb[],
-                    ${p.map((r) => JSON.stringify(r.consent))}::jsonb[])
-          as u(id, created_at, merged_into, traits, consent)`);
+        select (r ->> 0)::uuid, (r ->> 1)::timestamptz, (r ->> 1)::timestamptz, (r ->> 2)::uuid, (r -> 3)::jsonb, (r -> 4)::jsonb
+        from ${rows}`);
     }
     if (c.updatedProfiles.length > 0) {
-      const p = c.updatedProfiles;
+      const rows = jsonRows(c.updatedProfiles.map((p) => [p.id, p.mergedInto, p.traits, p.consent]));
       parts.push(sql`insert into profiles (id, merged_into, traits, consent)
-        select * from unnest(${p.map((r) => r.id)}::uuid[], ${p.map((r) => r.mergedInto)}::uuid[],
-                             ${p.map((r) => JSON.stringify(r.traits))}::jsonb[], ${p.map((r) => JSON.stringify(r.consent))}::jsonb[])
-          as u(id, merged_into, traits, consent)
+        select (r ->> 0)::uuid, (r ->> 1)::uuid, (r -> 2)::jsonb, (r -> 3)::jsonb from ${rows}
         on conflict (id) do update set traits = excluded.traits, consent = excluded.consent,
           merged_into = excluded.merged_into, updated_at = now()`);
     }
-    const added = c.links.filter((l) => l.isNew === true);
-    const upserted = c.links.filter((l) => l.isNew !== true);
+    const added: unknown[][] = [];
+    const upserted: unknown[][] = [];
+    for (const l of c.links)
+      (l.isNew === true ? added : upserted).push([l.type, l.value, l.profileId, l.sourceId, l.seen]);
+    const linkColumns = sql`(r ->> 0), (r ->> 1), (r ->> 2)::uuid, (r ->> 3), (r ->> 4)::timestamptz, (r ->> 4)::timestamptz`;
     if (added.length > 0) {
       parts.push(sql`insert into profile_identifiers (type, value, profile_id, source_id, first_seen, last_seen)
-        select type, value, profile_id, source_id, seen, seen
-        from unnest(${added.map((l) => l.type)}::text[], ${added.map((l) => l.value)}::text[],
-                    ${added.map((l) => l.profileId)}::uuid[], ${added.map((l) => l.sourceId)}::text[],
-                    ${added.map((l) => iso(l.seen))}::timestamptz[]) as u(type, value, profile_id, source_id, seen)`);
+        select ${linkColumns} from ${jsonRows(added)}`);
     }
     if (upserted.length > 0) {
       parts.push(sql`insert into profile_identifiers (type, value, profile_id, source_id, first_seen, last_seen)
-        select type, value, profile_id, source_id, seen, seen
-        from unnest(${upserted.map((l) => l.type)}::text[], ${upserted.map((l) => l.value)}::text[],
-                    ${upserted.map((l) => l.profileId)}::uuid[], ${upserted.map((l) => l.sourceId)}::text[],
-                    ${upserted.map((l) => iso(l.seen))}::timestamptz[]) as u(type, value, profile_id, source_id, seen)
+        select ${linkColumns} from ${jsonRows(upserted)}
         on conflict (type, value) do update set
           profile_id = excluded.profile_id,
           first_seen = least(profile_identifiers.first_seen, excluded.first_seen),
@@ -338,38 +330,56 @@ export class IdentityGraphRepository {
     if (c.observations.length > 0) {
       const o = c.observations;
       const withIds = o[0].id !== null;
+      const rows = jsonRows(
+        o.map((r) => [
+          r.id ?? 0,
+          r.profileId,
+          r.sourceId,
+          r.runId,
+          r.observedAt,
+          new JsonText(r.identifiers),
+          new JsonText(r.traits),
+          new JsonText(r.traitExpiry),
+          new JsonText(r.consent),
+        ]),
+      );
       parts.push(sql`insert into identity_observations
           (${sql.raw(withIds ? 'id, ' : '')}profile_id, source_id, run_id, observed_at, identifiers, traits, trait_expiry, consent)
-        select ${sql.raw(withIds ? 'id, ' : '')}profile_id, source_id, run_id, observed_at, identifiers, traits, trait_expiry, consent
-        from unnest(${o.map((r) => r.id ?? 0)}::int8[], ${o.map((r) => r.profileId)}::uuid[], ${o.map((r) => r.sourceId)}::text[],
-                    ${o.map((r) => r.runId)}::text[], ${o.map((r) => iso(r.observedAt))}::timestamptz[],
-                    ${o.map((r) => r.identifiers)}::jsonb[], ${o.map((r) => r.traits)}::jsonb[],
-                    ${o.map((r) => r.traitExpiry)}::jsonb[], ${o.map((r) => r.consent)}::jsonb[])
-          as u(id, profile_id, source_id, run_id, observed_at, identifiers, traits, trait_expiry, consent)`);
+        select ${sql.raw(withIds ? '(r ->> 0)::int8, ' : '')}(r ->> 1)::uuid, (r ->> 2), (r ->> 3), (r ->> 4)::timestamptz,
+          (r -> 5)::jsonb, nullif((r -> 6)::jsonb, 'null'), nullif((r -> 7)::jsonb, 'null'),
+          nullif((r -> 8)::jsonb, 'null')
+        from ${rows}`);
     }
     if (c.events.length > 0) {
-      const e = c.events;
+      const rows = jsonRows(
+        c.events.map((e) => [
+          e.profileId,
+          e.observationId,
+          e.sourceId,
+          e.eventId,
+          e.name,
+          e.occurredAt,
+          new JsonText(e.properties),
+        ]),
+      );
       parts.push(sql`insert into profile_events (profile_id, observation_id, source_id, event_id, name, occurred_at, properties)
-        select * from unnest(${e.map((r) => r.profileId)}::uuid[], ${e.map((r) => r.observationId)}::int8[],
-                             ${e.map((r) => r.sourceId)}::text[], ${e.map((r) => r.eventId)}::text[],
-                             ${e.map((r) => r.name)}::text[], ${e.map((r) => iso(r.occurredAt))}::timestamptz[],
-                             ${e.map((r) => r.properties)}::jsonb[])
+        select (r ->> 0)::uuid, (r ->> 1)::int8, (r ->> 2), (r ->> 3), (r ->> 4), (r ->> 5)::timestamptz, (r -> 6)::jsonb
+        from ${rows}
         on conflict (source_id, event_id) where event_id is not null do nothing`);
     }
     if (c.merges.length > 0) {
-      const m = c.merges;
+      const rows = jsonRows(
+        c.merges.map((m) => [m.winner, m.loser, new JsonText(m.causedBy), m.observationId, m.sourceId, m.runId]),
+      );
       parts.push(sql`insert into identity_merges (winner, loser, caused_by, observation_id, source_id, run_id)
-        select * from unnest(${m.map((r) => r.winner)}::uuid[], ${m.map((r) => r.loser)}::uuid[],
-                             ${m.map((r) => r.causedBy)}::jsonb[], ${m.map((r) => r.observationId)}::int8[],
-                             ${m.map((r) => r.sourceId)}::text[], ${m.map((r) => r.runId)}::text[])`);
+        select (r ->> 0)::uuid, (r ->> 1)::uuid, (r -> 2)::jsonb, (r ->> 3)::int8, (r ->> 4), (r ->> 5)
+        from ${rows}`);
     }
     if (c.flags.length > 0) {
-      const f = c.flags;
+      const rows = jsonRows(c.flags.map((f) => [f.type, f.value, f.people, f.flagged, f.reason]));
       parts.push(sql`insert into identity_flags (type, value, people, flagged, reason)
-        select type, value, array(select jsonb_array_elements_text(people)), flagged, reason
-        from unnest(${f.map((r) => r.type)}::text[], ${f.map((r) => r.value)}::text[],
-                    ${f.map((r) => JSON.stringify(r.people))}::jsonb[], ${f.map((r) => r.flagged)}::bool[],
-                    ${f.map((r) => r.reason)}::text[]) as u(type, value, people, flagged, reason)
+        select (r ->> 0), (r ->> 1), array(select jsonb_array_elements_text((r -> 2)::jsonb)), (r ->> 3)::bool, (r ->> 4)
+        from ${rows}
         on conflict (type, value) do update set people = excluded.people, flagged = excluded.flagged,
           reason = coalesce(excluded.reason, identity_flags.reason), updated_at = now()`);
     }
