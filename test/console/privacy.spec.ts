@@ -155,7 +155,12 @@ describe('the console’s privacy pages in a browser', () => {
 
   it('shows and edits the retention policy, and runs a sweep', async () => {
     await nav('Retention').click();
-    await page.getByRole('heading', { name: 'Retention', level: 1 }).waitFor();
+    await page.waitForURL(/\/retention$/);
+    // The page shows its heading once the policy is loaded, or an alert saying why it could not be.
+    const heading = page.getByRole('heading', { name: 'Retention', level: 1 });
+    await heading.or(page.getByRole('alert')).first().waitFor({ timeout: 40_000 });
+    if (!(await heading.isVisible()))
+      throw new Error(`retention page: ${await page.getByRole('alert').first().innerText()}`);
     await page.getByLabel('Delete events after (days)').fill('395');
     await page.getByRole('button', { name: 'Save policy' }).click();
     await page.getByText('Policy saved.').waitFor();
