@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { Database } from '../database.js';
 import { parseJson } from '../identity/identity-graph.repository.js';
+import { jsonRows } from '../json-rows.js';
 import type { Tables } from '../schema.js';
 import type { CompiledRule, CompiledRules } from './rule.compiler.js';
 
@@ -344,8 +345,8 @@ export class AudienceRepository {
   /**
    * Writes an evaluation's outcome (in the caller's transaction, which deleted the leaving members): appends
    * the changes to the change log in order, and inserts the entering members with their reasons. Rows travel as
-   * one JSON document: a `jsonb[]` parameter of a large evaluation's reasons costs ten times as much to quote in
-   * the driver and parse in the server.
+   * one JSON document (`jsonRows`, which also takes a first evaluation of a million members past jsonb's size
+   * limit): a `jsonb[]` parameter of a large evaluation's reasons costs ten times as much to quote and parse.
    */
   async logChanges(
     db: Kysely<Tables>,
@@ -354,14 +355,13 @@ export class AudienceRepository {
     now: Date,
   ): Promise<void> {
     if (changes.length === 0) return;
-    const document = JSON.stringify(changes.map((c) => [c.profileId, c.change, c.reason ?? null]));
     // Rows are inserted in the document's order (a function scan, nothing reorders it). A profile changes at most
     // once in an evaluation, so only the order between evaluations carries meaning, and the lock gives it.
     await sql`with logged as (
         insert into audience_changes (audience_id, profile_id, change, reason, created_at)
-        select ${audienceId}::uuid, (u.c ->> 0)::uuid, u.c ->> 1, nullif(u.c -> 2, 'null'::jsonb),
+        select ${audienceId}::uuid, (u.r ->> 0)::uuid, u.r ->> 1, nullif((u.r -> 2)::jsonb, 'null'::jsonb),
           ${now.toISOString()}::timestamptz
-        from jsonb_array_elements(${document}::jsonb) as u(c)
+        from ${jsonRows(changes.map((c) => [c.profileId, c.change, c.reason]))}
         returning profile_id, change, reason)
       insert into audience_members (audience_id, profile_id, entered_at, reason)
       select ${audienceId}::uuid, profile_id, ${now.toISOString()}::timestamptz, reason from logged
