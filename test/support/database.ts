@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { Database, migrate, ProfileRepository } from '@plexus/storage';
+import { Database, migrate, ProfileRepository, type DatabaseOptions } from '@plexus/storage';
 
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -8,7 +8,7 @@ export interface TestDatabase {
   name: string;
   url: string;
   /** Opens a migrated {@link Database} on it (each call a new pool). */
-  open(): Promise<Database>;
+  open(options?: Omit<DatabaseOptions, 'url'>): Promise<Database>;
   drop(): Promise<void>;
 }
 
@@ -29,8 +29,8 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
   return {
     name,
     url,
-    async open() {
-      const database = await Database.open({ url });
+    async open(options = {}) {
+      const database = await Database.open({ ...options, url });
       await migrate(database);
       return database;
     },

@@ -57,7 +57,8 @@ export function storedRule(audience: AudienceRow, context: RuleContext): RuleNod
 }
 
 /**
- * Evaluates audiences: a full evaluation of one audience is one SQL statement that diffs the members; the
+ * Evaluates audiences: a full evaluation of one audience diffs the members against the rule in a read-only
+ * statement (split across reader connections on a large database) and deletes the leavers; the
  * changed profiles are then explained (which conditions decided) and appended to the change log in the same
  * transaction. Real-time evaluation runs the same statement restricted to the profiles that changed.
  */
@@ -102,13 +103,12 @@ export class AudienceEvaluator {
     profileIds?: string[],
     now: Date = this.clock.now(),
   ): Promise<EvaluationResult> {
-    const compiled = compileRule(rule, { now, profileIds });
-    const diff = await this.audiences.applyMembership(trx, audience.id, compiled, profileIds);
+    const diff = await this.audiences.applyMembership(trx, audience.id, rule, { now, profileIds });
     return this.record(trx, audience, rule, kind, diff, now, profileIds !== undefined);
   }
 
   /**
-   * Full evaluation of several audiences in one transaction and one statement: one pass over the profiles,
+   * Full evaluation of several audiences in one transaction and one read: one pass over the profiles,
    * events and identifiers for all their rules (instead of one per audience), then each audience's changes are
    * explained and logged as a single evaluation would. Audiences deleted meanwhile are left out.
    */
@@ -126,7 +126,8 @@ export class AudienceEvaluator {
         const diffs = await this.audiences.applyMemberships(
           trx,
           pass.map((row) => row.id),
-          compileRules(rules, { now }),
+          rules,
+          { now },
         );
         for (const [i, row] of pass.entries())
           out.push(await this.record(trx, row, rules[i], kind, diffs.get(row.id)!, now, false));

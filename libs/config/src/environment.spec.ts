@@ -46,6 +46,9 @@ describe('loadEnvironment', () => {
     expect(env.PORT).toBe(8080);
     expect(env.RUN_WORKERS).toBe(false);
     expect(env.WORKER_CONCURRENCY).toBe(2);
+    expect(env.DATABASE_PARALLEL_READS).toBe(2);
+    expect(loadEnvironment({ DATABASE_PARALLEL_READS: '0' }).DATABASE_PARALLEL_READS).toBe(0);
+    expect(() => loadEnvironment({ DATABASE_PARALLEL_READS: 'many' })).toThrow(/DATABASE_PARALLEL_READS/);
   });
 
   it('reads the HTTP budget of connectors and refuses one that would never wait or never stop', () => {

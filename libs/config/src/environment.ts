@@ -27,6 +27,11 @@ export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
   HOST: { description: 'Interface the API listens on', default: '0.0.0.0' },
   DATA_DIR: { description: 'Folder for the embedded database and generated keys', default: './.plexus' },
   DATABASE_URL: { description: 'PostgreSQL URL; unset = embedded PGlite under DATA_DIR', sensitive: true },
+  DATABASE_PARALLEL_READS: {
+    description:
+      'Connections that read parts of a full audience evaluation at once on a large PostgreSQL database (0 or 1 = one statement)',
+    default: '2',
+  },
   REDIS_URL: { description: 'Redis used by BullMQ and rate budgets', default: 'redis://127.0.0.1:6379' },
   QUEUE_PREFIX: { description: 'Prefix of every Redis key Plexus writes', default: 'plexus' },
   ADMIN_API_KEY: { description: 'Seeds an admin API key; unset = one is generated into DATA_DIR', sensitive: true },
@@ -154,6 +159,12 @@ export class Environment {
     message: 'PLEXUS_MASTER_KEY must be 32 bytes as base64 (44 characters) or hex (64 characters)',
   })
   PLEXUS_MASTER_KEY?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(32)
+  DATABASE_PARALLEL_READS: number = 2;
 
   @Transform(toBool)
   @IsBoolean()

@@ -19,6 +19,22 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Connections in the pool (PostgreSQL only). */
   poolSize?: number;
+  /**
+   * Connections of the separate reader pool that splits a large read-only statement (a full audience evaluation)
+   * into parts read at once (PostgreSQL only; 0 or 1 = no split). Default 2.
+   */
+  parallelReads?: number;
+  /** The size of the table a split read goes over (bytes) from which it is split. Default 64 MiB. */
+  splitReadsFrom?: number;
+}
+
+/** A pool of its own for the parts of a split read, so they never wait behind connections held by transactions. */
+export interface ReaderPool {
+  db: Kysely<Tables>;
+  /** Its connections: how many parts a read is split into. */
+  count: number;
+  /** Reads over a smaller table than this (bytes) are not split: below it, splitting costs more than it saves. */
+  fromBytes: number;
 }
 
 /**
@@ -30,21 +46,27 @@ export class Database {
     readonly kind: DatabaseKind,
     readonly db: Kysely<Tables>,
     readonly description: string,
+    readonly readers?: ReaderPool,
   ) {}
 
   static async open(options: DatabaseOptions): Promise<Database> {
     if (options.url) {
-      const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
-      // An idle pooled connection that the server closes (restart, failover, terminate) must not crash the
-      // process: pg emits it on the pool, which throws when nobody listens. The pool replaces the connection.
-      pool.on('error', (error) => new Logger('Database').warn(`idle connection lost: ${error.message}`));
-      // A checked-out connection (inside a transaction, between statements) that the server closes emits on the
-      // client instead, where nobody listens either: log it; the statement in flight fails and its work retries.
-      pool.on('connect', (client) => {
-        client.on('error', (error) => new Logger('Database').warn(`connection lost: ${error.message}`));
-      });
+      const pool = watched(new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 }));
+      const readerCount = options.parallelReads ?? 2;
+      const readers =
+        readerCount >= 2
+          ? {
+              db: new Kysely<Tables>({
+                dialect: new PostgresDialect({
+                  pool: watched(new pg.Pool({ connectionString: options.url, max: readerCount })),
+                }),
+              }),
+              count: readerCount,
+              fromBytes: options.splitReadsFrom ?? 64 * 1024 * 1024,
+            }
+          : undefined;
       const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-      return new Database('postgres', db, redactUrl(options.url));
+      return new Database('postgres', db, redactUrl(options.url), readers);
     }
     const dataDir = options.dataDir ?? './.plexus';
     let pglite: PGlite;
@@ -74,8 +96,21 @@ export class Database {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    await Promise.all([this.db.destroy(), this.readers?.db.destroy()]);
   }
+}
+
+/** Logs connections the server closes instead of letting an unheard `error` event crash the process. */
+function watched(pool: pg.Pool): pg.Pool {
+  // An idle pooled connection that the server closes (restart, failover, terminate) must not crash the
+  // process: pg emits it on the pool, which throws when nobody listens. The pool replaces the connection.
+  pool.on('error', (error) => new Logger('Database').warn(`idle connection lost: ${error.message}`));
+  // A checked-out connection (inside a transaction, between statements) that the server closes emits on the
+  // client instead, where nobody listens either: log it; the statement in flight fails and its work retries.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => new Logger('Database').warn(`connection lost: ${error.message}`));
+  });
+  return pool;
 }
 
 export function redactUrl(url: string): string {

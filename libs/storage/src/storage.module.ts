@@ -38,7 +38,11 @@ export class StorageModule {
             const logger = new Logger('Storage');
             // DATA_DIR holds the master key, the admin key and the embedded database: the hub's user only.
             for (const problem of securePrivateTree(env.DATA_DIR)) logger.warn(`cannot make private: ${problem}`);
-            const database = await Database.open({ url: env.DATABASE_URL, dataDir: env.DATA_DIR });
+            const database = await Database.open({
+              url: env.DATABASE_URL,
+              dataDir: env.DATA_DIR,
+              parallelReads: env.DATABASE_PARALLEL_READS,
+            });
             if (options.migrate !== false) {
               const result = await migrate(database);
               if (result.applied.length > 0) logger.log(`applied migrations ${result.applied.join(', ')}`);

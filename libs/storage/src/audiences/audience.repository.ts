@@ -4,7 +4,17 @@ import { Database } from '../database.js';
 import { parseJson } from '../identity/identity-graph.repository.js';
 import { jsonRows } from '../json-rows.js';
 import type { Tables } from '../schema.js';
-import type { CompiledRule, CompiledRules } from './rule.compiler.js';
+import type { RuleNode } from './audience-rule.types.js';
+import {
+  andAll,
+  compileRule,
+  compileRules,
+  profileScope,
+  type CompiledRule,
+  type CompiledRules,
+  type CompileOptions,
+  type ProfileRange,
+} from './rule.compiler.js';
 
 export interface AudienceRow {
   id: string;
@@ -104,10 +114,12 @@ function hitAudiences(audienceIds: string[], rules: CompiledRules): RawBuilder<u
   return sql`unnest(array_remove(array[${sql.join(hits, sql`, `)}]::uuid[], null)) as u(audience_id)`;
 }
 
-function profilesMatching(rule: CompiledRule, profileIds?: string[]): RawBuilder<unknown> {
-  const only = profileIds ? sql`and p.id = any(${profileIds}::uuid[])` : sql``;
+function profilesMatching(
+  rule: CompiledRule,
+  scope: Pick<CompileOptions, 'profileIds' | 'profileRange'> = {},
+): RawBuilder<unknown> {
   return sql`select p.id from profiles p ${sql.join(rule.joins, sql` `)}
-    where p.merged_into is null ${only} and ${rule.match}`;
+    where p.merged_into is null ${andAll(profileScope(sql`p.id`, scope))} and ${rule.match}`;
 }
 
 /** Audiences, their members, change log and sizes; the SQL of evaluations. */
@@ -222,95 +234,158 @@ export class AudienceRepository {
 
   /**
    * Full evaluation of several audiences (their rules compiled together, in the order of `audienceIds`; at most
-   * `MAX_AUDIENCES_PER_PASS`) in one statement and one pass over the profiles: each audience's members that no
-   * longer match are deleted, and matching profiles that are not members are returned as entering (inserted by
-   * `logChanges`, as for one audience). Returns the changes by audience.
+   * `MAX_AUDIENCES_PER_PASS`) in one pass over the profiles: read-only statements find the changes, then each
+   * audience's members that no longer match are deleted, and matching profiles that are not members are returned
+   * as entering (inserted by `logChanges`, as for one audience). Returns the changes by audience. The caller holds
+   * the audiences' locks, so their members do not change between the reads and the delete.
    *
    * The diff compares two bit sets per profile — the audiences it matches now, and those it is a member of —
    * so only the profiles whose sets differ are touched; comparing (audience, profile) pairs would sort and join
-   * every membership of every audience.
+   * every membership of every audience. On a large PostgreSQL database the read is split into ranges of profile
+   * ids read at once on the reader connections (see `readRanges`).
    */
   async applyMemberships(
     db: Kysely<Tables>,
     audienceIds: string[],
-    rules: CompiledRules,
+    rules: RuleNode[],
+    options: CompileOptions,
   ): Promise<Map<string, MembershipDiff>> {
     if (audienceIds.length > MAX_AUDIENCES_PER_PASS)
       throw new Error(`at most ${MAX_AUDIENCES_PER_PASS} audiences are evaluated in one pass`);
     const out = new Map<string, MembershipDiff>(audienceIds.map((id) => [id, { entered: [], exited: [] }]));
     if (audienceIds.length === 0) return out;
     const ids = sql`${audienceIds}::uuid[]`;
-    const bits = rules.matches.map(
-      (match, i) => sql`case when ${match} then ${sql.raw(String(1n << BigInt(i)))}::bigint else 0 end`,
-    );
-    // The hashes of a million profiles' bit sets do not fit the default 4 MB; this transaction only.
-    await sql`set local work_mem = '64MB'`.execute(db);
-    const { rows } = await sql<{
-      change: 'entered' | 'exited';
-      audience_id: string;
-      profile_id: string;
-      reason: unknown;
-    }>`
-      ${withClause([
-        ...rules.ctes,
-        sql`plx_live as (select p.id, ${sql.join(bits, sql` | `)} as h
-          from ${rules.profiles} ${sql.join(rules.joins, sql` `)} where p.merged_into is null)`,
-        sql`plx_members as (select profile_id, bit_or(1::bigint << (array_position(${ids}, audience_id) - 1)) as m
-          from audience_members where audience_id = any(${ids}) group by profile_id)`,
-        sql`plx_diff as (select coalesce(l.id, m.profile_id) as profile_id, coalesce(l.h, 0) as h, coalesce(m.m, 0) as m
-          from plx_live l full join plx_members m on m.profile_id = l.id where coalesce(l.h, 0) <> coalesce(m.m, 0))`,
-        sql`plx_changes as (select d.profile_id, (${ids})[i + 1] as audience_id, (d.h >> i) & 1 = 1 as entered
-          from plx_diff d, generate_series(0, ${audienceIds.length - 1}::int) i where ((d.h # d.m) >> i) & 1 = 1)`,
-        // The changes are few next to the members: looked up through the profile index, not by hashing every member.
-        sql`gone as (delete from audience_members am using plx_changes c
-          where am.profile_id = any(array(select profile_id from plx_changes where not entered))
-            and not c.entered and am.audience_id = c.audience_id and am.profile_id = c.profile_id
-          returning am.audience_id, am.profile_id, am.reason)`,
-        sql`came as (select c.audience_id, c.profile_id from plx_changes c where c.entered)`,
-      ])}
-      select 'exited' as change, audience_id, profile_id, reason from gone
-      union all select 'entered', audience_id, profile_id, null from came`.execute(db);
+    const rows = await this.readRanges(db, options, async (reader, range) => {
+      const compiled = compileRules(rules, { ...options, profileRange: range });
+      const bits = compiled.matches.map(
+        (match, i) => sql`case when ${match} then ${sql.raw(String(1n << BigInt(i)))}::bigint else 0 end`,
+      );
+      // The hashes of a million profiles' bit sets do not fit the default 4 MB; this transaction only.
+      await sql`set local work_mem = '64MB'`.execute(reader);
+      const { rows } = await sql<{ change: 'entered' | 'exited'; bit: number; profile_id: string }>`
+        ${withClause([
+          ...compiled.ctes,
+          sql`plx_live as (select p.id, ${sql.join(bits, sql` | `)} as h
+            from ${compiled.profiles} ${sql.join(compiled.joins, sql` `)}
+            where p.merged_into is null ${andAll(profileScope(sql`p.id`, { profileRange: range }))})`,
+          // The audiences' ranks joined in (not looked up per member): the members come in index order, audience
+          // by audience.
+          sql`plx_members as (select am.profile_id, bit_or(1::bigint << (a.rank::int - 1)) as m
+            from unnest(${ids}) with ordinality a(id, rank)
+              join audience_members am on am.audience_id = a.id ${andAll(profileScope(sql`am.profile_id`, { profileRange: range }))}
+            group by am.profile_id)`,
+          sql`plx_diff as (select coalesce(l.id, m.profile_id) as profile_id, coalesce(l.h, 0) as h, coalesce(m.m, 0) as m
+            from plx_live l full join plx_members m on m.profile_id = l.id where coalesce(l.h, 0) <> coalesce(m.m, 0))`,
+        ])}
+        select d.profile_id, i as bit, case when (d.h >> i) & 1 = 1 then 'entered' else 'exited' end as change
+        from plx_diff d, generate_series(0, ${audienceIds.length - 1}::int) i where ((d.h # d.m) >> i) & 1 = 1`.execute(
+        reader,
+      );
+      return rows;
+    });
+    const exits: Array<[string, string]> = [];
     for (const r of rows) {
-      const diff = out.get(r.audience_id)!;
-      if (r.change === 'entered') diff.entered.push(r.profile_id);
-      else diff.exited.push({ profileId: r.profile_id, reason: parseJson(r.reason) });
+      const audienceId = audienceIds[r.bit];
+      if (r.change === 'entered') out.get(audienceId)!.entered.push(r.profile_id);
+      else exits.push([audienceId, r.profile_id]);
     }
+    if (exits.length === 0) return out;
+    // The leavers are few next to the members: each found through the primary key.
+    const gone = await sql<{ audience_id: string; profile_id: string; reason: unknown }>`
+      delete from audience_members am using ${jsonRows(exits)}
+      where am.audience_id = (u.r ->> 0)::uuid and am.profile_id = (u.r ->> 1)::uuid
+      returning am.audience_id, am.profile_id, am.reason`.execute(db);
+    for (const r of gone.rows)
+      out.get(r.audience_id)!.exited.push({ profileId: r.profile_id, reason: parseJson(r.reason) });
     return out;
   }
 
   /**
-   * Diffs the stored members against the rule, in one statement: members that no longer match are deleted, and
-   * the matching profiles that are not members are returned as entering (`logChanges` inserts them with their
-   * reasons, under the same lock). With `profileIds`, only those profiles are looked at (and those that were
-   * merged away or deleted leave).
+   * Diffs the stored members against the rule (read-only statements, then one delete): members that no longer
+   * match are deleted, and the matching profiles that are not members are returned as entering (`logChanges`
+   * inserts them with their reasons, under the same lock). With `options.profileIds`, only those profiles are
+   * looked at (and those that were merged away or deleted leave); without, the read may be split into ranges of
+   * profiles as for several audiences.
    */
   async applyMembership(
     db: Kysely<Tables>,
     audienceId: string,
-    rule: CompiledRule,
-    profileIds?: string[],
+    rule: RuleNode,
+    options: CompileOptions,
   ): Promise<MembershipDiff> {
-    const only = profileIds ? sql`and am.profile_id = any(${profileIds}::uuid[])` : sql``;
-    const { rows } = await sql<{ change: 'entered' | 'exited'; profile_id: string; reason: unknown }>`
-      with ${withCtes(rule)}
-      cur as (${profilesMatching(rule, profileIds)}),
-      gone as (
-        delete from audience_members am where am.audience_id = ${audienceId}::uuid ${only}
-          and not exists (select 1 from cur where cur.id = am.profile_id)
-        returning am.profile_id, am.reason),
-      came as (
-        select cur.id as profile_id from cur
-        where not exists (select 1 from audience_members am
-          where am.audience_id = ${audienceId}::uuid and am.profile_id = cur.id))
-      select 'exited' as change, profile_id, reason from gone
-      union all select 'entered', profile_id, null from came`.execute(db);
+    const rows = await this.readRanges(db, options, async (reader, range) => {
+      const scope = { profileIds: options.profileIds, profileRange: range };
+      const compiled = compileRule(rule, { ...options, profileRange: range });
+      const { rows } = await sql<{ profile_id: string; entered: boolean }>`
+        with ${withCtes(compiled)} cur as (${profilesMatching(compiled, scope)})
+        select coalesce(cur.id, am.profile_id) as profile_id, cur.id is not null as entered
+        from cur full join (select am.profile_id from audience_members am
+          where am.audience_id = ${audienceId}::uuid ${andAll(profileScope(sql`am.profile_id`, scope))}) am
+          on am.profile_id = cur.id
+        where cur.id is null or am.profile_id is null`.execute(reader);
+      return rows;
+    });
     const entered: string[] = [];
-    const exited: Array<{ profileId: string; reason: unknown }> = [];
+    const leaving: Array<[string]> = [];
     for (const r of rows) {
-      if (r.change === 'entered') entered.push(r.profile_id);
-      else exited.push({ profileId: r.profile_id, reason: parseJson(r.reason) });
+      if (r.entered) entered.push(r.profile_id);
+      else leaving.push([r.profile_id]);
+    }
+    const exited: Array<{ profileId: string; reason: unknown }> = [];
+    if (leaving.length > 0) {
+      const gone = await sql<{ profile_id: string; reason: unknown }>`
+        delete from audience_members am using ${jsonRows(leaving)}
+        where am.audience_id = ${audienceId}::uuid and am.profile_id = (u.r ->> 0)::uuid
+        returning am.profile_id, am.reason`.execute(db);
+      for (const r of gone.rows) exited.push({ profileId: r.profile_id, reason: parseJson(r.reason) });
     }
     return { entered, exited };
+  }
+
+  /**
+   * Runs a full evaluation's read over every profile. On PostgreSQL with reader connections and enough profiles
+   * (a profiles table of at least `readers.fromBytes`), the ids are cut into as many ranges as there are readers, at quantiles of a
+   * sample, and each range is read at once on its own reader connection, in its own transaction: two cores
+   * evaluate two halves. Otherwise (the embedded database, an incremental evaluation, a small table) the read runs
+   * once, in the caller's transaction.
+   *
+   * The readers do not see the caller's transaction. That is sound for what they read: the audiences' members
+   * (locked by the caller, which has not written them yet) and profiles, events and identifiers, which the caller
+   * does not write. Each range reads its own snapshot, so a profile changed while the ranges start is seen before
+   * or after its change, as by a single statement that started a moment earlier or later; its real-time
+   * evaluation follows the change either way.
+   */
+  private async readRanges<R>(
+    db: Kysely<Tables>,
+    options: CompileOptions,
+    read: (reader: Kysely<Tables>, range: ProfileRange | undefined) => Promise<R[]>,
+  ): Promise<R[]> {
+    const readers = this.database.readers;
+    const ranges = readers && !options.profileIds ? await this.profileRanges(readers.count, readers.fromBytes) : [];
+    if (!readers || ranges.length < 2) return read(db, undefined);
+    const parts = await Promise.all(ranges.map((range) => readers.db.transaction().execute((trx) => read(trx, range))));
+    return parts.flat();
+  }
+
+  /**
+   * `count` ranges of profile ids, in order, that hold about as many profiles each and together every id; none
+   * when the profiles table is smaller than `fromBytes` (or empty).
+   */
+  async profileRanges(count: number, fromBytes = 0): Promise<ProfileRange[]> {
+    if (count < 2) return [];
+    const { rows } = await sql<{ bytes: number }>`
+      select pg_relation_size('profiles')::float8 as bytes`.execute(this.db);
+    const bytes = Number(rows[0]?.bytes ?? 0);
+    if (bytes === 0 || bytes < fromBytes) return [];
+    // About 400 pages (tens of thousands of ids) sampled: the cuts land within a percent of the quantiles.
+    const percent = Math.min(100, (100 * 400 * 8192) / bytes);
+    const fractions = Array.from({ length: count - 1 }, (_, i) => (i + 1) / count);
+    const sample = await sql<{ cuts: string[] | null }>`
+      select (percentile_disc(${fractions}::float8[]) within group (order by id))::text[] as cuts
+      from profiles tablesample system (${percent}::float4)`.execute(this.db);
+    const cuts = [...new Set(sample.rows[0]?.cuts ?? [])];
+    if (cuts.length === 0) return [];
+    return [undefined, ...cuts].map((from, i) => ({ from, to: cuts[i] }));
   }
 
   /** Each leaf of the rule, evaluated on these profiles (missing ids are deleted profiles). */

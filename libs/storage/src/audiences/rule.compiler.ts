@@ -30,7 +30,31 @@ export interface CompileOptions {
   now: Date;
   /** Only these profiles (incremental evaluation); absent = every profile. */
   profileIds?: string[];
+  /** Only the profiles whose ids lie in this range (one part of a full evaluation split across connections). */
+  profileRange?: ProfileRange;
 }
+
+/** Profile ids from `from` (included) up to `to` (excluded); an absent bound is open. */
+export interface ProfileRange {
+  from?: string;
+  to?: string;
+}
+
+/** The conditions on `column` (a profile id) that keep an evaluation to the profiles `options` name. */
+export function profileScope(
+  column: RawBuilder<unknown>,
+  options: Pick<CompileOptions, 'profileIds' | 'profileRange'>,
+): RawBuilder<unknown>[] {
+  const out: RawBuilder<unknown>[] = [];
+  if (options.profileIds) out.push(sql`${column} = any(${options.profileIds}::uuid[])`);
+  if (options.profileRange?.from) out.push(sql`${column} >= ${options.profileRange.from}::uuid`);
+  if (options.profileRange?.to) out.push(sql`${column} < ${options.profileRange.to}::uuid`);
+  return out;
+}
+
+/** `and`-prefixed conditions, to follow a `where`. */
+export const andAll = (conditions: RawBuilder<unknown>[]): RawBuilder<unknown> =>
+  conditions.length > 0 ? sql`and ${sql.join(conditions, sql` and `)}` : sql``;
 
 /**
  * Several rules compiled for one statement over `profiles p` (see `compileRules`): the CTEs and joins they
@@ -83,8 +107,9 @@ class SharedAggregates {
     const values = [...this.values.values()].map((v) => sql`${v.expr} as ${sql.raw(v.name)}`);
     // `offset 0` keeps the values computed once per profile, and keeps the caller's filters out: the profiles
     // of an incremental evaluation are picked here.
-    const only = this.options.profileIds ? sql`where p.id = any(${this.options.profileIds}::uuid[])` : sql``;
-    return sql`(select p.*, ${sql.join(values, sql`, `)} from profiles p ${only} offset 0) p`;
+    const only = profileScope(sql`p.id`, this.options);
+    const where = only.length > 0 ? sql`where ${sql.join(only, sql` and `)}` : sql``;
+    return sql`(select p.*, ${sql.join(values, sql`, `)} from profiles p ${where} offset 0) p`;
   }
 
   /** The column holding `measure` of the events `node` looks at, per profile (null when it has none). */
@@ -143,7 +168,7 @@ class SharedAggregates {
    * (the planner would otherwise walk the profile index, a random read per identifier).
    */
   finish(ctes: RawBuilder<unknown>[], joins: RawBuilder<unknown>[]): void {
-    const only = this.options.profileIds ? sql`and profile_id = any(${this.options.profileIds}::uuid[])` : sql``;
+    const only = andAll(profileScope(sql`profile_id`, this.options));
     if (this.columns.size > 0) {
       const ref = sql.raw(SharedAggregates.EVENTS);
       const window =
@@ -256,7 +281,7 @@ function eventConditions(
     conditions.push(sql`e.occurred_at <= ${options.now.toISOString()}::timestamptz`);
   }
   for (const f of def.where) conditions.push(filterSql(sql`e.properties`, f));
-  if (options.profileIds) conditions.push(sql`e.profile_id = any(${options.profileIds}::uuid[])`);
+  conditions.push(...profileScope(sql`e.profile_id`, options));
   return sql.join(conditions, sql` and `);
 }
 
