@@ -179,6 +179,9 @@ const bench: Benchmark = {
       const ids = [first.id];
       for (let i = 1; i < all.length; i++) ids.push((await audiences.create({ name: `a${i}`, rule: all[i] })).id);
       figures.push({ name: 'first evaluation of 19 more audiences', value: ms(t) / 1000, unit: 's' });
+      // A running database's autovacuum visits audience_members after the millions of rows just inserted (and
+      // sets the visibility map that index-only scans need); where it is off, this stands in for it.
+      await sql`vacuum analyze audience_members`.execute(database.db);
       t = process.hrtime.bigint();
       await evaluator.evaluateMany(ids);
       figures.push({

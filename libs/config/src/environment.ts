@@ -29,7 +29,7 @@ export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
   DATABASE_URL: { description: 'PostgreSQL URL; unset = embedded PGlite under DATA_DIR', sensitive: true },
   DATABASE_PARALLEL_READS: {
     description:
-      'Connections that read parts of a full audience evaluation at once on a large PostgreSQL database (0 or 1 = one statement)',
+      'Connections that read parts of a full evaluation of many audiences at once on a large PostgreSQL database (0 or 1 = one statement)',
     default: '2',
   },
   REDIS_URL: { description: 'Redis used by BullMQ and rate budgets', default: 'redis://127.0.0.1:6379' },
