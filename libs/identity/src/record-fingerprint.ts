@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { identifierKey, type NormalizedRecord } from '@plexus/profile';
+import type { RecordFingerprint } from '@plexus/storage';
+import type { CompiledRules } from './identity-rules.js';
+
+/** JSON with every object's keys sorted, so equal content always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (value instanceof Date) return JSON.stringify(value.getTime());
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+const hash16 = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
+
+const rulesDigests = new WeakMap<CompiledRules, string>();
+
+/** A digest of the identity rules in force: a change of rules changes every fingerprint. */
+export function rulesDigest(rules: CompiledRules): string {
+  let digest = rulesDigests.get(rules);
+  if (digest === undefined) {
+    digest = hash16(canonicalJson(rules.rules));
+    rulesDigests.set(rules, digest);
+  }
+  return digest;
+}
+
+/** A record's fingerprint, and whether a stored equal one may skip it. */
+export interface RecordPrint extends RecordFingerprint {
+  /**
+   * False for a record with an event without id: two deliveries of it may be two occurrences, so it is always
+   * stored (its fingerprint is still written).
+   */
+  skippable: boolean;
+}
+
+/**
+ * The key of a normalised record within its source (its sorted identifier keys: a source record is the set of
+ * identifiers it carries) and the hash of everything storing it depends on: identifiers, traits, trait expiry,
+ * consent, events, the time it was observed (`null` when the record gave none and the hub's clock stood in) and
+ * the identity rules in force. 16 bytes of SHA-256 each, as hex.
+ */
+export function recordFingerprint(record: NormalizedRecord, observedAtGiven: boolean, rules: string): RecordPrint {
+  const identifiers = record.identifiers.map(identifierKey).sort();
+  const key = hash16(JSON.stringify(identifiers));
+  const fingerprint = hash16(
+    canonicalJson([
+      rules,
+      identifiers,
+      record.traits,
+      record.traitExpiry,
+      record.consent,
+      record.events,
+      observedAtGiven ? record.observedAt : null,
+    ]),
+  );
+  return { key, fingerprint, skippable: record.events.every((e) => e.id !== undefined) };
+}
+
+/** Whether a raw record's `observedAt` is a valid time (otherwise normalisation used the hub's clock). */
+export function hasObservedAt(observedAt: string | Date | undefined): boolean {
+  if (observedAt === undefined || observedAt === null) return false;
+  return !Number.isNaN((observedAt instanceof Date ? observedAt : new Date(observedAt)).getTime());
+}
