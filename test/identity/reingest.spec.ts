@@ -77,15 +77,29 @@ describe.each(['postgres', 'pglite'] as const)('re-ingest fast path on %s', (eng
     expect(await s.ingest.ingest([customer(11)], crm)).toMatchObject({ written: 1, unchanged: 0 });
   });
 
-  it('stores a record again once its profile changed through another source', async () => {
-    const first = await s.ingest.ingest([customer(20)], crm);
+  it('skips a record whose profile another source changed only while storing it again would change nothing', async () => {
+    const first = await s.ingest.ingest([customer(20), customer(21)], crm);
+    // A later value from another source: the CRM's older one loses again, so its re-delivery changes nothing.
     await s.ingest.ingest(
       [{ identifiers: [{ type: 'email', value: 'customer20@acme.io' }], traits: { plan: 'silver' } }],
       { sourceId: 'support' },
     );
-    const again = await s.ingest.ingest([customer(20)], crm);
-    expect(again).toMatchObject({ written: 1, unchanged: 0 });
+    // A value observed at the same time: the CRM's re-delivery would win the tie, so it is stored.
+    await s.ingest.ingest(
+      [
+        {
+          identifiers: [{ type: 'email', value: 'customer21@acme.io' }],
+          traits: { plan: 'silver' },
+          observedAt: '2026-03-01T00:00:00Z',
+        },
+      ],
+      { sourceId: 'support' },
+    );
+    const again = await s.ingest.ingest([customer(20), customer(21)], crm);
+    expect(again).toMatchObject({ written: 1, unchanged: 1, unchangedAt: [0] });
     expect(again.profileIds).toEqual(first.profileIds);
+    expect((await s.profiles.get(first.profileIds[0]!))?.traits.plan.value).toBe('silver');
+    expect((await s.profiles.get(first.profileIds[1]!))?.traits.plan.value).toBe('gold');
   });
 
   it('stores records again after an unmerge', async () => {
@@ -165,7 +179,7 @@ describe.each(['postgres', 'pglite'] as const)('re-ingest fast path on %s', (eng
     expect(seen).toEqual([expect.objectContaining({ written: 1, unchanged: 1, suppressed: 0 })]);
   });
 
-  it('never skips a record carrying an event without id, nor one without observedAt once a day has passed', async () => {
+  it('never skips a record carrying an event without id; one without observedAt only while it holds and for a day', async () => {
     const withEvent: ProfileRecord = {
       ...customer(80),
       events: [{ name: 'visit', occurredAt: '2026-03-01T00:00:00Z' }],
@@ -177,8 +191,13 @@ describe.each(['postgres', 'pglite'] as const)('re-ingest fast path on %s', (eng
     const noTime: ProfileRecord = { identifiers: [{ type: 'user_id', value: 'u-81' }], traits: { plan: 'gold' } };
     await s.ingest.ingest([noTime], crm);
     expect(await s.ingest.ingest([noTime], crm)).toMatchObject({ unchanged: 1 });
+    // Observed "now", it wins over another source's value again: stored, and skipped once it holds again.
+    await s.ingest.ingest([{ identifiers: [{ type: 'user_id', value: 'u-81' }], traits: { plan: 'silver' } }], {
+      sourceId: 'support',
+    });
+    expect(await s.ingest.ingest([noTime], crm)).toMatchObject({ written: 1, unchanged: 0 });
+    expect(await s.ingest.ingest([noTime], crm)).toMatchObject({ unchanged: 1 });
     await sql`update identity_fingerprints set seen_at = seen_at - interval '2 days'`.execute(database.db);
-    await sql`update profiles set updated_at = updated_at - interval '2 days'`.execute(database.db);
     expect(await s.ingest.ingest([noTime], crm)).toMatchObject({ written: 1, unchanged: 0 });
   });
 });

@@ -21,7 +21,7 @@ import { IdentityRulesService } from './identity-rules.service.js';
 import { IdentityMetrics } from './identity.metrics.js';
 import { IngestGate } from './ingest-gate.js';
 import { ProfileChanges } from './profile-changes.js';
-import { hasObservedAt, recordFingerprint, rulesDigest, type RecordPrint } from './record-fingerprint.js';
+import { foldsToSame, hasObservedAt, recordFingerprint, rulesDigest, type RecordPrint } from './record-fingerprint.js';
 
 export interface IngestMeta {
   sourceId: string;
@@ -159,14 +159,17 @@ export class IngestService {
     const digest = rulesDigest(rules);
     let prints = accepted.map((r, i) => recordFingerprint(r, observedAtGiven[i], digest));
     const skippable = prints.flatMap((p, i) => (p.skippable ? [i] : []));
-    const same =
-      skippable.length > 0
-        ? await this.fingerprints.unchanged(
-            this.database.db,
-            meta.sourceId,
-            skippable.map((i) => prints[i]),
-          )
-        : new Map<number, string>();
+    const same = new Map<number, string>();
+    if (skippable.length > 0) {
+      const matches = await this.fingerprints.matches(
+        this.database.db,
+        meta.sourceId,
+        skippable.map((i) => prints[i]),
+      );
+      for (const [j, match] of matches)
+        if (foldsToSame(accepted[skippable[j]], observedAtGiven[skippable[j]], match, meta.sourceId, rules))
+          same.set(j, match.profileId);
+    }
     const unchanged = same.size;
     const unchangedAt: number[] = [];
     if (unchanged > 0) {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { identifierKey, type NormalizedRecord } from '@plexus/profile';
-import type { RecordFingerprint } from '@plexus/storage';
+import { identifierKey, toDictionary, type NormalizedRecord } from '@plexus/profile';
+import type { FingerprintMatch, RecordFingerprint } from '@plexus/storage';
 import type { CompiledRules } from './identity-rules.js';
+import { foldConsent, foldTraits } from './trait-merge.js';
 
 /** JSON with every object's keys sorted, so equal content always gives the same text. */
 export function canonicalJson(value: unknown): string {
@@ -65,4 +66,35 @@ export function recordFingerprint(record: NormalizedRecord, observedAtGiven: boo
 export function hasObservedAt(observedAt: string | Date | undefined): boolean {
   if (observedAt === undefined || observedAt === null) return false;
   return !Number.isNaN((observedAt instanceof Date ? observedAt : new Date(observedAt)).getTime());
+}
+
+/**
+ * Whether folding the record's traits and consent into its profile as stored now would leave them as they are:
+ * the check that lets a record with an unchanged fingerprint be skipped even after other records changed the
+ * profile (another source's later value wins over the record's again; an equal time would let the record win, so
+ * it is stored). A record without its own `observedAt` is observed "now" and would win every time: it changes
+ * nothing when every value it carries is already this source's same value, only the time would move (for at most
+ * a day, `FINGERPRINT_MAX_AGE_MS`, after which the record is stored again).
+ */
+export function foldsToSame(
+  record: NormalizedRecord,
+  observedAtGiven: boolean,
+  profile: FingerprintMatch,
+  sourceId: string,
+  rules: CompiledRules,
+): boolean {
+  const traits = toDictionary(profile.traits);
+  const consent = toDictionary(profile.consent);
+  // Canonical: a stored value comes back from jsonb with its keys in another order than a folded one.
+  const ownTimeless = (values: Record<string, { s: string; t: number }>): object =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.s === sourceId ? { ...v, t: 0 } : v]));
+  const view = (): string =>
+    canonicalJson(observedAtGiven ? [traits, consent] : [ownTimeless(traits), ownTimeless(consent)]);
+  const before = view();
+  const observedAt = record.observedAt.getTime();
+  const expiry: Record<string, number> = {};
+  for (const [name, at] of Object.entries(record.traitExpiry)) expiry[name] = at.getTime();
+  foldTraits(traits, record.traits, sourceId, observedAt, toDictionary(expiry), rules.rules.traitSourcePriority);
+  foldConsent(consent, record.consent, sourceId, observedAt);
+  return view() === before;
 }

@@ -1,9 +1,10 @@
 -- Re-ingest fast path. One row per record of a source, keyed by the record's normalised identifiers (a source
 -- record is the set of identifiers it carries): a hash of what its last stored delivery held (identifiers,
 -- traits, trait expiry, consent, events, observed-at, the identity rules in force) and the profile it resolved
--- to. A batch reads these rows once before taking any lock; a record whose hash is unchanged, whose profile is
--- live and has not changed since the row was written, and whose row is less than a day old, is counted as
--- `unchanged` and not stored again. The row is written in the transaction that stores the record.
+-- to. A batch reads these rows once before taking any lock; a record whose hash is unchanged, whose row is less
+-- than a day old, whose profile is live, and whose traits and consent folded into that profile again would change
+-- nothing, is counted as `unchanged` and not stored again. The row is written in the transaction that stores the
+-- record.
 create table identity_fingerprints (
   source_id text not null,
   -- 16 bytes of SHA-256 over the record's sorted identifier keys
@@ -11,8 +12,7 @@ create table identity_fingerprints (
   -- 16 bytes of SHA-256 over the record's normalised content (canonical JSON, keys sorted)
   fingerprint bytea not null,
   profile_id uuid not null,
-  -- the writing transaction's time, or the profile's updated_at when that is later (a new profile's time
-  -- comes from the resolver's clock): the profile changed since when its updated_at is later than this
+  -- when the record was last stored: older than a day, the record is stored again (identifiers' last_seen moves)
   seen_at timestamptz not null,
   primary key (source_id, record_key)
 );
