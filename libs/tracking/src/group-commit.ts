@@ -118,7 +118,9 @@ export class GroupCommitter<M> {
           rejected: result.rejected
             .filter((r) => r.index >= offset && r.index < end)
             .map((r) => ({ ...r, index: r.index - offset })),
-          unchangedAt: (result.unchangedAt ?? []).filter((i) => i >= offset && i < end).map((i) => i - offset),
+          ...(result.unchangedAt
+            ? { unchangedAt: result.unchangedAt.filter((i) => i >= offset && i < end).map((i) => i - offset) }
+            : {}),
         });
         offset = end;
       }
