@@ -121,8 +121,8 @@ export class IngestService {
   ): Promise<IngestResult> {
     const rules = await this.rules.compiled();
     const now = new Date();
-    const accepted: NormalizedRecord[] = [];
-    const acceptedIndex: number[] = [];
+    let accepted: NormalizedRecord[] = [];
+    let acceptedIndex: number[] = [];
     const observedAtGiven: boolean[] = [];
     const rejected: IngestResult['rejected'] = [];
     const dropped: IngestResult['dropped'] = [];
@@ -182,8 +182,8 @@ export class IngestService {
         if (accepted[i].dropped.length > 0) dropped.push({ index: acceptedIndex[i], identifiers: accepted[i].dropped });
       }
       const keep = (_: unknown, i: number): boolean => !skipped.has(i);
-      accepted.splice(0, accepted.length, ...accepted.filter(keep));
-      acceptedIndex.splice(0, acceptedIndex.length, ...acceptedIndex.filter(keep));
+      accepted = accepted.filter(keep);
+      acceptedIndex = acceptedIndex.filter(keep);
       prints = prints.filter(keep);
       unchangedAt.sort((a, b) => a - b);
     }
