@@ -188,11 +188,12 @@ describe.each(['postgres', 'pglite'] as const)('re-ingest fast path on %s', (eng
     expect(await s.ingest.ingest([withEvent], crm)).toMatchObject({ written: 1, unchanged: 0 });
     expect(await count('profile_events')).toBeGreaterThanOrEqual(2);
 
-    const noTime: ProfileRecord = { identifiers: [{ type: 'user_id', value: 'u-81' }], traits: { plan: 'gold' } };
+    // (`tier`: the rules of an earlier test give the CRM priority on `plan`.)
+    const noTime: ProfileRecord = { identifiers: [{ type: 'user_id', value: 'u-81' }], traits: { tier: 'gold' } };
     await s.ingest.ingest([noTime], crm);
     expect(await s.ingest.ingest([noTime], crm)).toMatchObject({ unchanged: 1 });
     // Observed "now", it wins over another source's value again: stored, and skipped once it holds again.
-    await s.ingest.ingest([{ identifiers: [{ type: 'user_id', value: 'u-81' }], traits: { plan: 'silver' } }], {
+    await s.ingest.ingest([{ identifiers: [{ type: 'user_id', value: 'u-81' }], traits: { tier: 'silver' } }], {
       sourceId: 'support',
     });
     expect(await s.ingest.ingest([noTime], crm)).toMatchObject({ written: 1, unchanged: 0 });
