@@ -85,9 +85,9 @@ export function foldsToSame(
 ): boolean {
   const traits = toDictionary(profile.traits);
   const consent = toDictionary(profile.consent);
-  // Canonical: a stored value comes back from jsonb with its keys in another order than a folded one.
   const ownTimeless = (values: Record<string, { s: string; t: number }>): object =>
     Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v.s === sourceId ? { ...v, t: 0 } : v]));
+  // Canonical: a stored value comes back from jsonb with its keys in another order than a folded one.
   const view = (): string =>
     canonicalJson(observedAtGiven ? [traits, consent] : [ownTimeless(traits), ownTimeless(consent)]);
   const before = view();

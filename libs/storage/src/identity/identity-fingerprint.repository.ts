@@ -23,7 +23,8 @@ export const FINGERPRINT_MAX_AGE_MS = 86_400_000;
 
 /**
  * The re-ingest fast path's table (migration 0090): per source record, the hash of its last stored delivery and
- * the profile it resolved to. Every method takes the connection or transaction it runs in.
+ * the profile it resolved to. Every method takes the connection or transaction it runs in. The statements that
+ * detach identifiers (upstream deletes, retention, unmerge) and erasure delete the rows of the profiles they change.
  */
 @Injectable()
 export class IdentityFingerprintRepository {
@@ -67,13 +68,5 @@ export class IdentityFingerprintRepository {
       from ${doc}
       on conflict (source_id, record_key) do update set fingerprint = excluded.fingerprint,
         profile_id = excluded.profile_id, seen_at = excluded.seen_at`.execute(db);
-  }
-
-  /** Drops the fingerprints of these profiles: their records go through the whole path again. */
-  async forgetProfiles(db: Kysely<Tables>, profileIds: string[]): Promise<number> {
-    if (profileIds.length === 0) return 0;
-    const result = await sql`delete from identity_fingerprints
-      where profile_id = any(${[...new Set(profileIds)]}::uuid[])`.execute(db);
-    return Number(result.numAffectedRows ?? 0);
   }
 }
