@@ -163,7 +163,7 @@ describe('a worker killed mid-run', () => {
       return ['succeeded', 'partial', 'failed'].includes(r.status) ? r : undefined;
     }, 120000);
     expect(run.status).toBe('succeeded');
-    expect(run.stats).toEqual({ read: ROWS, written: ROWS, quarantined: 0, deleted: 0, suppressed: 0 });
+    expect(run.stats).toEqual({ read: ROWS, written: ROWS, quarantined: 0, deleted: 0, suppressed: 0, unchanged: 0 });
 
     const exported = await fetch(`${t.url}/v1/profiles/export`, { headers: t.auth });
     const lines = (await exported.text())
@@ -217,7 +217,7 @@ describe('a worker killed mid-run', () => {
       return ['succeeded', 'partial', 'failed'].includes(r.status) ? r : undefined;
     }, 120000);
     expect(run.status).toBe('succeeded');
-    expect(run.stats).toEqual({ read: rows, written: rows, quarantined: 0, deleted: 0, suppressed: 0 });
+    expect(run.stats).toEqual({ read: rows, written: rows, quarantined: 0, deleted: 0, suppressed: 0, unchanged: 0 });
     const found = await call(
       t.url,
       'GET',

@@ -66,13 +66,14 @@ describe('webhooks routed to source connectors (PostgreSQL)', () => {
       const res = await post(`${t.url}/v1/webhooks/${shopify}`, body, headers);
       expect(res).toEqual({ status: 200, body: { success: true, received: 0, stored: 0, duplicate: true } });
     }
-    // Another delivery of the same order (a new webhook id) is processed, and stays one event.
+    // Another delivery of the same order (a new webhook id) is processed: the very same record, so it is counted
+    // as unchanged and not stored again, and the order stays one event.
     const redelivered = await post(
       `${t.url}/v1/webhooks/${shopify}`,
       body,
       signShopifyWebhook({ secret: SHOPIFY_SECRET, topic: 'orders/create', body }),
     );
-    expect(redelivered).toEqual({ status: 200, body: { success: true, received: 1, stored: 1 } });
+    expect(redelivered).toEqual({ status: 200, body: { success: true, received: 1, stored: 0, unchanged: 1 } });
     expect(
       await db.db.selectFrom('webhook_deliveries').select('stored_at').where('source_id', '=', shopify).execute(),
     ).toEqual([{ stored_at: expect.any(Date) }, { stored_at: expect.any(Date) }]);

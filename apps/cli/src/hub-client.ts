@@ -55,7 +55,7 @@ export class HubClient {
 export interface RunSummary {
   id: string;
   status: string;
-  stats: { read: number; written: number; quarantined: number; deleted: number };
+  stats: { read: number; written: number; quarantined: number; deleted: number; unchanged?: number };
   error?: { type: string; message: string };
   /** When a `waiting` run resumes. */
   resumeAt?: string;

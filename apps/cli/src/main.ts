@@ -29,7 +29,7 @@ function flag(args: string[], name: string): string | undefined {
 function printRun(run: RunSummary): void {
   const s = run.stats;
   process.stdout.write(
-    `\r  ${run.status.padEnd(9)} read ${s.read}  written ${s.written}  quarantined ${s.quarantined}  deleted ${s.deleted}   `,
+    `\r  ${run.status.padEnd(9)} read ${s.read}  written ${s.written}  unchanged ${s.unchanged ?? 0}  quarantined ${s.quarantined}  deleted ${s.deleted}   `,
   );
 }
 

@@ -4,10 +4,10 @@ import type { Counter } from 'prom-client';
 
 /**
  * What a source's records became when their batch committed: `read` from the source (or received), `written` to the
- * profile store, `quarantined` (kept with the reason), `suppressed` (an erased or suppressed person), `deleted`
+ * profile store, `unchanged` (delivered before and skipped: storing it again would change nothing), `quarantined` (kept with the reason), `suppressed` (an erased or suppressed person), `deleted`
  * upstream, or `refused` (a webhook record without a usable identifier; logged, not kept).
  */
-export type RecordOutcome = 'read' | 'written' | 'quarantined' | 'suppressed' | 'deleted' | 'refused';
+export type RecordOutcome = 'read' | 'written' | 'unchanged' | 'quarantined' | 'suppressed' | 'deleted' | 'refused';
 
 /**
  * Ingestion and identity counters in `/metrics`. Each is incremented once the transaction that did the work has
@@ -24,7 +24,7 @@ export class IdentityMetrics {
     if (!metrics) return;
     this.records = metrics.counter(
       'plexus_source_records_total',
-      'Source records by source, connector and outcome (read, written, quarantined, suppressed, deleted, refused), ' +
+      'Source records by source, connector and outcome (read, written, unchanged, quarantined, suppressed, deleted, refused), ' +
         'counted when their batch commits (sync runs, tracking API, webhooks)',
       ['source', 'connector', 'outcome'],
     );

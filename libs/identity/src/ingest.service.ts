@@ -9,12 +9,19 @@ import {
   type DroppedIdentifier,
   type NormalizedRecord,
 } from '@plexus/profile';
-import { Database, IdentityGraphRepository, ProfileChangeRepository, type Tables } from '@plexus/storage';
+import {
+  Database,
+  IdentityFingerprintRepository,
+  IdentityGraphRepository,
+  ProfileChangeRepository,
+  type Tables,
+} from '@plexus/storage';
 import { IdentityResolver, lockBucket } from './identity-resolver.service.js';
 import { IdentityRulesService } from './identity-rules.service.js';
 import { IdentityMetrics } from './identity.metrics.js';
 import { IngestGate } from './ingest-gate.js';
 import { ProfileChanges } from './profile-changes.js';
+import { foldsToSame, hasObservedAt, recordFingerprint, rulesDigest, type RecordPrint } from './record-fingerprint.js';
 
 export interface IngestMeta {
   sourceId: string;
@@ -23,8 +30,16 @@ export interface IngestMeta {
 }
 
 export interface IngestResult {
-  /** Records stored. */
+  /** Records stored (`unchanged` ones are not). */
   written: number;
+  /**
+   * Records skipped because the source delivered the very same record before and storing it again would change
+   * nothing (the re-ingest fast path, see {@link IdentityFingerprintRepository}); their profile ids are in
+   * `profileIds` like those of stored records.
+   */
+  unchanged: number;
+  /** The positions of the `unchanged` records, ascending. */
+  unchangedAt: number[];
   profilesCreated: number;
   merges: number;
   /** Aligned with the input records; null when rejected. */
@@ -60,11 +75,20 @@ export async function inRetriedTransaction<T>(
   }
 }
 
+/** The fingerprints of the stored records, with the profile each resolved to. */
+function storedPrints(
+  prints: RecordPrint[],
+  resolved: Array<{ profileId: string }>,
+): Array<RecordPrint & { profileId: string }> {
+  return resolved.map((r, i) => ({ ...prints[i], profileId: r.profileId }));
+}
+
 /** What `within` learns about the batch before it commits: the sync engine quarantines `rejected` in the same transaction. */
 export interface IngestOutcome {
   written: number;
   rejected: IngestResult['rejected'];
   suppressed: number;
+  unchanged: number;
 }
 
 /**
@@ -88,6 +112,7 @@ export class IngestService {
     this.changes = changes ?? new ProfileChanges(new ProfileChangeRepository(database));
   }
   private readonly changes: ProfileChanges;
+  private readonly fingerprints = new IdentityFingerprintRepository();
 
   async ingest(
     records: ProfileRecord[],
@@ -96,8 +121,9 @@ export class IngestService {
   ): Promise<IngestResult> {
     const rules = await this.rules.compiled();
     const now = new Date();
-    const accepted: NormalizedRecord[] = [];
-    const acceptedIndex: number[] = [];
+    let accepted: NormalizedRecord[] = [];
+    let acceptedIndex: number[] = [];
+    const observedAtGiven: boolean[] = [];
     const rejected: IngestResult['rejected'] = [];
     const dropped: IngestResult['dropped'] = [];
     records.forEach((record, index) => {
@@ -113,6 +139,7 @@ export class IngestService {
       }
       accepted.push(result.record);
       acceptedIndex.push(index);
+      observedAtGiven.push(hasObservedAt(record.observedAt));
     });
     const profileIds: (string | null)[] = records.map(() => null);
     let suppressed = 0;
@@ -124,19 +151,64 @@ export class IngestService {
           if (refused.has(i)) {
             accepted.splice(i, 1);
             acceptedIndex.splice(i, 1);
+            observedAtGiven.splice(i, 1);
           }
       }
     }
+    // Re-ingest fast path: one read, before any lock, for the records the source delivered before unchanged.
+    const digest = rulesDigest(rules);
+    let prints = accepted.map((r, i) => recordFingerprint(r, observedAtGiven[i], digest));
+    const skippable = prints.flatMap((p, i) => (p.skippable ? [i] : []));
+    const same = new Map<number, string>();
+    if (skippable.length > 0) {
+      const matches = await this.fingerprints.matches(
+        this.database.db,
+        meta.sourceId,
+        skippable.map((i) => prints[i]),
+      );
+      for (const [j, match] of matches)
+        if (foldsToSame(accepted[skippable[j]], observedAtGiven[skippable[j]], match, meta.sourceId, rules))
+          same.set(j, match.profileId);
+    }
+    const unchanged = same.size;
+    const unchangedAt: number[] = [];
+    if (unchanged > 0) {
+      const skipped = new Set<number>();
+      for (const [j, profileId] of same) {
+        const i = skippable[j];
+        skipped.add(i);
+        unchangedAt.push(acceptedIndex[i]);
+        profileIds[acceptedIndex[i]] = profileId;
+        if (accepted[i].dropped.length > 0) dropped.push({ index: acceptedIndex[i], identifiers: accepted[i].dropped });
+      }
+      const keep = (_: unknown, i: number): boolean => !skipped.has(i);
+      accepted = accepted.filter(keep);
+      acceptedIndex = acceptedIndex.filter(keep);
+      prints = prints.filter(keep);
+      unchangedAt.sort((a, b) => a - b);
+    }
     if (accepted.length === 0 && !within) {
-      return { written: 0, profilesCreated: 0, merges: 0, profileIds, rejected, dropped, suppressed };
+      dropped.sort((a, b) => a.index - b.index);
+      return {
+        written: 0,
+        unchanged,
+        unchangedAt,
+        profilesCreated: 0,
+        merges: 0,
+        profileIds,
+        rejected,
+        dropped,
+        suppressed,
+      };
     }
     const resolution = await inRetriedTransaction(this.database, async (trx) => {
       const result =
         accepted.length > 0
           ? await this.resolver.resolveBatch(trx, accepted, meta, rules)
           : { records: [], profilesCreated: 0, merges: 0, changed: { profileIds: [], merges: [] } };
+      await this.fingerprints.write(trx, meta.sourceId, storedPrints(prints, result.records));
       await this.changes.record(trx, [...(result.mergedAway ?? []), ...result.records.map((r) => r.profileId)]);
-      if (within) await within(trx, { written: accepted.length, rejected, suppressed });
+      if (within) await within(trx, { written: accepted.length, rejected, suppressed, unchanged });
       return result;
     });
     this.metrics?.profilesCreated?.inc(resolution.profilesCreated);
@@ -147,6 +219,7 @@ export class IngestService {
       const all = [...accepted[i].dropped, ...r.dropped];
       if (all.length > 0) dropped.push({ index, identifiers: all });
     });
+    dropped.sort((a, b) => a.index - b.index);
     await this.changes.committed({
       profileIds: [...new Set([...(resolution.mergedAway ?? []), ...resolution.records.map((r) => r.profileId)])],
       cause: 'ingest',
@@ -155,6 +228,8 @@ export class IngestService {
       this.logger.debug(`${meta.sourceId}: dropped identifiers from ${dropped.length} of ${records.length} records`);
     return {
       written: accepted.length,
+      unchanged,
+      unchangedAt,
       profilesCreated: resolution.profilesCreated,
       merges: resolution.merges,
       profileIds,

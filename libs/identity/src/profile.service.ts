@@ -339,7 +339,7 @@ export class ProfileService {
         return { traits, consent };
       });
 
-      await this.profiles.deleteLinksOf(trx, profileId);
+      await this.profiles.deleteLinksOf(trx, profileId, [merge.loser]);
       const links: Parameters<IdentityGraphRepository['write']>[1]['links'] = [];
       for (const [key, row] of owned) {
         // An identifier no replayed record kept (every record holding it dropped it) stays where it was.

@@ -56,6 +56,7 @@ export interface SyncRunsTable {
   quarantined_count: Generated<number>;
   deleted_count: Generated<number>;
   suppressed_count: Generated<number>;
+  unchanged_count: Generated<number>;
   checkpoint: Json<unknown> | null;
   error: Json<{ type: string; message: string }> | null;
   cancel_requested: Generated<boolean>;
@@ -76,6 +77,7 @@ export interface SyncRunStreamsTable {
   quarantined_count: Generated<number>;
   deleted_count: Generated<number>;
   suppressed_count: Generated<number>;
+  unchanged_count: Generated<number>;
   checkpoint: Json<unknown> | null;
   finished: Generated<boolean>;
 }

@@ -12,7 +12,7 @@ const run: RunRecord = {
   createdAt: new Date(),
   startedAt: null,
   finishedAt: null,
-  stats: { read: 0, written: 0, quarantined: 0, deleted: 0, suppressed: 0 },
+  stats: { read: 0, written: 0, quarantined: 0, deleted: 0, suppressed: 0, unchanged: 0 },
   checkpoint: null,
   cancelRequested: false,
   attempts: 0,

@@ -194,6 +194,7 @@ export class SyncEngine {
         counts = {
           read,
           written: outcome.written,
+          unchanged: outcome.unchanged,
           quarantined: quarantined.length,
           suppressed: outcome.suppressed,
           deleted,
@@ -208,6 +209,7 @@ export class SyncEngine {
           written: outcome.written,
           deleted,
           suppressed: outcome.suppressed,
+          unchanged: outcome.unchanged,
           quarantine: quarantined,
         });
       };
@@ -216,7 +218,7 @@ export class SyncEngine {
       } else {
         // Records first, then the deletes with the checkpoint: a crash in between re-reads the batch, and storing
         // its records again changes nothing, while its deletes and counters are committed exactly once.
-        let outcome: IngestOutcome = { written: 0, rejected: [], suppressed: 0 };
+        let outcome: IngestOutcome = { written: 0, rejected: [], suppressed: 0, unchanged: 0 };
         await this.ingest.ingest(profiles, meta, async (_trx, o) => {
           outcome = o;
         });

@@ -4,6 +4,8 @@ import type { ProfileRecord } from '@plexus/sdk';
 export interface SinkResult {
   profileIds: (string | null)[];
   rejected: Array<{ index: number; reason: string }>;
+  /** Positions of records skipped as delivered before unchanged (they have a profile id, and were not stored). */
+  unchangedAt?: number[];
 }
 
 /** Stores records of one source in one transaction; resolves only once they are durable. */
@@ -116,6 +118,9 @@ export class GroupCommitter<M> {
           rejected: result.rejected
             .filter((r) => r.index >= offset && r.index < end)
             .map((r) => ({ ...r, index: r.index - offset })),
+          ...(result.unchangedAt
+            ? { unchangedAt: result.unchangedAt.filter((i) => i >= offset && i < end).map((i) => i - offset) }
+            : {}),
         });
         offset = end;
       }

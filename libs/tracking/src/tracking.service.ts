@@ -119,6 +119,7 @@ export class TrackingService {
     });
 
     let stored = 0;
+    let unchanged = 0;
     if (records.length > 0) {
       const { defaultCountry } = settings;
       const result = await this.ingestor.store(
@@ -129,7 +130,8 @@ export class TrackingService {
         const at = positions[r.index];
         rejected.push({ index: at.index, messageId: at.messageId, reason: r.reason });
       }
-      stored = result.profileIds.filter((id) => id !== null).length;
+      unchanged = result.unchangedAt?.length ?? 0;
+      stored = result.profileIds.filter((id) => id !== null).length - unchanged;
     }
     rejected.sort((a, b) => a.index - b.index);
     await this.quarantine.keep(
@@ -139,12 +141,13 @@ export class TrackingService {
         reason: storableText(r.reason),
       })),
     );
-    // A message neither stored nor refused was skipped by the privacy suppression list.
+    // A message neither stored, unchanged nor refused was skipped by the privacy suppression list.
     this.metrics?.countRecords(owner, {
       read: messages.length,
       written: stored,
+      unchanged,
       quarantined: rejected.length,
-      suppressed: messages.length - stored - rejected.length,
+      suppressed: messages.length - stored - unchanged - rejected.length,
     });
     if (rejected.length === messages.length) {
       const first = rejected[0];

@@ -20,6 +20,8 @@ export interface WebhookResponse {
   stored: number;
   /** Records not stored because their person asked to be erased or not collected. */
   suppressed?: number;
+  /** Records not stored because the source delivered them before unchanged (storing them again changes nothing). */
+  unchanged?: number;
   /** The delivery id was stored before: nothing was stored again. */
   duplicate?: true;
 }
@@ -101,14 +103,21 @@ export class WebhookService {
     if (result.rejected.length > 0)
       // Count only: the reasons quote identifier values.
       this.logger.warn(`${sourceId}: ${result.rejected.length} of ${records.length} webhook records refused`);
-    // A record neither stored (no profile) nor rejected was refused by the privacy suppression list.
-    const stored = result.profileIds.filter((id) => id !== null).length;
-    const suppressed = records.length - stored - result.rejected.length;
+    // A record neither stored, unchanged (both have a profile) nor rejected was refused by the privacy suppression list.
+    const unchanged = result.unchangedAt?.length ?? 0;
+    const stored = result.profileIds.filter((id) => id !== null).length - unchanged;
+    const suppressed = records.length - stored - unchanged - result.rejected.length;
     this.metrics?.countRecords(
       { sourceId, connector },
-      { read: records.length, written: stored, suppressed, refused: result.rejected.length },
+      { read: records.length, written: stored, unchanged, suppressed, refused: result.rejected.length },
     );
-    return { success: true, received: records.length, stored, ...(suppressed > 0 ? { suppressed } : {}) };
+    return {
+      success: true,
+      received: records.length,
+      stored,
+      ...(unchanged > 0 ? { unchanged } : {}),
+      ...(suppressed > 0 ? { suppressed } : {}),
+    };
   }
 
   private async purgeOldDeliveries(): Promise<void> {

@@ -45,6 +45,7 @@ const STATS = {
   written: integer('records stored'),
   quarantined: integer('records quarantined'),
   deleted: integer('records deleted upstream'),
+  unchanged: integer('records the source delivered before unchanged: skipped, not stored again'),
 };
 
 export const RUN = object(

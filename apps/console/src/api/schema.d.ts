@@ -2607,6 +2607,8 @@ export interface operations {
                                 quarantined: number;
                                 /** @description records deleted upstream */
                                 deleted: number;
+                                /** @description records the source delivered before unchanged: skipped, not stored again */
+                                unchanged: number;
                             };
                             checkpoint: unknown;
                             error?: {
@@ -2627,6 +2629,8 @@ export interface operations {
                                 quarantined: number;
                                 /** @description records deleted upstream */
                                 deleted: number;
+                                /** @description records the source delivered before unchanged: skipped, not stored again */
+                                unchanged: number;
                                 stream: string;
                                 checkpoint: unknown;
                                 finished: boolean;
@@ -3215,6 +3219,8 @@ export interface operations {
                             quarantined: number;
                             /** @description records deleted upstream */
                             deleted: number;
+                            /** @description records the source delivered before unchanged: skipped, not stored again */
+                            unchanged: number;
                         };
                         checkpoint: unknown;
                         error?: {
@@ -3235,6 +3241,8 @@ export interface operations {
                             quarantined: number;
                             /** @description records deleted upstream */
                             deleted: number;
+                            /** @description records the source delivered before unchanged: skipped, not stored again */
+                            unchanged: number;
                             stream: string;
                             checkpoint: unknown;
                             finished: boolean;
@@ -3282,6 +3290,8 @@ export interface operations {
                             quarantined: number;
                             /** @description records deleted upstream */
                             deleted: number;
+                            /** @description records the source delivered before unchanged: skipped, not stored again */
+                            unchanged: number;
                         };
                         checkpoint: unknown;
                         error?: {
@@ -3302,6 +3312,8 @@ export interface operations {
                             quarantined: number;
                             /** @description records deleted upstream */
                             deleted: number;
+                            /** @description records the source delivered before unchanged: skipped, not stored again */
+                            unchanged: number;
                             stream: string;
                             checkpoint: unknown;
                             finished: boolean;

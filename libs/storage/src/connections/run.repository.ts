@@ -11,6 +11,8 @@ export interface RunStats {
   deleted: number;
   /** Records skipped because their person asked to be erased or suppressed (never stored). */
   suppressed: number;
+  /** Records skipped because the source delivered them before unchanged (storing them again changes nothing). */
+  unchanged: number;
 }
 
 export interface StreamProgress extends RunStats {
@@ -78,6 +80,8 @@ export interface BatchCommit {
   deleted: number;
   /** Records skipped because their person is erased or suppressed. */
   suppressed?: number;
+  /** Records skipped because the source delivered them before unchanged. */
+  unchanged?: number;
   quarantine: Array<{ record: unknown; reason: string }>;
 }
 
@@ -101,6 +105,7 @@ type RunRow = {
   quarantined_count: number;
   deleted_count: number;
   suppressed_count: number;
+  unchanged_count: number;
   checkpoint: unknown;
   error: { type: string; message: string } | null;
   cancel_requested: boolean;
@@ -129,6 +134,7 @@ function toRun(r: RunRow): RunRecord {
       quarantined: Number(r.quarantined_count),
       deleted: Number(r.deleted_count),
       suppressed: Number(r.suppressed_count),
+      unchanged: Number(r.unchanged_count),
     },
     checkpoint: r.checkpoint,
     ...(r.error ? { error: r.error } : {}),
@@ -209,6 +215,7 @@ export class RunRepository {
       quarantined: Number(r.quarantined_count),
       deleted: Number(r.deleted_count),
       suppressed: Number(r.suppressed_count),
+      unchanged: Number(r.unchanged_count),
       checkpoint: r.checkpoint,
       finished: r.finished,
     }));
@@ -439,6 +446,7 @@ export class RunRepository {
         quarantined_count: eb('quarantined_count', '+', q),
         deleted_count: eb('deleted_count', '+', batch.deleted),
         suppressed_count: eb('suppressed_count', '+', batch.suppressed ?? 0),
+        unchanged_count: eb('unchanged_count', '+', batch.unchanged ?? 0),
         heartbeat_at: new Date(),
         ...(batch.checkpoint !== undefined ? { checkpoint: JSON.stringify({ [batch.stream]: batch.checkpoint }) } : {}),
       }))
@@ -454,6 +462,7 @@ export class RunRepository {
         quarantined_count: q,
         deleted_count: batch.deleted,
         suppressed_count: batch.suppressed ?? 0,
+        unchanged_count: batch.unchanged ?? 0,
         checkpoint,
       })
       .onConflict((oc) =>
@@ -463,6 +472,7 @@ export class RunRepository {
           quarantined_count: eb('sync_run_streams.quarantined_count', '+', q),
           deleted_count: eb('sync_run_streams.deleted_count', '+', batch.deleted),
           suppressed_count: eb('sync_run_streams.suppressed_count', '+', batch.suppressed ?? 0),
+          unchanged_count: eb('sync_run_streams.unchanged_count', '+', batch.unchanged ?? 0),
           ...(batch.checkpoint !== undefined ? { checkpoint } : {}),
         })),
       )

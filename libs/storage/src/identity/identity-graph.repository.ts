@@ -288,9 +288,12 @@ export class IdentityGraphRepository {
         update profile_events t set profile_id = m.winner from m where t.profile_id = m.loser`.execute(db);
     }
     if (c.detach.length > 0) {
-      await sql`delete from profile_identifiers t
-        using unnest(${c.detach.map((d) => d.type)}::text[], ${c.detach.map((d) => d.value)}::text[]) as k(type, value)
-        where t.type = k.type and t.value = k.value`.execute(db);
+      // The profiles that lost an identifier lose their re-ingest fingerprints: a record carrying it again must
+      // attach it again.
+      await sql`with d as (delete from profile_identifiers t
+          using unnest(${c.detach.map((d) => d.type)}::text[], ${c.detach.map((d) => d.value)}::text[]) as k(type, value)
+          where t.type = k.type and t.value = k.value returning t.profile_id)
+        delete from identity_fingerprints f where f.profile_id in (select profile_id from d)`.execute(db);
     }
     const parts: RawBuilder<unknown>[] = [];
     // Each statement's rows travel as one JSON document (see `jsonRows`), read in order by a function scan.

@@ -108,6 +108,15 @@ export interface ProfileChangesPendingTable {
   seq: string;
 }
 
+/** The last stored delivery of a source record, for the re-ingest fast path (see migration 0090). */
+export interface IdentityFingerprintsTable {
+  source_id: string;
+  record_key: Buffer;
+  fingerprint: Buffer;
+  profile_id: string;
+  seen_at: Timestamp;
+}
+
 /** The identity tables, spread into {@link Tables}. */
 export interface IdentityTables {
   profiles: ProfilesTable;
@@ -119,4 +128,5 @@ export interface IdentityTables {
   identity_separations: IdentitySeparationsTable;
   identity_rules: IdentityRulesTable;
   profile_changes_pending: ProfileChangesPendingTable;
+  identity_fingerprints: IdentityFingerprintsTable;
 }

@@ -285,9 +285,16 @@ export class ProfileRepository {
     return rows.map(toMergeRow);
   }
 
-  /** Unmerge: takes every identifier off `profileId` (they are re-linked by the caller). */
-  async deleteLinksOf(db: Kysely<Tables>, profileId: string): Promise<void> {
+  /**
+   * Unmerge: takes every identifier off `profileId` (they are re-linked by the caller), and drops the re-ingest
+   * fingerprints of it and of `others` (the profiles the unmerge splits it into), whose records must resolve again.
+   */
+  async deleteLinksOf(db: Kysely<Tables>, profileId: string, others: string[] = []): Promise<void> {
     await db.deleteFrom('profile_identifiers').where('profile_id', '=', profileId).execute();
+    await db
+      .deleteFrom('identity_fingerprints')
+      .where('profile_id', 'in', [profileId, ...others])
+      .execute();
   }
 
   /** Unmerge: moves observations, and the events recorded with them, to their re-resolved profiles. */

@@ -18,6 +18,7 @@ export const ERASURE_PLAN: Readonly<Record<string, string>> = {
   identity_merges: 'deleted where the person is winner or loser',
   identity_flags: "rows of the person's identifiers deleted; the profile taken out of other rows' people",
   identity_separations: "rows of the person's identifiers deleted",
+  identity_fingerprints: 'deleted (hashes of the records last stored for the person, and the profile id)',
   audience_members: 'deleted; the audiences’ sizes lowered',
   audience_changes: 'deleted',
   profile_computed_traits: 'deleted',
@@ -96,6 +97,7 @@ export class ErasureRepository {
     );
     await run('profile_events', sql`delete from profile_events where profile_id = any(${ids}::uuid[])`);
     await run('identity_observations', sql`delete from identity_observations where profile_id = any(${ids}::uuid[])`);
+    await run('identity_fingerprints', sql`delete from identity_fingerprints where profile_id = any(${ids}::uuid[])`);
     // Two statements, each on its index: an `or` of both would scan the whole table.
     await run('profile_identifiers', sql`delete from profile_identifiers where profile_id = any(${ids}::uuid[])`);
     if (types.length > 0)

@@ -131,9 +131,12 @@ export class RetentionRepository {
   /** Detaches these identifiers if they are still unseen since `before` (checked again under the row locks). */
   async detach(db: Kysely<Tables>, type: string, values: string[], before: Date): Promise<string[]> {
     if (values.length === 0) return [];
-    const { rows } = await sql<{ profile_id: string }>`delete from profile_identifiers
-      where type = ${type} and value = any(${values}::text[]) and last_seen < ${before}
-      returning profile_id::text as profile_id`.execute(db);
+    // Their profiles' re-ingest fingerprints go too: a record carrying the identifier again must attach it again.
+    const { rows } = await sql<{ profile_id: string }>`with d as (delete from profile_identifiers
+        where type = ${type} and value = any(${values}::text[]) and last_seen < ${before}
+        returning profile_id),
+      f as (delete from identity_fingerprints where profile_id in (select profile_id from d))
+      select profile_id::text as profile_id from d`.execute(db);
     return rows.map((r) => r.profile_id);
   }
 

@@ -74,6 +74,7 @@ export function RunCard({ run: listed, live }: { run: Run; live: boolean }) {
       <Text size="sm" mt="xs">
         read {count(run.stats.read)} · written {count(run.stats.written)} · quarantined {count(run.stats.quarantined)} ·
         deleted {count(run.stats.deleted)}
+        {run.stats.unchanged ? ` · unchanged ${count(run.stats.unchanged)}` : ''}
       </Text>
       {run.error && (
         <Text size="sm" c="red.9" mt="xs">
