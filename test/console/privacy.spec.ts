@@ -182,12 +182,13 @@ describe('the console’s privacy pages in a browser', () => {
     const [latest] = (await api('GET', '/v1/privacy/requests')).body.data;
     for (const path of ['/privacy', `/privacy/requests/${latest.id}`, '/retention']) {
       await page.goto(url(path));
-      await page.getByRole('heading', { level: 1 }).waitFor();
+      // A first load on a machine busy with the other test files can take long (a CI run timed out at 20 s).
+      await page.getByRole('heading', { level: 1 }).waitFor({ timeout: 40_000 });
       const overflow = await page.evaluate(
         () => (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).innerWidth,
       );
       expect({ path, overflow: Math.max(overflow, 0) }).toEqual({ path, overflow: 0 });
       await expectAccessible(`${path} at 390 px`);
     }
-  });
+  }, 150_000);
 });
