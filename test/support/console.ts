@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -14,28 +14,56 @@ function newestMtime(path: string): number {
   return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
 }
 
+const isFresh = (): boolean => {
+  const index = join(CONSOLE_DIST, 'index.html');
+  return existsSync(index) && statSync(index).mtimeMs >= newestMtime(CONSOLE_SRC);
+};
+
+/** A lock older than this was left by a killed test run: it is taken over. */
+const STALE_LOCK_MS = 300_000;
+
 /**
  * Builds the console (`npm run build:console`) unless dist/console is newer than every file of apps/console,
- * so browser tests always drive the code in the tree.
+ * so browser tests always drive the code in the tree. Test files run in parallel workers: one builds at a time
+ * (a directory created atomically is the lock), and the others wait and then find the build fresh — a second
+ * build would empty dist/console under a browser already loading it.
  */
 export function ensureConsoleBuilt(): void {
-  const index = join(CONSOLE_DIST, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(CONSOLE_SRC)) return;
-  execFileSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/vite/bin/vite.js'),
-      'build',
-      '--config',
-      join(CONSOLE_SRC, 'vite.config.ts'),
-      '--logLevel',
-      'error',
-    ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  if (isFresh()) return;
+  const lock = join(ROOT, 'dist/.console-build.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    try {
+      if (statSync(lock).mtimeMs < Date.now() - STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+    } catch {
+      // released meanwhile: try again
+    }
+    Atomics.wait(pause, 0, 0, 250);
+  }
+  try {
+    if (isFresh()) return;
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/vite/bin/vite.js'),
+        'build',
+        '--config',
+        join(CONSOLE_SRC, 'vite.config.ts'),
+        '--logLevel',
+        'error',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /**
