@@ -8,6 +8,15 @@ export interface SinkResult {
   unchangedAt?: number[];
 }
 
+/**
+ * How a sink call's records came out: `stored`, or `unchanged` (skipped as delivered before; both have a profile
+ * id). A record with neither, and not rejected, was refused by the privacy suppression list.
+ */
+export function sinkCounts(result: SinkResult): { stored: number; unchanged: number } {
+  const unchanged = result.unchangedAt?.length ?? 0;
+  return { stored: result.profileIds.filter((id) => id !== null).length - unchanged, unchanged };
+}
+
 /** Stores records of one source in one transaction; resolves only once they are durable. */
 export type IngestSink<M> = (records: ProfileRecord[], meta: M) => Promise<SinkResult>;
 

@@ -11,6 +11,7 @@ import {
   type SegmentCallType,
   type SegmentNormalizeOptions,
 } from './segment.normalizer.js';
+import { sinkCounts } from './group-commit.js';
 import { TrackingIngestor } from './tracking-ingestor.service.js';
 import { WriteKeyService } from './write-key.service.js';
 
@@ -130,8 +131,7 @@ export class TrackingService {
         const at = positions[r.index];
         rejected.push({ index: at.index, messageId: at.messageId, reason: r.reason });
       }
-      unchanged = result.unchangedAt?.length ?? 0;
-      stored = result.profileIds.filter((id) => id !== null).length - unchanged;
+      ({ stored, unchanged } = sinkCounts(result));
     }
     rejected.sort((a, b) => a.index - b.index);
     await this.quarantine.keep(

@@ -11,6 +11,7 @@ import {
   type WebhookDefinition,
   type WebhookRequest,
 } from '@plexus/sdk';
+import { sinkCounts } from './group-commit.js';
 import { TrackingIngestor } from './tracking-ingestor.service.js';
 
 export interface WebhookResponse {
@@ -104,8 +105,7 @@ export class WebhookService {
       // Count only: the reasons quote identifier values.
       this.logger.warn(`${sourceId}: ${result.rejected.length} of ${records.length} webhook records refused`);
     // A record neither stored, unchanged (both have a profile) nor rejected was refused by the privacy suppression list.
-    const unchanged = result.unchangedAt?.length ?? 0;
-    const stored = result.profileIds.filter((id) => id !== null).length - unchanged;
+    const { stored, unchanged } = sinkCounts(result);
     const suppressed = records.length - stored - unchanged - result.rejected.length;
     this.metrics?.countRecords(
       { sourceId, connector },
