@@ -261,7 +261,8 @@ describe('the admin console in a browser', () => {
     await page.getByRole('img', { name: /Records in per day/ }).waitFor({ timeout: 30_000 });
     await expectAccessible('overview');
     await nav('API keys').click();
-    await page.getByLabel('New key name').fill('console test');
+    // A lazy page: on a machine busy with the other test files its chunk can take longer than the default wait.
+    await page.getByLabel('New key name').fill('console test', { timeout: 30_000 });
     await page.getByRole('button', { name: 'Create key' }).click();
     await page.getByTestId('new-api-key').waitFor();
     await expectAccessible('api keys');

@@ -48,6 +48,12 @@ describe('consent revocation and suppression through activation, on Meta and Goo
     }
     return out;
   };
+  /**
+   * Waits until person `n` is on neither platform and both ledgers have recorded it: a platform applies a removal
+   * before the hub commits the batch's ledger rows.
+   */
+  const removedEverywhere = (n: number) =>
+    until(async () => (await onNeither(n)) && Object.values(await ledger(n)).every((e) => e.state !== 'held'), 30_000);
   /** Waits until both activations have answered every pending re-check (their batches are recorded). */
   const rechecked = () =>
     until(async () => {
@@ -105,7 +111,7 @@ describe('consent revocation and suppression through activation, on Meta and Goo
     expect(revoked.body.revoked).toEqual(['ads']);
     expect(revoked.body.removal.requested).toBe(true);
     expect([...revoked.body.removal.destinations].sort()).toEqual(Object.values(destinations).sort());
-    await until(() => onNeither(1), 30_000);
+    await removedEverywhere(1);
     expect(await ledger(1)).toEqual({
       meta: { state: 'removed', reason: 'no consent for ads' },
       google: { state: 'removed', reason: 'no consent for ads' },
@@ -124,7 +130,7 @@ describe('consent revocation and suppression through activation, on Meta and Goo
       },
     });
     expect(tracked.status).toBe(200);
-    await until(() => onNeither(2), 30_000);
+    await removedEverywhere(2);
     expect((await ledger(2)).meta).toEqual({ state: 'removed', reason: 'no consent for ads' });
   });
 
