@@ -59,7 +59,8 @@ describe('a worker killed mid-run', () => {
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+    // The server only: a console build would empty dist/console under the browser tests running alongside.
+    execFileSync('npm', ['run', 'build:server', '--silent'], { cwd: ROOT, stdio: 'inherit' });
     dir = mkdtempSync(join(tmpdir(), 'plexus-crash-'));
     t = await startTestApp({ label: 'crash', env: { RUN_WORKERS: 'false' } });
   }, 180000);
