@@ -35,7 +35,8 @@ describe('activation to Meta in several batches at once', () => {
 
   beforeAll(async () => {
     meta = await startMeta({ tokens: [TOKEN], adAccounts: ['1000'], rateLimit: false, maxRecordedRequests: 1_000 });
-    h = await startActivationApp('activation_meta_batches');
+    // The shortest lease (renewed every third of a second), so a test can take it away mid-delivery.
+    h = await startActivationApp('activation_meta_batches', 'postgres', { ACTIVATION_LEASE_MS: '1000' });
     audienceId = randomUUID();
     const db = h.repository.db;
     await sql`insert into profiles (id, traits, consent)
@@ -102,5 +103,41 @@ describe('activation to Meta in several batches at once', () => {
     expect((await h.deliverAll(activationId)).state).toBe('idle');
     expect(meta.requests.length).toBe(requests);
     expect(await h.repository.openBatches(activationId)).toEqual([]);
+  }, 180_000);
+
+  it('stops planning and sending once another worker has taken its lease, and that worker finishes the job', async () => {
+    // The first request is answered late: the batches after it are in flight, the last one waits for a slot.
+    meta.faults.inject({ kind: 'slow', path: '/users$', method: 'POST', delayMs: 5_000, times: 1 });
+    const second = await h.createDestination('Meta (second)', 'meta-custom-audiences', {
+      accessToken: TOKEN,
+      adAccountId: '1000',
+      baseUrl: meta.url,
+      requestsPerSecond: 100,
+    });
+    const activationId = await h.activate({ audienceId, destinationId: second, mode: 'upsert' });
+    const before = meta.requests.length;
+    const posts = () =>
+      meta.requests.slice(before).filter((r) => r.method === 'POST' && r.path.endsWith('/users')).length;
+    const delivery = h.engine.deliver(activationId, { budgetMs: 60_000 });
+    // The batches after the slow one have been answered.
+    await until(async () => posts() >= MAX_BATCHES_IN_FLIGHT - 1, 60_000, 20);
+    // What a worker that stalled past its lease sees: another one holds the activation now.
+    await sql`update activations set lease_owner = 'another-worker', lease_until = now() + interval '1 minute'
+      where id = ${activationId}::uuid`.execute(h.repository.db);
+    expect((await delivery).state).toBe('busy');
+    // The batches already on their way were answered and recorded; the last one was never sent.
+    expect(posts()).toBe(MAX_BATCHES_IN_FLIGHT);
+    const row = await sql<{ lease_owner: string }>`select lease_owner from activations
+      where id = ${activationId}::uuid`.execute(h.repository.db);
+    expect(row.rows[0].lease_owner).toBe('another-worker');
+
+    // The other worker's lease runs out; whoever holds the next one sends the rest, and nothing twice.
+    await sql`update activations set lease_until = now() - interval '1 second'
+      where id = ${activationId}::uuid`.execute(h.repository.db);
+    expect((await h.deliverAll(activationId)).state).toBe('idle');
+    expect(posts()).toBe(MAX_BATCHES_IN_FLIGHT + 1);
+    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
+    expect(view.members).toEqual({ held: MEMBERS });
+    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
   }, 180_000);
 });

@@ -10,8 +10,12 @@ import { call, type JsonResponse } from '../support/http.js';
  * The hub without its job workers: tests drive deliveries themselves (`deliver`), so each step — send, record,
  * crash, resume — happens when the test says.
  */
-export async function startActivationApp(label: string, storage: 'postgres' | 'pglite' = 'postgres') {
-  const t = await startTestApp({ label, storage, env: { RUN_WORKERS: 'false' } });
+export async function startActivationApp(
+  label: string,
+  storage: 'postgres' | 'pglite' = 'postgres',
+  env: Record<string, string> = {},
+) {
+  const t = await startTestApp({ label, storage, env: { RUN_WORKERS: 'false', ...env } });
   return withServices(t);
 }
 

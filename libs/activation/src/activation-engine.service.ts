@@ -124,6 +124,11 @@ interface Delivery {
   runId?: number;
   counters: RunCounters;
   stopped?: string;
+  /**
+   * Aborted when the lease is lost: no batch is planned or sent after that. Those already on their way are
+   * answered and recorded (the platform's answers are facts); the new holder resends what stays unconfirmed.
+   */
+  lease: AbortSignal;
 }
 
 const emptyCounters = (): RunCounters => ({
@@ -232,14 +237,27 @@ export class ActivationEngine {
     if (!claimed) return { state: 'busy', batches: 0 };
     const controller = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    // The lease is renewed every third of its length. Lost to another worker (this process stalled past it), or
+    // not renewed for a whole lease, the delivery stops planning and sending: the other worker owns it now.
+    const lease = new AbortController();
+    let renewedAt = Date.now();
     const renew = setInterval(() => {
-      void this.repository.renewLease(activationId, this.owner, leaseMs).catch(() => undefined);
+      this.repository.renewLease(activationId, this.owner, leaseMs).then(
+        (held) => {
+          if (held) renewedAt = Date.now();
+          else this.loseLease(lease, activationId, 'another worker holds it now');
+        },
+        (error: unknown) => {
+          this.logger.warn(`activation ${activationId}: the lease could not be renewed: ${messageOf(error)}`);
+          if (Date.now() - renewedAt >= leaseMs) this.loseLease(lease, activationId, 'it expired unrenewed');
+        },
+      );
     }, leaseMs / 3);
     let delivery: Delivery | undefined;
     try {
       // Holding the lease, no other worker has a run going here: one still marked running was interrupted.
       await this.repository.closeInterruptedRuns(activationId, INTERRUPTED_RUN);
-      const opened = await this.open(claimed, signal);
+      const opened = await this.open(claimed, signal, lease.signal);
       if ('result' in opened) return opened.result;
       delivery = opened.delivery;
       return await this.work(delivery, Date.now() + (options.budgetMs ?? 30_000), options.trigger ?? 'changes');
@@ -251,9 +269,16 @@ export class ActivationEngine {
     }
   }
 
+  private loseLease(lease: AbortController, activationId: string, why: string): void {
+    if (lease.signal.aborted) return;
+    this.logger.warn(`activation ${activationId}: lease lost (${why}); this delivery stops`);
+    lease.abort();
+  }
+
   private async open(
     activation: ActivationRow,
     signal: AbortSignal,
+    lease: AbortSignal,
   ): Promise<{ delivery: Delivery } | { result: DeliverResult }> {
     if (activation.status === 'deleted') return { result: { state: 'deleted', batches: 0 } };
     if (activation.status === 'paused' || activation.status === 'stopped')
@@ -290,6 +315,7 @@ export class ActivationEngine {
         context: { definition: destination.definition, types, fingerprints: this.fingerprints },
         maxItems: Math.min(destination.definition.batch.maxItems, MAX_PLANNED_ITEMS),
         counters: emptyCounters(),
+        lease,
       },
     };
   }
@@ -298,6 +324,7 @@ export class ActivationEngine {
     let batches = 0;
     // Batches stored earlier and not confirmed: a crash, a retry, a replay. They go first, in order.
     for (const open of await this.repository.openBatches(d.activation.id)) {
+      if (d.lease.aborted) return { state: 'busy', batches };
       if (open.state === 'blocked') return { state: 'stopped', batches };
       if (open.nextAttemptAt && open.nextAttemptAt.getTime() > Date.now()) {
         await this.repository.update(d.activation.id, { nextAttemptAt: open.nextAttemptAt });
@@ -348,7 +375,7 @@ export class ActivationEngine {
     let planned = await this.planNext(d, position, overlay);
     if (planned && !(await this.ensurePlatformAudience(d))) return { state: 'stopped', batches };
     try {
-      while (planned && !halted && !failure) {
+      while (planned && !halted && !failure && !d.lease.aborted) {
         // A batch touching a member of a batch not recorded yet waits for that record: if the platform refused
         // the earlier batch, this one was planned on a wrong assumption and is planned again.
         const clash = lastFlightTouching(flights, overlay, planned.payload);
@@ -405,6 +432,7 @@ export class ActivationEngine {
       }
       await settleThrough(flights.length - 1);
       if (failure) return { ...failure, batches };
+      if (d.lease.aborted) return { state: 'busy', batches };
       if (!planned && Date.now() >= deadline) return { state: 'more', batches };
     } finally {
       // An error leaves no planning, send or record running behind the lease.
