@@ -14,8 +14,11 @@ const ADMIN_KEY = `plx_bench_${randomBytes(12).toString('hex')}`;
 
 /**
  * Seeds with generate_series (COPY-speed, no ingest): profile g has country g % 5, age 18 + g % 60, ads consent
- * on even g, an email on 70 % of profiles and a cookie on the others; events spread over a year, one in five an
- * `Order Completed` with a total of 0–199.
+ * on even g, an email on 70 % of profiles and a cookie on the others; five events a profile, spread over a year,
+ * one in five an `Order Completed` with a total of 0–199. Name, time and total are drawn by hashing the event's
+ * number (`hashint8extended`), so they are independent of each other and of the profile's traits (a rule like
+ * the issue's example has members), and the events are stored in the order they happened, as a hub appends
+ * them. `vacuum analyze` then does what a running database's autovacuum would have done.
  */
 async function seed(database: Database): Promise<void> {
   await sql`insert into profiles (id, traits, consent)
@@ -33,11 +36,13 @@ async function seed(database: Database): Promise<void> {
     from generate_series(1, ${PROFILES}::int) g`.execute(database.db);
   await sql`insert into profile_events (profile_id, source_id, name, occurred_at, properties)
     select md5((1 + (g * 7919) % ${PROFILES}::bigint)::text)::uuid, 'bench',
-      case when g % 5 = 0 then 'Order Completed' else (array['Page Viewed','Product Viewed','Cart Viewed','Search'])[1 + g % 4] end,
-      now() - ((g * 104729) % (365 * 86400)) * interval '1 second',
-      jsonb_build_object('total', (g * 31) % 200)
-    from generate_series(1, ${EVENTS}::bigint) g`.execute(database.db);
-  await sql`analyze`.execute(database.db);
+      case when hashint8extended(g, 1) % 5 = 0 then 'Order Completed'
+        else (array['Page Viewed','Product Viewed','Cart Viewed','Search'])[1 + g % 4] end,
+      now() - abs(hashint8extended(g, 2) % (365 * 86400)) * interval '1 second' as occurred_at,
+      jsonb_build_object('total', abs(hashint8extended(g, 3) % 200))
+    from generate_series(1, ${EVENTS}::bigint) g
+    order by occurred_at`.execute(database.db);
+  await sql`vacuum analyze`.execute(database.db);
 }
 
 /** Twenty rules of the kinds admins write: events with windows and filters, traits, consent, identifiers. */
@@ -47,6 +52,7 @@ function rules(): unknown[] {
     const country = ['FR', 'DE', 'GB', 'US', 'ES'][i % 5];
     switch (i % 4) {
       case 0:
+        // The first is the issue's example (French, ads consent, an email, two orders over 50 in 90 days).
         out.push({
           all: [
             { trait: 'country', op: 'eq', value: country },
@@ -54,7 +60,7 @@ function rules(): unknown[] {
             { identifier: 'email' },
             {
               event: 'Order Completed',
-              within: `${30 + i * 10}d`,
+              within: `${i === 0 ? 90 : 30 + i * 10}d`,
               where: [{ property: 'total', op: 'gt', value: 50 }],
               count: { op: 'gte', value: 2 },
             },
@@ -151,7 +157,7 @@ const bench: Benchmark = {
       await migrate(database);
       let t = process.hrtime.bigint();
       await seed(database);
-      figures.push({ name: 'seed (generate_series, analyze)', value: ms(t) / 1000, unit: 's' });
+      figures.push({ name: 'seed (generate_series, vacuum analyze)', value: ms(t) / 1000, unit: 's' });
       const clock = new Clock();
       const repository = new AudienceRepository(database);
       const evaluator = new AudienceEvaluator(database, repository, new ComputedTraitRepository(database), clock);
@@ -159,13 +165,13 @@ const bench: Benchmark = {
       const all = rules();
 
       t = process.hrtime.bigint();
-      const first = await audiences.create({ name: 'FR repeat buyers', rule: all[0] });
+      const first = await audiences.create({ name: 'the issue’s example', rule: all[0] });
       figures.push({
         name: `first evaluation, event condition (${first.size} members enter)`,
         value: ms(t),
         unit: 'ms',
       });
-      // Steady state: a re-evaluation diffs against the stored members. Shift the clock so some age out.
+      // Steady state: a re-evaluation diffs against the stored members.
       t = process.hrtime.bigint();
       const again = await evaluator.evaluate(first.id);
       figures.push({
@@ -182,6 +188,9 @@ const bench: Benchmark = {
       // A running database's autovacuum visits audience_members after the millions of rows just inserted (and
       // sets the visibility map that index-only scans need); where it is off, this stands in for it.
       await sql`vacuum analyze audience_members`.execute(database.db);
+      // … and has long since written the pages of the seed and the first evaluations out: a checkpoint now keeps
+      // that writing (gigabytes, here) out of the measurements below.
+      await sql`checkpoint`.execute(database.db);
       t = process.hrtime.bigint();
       await evaluator.evaluateMany(ids);
       figures.push({
@@ -193,11 +202,14 @@ const bench: Benchmark = {
       t = process.hrtime.bigint();
       // The slowest single evaluation too: the event-condition audience above may have few members or none.
       let slowest = { ms: 0, size: 0, event: false };
+      const withEvents: number[] = [];
       for (const [i, id] of ids.entries()) {
         const started = process.hrtime.bigint();
         const { size } = await evaluator.evaluate(id);
         const took = ms(started);
-        if (took > slowest.ms) slowest = { ms: took, size, event: JSON.stringify(all[i]).includes('"event"') };
+        const event = JSON.stringify(all[i]).includes('"event"');
+        if (event) withEvents.push(took);
+        if (took > slowest.ms) slowest = { ms: took, size, event };
       }
       figures.push({ name: 'the same, one audience after the other', value: ms(t) / 1000, unit: 's' });
       figures.push({
@@ -205,6 +217,11 @@ const bench: Benchmark = {
         value: slowest.ms,
         unit: 'ms',
         goal: slowest.event ? '≤ 1,000 ms' : undefined,
+      });
+      figures.push({
+        name: `… audiences with an event condition evaluated within 1,000 ms (of ${withEvents.length})`,
+        value: withEvents.filter((took) => took <= 1000).length,
+        unit: 'audiences',
       });
 
       const one: number[] = [];

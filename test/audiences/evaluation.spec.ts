@@ -49,6 +49,28 @@ const RULES: Array<[string, unknown, Name[]]> = [
   ['consent not granted (denied or unknown)', { consent: 'ads', granted: false }, ['bob', 'dmp1', 'dmp2']],
   ['consent for email', { consent: 'email' }, ['ann']],
   ['did an event at least once (the default)', { event: 'Order Completed' }, ['ann', 'bob', 'cyd']],
+  // Counts and sums are 0 without events: these match people who have none.
+  ['fewer than two orders', { event: 'Order Completed', count: { op: 'lt', value: 2 } }, ['bob', 'dmp1', 'dmp2']],
+  [
+    'spent nothing or more in a year',
+    { event: 'Order Completed', within: '365d', sum: 'total', op: 'gte', value: 0 },
+    ['ann', 'bob', 'cyd', 'dmp1', 'dmp2'],
+  ],
+  [
+    'an event condition under not, beside a trait',
+    {
+      all: [
+        { trait: 'country', op: 'eq', value: 'FR' },
+        { not: { event: 'Order Completed', within: '90d', count: { op: 'gte', value: 2 } } },
+      ],
+    },
+    ['bob'],
+  ],
+  [
+    'an event condition in any',
+    { any: [{ consent: 'ads' }, { event: 'Order Completed', within: '60d', count: { op: 'gte', value: 1 } }] },
+    ['ann', 'bob', 'cyd'],
+  ],
   ['min', { event: 'Order Completed', min: 'total', op: 'lt', value: 50 }, ['ann']],
   ['max', { event: 'Order Completed', max: 'total', op: 'gte', value: 300 }, ['cyd']],
   ['avg', { event: 'Order Completed', avg: 'total', op: 'gt', value: 60 }, ['bob', 'cyd']],

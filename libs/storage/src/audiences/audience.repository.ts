@@ -260,8 +260,9 @@ export class AudienceRepository {
       const bits = compiled.matches.map(
         (match, i) => sql`case when ${match} then ${sql.raw(String(1n << BigInt(i)))}::bigint else 0 end`,
       );
-      // The hashes of a million profiles' bit sets do not fit the default 4 MB; this transaction only.
-      await sql`set local work_mem = '64MB'`.execute(reader);
+      // The hashes of a million profiles' bit sets do not fit the default 4 MB, and compiling the statement to
+      // machine code costs more than it saves (as for one audience); this transaction only.
+      await sql`select set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`.execute(reader);
       const { rows } = await sql<{ change: 'entered' | 'exited'; bit: number; profile_id: string }>`
         ${withClause([
           ...compiled.ctes,
@@ -315,6 +316,9 @@ export class AudienceRepository {
   ): Promise<MembershipDiff> {
     const compiled = compileRule(rule, options);
     const only = andAll(profileScope(sql`am.profile_id`, options));
+    // Compiling a full evaluation's expressions to machine code costs PostgreSQL 100–250 ms at a million
+    // profiles, more than it saves (docs/BENCHMARKS.md, Audiences); this transaction only.
+    if (!options.profileIds) await sql`set local jit = off`.execute(db);
     const { rows } = await sql<{ profile_id: string; entered: boolean }>`
       with ${withCtes(compiled)} cur as (${profilesMatching(compiled, options)})
       select coalesce(cur.id, am.profile_id) as profile_id, cur.id is not null as entered

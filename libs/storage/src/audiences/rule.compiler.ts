@@ -171,16 +171,20 @@ class SharedAggregates {
     const only = andAll(profileScope(sql`profile_id`, this.options));
     if (this.columns.size > 0) {
       const ref = sql.raw(SharedAggregates.EVENTS);
-      const window =
-        this.since === null || this.since === Infinity
-          ? sql``
-          : sql`and occurred_at > ${new Date(this.since).toISOString()}::timestamptz
-            and occurred_at <= ${this.options.now.toISOString()}::timestamptz`;
+      const where: RawBuilder<unknown>[] = [];
+      // Each column filters its events by name anyway. A few profiles' events are read through the profile index:
+      // PostgreSQL plans the name and time conditions together in milliseconds, longer than reading a profile's
+      // events of other names, so there only the time window prunes.
+      if (!this.options.profileIds) where.push(sql`e.name = any(${[...this.events]}::text[])`);
+      if (this.since !== null && this.since !== Infinity)
+        where.push(sql`occurred_at > ${new Date(this.since).toISOString()}::timestamptz
+            and occurred_at <= ${this.options.now.toISOString()}::timestamptz`);
+      where.push(...profileScope(sql`profile_id`, this.options));
       const selections = [...this.selections.values()].map((w) => sql`${w.expr} as ${sql.raw(w.name)}`);
       const columns = [...this.columns.values()].map((c) => sql`${c.expr} as ${sql.raw(c.name)}`);
       ctes.push(sql`${ref} as (select e.profile_id, ${sql.join(columns, sql`, `)}
         from (select e.profile_id, e.occurred_at, e.properties, ${sql.join(selections, sql`, `)} from profile_events e
-          where e.name = any(${[...this.events]}::text[]) ${window} ${only} offset 0) e
+          ${where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``} offset 0) e
         group by e.profile_id)`);
       joins.push(sql`left join ${ref} on ${ref}.profile_id = p.id`);
     }
@@ -453,6 +457,46 @@ class Compiler {
   }
 
   /**
+   * Conditions every profile matching `node` meets, written so that a profile without events makes them null:
+   * the event conditions that cannot hold without a matching event, found through `all` and referenced
+   * audiences (not through `any` or `not`). Added to a rule's match, they change nothing it matches, but the
+   * planner can see that only profiles with such events can match: it reads the events first and looks up their
+   * profiles, where the match alone (two-valued, with `coalesce`) makes it read every profile and join all events.
+   */
+  required(node: RuleNode): RawBuilder<boolean>[] {
+    switch (node.kind) {
+      case 'all':
+        return node.children.flatMap((c) => this.required(c));
+      case 'audience':
+        return this.required(node.rule);
+      case 'event':
+        return this.eventRequired(node);
+      case 'any':
+      case 'not':
+      case 'trait':
+      case 'computed':
+      case 'identifier':
+      case 'anonymous':
+      case 'consent':
+        return [];
+    }
+  }
+
+  private eventRequired(node: EventCondition): RawBuilder<boolean>[] {
+    if (node.occurrence) {
+      const when = this.eventMeasure(node, node.occurrence.which === 'first' ? 'f' : 'l');
+      const cmp = sql.raw(node.occurrence.op === 'before' ? '<' : '>');
+      return [sql<boolean>`${when} ${cmp} ${dateOf(node.occurrence.date, this.options.now)}::timestamptz`];
+    }
+    const counted = node.aggregation === 'count' || node.aggregation === 'sum';
+    // A count or a sum is 0 without events: when 0 passes, profiles without events match too.
+    if (counted && compareNumbers(0, node.op, node.value)) return [];
+    const measure = this.eventMeasure(node, node.aggregation === 'count' ? 'n' : 'a');
+    const cmp = sql.raw({ eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }[node.op]);
+    return [sql<boolean>`${measure} ${cmp} ${node.value}::float8`];
+  }
+
+  /**
    * One measure of the events an event condition looks at, per profile: a column of the shared aggregate when
    * compiling several rules, otherwise of the condition's own CTE (count, aggregate, first and last time).
    */
@@ -475,11 +519,21 @@ class Compiler {
   }
 }
 
-/** Compiles a validated rule for one evaluation (its clock and, for incremental runs, its profiles). */
+/** `a op b` on numbers, as SQL compares them. */
+function compareNumbers(a: number, op: EventCondition['op'], b: number): boolean {
+  return { eq: a === b, neq: a !== b, gt: a > b, gte: a >= b, lt: a < b, lte: a <= b }[op];
+}
+
+/**
+ * Compiles a validated rule for one evaluation (its clock and, for incremental runs, its profiles). The match
+ * carries the rule's required event conditions too (see `Compiler.required`).
+ */
 export function compileRule(rule: RuleNode, options: CompileOptions): CompiledRule {
   const compiler = new Compiler(options);
   const leaves: CompiledRule['leaves'] = [];
-  const match = compiler.node(rule, leaves);
+  const whole = compiler.node(rule, leaves);
+  const required = compiler.required(rule);
+  const match = required.length > 0 ? sql<boolean>`(${whole} and ${sql.join(required, sql` and `)})` : whole;
   return { ctes: compiler.ctes, joins: compiler.joins, match, leaves };
 }
 
