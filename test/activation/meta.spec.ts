@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
-import { ActivationJobs, INTERRUPTED_RUN } from '@plexus/activation';
+import { ActivationJobs, ActivationScheduler, INTERRUPTED_RUN } from '@plexus/activation';
+import { QueueService } from '@plexus/queue';
 import { sha256Hex } from '@plexus/sdk';
 import { startMeta, type MetaEmulator } from '../emulators/meta/meta.emulator.js';
 import { person, startActivationApp, VIP_RULE } from './support.js';
@@ -280,5 +282,23 @@ describe('activation to Meta Custom Audiences through the engine', () => {
     expect(view.members.held).toBeUndefined();
     const ledger = await h.api('GET', `/v1/activations/${activationId}/ledger?identifier=email:person1@acme-shop.io`);
     expect(ledger.body.entries[0]).toMatchObject({ removed: true, reason: 'the activation was deleted' });
+  });
+  it("closes a deleted destination's delivery queue at the next tick", async () => {
+    const gone = await h.createDestination('Meta (to delete)', 'meta-custom-audiences', {
+      accessToken: TOKEN,
+      adAccountId: '1000',
+      baseUrl: meta.url,
+    });
+    const queues = h.t.app.get(QueueService);
+    await h.t.app.get(ActivationScheduler).kick({ id: randomUUID(), destinationId: gone });
+    expect(queues.partitionKeys('activation.deliver')).toContain(gone);
+    const jobs = h.t.app.get(ActivationJobs);
+    await jobs.tick();
+    expect(queues.partitionKeys('activation.deliver')).toContain(gone);
+    expect((await h.api('DELETE', `/v1/destinations/${gone}`)).status).toBe(204);
+    await jobs.tick();
+    expect(queues.partitionKeys('activation.deliver')).not.toContain(gone);
+    // The destinations that exist keep theirs.
+    expect(queues.partitionKeys('activation.deliver')).toContain(destinationId);
   });
 });

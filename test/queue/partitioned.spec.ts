@@ -48,6 +48,18 @@ describe('partitioned jobs on real BullMQ', () => {
     expect(await queue.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 1, delayed: 0 });
   });
 
+  it('forgets a partition when asked, and opens it again when it is asked for', async () => {
+    queues.partitionQueue('activation.deliver', 'dst_gone');
+    expect(queues.partitionKeys('activation.deliver')).toEqual(expect.arrayContaining(['dst_1', 'dst_gone']));
+    await queues.closePartition('activation.deliver', 'dst_gone');
+    expect(queues.partitionKeys('activation.deliver')).not.toContain('dst_gone');
+    expect(queues.partitionKeys('activation.deliver')).toContain('dst_1');
+    // Its jobs stay in Redis; a new request opens the queue again and finds them.
+    expect(await queues.partitionQueue('activation.deliver', 'dst_1').getJobCounts('waiting')).toEqual({ waiting: 1 });
+    expect(await queues.ensurePartitionedJob('activation.deliver', 'dst_gone', payload, 'deliver-9')).toBe(true);
+    expect(queues.partitionKeys('activation.deliver')).toContain('dst_gone');
+  });
+
   it('refuses a partition key that would break the queue name', () => {
     expect(() => queues.partitionQueue('activation.deliver', 'a:b')).toThrow('invalid partition key');
   });

@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { ProfileChanges } from '@plexus/identity';
 import { DeferJobError, JobHandler, QueueService, type JobPayloads } from '@plexus/queue';
 import { ActivationRepository } from '@plexus/storage';
@@ -15,6 +15,8 @@ export const DELIVER_BUDGET_MS = 25_000;
  */
 @Injectable()
 export class ActivationJobs implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('ActivationJobs');
+
   constructor(
     private readonly queue: QueueService,
     private readonly repository: ActivationRepository,
@@ -49,7 +51,28 @@ export class ActivationJobs implements OnModuleInit, OnApplicationBootstrap {
   async tick(): Promise<number> {
     const due = await this.repository.withWork(new Date());
     for (const activation of due) await this.scheduler.kick(activation);
+    await this.forgetDeletedDestinations();
     return due.length;
+  }
+
+  /**
+   * Closes this process's delivery queues (and workers) of destinations deleted since they were opened. The
+   * queues are listed before the destinations are read, so one opened for a destination created meanwhile stays.
+   * A worker finishes its running job before it closes; the tick does not wait for that.
+   */
+  private async forgetDeletedDestinations(): Promise<void> {
+    const open = this.queue.partitionKeys('activation.deliver');
+    if (open.length === 0) return;
+    const live = new Set(await this.repository.destinationIds());
+    for (const key of open)
+      if (!live.has(key))
+        void this.queue
+          .closePartition('activation.deliver', key)
+          .catch((error: unknown) =>
+            this.logger.warn(
+              `closing the queue of destination ${key}: ${error instanceof Error ? error.message : String(error)}`,
+            ),
+          );
   }
 
   @JobHandler('activation.scheduled')

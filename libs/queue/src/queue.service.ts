@@ -43,7 +43,7 @@ export class QueueService implements BeforeApplicationShutdown {
   private readonly workers: Worker[] = [];
   private readonly partitionQueues = new Map<string, Queue>();
   private readonly partitionHandlers = new Map<JobName, JobHandlerFn>();
-  private readonly partitionWorkers = new Set<string>();
+  private readonly partitionWorkers = new Map<string, Worker>();
   private workerConcurrency = 1;
 
   private readonly resetListeners: Array<() => Promise<void>> = [];
@@ -231,8 +231,33 @@ export class QueueService implements BeforeApplicationShutdown {
     const handler = this.partitionHandlers.get(job);
     const name = this.partitionQueue(job, key).name;
     if (!handler || this.partitionWorkers.has(name)) return;
-    this.partitionWorkers.add(name);
-    this.workers.push(this.createWorker(name, new Map([[job, handler]]), this.workerConcurrency));
+    const worker = this.createWorker(name, new Map([[job, handler]]), this.workerConcurrency);
+    this.partitionWorkers.set(name, worker);
+    this.workers.push(worker);
+  }
+
+  /** The keys of the partitions of `job` this process has a queue for (and a worker, when it runs them). */
+  partitionKeys(job: JobName): string[] {
+    const start = `${JOB_QUEUES[job]}-`;
+    return [...this.partitionQueues.keys()].filter((n) => n.startsWith(start)).map((n) => n.slice(start.length));
+  }
+
+  /**
+   * Forgets a partition whose key is gone for good (a deleted destination): closes this process's worker on it
+   * (after its running job) and its queue, so the process does not keep a Redis connection polling it for ever.
+   * Asked for again, the partition is opened again.
+   */
+  async closePartition(job: JobName, key: string): Promise<void> {
+    const name = `${JOB_QUEUES[job]}-${key}`;
+    const worker = this.partitionWorkers.get(name);
+    this.partitionWorkers.delete(name);
+    const queue = this.partitionQueues.get(name);
+    this.partitionQueues.delete(name);
+    if (worker) {
+      this.workers.splice(this.workers.indexOf(worker), 1);
+      await worker.close();
+    }
+    await queue?.close();
   }
 
   /** Creates or updates a job scheduler (cron or fixed interval) that adds `job` with `payload`. */

@@ -390,6 +390,12 @@ export class ActivationRepository {
     return rows[0] ? toActivation(rows[0]) : undefined;
   }
 
+  /** The ids of the destinations that exist. */
+  async destinationIds(): Promise<string[]> {
+    const { rows } = await sql<{ id: string }>`select id from connections where kind = 'destination'`.execute(this.db);
+    return rows.map((r) => r.id);
+  }
+
   async renewLease(id: string, owner: string, ms: number): Promise<boolean> {
     const { rows } = await sql<{ id: string }>`update activations
       set lease_until = now() + ${`${ms} milliseconds`}::interval
