@@ -58,9 +58,15 @@ async function seed(database: Database, audienceId: string): Promise<void> {
     select ${audienceId}::uuid, md5(g::text)::uuid, now() from generate_series(1, ${MEMBERS}::int) g`.execute(
     database.db,
   );
+  // Each change with the reason an evaluation of this rule writes.
+  const reason = {
+    matched: true,
+    evaluation: 'full',
+    because: [{ path: 'rule', condition: { consent: 'ads' }, ok: true, value: true }],
+  };
   await sql`insert into audience_changes (audience_id, profile_id, change, reason)
-    select ${audienceId}::uuid, md5(g::text)::uuid, 'entered', '{}'::jsonb from generate_series(1, ${MEMBERS}::int) g
-    order by g`.execute(database.db);
+    select ${audienceId}::uuid, md5(g::text)::uuid, 'entered', ${JSON.stringify(reason)}::jsonb
+    from generate_series(1, ${MEMBERS}::int) g order by g`.execute(database.db);
   await sql`analyze`.execute(database.db);
 }
 
@@ -169,7 +175,7 @@ const bench: Benchmark = {
         let planned = 0;
         let bodyBytes = 0;
         for (let cursor = 0; ;) {
-          const changes = await changeLog.read(audienceId, cursor, 10_000);
+          const changes = await changeLog.steps(audienceId, cursor, 10_000);
           if (changes.length === 0) break;
           cursor = changes[changes.length - 1].cursor;
           const intents = new Map<string, Intent>(changes.map((c) => [c.profileId, { present: true }]));

@@ -273,6 +273,11 @@ describe.each(['postgres', 'postgres with reads split in three', 'pglite'] as co
       const changes: AudienceChange[] = await s.changeLog.read(repeat);
       expect(changes).toHaveLength(1);
       expect(changes[0]).toMatchObject({ change: 'entered', profileId: ids.ann });
+      // The same log without reasons and times, as activation reads it; after the last cursor, nothing.
+      expect(await s.changeLog.steps(repeat)).toEqual([
+        { cursor: changes[0].cursor, profileId: ids.ann, change: 'entered' },
+      ]);
+      expect(await s.changeLog.steps(repeat, changes[0].cursor)).toEqual([]);
       expect(changes[0].reason).toEqual({
         matched: true,
         evaluation: 'full',

@@ -483,7 +483,7 @@ export class ActivationEngine {
   ): Promise<Omit<Planned, 'cursorFrom' | 'mirrorFrom' | 'recheckFrom'> | undefined> {
     let changes;
     try {
-      changes = await this.changeLog.read(d.activation.audienceId, position.cursor, d.maxItems);
+      changes = await this.changeLog.steps(d.activation.audienceId, position.cursor, d.maxItems);
     } catch (error) {
       if (!(error instanceof AudienceNotFoundError)) throw error;
       // The audience is gone: everything it put on the platform comes off.

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AudienceRepository, type AudienceChange, type AudienceMember } from '@plexus/storage';
+import { AudienceRepository, type AudienceChange, type AudienceMember, type AudienceStep } from '@plexus/storage';
 import { AudienceNotFoundError } from './audience.errors.js';
 
 /**
@@ -14,6 +14,12 @@ export class AudienceChangeLog {
   async read(audienceId: string, afterCursor = 0, limit = 1000): Promise<AudienceChange[]> {
     await this.mustExist(audienceId);
     return this.audiences.changes(audienceId, afterCursor, limit);
+  }
+
+  /** The same changes without their reasons and times (cheaper to read): cursor, profile and direction. */
+  async steps(audienceId: string, afterCursor = 0, limit = 1000): Promise<AudienceStep[]> {
+    await this.mustExist(audienceId);
+    return this.audiences.steps(audienceId, afterCursor, limit);
   }
 
   /** The cursor of the latest change (0 when none): a mirror taken now continues from here. */

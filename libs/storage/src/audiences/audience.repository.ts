@@ -46,6 +46,9 @@ export interface AudienceChange {
   createdAt: Date;
 }
 
+/** A change without its reason and time: what a consumer that only replays the log needs. */
+export type AudienceStep = Pick<AudienceChange, 'cursor' | 'profileId' | 'change'>;
+
 export interface AudienceMember {
   profileId: string;
   enteredAt: Date;
@@ -462,6 +465,22 @@ export class AudienceRepository {
         .values({ audience_id: audienceId, at: e.now, size, entered: e.entered, exited: e.exited, kind: e.kind })
         .execute();
     return size;
+  }
+
+  /**
+   * `changes` without the reasons and times: the driver parses neither (a JSON document and a date per change
+   * cost more than the rest of the row), which is what activation reads batch after batch.
+   */
+  async steps(audienceId: string, afterCursor: number, limit: number): Promise<AudienceStep[]> {
+    const rows = await this.db
+      .selectFrom('audience_changes')
+      .select(['id', 'profile_id', 'change'])
+      .where('audience_id', '=', audienceId)
+      .where('id', '>', afterCursor)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ cursor: Number(r.id), profileId: r.profile_id, change: r.change }));
   }
 
   async changes(audienceId: string, afterCursor: number, limit: number): Promise<AudienceChange[]> {
