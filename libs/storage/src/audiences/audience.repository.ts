@@ -472,26 +472,14 @@ export class AudienceRepository {
    * cost more than the rest of the row), which is what activation reads batch after batch.
    */
   async steps(audienceId: string, afterCursor: number, limit: number): Promise<AudienceStep[]> {
-    const rows = await this.db
-      .selectFrom('audience_changes')
+    const rows = await this.changesAfter(audienceId, afterCursor, limit)
       .select(['id', 'profile_id', 'change'])
-      .where('audience_id', '=', audienceId)
-      .where('id', '>', afterCursor)
-      .orderBy('id')
-      .limit(limit)
       .execute();
     return rows.map((r) => ({ cursor: Number(r.id), profileId: r.profile_id, change: r.change }));
   }
 
   async changes(audienceId: string, afterCursor: number, limit: number): Promise<AudienceChange[]> {
-    const rows = await this.db
-      .selectFrom('audience_changes')
-      .selectAll()
-      .where('audience_id', '=', audienceId)
-      .where('id', '>', afterCursor)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
+    const rows = await this.changesAfter(audienceId, afterCursor, limit).selectAll().execute();
     return rows.map((r) => ({
       cursor: Number(r.id),
       audienceId: r.audience_id,
@@ -503,6 +491,16 @@ export class AudienceRepository {
   }
 
   /** The latest cursor of an audience's change log (0 when empty). */
+  /** The audience's changes after a cursor, oldest first, up to `limit` (columns chosen by the caller). */
+  private changesAfter(audienceId: string, afterCursor: number, limit: number) {
+    return this.db
+      .selectFrom('audience_changes')
+      .where('audience_id', '=', audienceId)
+      .where('id', '>', afterCursor)
+      .orderBy('id')
+      .limit(limit);
+  }
+
   async lastCursor(audienceId: string): Promise<number> {
     const row = await this.db
       .selectFrom('audience_changes')

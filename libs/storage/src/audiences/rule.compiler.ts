@@ -201,6 +201,16 @@ class SharedAggregates {
 
 const FALSE = sql<boolean>`false`;
 
+/** The SQL operator of each numeric comparison of the rule language. */
+const SQL_COMPARE: Record<EventCondition['op'], string> = {
+  eq: '=',
+  neq: '<>',
+  gt: '>',
+  gte: '>=',
+  lt: '<',
+  lte: '<=',
+};
+
 function dateOf(date: RuleDate, now: Date): string {
   return 'at' in date ? new Date(date.at).toISOString() : new Date(now.getTime() + date.relativeMs).toISOString();
 }
@@ -449,7 +459,7 @@ class Compiler {
         : node.aggregation === 'sum'
           ? sql`coalesce(${this.eventMeasure(node, 'a')}, 0)`
           : this.eventMeasure(node, 'a');
-    const cmp = sql.raw({ eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }[node.op]);
+    const cmp = sql.raw(SQL_COMPARE[node.op]);
     return {
       ok: sql<boolean>`coalesce(${measured} ${cmp} ${node.value}::float8, false)`,
       data: sql`to_jsonb(${measured})`,
@@ -492,7 +502,7 @@ class Compiler {
     // A count or a sum is 0 without events: when 0 passes, profiles without events match too.
     if (counted && compareNumbers(0, node.op, node.value)) return [];
     const measure = this.eventMeasure(node, node.aggregation === 'count' ? 'n' : 'a');
-    const cmp = sql.raw({ eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' }[node.op]);
+    const cmp = sql.raw(SQL_COMPARE[node.op]);
     return [sql<boolean>`${measure} ${cmp} ${node.value}::float8`];
   }
 
