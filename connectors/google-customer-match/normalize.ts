@@ -1,4 +1,4 @@
-import { isSha256Hex, sha256Hex, type ActivationMember, type Consent, type TraitValue } from '@plexus/sdk';
+import { Sha256Memo, isSha256Hex, sha256Hex, type ActivationMember, type Consent, type TraitValue } from '@plexus/sdk';
 
 /**
  * Google's Customer Match normalisation (Data Manager API "Format user data"), then SHA-256 in lower-case hex
@@ -72,6 +72,9 @@ export function googleConsent(consent: Consent | undefined): GoogleItem['consent
  * plain email), every phone, and the address when first name, last name, country and postal code are all known
  * (Google requires the four together), at most 10; null when there is none.
  */
+/** Digests of given and family names, which many members share (see `Sha256Memo`). */
+const names = new Sha256Memo();
+
 export function toGoogleItem(member: ActivationMember): GoogleItem | null {
   const ids: UserIdentifier[] = [];
   const seen = new Set<string>();
@@ -102,8 +105,8 @@ export function toGoogleItem(member: ActivationMember): GoogleItem | null {
   const postal = text(member.traits.postalCode) ?? '';
   if (given && family && /^[A-Z]{2}$/.test(region) && postal) {
     const address = {
-      givenName: sha256Hex(given),
-      familyName: sha256Hex(family),
+      givenName: names.hex(given),
+      familyName: names.hex(family),
       regionCode: region,
       postalCode: postal,
     };

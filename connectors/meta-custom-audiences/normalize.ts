@@ -1,4 +1,11 @@
-import { isSha256Hex, isZeroedDeviceId, sha256Hex, type ActivationMember, type TraitValue } from '@plexus/sdk';
+import {
+  Sha256Memo,
+  isSha256Hex,
+  isZeroedDeviceId,
+  sha256Hex,
+  type ActivationMember,
+  type TraitValue,
+} from '@plexus/sdk';
 
 /**
  * Meta's customer-list normalisation ("Hashing and normalizing data" in the Marketing API docs), then SHA-256 in
@@ -76,6 +83,14 @@ const text = (value: TraitValue | undefined): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
 /**
+ * Digests of values many members share (see `Sha256Memo`): first and last names, and places (cities, states,
+ * countries). Emails, phones and ZIP codes are hashed each time: nearly every member has a value of their own, or
+ * there are more of them than a memo would hold.
+ */
+const names = new Sha256Memo();
+const places = new Sha256Memo();
+
+/**
  * A member as one Meta row: the first email (or the profile's `email_sha256` when it has no plain email), phone
  * and device id, names, city, state, ZIP and country from the traits, and the brand's `user_id` as `EXTERN_ID`.
  * Null when the member has none of the keys Meta matches on by itself (EMAIL, PHONE, MADID, EXTERN_ID).
@@ -108,16 +123,16 @@ export function toMetaItem(member: ActivationMember): MetaItem | null {
   const { traits } = member;
   const country = normalizeCountry(text(traits.country) ?? '');
   const firstName = normalizeName(text(traits.firstName) ?? '');
-  if (firstName) item.FN = sha256Hex(firstName);
+  if (firstName) item.FN = names.hex(firstName);
   const lastName = normalizeName(text(traits.lastName) ?? '');
-  if (lastName) item.LN = sha256Hex(lastName);
+  if (lastName) item.LN = names.hex(lastName);
   const zip = normalizeZip(text(traits.postalCode) ?? '', country);
   if (zip) item.ZIP = sha256Hex(zip);
   const city = normalizeCity(text(traits.city) ?? '');
-  if (city) item.CT = sha256Hex(city);
+  if (city) item.CT = places.hex(city);
   const state = normalizeState(text(traits.state) ?? '');
-  if (state) item.ST = sha256Hex(state);
-  if (country) item.COUNTRY = sha256Hex(country);
+  if (state) item.ST = places.hex(state);
+  if (country) item.COUNTRY = places.hex(country);
   return item;
 }
 

@@ -18,6 +18,37 @@ export function sha256Hex(value: string): string {
 }
 
 /**
+ * SHA-256 hex digests of values that many members share — first and last names, cities, states, ZIP codes,
+ * countries — remembered so each distinct value is hashed once per process rather than once per member. Holds at
+ * most `limit` digests and starts afresh when full, so memory stays bounded however many values pass through. Not
+ * for values nearly every member has its own of (emails, phones): those would only churn it.
+ *
+ * @example
+ * const names = new Sha256Memo();
+ * names.hex('ada') === sha256Hex('ada') // true; the second `names.hex('ada')` is a lookup
+ */
+export class Sha256Memo {
+  private readonly digests = new Map<string, string>();
+
+  constructor(private readonly limit = 10_000) {}
+
+  hex(value: string): string {
+    let digest = this.digests.get(value);
+    if (digest === undefined) {
+      if (this.digests.size >= this.limit) this.digests.clear();
+      digest = sha256Hex(value);
+      this.digests.set(value, digest);
+    }
+    return digest;
+  }
+
+  /** How many digests it holds now. */
+  get size(): number {
+    return this.digests.size;
+  }
+}
+
+/**
  * Whether a value already is a SHA-256 digest in lower-case hex (e.g. a profile's `email_sha256`).
  *
  * @example isSha256Hex('A'.repeat(64)) // false: platforms want lower-case hex

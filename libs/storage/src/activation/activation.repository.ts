@@ -986,40 +986,32 @@ export class ActivationRepository {
    * names, then the profile's own traits, which win; unset and expired ones left out), consent as granted or not
    * per purpose, and identifiers (by type, most recently seen first). Missing ids were deleted.
    *
-   * Read as two JSON texts built by the server (`string_agg`), each parsed once: no row objects, no provenance of
+   * Read as one JSON text built by the server (`string_agg`) and parsed once: no row objects, no provenance of
    * each trait — a row per profile and per identifier through the driver cost more CPU than the rest of planning.
+   * Each profile's identifiers are nested in its entry (found through the `profile_id` index), so the profile id
+   * is not repeated per identifier and nothing is regrouped here.
    */
   async profileSnapshots(profileIds: string[], now: number): Promise<ActivationProfile[]> {
     if (profileIds.length === 0) return [];
     const ids = sql`${packed(profileIds)}::uuid[]`;
-    // concat_ws skips nulls: every element is coalesced, so each profile is exactly 4 elements and each identifier 3.
-    const [profiles, identifiers, computed] = await Promise.all([
+    // concat_ws skips nulls: every element is coalesced, so each profile is exactly 5 elements, the last a flat
+    // array of its identifiers' types and values.
+    const [profiles, computed] = await Promise.all([
       sql<{
         doc: string;
       }>`select '[' || coalesce(string_agg(concat_ws(',', to_json(p.id), (p.merged_into is null)::text,
           coalesce((select json_object_agg(t.key, t.value -> 'v') from jsonb_each(p.traits) t
             where t.value -> 'v' <> 'null'::jsonb
               and (not t.value ? 'x' or (t.value ->> 'x')::float8 > ${now}::float8))::text, '{}'),
-          coalesce((select json_object_agg(c.key, c.value -> 'g') from jsonb_each(p.consent) c where c.value ? 'g')::text, '{}')),
+          coalesce((select json_object_agg(c.key, c.value -> 'g') from jsonb_each(p.consent) c where c.value ? 'g')::text, '{}'),
+          '[' || coalesce((select string_agg(concat_ws(',', to_json(i.type), to_json(i.value)), ','
+            order by i.type, i.last_seen desc, i.value) from profile_identifiers i where i.profile_id = p.id), '') || ']'),
         ','), '') || ']' as doc
         from profiles p where p.id = any(${ids})`.execute(this.db),
-      sql<{
-        doc: string;
-      }>`select '[' || coalesce(string_agg(concat_ws(',', to_json(profile_id), to_json(type), to_json(value)),
-        ',' order by profile_id, type, last_seen desc, value), '') || ']' as doc
-        from profile_identifiers where profile_id = any(${ids})`.execute(this.db),
       sql<{ profile_id: string; name: string; value: unknown }>`
         select v.profile_id, t.name, v.value from profile_computed_traits v join computed_traits t on t.id = v.trait_id
         where v.profile_id = any(${ids}) and v.value <> 'null'::jsonb`.execute(this.db),
     ]);
-    const byProfile = new Map<string, Array<{ type: string; value: string }>>();
-    const flatIdentifiers = JSON.parse(identifiers.rows[0].doc) as string[];
-    for (let i = 0; i < flatIdentifiers.length; i += 3) {
-      const profileId = flatIdentifiers[i];
-      let list = byProfile.get(profileId);
-      if (!list) byProfile.set(profileId, (list = []));
-      list.push({ type: flatIdentifiers[i + 1], value: flatIdentifiers[i + 2] });
-    }
     const computedBy = new Map<string, Record<string, TraitValue>>();
     for (const c of computed.rows) {
       let values = computedBy.get(c.profile_id);
@@ -1027,18 +1019,21 @@ export class ActivationRepository {
       values[c.name] = c.value as TraitValue; // jsonb as the driver parsed it: a string value is a string
     }
     const flat = JSON.parse(profiles.rows[0].doc) as unknown[];
-    const out = new Array<ActivationProfile>(flat.length / 4);
-    for (let i = 0, n = 0; i < flat.length; i += 4, n++) {
+    const out = new Array<ActivationProfile>(flat.length / 5);
+    for (let i = 0, n = 0; i < flat.length; i += 5, n++) {
       const id = flat[i] as string;
       let traits = flat[i + 2] as Record<string, TraitValue>;
       const values = computedBy.get(id);
       if (values) traits = Object.assign(values, traits);
+      const pairs = flat[i + 4] as string[];
+      const identifiers = new Array<{ type: string; value: string }>(pairs.length / 2);
+      for (let j = 0; j < pairs.length; j += 2) identifiers[j / 2] = { type: pairs[j], value: pairs[j + 1] };
       out[n] = {
         id,
         live: flat[i + 1] as boolean,
         traits,
         consent: flat[i + 3] as Record<string, boolean>,
-        identifiers: byProfile.get(id) ?? [],
+        identifiers,
       };
     }
     return out;
