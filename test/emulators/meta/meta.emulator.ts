@@ -422,11 +422,16 @@ export async function startMeta(options: MetaEmulatorOptions = {}): Promise<Meta
 
 function addRow(audience: MetaAudience, row: MetaRow): void {
   const keys = strongKeys(row);
-  const existing = keys.map((k) => audience.index.get(k)).find((k) => k !== undefined);
+  let existing: string | undefined;
+  for (const k of keys) if ((existing = audience.index.get(k)) !== undefined) break;
   const key = existing ?? keys[0] ?? JSON.stringify(row);
-  const merged = { ...(existing ? audience.members.get(existing) : {}), ...nonEmpty(row) };
+  const merged: MetaRow = existing ? { ...audience.members.get(existing) } : {};
+  for (const field in row) {
+    const value = row[field as MetaField];
+    if (value !== '') merged[field as MetaField] = value;
+  }
   audience.members.set(key, merged);
-  for (const k of strongKeys(merged)) audience.index.set(k, key);
+  for (const k of existing ? strongKeys(merged) : keys) audience.index.set(k, key);
 }
 
 function removeRow(audience: MetaAudience, row: MetaRow): void {
@@ -440,11 +445,9 @@ function removeRow(audience: MetaAudience, row: MetaRow): void {
 }
 
 function strongKeys(row: MetaRow): string[] {
-  return STRONG_FIELDS.filter((f) => row[f]).map((f) => `${f}:${row[f]}`);
-}
-
-function nonEmpty(row: MetaRow): MetaRow {
-  return Object.fromEntries(Object.entries(row).filter(([, v]) => v !== ''));
+  const keys: string[] = [];
+  for (const field of STRONG_FIELDS) if (row[field]) keys.push(`${field}:${row[field]}`);
+  return keys;
 }
 
 function firstValue(row: MetaRow): string {
@@ -454,7 +457,9 @@ function firstValue(row: MetaRow): string {
 /** Why Meta would count this row invalid, naming the offending value; undefined when it is usable. */
 function rowProblem(row: MetaRow): { value: string; reason: string } | undefined {
   let usable = false;
-  for (const [field, value] of Object.entries(row) as Array<[MetaField, string]>) {
+  for (const key in row) {
+    const field = key as MetaField;
+    const value = row[field]!;
     if (value === '') continue;
     if (field === 'EXTERN_ID') {
       usable = true;
@@ -492,16 +497,22 @@ function parsePayload(payload: Record<string, unknown>): { rows: MetaRow[] } | {
   if (data.length > META_MAX_ROWS) {
     return { error: `The number of users in a request should not exceed ${META_MAX_ROWS} (got ${data.length})` };
   }
-  const rows: MetaRow[] = [];
-  for (const [index, raw] of data.entries()) {
+  const rows = new Array<MetaRow>(data.length);
+  for (let index = 0; index < data.length; index++) {
+    const raw: unknown = data[index];
     const values: unknown[] = single && !Array.isArray(raw) ? [raw] : (raw as unknown[]);
     if (!Array.isArray(values) || values.length !== schema.length) {
       return {
         error: `Schema and data length mismatch: row ${index} has ${Array.isArray(values) ? values.length : 'no'} values for ${schema.length} schema fields`,
       };
     }
-    if (values.some((v) => typeof v !== 'string')) return { error: `row ${index}: every value must be a string` };
-    rows.push(Object.fromEntries(schema.map((field, i) => [field, values[i] as string])));
+    const row: MetaRow = {};
+    for (let i = 0; i < schema.length; i++) {
+      const value = values[i];
+      if (typeof value !== 'string') return { error: `row ${index}: every value must be a string` };
+      row[schema[i]] = value;
+    }
+    rows[index] = row;
   }
   return { rows };
 }
