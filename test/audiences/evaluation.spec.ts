@@ -328,7 +328,10 @@ describe.each(['postgres', 'postgres with reads split in three', 'pglite'] as co
       );
       expect(changed.at(-1)).toEqual([ids.bob]);
       const untouched = await s.repository.get(travel);
+      const relaxed = jest.spyOn(s.repository, 'commitWithoutFlush');
       const results = await s.evaluator.evaluateProfiles(changed.at(-1)!);
+      // Memberships moved: the commit waits for the WAL to reach the disk.
+      expect(relaxed).not.toHaveBeenCalled();
       // Only the audiences the change moved are rewritten: the others keep their evaluation time and size history.
       expect(await s.repository.get(travel)).toMatchObject({ lastEvaluatedAt: untouched!.lastEvaluatedAt, size: 1 });
       expect(results.find((r) => r.audienceId === travel)).toMatchObject({ entered: 0, exited: 0, size: 1 });
@@ -343,6 +346,20 @@ describe.each(['postgres', 'postgres with reads split in three', 'pglite'] as co
         ['entered', 'bob'],
       ]);
       expect(await members(recent)).toEqual(['ann', 'bob']);
+
+      // Evaluated again, nothing moves and nothing is written but row locks: the commit need not wait for a flush.
+      const again = await s.evaluator.evaluateProfiles([ids.bob]);
+      expect(again.filter((r) => r.entered > 0 || r.exited > 0)).toEqual([]);
+      expect(relaxed).toHaveBeenCalledTimes(1);
+      relaxed.mockRestore();
+      // The setting is the transaction's own.
+      const setting = async (db: Parameters<typeof s.repository.commitWithoutFlush>[0]) =>
+        (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)).rows[0].synchronous_commit;
+      await database.db.transaction().execute(async (trx) => {
+        await s.repository.commitWithoutFlush(trx);
+        expect(await setting(trx)).toBe('off');
+      });
+      expect(await setting(database.db)).toBe('on');
     });
 
     it('moves memberships on a merge and re-evaluates both profiles on an unmerge', async () => {

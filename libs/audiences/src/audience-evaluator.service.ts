@@ -227,6 +227,10 @@ export class AudienceEvaluator {
         ),
         ids,
       );
+      // Nothing moved, so nothing is written: the transaction only holds the audiences' row locks, which need not
+      // reach the disk (a crash releases them anyway). Its commit then does not wait for the WAL to be flushed,
+      // which is most of the time of the common case — a change that moves no membership.
+      if (moved.size === 0) await this.audiences.commitWithoutFlush(trx);
       const results: EvaluationResult[] = [];
       for (const { row, rule } of rules)
         results.push(

@@ -207,6 +207,15 @@ export class AudienceRepository {
   }
 
   /**
+   * Lets this transaction's commit return without waiting for its WAL to reach the disk. Only for a transaction
+   * that wrote nothing a crash must keep — row locks, which a crash releases anyway: a later durable commit flushes
+   * the WAL before it in order, and nothing else is lost.
+   */
+  async commitWithoutFlush(trx: Kysely<Tables>): Promise<void> {
+    await sql`set local synchronous_commit = off`.execute(trx);
+  }
+
+  /**
    * The audiences (their rules compiled together, in the same order) whose stored members among `profileIds`
    * differ from the live profiles that match: one statement for all of them, so a real-time evaluation only
    * rewrites the audiences a change moved. Merged-away and deleted profiles match nothing.
