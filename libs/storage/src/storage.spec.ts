@@ -3,21 +3,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { Database } from './database.js';
+import { Database, PREPARED } from './database.js';
 import { migrate } from './migrator.js';
 import { resolveMasterKey, SecretBox } from './secret-box.js';
 
-describe('migrations', () => {
-  let testDb: TestDatabase;
+/** A database of its own for the enclosing `describe`: the returned function gives it once `beforeAll` has run. */
+function ownTestDatabase(name: string): () => TestDatabase {
+  let testDb: TestDatabase | undefined;
   beforeAll(async () => {
-    testDb = await createTestDatabase('migrate');
+    testDb = await createTestDatabase(name);
   });
   afterAll(async () => {
-    await testDb.drop();
+    await testDb?.drop();
   });
+  return () => testDb!;
+}
+
+describe('migrations', () => {
+  const ownDb = ownTestDatabase('migrate');
 
   it('apply once when several processes start at the same time (advisory lock)', async () => {
-    const handles = await Promise.all([1, 2, 3].map(() => Database.open({ url: testDb.url, poolSize: 2 })));
+    const handles = await Promise.all([1, 2, 3].map(() => Database.open({ url: ownDb().url, poolSize: 2 })));
     try {
       const results = await Promise.all(handles.map((h) => migrate(h)));
       const appliedLists = results.map((r) => r.applied);
@@ -47,6 +53,66 @@ describe('migrations', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180000);
+});
+
+describe('statements marked PREPARED', () => {
+  const ownDb = ownTestDatabase('prepared');
+
+  const prepared = (db: Database['db']) =>
+    sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements
+      order by prepare_time`.execute(db);
+
+  it('are prepared once per connection under a name from their text, and answer as unmarked ones', async () => {
+    const database = await Database.open({ url: ownDb().url, poolSize: 1 });
+    try {
+      const marked = (n: number) =>
+        sql<{ n: number }>`${sql.raw(PREPARED)} select ${n}::int * 2 as n`.execute(database.db);
+      // More executions than PostgreSQL plans afresh before it may keep a generic plan: answers stay right.
+      for (let n = 1; n <= 8; n++) expect((await marked(n)).rows).toEqual([{ n: 2 * n }]);
+      await sql`select ${1}::int as unmarked`.execute(database.db);
+      const first = (await prepared(database.db)).rows;
+      expect(first).toHaveLength(1);
+      expect(first[0].name).toMatch(/^plexus_[0-9a-f]{32}$/);
+      expect(first[0].statement.startsWith(PREPARED)).toBe(true);
+      // Another text is another statement; the same text again is not prepared twice.
+      expect(
+        (await sql<{ n: number }>`${sql.raw(PREPARED)} select ${5}::int + 1 as n`.execute(database.db)).rows,
+      ).toEqual([{ n: 6 }]);
+      await marked(9);
+      const names = (await prepared(database.db)).rows.map((r) => r.name);
+      expect(names).toHaveLength(2);
+      expect(new Set(names).size).toBe(2);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('are kept to 64 texts a connection; further texts run unnamed', async () => {
+    const database = await Database.open({ url: ownDb().url, poolSize: 1 });
+    try {
+      for (let i = 0; i < 70; i++) {
+        const { rows } = await sql<{
+          n: number;
+        }>`${sql.raw(PREPARED)} select ${i}::int + ${sql.raw(String(i))} as n`.execute(database.db);
+        expect(rows).toEqual([{ n: 2 * i }]);
+      }
+      expect((await prepared(database.db)).rows).toHaveLength(64);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('run unprepared on embedded PGlite', async () => {
+    const database = await Database.open({ dataDir: 'memory://' });
+    try {
+      expect(
+        (await sql<{ n: number }>`${sql.raw(PREPARED)} select ${4}::int * 2 as n`.execute(database.db)).rows,
+      ).toEqual([{ n: 8 }]);
+      expect((await prepared(database.db)).rows).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  });
 });
 
 describe('SecretBox', () => {
