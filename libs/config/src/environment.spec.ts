@@ -49,6 +49,9 @@ describe('loadEnvironment', () => {
     expect(env.DATABASE_PARALLEL_READS).toBe(2);
     expect(loadEnvironment({ DATABASE_PARALLEL_READS: '0' }).DATABASE_PARALLEL_READS).toBe(0);
     expect(() => loadEnvironment({ DATABASE_PARALLEL_READS: 'many' })).toThrow(/DATABASE_PARALLEL_READS/);
+    expect(env.DATABASE_PREPARED_STATEMENTS).toBe(true);
+    expect(loadEnvironment({ DATABASE_PREPARED_STATEMENTS: 'false' }).DATABASE_PREPARED_STATEMENTS).toBe(false);
+    expect(() => loadEnvironment({ DATABASE_PREPARED_STATEMENTS: 'maybe' })).toThrow(/DATABASE_PREPARED_STATEMENTS/);
   });
 
   it('reads the HTTP budget of connectors and refuses one that would never wait or never stop', () => {

@@ -32,6 +32,11 @@ export const ENVIRONMENT_VARIABLES: Record<string, VariableInfo> = {
       'Connections that read parts of a full evaluation of many audiences at once on a large PostgreSQL database (0 or 1 = one statement)',
     default: '2',
   },
+  DATABASE_PREPARED_STATEMENTS: {
+    description:
+      'Prepare the hottest statements once per connection on PostgreSQL (false behind a pooler that cannot keep them, e.g. PgBouncer before 1.21 in transaction mode)',
+    default: 'true',
+  },
   REDIS_URL: { description: 'Redis used by BullMQ and rate budgets', default: 'redis://127.0.0.1:6379' },
   QUEUE_PREFIX: { description: 'Prefix of every Redis key Plexus writes', default: 'plexus' },
   ADMIN_API_KEY: { description: 'Seeds an admin API key; unset = one is generated into DATA_DIR', sensitive: true },
@@ -165,6 +170,10 @@ export class Environment {
   @Min(0)
   @Max(32)
   DATABASE_PARALLEL_READS: number = 2;
+
+  @Transform(toBool)
+  @IsBoolean()
+  DATABASE_PREPARED_STATEMENTS: boolean = true;
 
   @Transform(toBool)
   @IsBoolean()

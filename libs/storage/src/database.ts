@@ -27,6 +27,11 @@ export interface DatabaseOptions {
   parallelReads?: number;
   /** The size of the table a split read goes over (bytes) from which it is split. Default 64 MiB. */
   splitReadsFrom?: number;
+  /**
+   * Statements marked `PREPARED` are prepared once per connection (PostgreSQL only). Default true; false behind a
+   * pooler that does not keep named statements across transactions (PgBouncer before 1.21 in transaction mode).
+   */
+  preparedStatements?: boolean;
 }
 
 /** A pool of its own for the parts of a split read, so they never wait behind connections held by transactions. */
@@ -52,7 +57,10 @@ export class Database {
 
   static async open(options: DatabaseOptions): Promise<Database> {
     if (options.url) {
-      const pool = watched(new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 }));
+      const pool = watched(
+        new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 }),
+        options.preparedStatements ?? true,
+      );
       const readerCount = options.parallelReads ?? 2;
       const readers =
         readerCount >= 2
@@ -102,7 +110,8 @@ export class Database {
 }
 
 /**
- * Marks a statement to be prepared once per connection (PostgreSQL; ignored on PGlite): put it first in the
+ * Marks a statement to be prepared once per connection (PostgreSQL, unless `preparedStatements` is false; ignored
+ * on PGlite): put it first in the
  * statement's text. For a hot statement whose planning costs more than its execution — the real-time evaluation
  * of a few profiles against every audience plans for 5–8 ms and runs in 1. Prepared, PostgreSQL parses it once per
  * connection and, after a few executions, reuses a generic plan. Its text must not vary between calls but by its
@@ -114,7 +123,7 @@ export const PREPARED = '/* plexus:prepared */';
 const MAX_PREPARED_PER_CONNECTION = 64;
 
 /** Logs connections the server closes instead of letting an unheard `error` event crash the process. */
-function watched(pool: pg.Pool): pg.Pool {
+function watched(pool: pg.Pool, prepare = false): pg.Pool {
   // An idle pooled connection that the server closes (restart, failover, terminate) must not crash the
   // process: pg emits it on the pool, which throws when nobody listens. The pool replaces the connection.
   pool.on('error', (error) => new Logger('Database').warn(`idle connection lost: ${error.message}`));
@@ -122,7 +131,7 @@ function watched(pool: pg.Pool): pg.Pool {
   // client instead, where nobody listens either: log it; the statement in flight fails and its work retries.
   pool.on('connect', (client) => {
     client.on('error', (error) => new Logger('Database').warn(`connection lost: ${error.message}`));
-    prepareMarked(client);
+    if (prepare) prepareMarked(client);
   });
   return pool;
 }

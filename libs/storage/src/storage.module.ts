@@ -42,6 +42,7 @@ export class StorageModule {
               url: env.DATABASE_URL,
               dataDir: env.DATA_DIR,
               parallelReads: env.DATABASE_PARALLEL_READS,
+              preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
             });
             if (options.migrate !== false) {
               const result = await migrate(database);

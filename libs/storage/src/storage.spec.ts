@@ -102,6 +102,18 @@ describe('statements marked PREPARED', () => {
     }
   });
 
+  it('run unnamed when prepared statements are turned off (a pooler that cannot keep them)', async () => {
+    const database = await Database.open({ url: ownDb().url, poolSize: 1, preparedStatements: false });
+    try {
+      expect(
+        (await sql<{ n: number }>`${sql.raw(PREPARED)} select ${3}::int * 2 as n`.execute(database.db)).rows,
+      ).toEqual([{ n: 6 }]);
+      expect((await prepared(database.db)).rows).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('run unprepared on embedded PGlite', async () => {
     const database = await Database.open({ dataDir: 'memory://' });
     try {
