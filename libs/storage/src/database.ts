@@ -53,14 +53,14 @@ export class Database {
     readonly db: Kysely<Tables>,
     readonly description: string,
     readonly readers?: ReaderPool,
+    /** Statements marked `PREPARED` are prepared (PostgreSQL with `preparedStatements` on). */
+    readonly prepares = false,
   ) {}
 
   static async open(options: DatabaseOptions): Promise<Database> {
     if (options.url) {
-      const pool = watched(
-        new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 }),
-        options.preparedStatements ?? true,
-      );
+      const prepares = options.preparedStatements ?? true;
+      const pool = watched(new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 }), prepares);
       const readerCount = options.parallelReads ?? 2;
       const readers =
         readerCount >= 2
@@ -75,7 +75,7 @@ export class Database {
             }
           : undefined;
       const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-      return new Database('postgres', db, redactUrl(options.url), readers);
+      return new Database('postgres', db, redactUrl(options.url), readers, prepares);
     }
     const dataDir = options.dataDir ?? './.plexus';
     let pglite: PGlite;

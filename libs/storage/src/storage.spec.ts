@@ -67,6 +67,7 @@ describe('statements marked PREPARED', () => {
     try {
       const marked = (n: number) =>
         sql<{ n: number }>`${sql.raw(PREPARED)} select ${n}::int * 2 as n`.execute(database.db);
+      expect(database.prepares).toBe(true);
       // More executions than PostgreSQL plans afresh before it may keep a generic plan: answers stay right.
       for (let n = 1; n <= 8; n++) expect((await marked(n)).rows).toEqual([{ n: 2 * n }]);
       await sql`select ${1}::int as unmarked`.execute(database.db);
@@ -105,6 +106,7 @@ describe('statements marked PREPARED', () => {
   it('run unnamed when prepared statements are turned off (a pooler that cannot keep them)', async () => {
     const database = await Database.open({ url: ownDb().url, poolSize: 1, preparedStatements: false });
     try {
+      expect(database.prepares).toBe(false);
       expect(
         (await sql<{ n: number }>`${sql.raw(PREPARED)} select ${3}::int * 2 as n`.execute(database.db)).rows,
       ).toEqual([{ n: 6 }]);

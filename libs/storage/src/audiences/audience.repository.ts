@@ -228,7 +228,12 @@ export class AudienceRepository {
   ): Promise<Set<string>> {
     const differ = new Set<string>();
     if (audienceIds.length === 0 || profileIds.length === 0) return differ;
-    // Prepared: planning this statement (every rule at once) costs several times its execution on a few profiles.
+    // Prepared, with its generic plan from the first execution on a connection: planning this statement (every
+    // rule at once) costs several times its execution on a few profiles, and a pool's connections would otherwise
+    // each plan it five times before PostgreSQL weighs a generic plan. The plan looks profiles up by id, which
+    // suits one profile or a sync batch's thousands. The setting is put back at once: `db` is the caller's
+    // transaction, and its other statements keep custom plans.
+    if (this.database.prepares) await sql`set local plan_cache_mode = force_generic_plan`.execute(db);
     const { rows } = await sql<{ profile_id: string; audience_id: string; member: boolean }>`${sql.raw(PREPARED)}
       ${withClause(rules.ctes)}
       select p.id as profile_id, u.audience_id, false as member
@@ -237,6 +242,7 @@ export class AudienceRepository {
       union all
       select am.profile_id, am.audience_id, true from audience_members am
         where am.profile_id = any(${profileIds}::uuid[]) and am.audience_id = any(${audienceIds}::uuid[])`.execute(db);
+    if (this.database.prepares) await sql`set local plan_cache_mode = auto`.execute(db);
     const should = new Set<string>();
     const are = new Set<string>();
     for (const r of rows) (r.member ? are : should).add(`${r.audience_id}/${r.profile_id}`);
