@@ -246,8 +246,16 @@ describe('the admin console in a browser', () => {
   });
 
   it('runs the identity rules dry run before saving, and lists flags', async () => {
+    // The stored rules arrive late, as from a busy server: the dry run waits for them instead of running on an
+    // empty editor (a CI run clicked it first and never saw a result).
+    const rulesUrl = '**/v1/identity/rules';
+    await page.route(rulesUrl, async (route) => {
+      await new Promise((done) => setTimeout(done, 1_500));
+      await route.continue();
+    });
     await nav('Identity rules').click();
     await page.getByRole('button', { name: 'Dry run' }).click();
+    await page.unroute(rulesUrl);
     // The dry run replays every stored record on the server: give a busy machine time (a CI run timed out at 10 s).
     await page.getByText(/Dry run over \d+ stored records/).waitFor({ timeout: 30_000 });
     await expectAccessible('identity rules');

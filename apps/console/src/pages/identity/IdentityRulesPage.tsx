@@ -73,7 +73,9 @@ export default function IdentityRulesPage() {
       <Group>
         {canWrite && (
           <>
-            <Button onClick={() => dryRun.mutate()} loading={dryRun.isPending}>
+            {/* Not before the stored rules are in the editor: a dry run of the empty text would fail, and one of
+                text the loaded rules then replace would show no result. */}
+            <Button onClick={() => dryRun.mutate()} loading={dryRun.isPending} disabled={!rules.data}>
               Dry run
             </Button>
             <Button variant="default" disabled={!report} onClick={() => save.mutate()} loading={save.isPending}>
