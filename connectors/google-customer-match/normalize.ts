@@ -67,14 +67,14 @@ export function googleConsent(consent: Consent | undefined): GoogleItem['consent
   return { adUserData: status(consent.ads), adPersonalization: status(consent.personalization ?? consent.ads) };
 }
 
+/** Digests of given and family names, which many members share (see `Sha256Memo`). */
+const names = new Sha256Memo();
+
 /**
  * A member's identifiers the Data Manager way: every email (the profile's `email_sha256` only when it has no
  * plain email), every phone, and the address when first name, last name, country and postal code are all known
  * (Google requires the four together), at most 10; null when there is none.
  */
-/** Digests of given and family names, which many members share (see `Sha256Memo`). */
-const names = new Sha256Memo();
-
 export function toGoogleItem(member: ActivationMember): GoogleItem | null {
   const ids: UserIdentifier[] = [];
   const seen = new Set<string>();

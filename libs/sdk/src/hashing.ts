@@ -18,8 +18,8 @@ export function sha256Hex(value: string): string {
 }
 
 /**
- * SHA-256 hex digests of values that many members share — first and last names, cities, states, ZIP codes,
- * countries — remembered so each distinct value is hashed once per process rather than once per member. Holds at
+ * SHA-256 hex digests of values that many members share — first and last names, cities, states, countries —
+ * remembered so each distinct value is hashed once per process rather than once per member. Holds at
  * most `limit` digests and starts afresh when full, so memory stays bounded however many values pass through. Not
  * for values nearly every member has its own of (emails, phones): those would only churn it.
  *

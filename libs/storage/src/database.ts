@@ -111,11 +111,11 @@ export class Database {
 
 /**
  * Marks a statement to be prepared once per connection (PostgreSQL, unless `preparedStatements` is false; ignored
- * on PGlite): put it first in the
- * statement's text. For a hot statement whose planning costs more than its execution — the real-time evaluation
- * of a few profiles against every audience plans for 5–8 ms and runs in 1. Prepared, PostgreSQL parses it once per
- * connection and, after a few executions, reuses a generic plan. Its text must not vary between calls but by its
- * parameters (the same rules compile to the same text).
+ * on PGlite): put it first in the statement's text. For a hot statement whose planning costs more than its
+ * execution — the real-time check of a few profiles against every audience plans for 5–8 ms and runs in 1.
+ * Prepared, it is parsed once per connection, and PostgreSQL may keep one generic plan for it (its caller can ask
+ * for that with `plan_cache_mode`). Its text must vary between calls only by its parameters (the same rules compile
+ * to the same text).
  */
 export const PREPARED = '/* plexus:prepared */';
 

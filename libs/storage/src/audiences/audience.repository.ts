@@ -231,8 +231,8 @@ export class AudienceRepository {
     // Prepared, with its generic plan from the first execution on a connection: planning this statement (every
     // rule at once) costs several times its execution on a few profiles, and a pool's connections would otherwise
     // each plan it five times before PostgreSQL weighs a generic plan. The plan looks profiles up by id, which
-    // suits one profile or a sync batch's thousands. The setting is put back at once: `db` is the caller's
-    // transaction, and its other statements keep custom plans.
+    // suits one profile or a sync batch's thousands. The setting goes back to its configured value at once: `db`
+    // is the caller's transaction, and its other statements keep their plans.
     if (this.database.prepares) await sql`set local plan_cache_mode = force_generic_plan`.execute(db);
     const { rows } = await sql<{ profile_id: string; audience_id: string; member: boolean }>`${sql.raw(PREPARED)}
       ${withClause(rules.ctes)}
@@ -242,7 +242,7 @@ export class AudienceRepository {
       union all
       select am.profile_id, am.audience_id, true from audience_members am
         where am.profile_id = any(${profileIds}::uuid[]) and am.audience_id = any(${audienceIds}::uuid[])`.execute(db);
-    if (this.database.prepares) await sql`set local plan_cache_mode = auto`.execute(db);
+    if (this.database.prepares) await sql`set local plan_cache_mode = default`.execute(db);
     const should = new Set<string>();
     const are = new Set<string>();
     for (const r of rows) (r.member ? are : should).add(`${r.audience_id}/${r.profile_id}`);
@@ -506,7 +506,6 @@ export class AudienceRepository {
     }));
   }
 
-  /** The latest cursor of an audience's change log (0 when empty). */
   /** The audience's changes after a cursor, oldest first, up to `limit` (columns chosen by the caller). */
   private changesAfter(audienceId: string, afterCursor: number, limit: number) {
     return this.db
@@ -517,6 +516,7 @@ export class AudienceRepository {
       .limit(limit);
   }
 
+  /** The latest cursor of an audience's change log (0 when empty). */
   async lastCursor(audienceId: string): Promise<number> {
     const row = await this.db
       .selectFrom('audience_changes')
