@@ -103,25 +103,18 @@ describe('statements marked PREPARED', () => {
     }
   });
 
-  it('run unnamed when prepared statements are turned off (a pooler that cannot keep them)', async () => {
-    const database = await Database.open({ url: ownDb().url, poolSize: 1, preparedStatements: false });
+  it.each([
+    ['when prepared statements are turned off (a pooler that cannot keep them)', 'off'],
+    ['on embedded PGlite', 'pglite'],
+  ] as const)('run unnamed %s', async (_label, where) => {
+    const database = await Database.open(
+      where === 'off' ? { url: ownDb().url, poolSize: 1, preparedStatements: false } : { dataDir: 'memory://' },
+    );
     try {
       expect(database.prepares).toBe(false);
       expect(
         (await sql<{ n: number }>`${sql.raw(PREPARED)} select ${3}::int * 2 as n`.execute(database.db)).rows,
       ).toEqual([{ n: 6 }]);
-      expect((await prepared(database.db)).rows).toEqual([]);
-    } finally {
-      await database.close();
-    }
-  });
-
-  it('run unprepared on embedded PGlite', async () => {
-    const database = await Database.open({ dataDir: 'memory://' });
-    try {
-      expect(
-        (await sql<{ n: number }>`${sql.raw(PREPARED)} select ${4}::int * 2 as n`.execute(database.db)).rows,
-      ).toEqual([{ n: 8 }]);
       expect((await prepared(database.db)).rows).toEqual([]);
     } finally {
       await database.close();
