@@ -13,17 +13,30 @@ import type { ManifestBase } from './connector.js';
  * ```
  */
 export function addressPaths(definition: Pick<ManifestBase<unknown>, 'config' | 'addresses'>): string[] {
-  const paths = new Set(definition.addresses ?? []);
+  return [...new Set([...(definition.addresses ?? []), ...urlFieldPaths(definition.config as new () => object)])];
+}
+
+/**
+ * The URL-validated fields of each config class. Decorators are applied when a class is defined, so a class's
+ * schema never changes; it is walked once (the API opens a source's config on every tracking call).
+ */
+const urlFields = new WeakMap<new () => object, readonly string[]>();
+
+function urlFieldPaths(configClass: new () => object): readonly string[] {
+  let paths = urlFields.get(configClass);
+  if (paths) return paths;
+  const found: string[] = [];
   const walk = (schema: JsonSchema, prefix: string): void => {
     const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
     for (const [name, field] of Object.entries(properties)) {
       const path = prefix ? `${prefix}.${name}` : name;
-      if (field.format === 'uri') paths.add(path);
+      if (field.format === 'uri') found.push(path);
       if (field.type === 'object' && field.properties) walk(field, path);
     }
   };
-  walk(configJsonSchema(definition.config as new () => object), '');
-  return [...paths];
+  walk(configJsonSchema(configClass), '');
+  urlFields.set(configClass, (paths = found));
+  return paths;
 }
 
 /** Problems with a manifest's `addresses`: each must be a validated field of the config class. */
