@@ -1,13 +1,14 @@
 import { hash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { Environment } from '@plexus/config';
 import { RateLimitedError } from '@plexus/errors';
 import { QueueService } from '@plexus/queue';
 
 /**
- * The API's rate limits, counted in Redis so every API process shares them (rate-limiter-flexible on the
- * queue's ioredis connection, one atomic script per call):
+ * The API's rate limits, counted in Redis so every API process shares them (rate-limiter-flexible on the shared
+ * state connection, one atomic script per call; that connection pipelines the commands of concurrent requests):
  * - failed authentications per client address: after AUTH_FAILURE_LIMIT failures in a window of
  *   AUTH_FAILURE_WINDOW_SECONDS (counted from the first) the address is refused, even with a valid key, until the
  *   window ends, so keys cannot be guessed at speed;
@@ -18,9 +19,11 @@ export class RateLimits {
   private readonly failures: RateLimiterRedis;
   private readonly writeKeys: RateLimiterRedis | undefined;
   private readonly failureLimit: number;
+  private readonly redis: Redis;
 
   constructor(env: Environment, queues: QueueService) {
     this.failureLimit = env.AUTH_FAILURE_LIMIT;
+    this.redis = queues.redis;
     this.failures = new RateLimiterRedis({
       storeClient: queues.redis,
       keyPrefix: `${queues.prefix}:rl:auth-fail`,
@@ -38,8 +41,14 @@ export class RateLimits {
         : undefined;
   }
 
-  /** Throws when the address has failed to authenticate too often; call before checking its credentials. */
+  /**
+   * Throws when the address has failed to authenticate too often; call before checking its credentials. A plain
+   * GET of the counter (one command, pipelined with the request's other checks); the window's end is read only
+   * for an address over the limit, to say when to retry.
+   */
   async assertMayAuthenticate(address: string): Promise<void> {
+    const consumed = Number((await this.redis.get(this.failures.getKey(address))) ?? 0);
+    if (consumed < this.failureLimit) return;
     const state = await this.failures.get(address);
     if (state && state.consumedPoints >= this.failureLimit) throw tooManyFailures(state);
   }
