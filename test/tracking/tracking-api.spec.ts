@@ -247,6 +247,13 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
       ),
     );
     expect((await events({ name: 'Paid' })).map((e) => e.event_id)).toEqual(['dup-1', 'dup-2', 'dup-3']);
+    // Caught by the message id alone: tracking messages skip the re-ingest fingerprints (nothing read or written).
+    const prints = await db.db
+      .selectFrom('identity_fingerprints')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('source_id', '=', sourceId)
+      .executeTakeFirstOrThrow();
+    expect(Number(prints.n)).toBe(0);
   });
 
   it('inflates gzip bodies and enforces 500 KB per batch and 32 KB per call after inflation', async () => {

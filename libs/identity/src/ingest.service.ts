@@ -27,6 +27,13 @@ export interface IngestMeta {
   sourceId: string;
   runId?: string;
   defaultCountry?: string;
+  /**
+   * Whether records go through the re-ingest fast path (default true): each record's fingerprint is compared with
+   * the one its source delivered before, and written. Off for streams whose records are never delivered again as
+   * a whole (the tracking API: every message is a new event, and a retried one is caught by its message id), which
+   * would pay for a fingerprint, a read and a write per record and never skip one.
+   */
+  fingerprints?: boolean;
 }
 
 export interface IngestResult {
@@ -156,8 +163,9 @@ export class IngestService {
       }
     }
     // Re-ingest fast path: one read, before any lock, for the records the source delivered before unchanged.
+    const fingerprinted = meta.fingerprints !== false;
     const digest = rulesDigest(rules);
-    let prints = accepted.map((r, i) => recordFingerprint(r, observedAtGiven[i], digest));
+    let prints = fingerprinted ? accepted.map((r, i) => recordFingerprint(r, observedAtGiven[i], digest)) : [];
     const skippable = prints.flatMap((p, i) => (p.skippable ? [i] : []));
     const same = new Map<number, string>();
     if (skippable.length > 0) {
@@ -206,7 +214,7 @@ export class IngestService {
         accepted.length > 0
           ? await this.resolver.resolveBatch(trx, accepted, meta, rules)
           : { records: [], profilesCreated: 0, merges: 0, changed: { profileIds: [], merges: [] } };
-      await this.fingerprints.write(trx, meta.sourceId, storedPrints(prints, result.records));
+      if (fingerprinted) await this.fingerprints.write(trx, meta.sourceId, storedPrints(prints, result.records));
       await this.changes.record(trx, [...(result.mergedAway ?? []), ...result.records.map((r) => r.profileId)]);
       if (within) await within(trx, { written: accepted.length, rejected, suppressed, unchanged });
       return result;

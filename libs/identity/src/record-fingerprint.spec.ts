@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { normalizeRecord } from '@plexus/profile';
 import { CompiledRules, defaultIdentityRules } from './identity-rules.js';
 import { canonicalJson, hasObservedAt, recordFingerprint, rulesDigest } from './record-fingerprint.js';
@@ -16,6 +17,25 @@ describe('record fingerprints', () => {
       '{"a":{"c":true,"d":[2,{"e":"x","f":null}]},"b":1}',
     );
     expect(canonicalJson(new Date(5))).toBe('5');
+    expect(canonicalJson({ b: undefined, a: [undefined, 1] })).toBe('{"a":[null,1]}');
+  });
+
+  it('writes any JSON value as the first, array-building version did (stored fingerprints stay valid)', () => {
+    const reference = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      const entries = Object.keys(value)
+        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${reference((value as Record<string, unknown>)[k])}`);
+      return `{${entries.join(',')}}`;
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(reference(value));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('gives the same key and fingerprint whatever the order of identifiers and trait keys', () => {

@@ -1,22 +1,34 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { identifierKey, toDictionary, type NormalizedRecord } from '@plexus/profile';
 import type { FingerprintMatch, RecordFingerprint } from '@plexus/storage';
 import type { CompiledRules } from './identity-rules.js';
 import { foldConsent, foldTraits } from './trait-merge.js';
 
-/** JSON with every object's keys sorted, so equal content always gives the same text. */
+/**
+ * JSON with every object's keys sorted, so equal content always gives the same text. Written with loops and
+ * string appends (it runs on every ingested record): no intermediate arrays per object.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (value instanceof Date) return JSON.stringify(value.getTime());
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-  return `{${entries.join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
+  let out = '{';
+  for (const key of keys) {
+    const field = record[key];
+    if (field === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(field)}`;
+  }
+  return `${out}}`;
 }
 
-const hash16 = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
+const hash16 = (text: string): string => hash('sha256', text, 'hex').slice(0, 32);
 
 const rulesDigests = new WeakMap<CompiledRules, string>();
 

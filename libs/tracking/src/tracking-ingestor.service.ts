@@ -15,9 +15,13 @@ export class TrackingIngestor implements OnApplicationShutdown {
     );
   }
 
-  /** Resolves once the records are stored (committed in PostgreSQL), with per-record results. */
+  /**
+   * Resolves once the records are stored (committed in PostgreSQL), with per-record results. Records are grouped
+   * per source and per use of the re-ingest fingerprints (a group is stored with the meta of its first records).
+   */
   store(meta: IngestMeta, records: ProfileRecord[]): Promise<SinkResult> {
-    return this.committer.submit(meta.sourceId, meta, records);
+    const key = meta.fingerprints === false ? `${meta.sourceId}\u0000without fingerprints` : meta.sourceId;
+    return this.committer.submit(key, meta, records);
   }
 
   async onApplicationShutdown(): Promise<void> {

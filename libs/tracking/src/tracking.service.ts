@@ -123,8 +123,9 @@ export class TrackingService {
     let unchanged = 0;
     if (records.length > 0) {
       const { defaultCountry } = settings;
+      // Every message is a new event (a retried one is caught by its message id): no re-ingest fingerprints.
       const result = await this.ingestor.store(
-        { sourceId: owner.sourceId, ...(defaultCountry ? { defaultCountry } : {}) },
+        { sourceId: owner.sourceId, fingerprints: false, ...(defaultCountry ? { defaultCountry } : {}) },
         records,
       );
       for (const r of result.rejected) {
