@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,18 @@ export async function waitForHealth(url: string, child: ChildProcess, timeoutMs 
 }
 
 /** Starts the compiled API (dist) as its own process on a free port, with its own DATA_DIR and Redis prefix. */
+/** CPU seconds (user + system) a process has used so far, read from /proc; undefined where there is none. */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
+  } catch {
+    return undefined;
+  }
+}
+
 export async function spawnApi(options: {
   databaseUrl: string;
   redisUrl: string;

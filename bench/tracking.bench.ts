@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { spawnApi, waitForHealth, type Benchmark, type Figure } from './harness.js';
+import { processCpuSeconds, spawnApi, waitForHealth, type Benchmark, type Figure } from './harness.js';
 
 const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -90,6 +90,7 @@ const bench: Benchmark = {
         const runId = `s${index}${randomBytes(3).toString('hex')}`;
         let n = 0;
         const before = Number((await db.query('select count(*) as n from profile_events')).rows[0].n);
+        const apiCpuBefore = processCpuSeconds(api.pid);
         const result = await autocannon({
           url: `${url}${scenario.path}`,
           connections: scenario.connections,
@@ -110,6 +111,7 @@ const bench: Benchmark = {
             },
           ],
         });
+        const apiCpuAfter = processCpuSeconds(api.pid);
         const after = Number((await db.query('select count(*) as n from profile_events')).rows[0].n);
         const acknowledged = result['2xx'] * scenario.eventsPerRequest;
         const stored = after - before;
@@ -138,6 +140,13 @@ const bench: Benchmark = {
           },
           { name: `${scenario.name}: events stored`, value: stored, unit: 'events' },
         );
+        // The API process's own CPU per event: what the machine's load and the load generator move least.
+        if (apiCpuBefore !== undefined && apiCpuAfter !== undefined && stored > 0)
+          figures.push({
+            name: `${scenario.name}: API process CPU per event`,
+            value: ((apiCpuAfter - apiCpuBefore) * 1e6) / stored,
+            unit: 'µs',
+          });
       }
     } finally {
       api.kill('SIGTERM');
