@@ -133,6 +133,41 @@ describe('core platform on PostgreSQL and Redis', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('logs one line per request with its id, at a level by status; /health is not logged', async () => {
+    const requestId = `log-check-${Date.now()}`;
+    const lineOf = async (path: string, headers: Record<string, string> = {}) => {
+      const before = t.logs.length;
+      const res = await fetch(`${t.url}${path}`, { headers: { ...t.auth, ...headers } });
+      await res.arrayBuffer();
+      const id = res.headers.get('x-request-id');
+      expect(id).toBeTruthy();
+      // The line is written when the response finishes: wait for it.
+      const line = await waitFor(async () =>
+        t.logs.slice(before).find((l) => l.includes(`"id":"${id}"`) && l.includes('"responseTime"')),
+      );
+      return { status: res.status, id, line: JSON.parse(line) };
+    };
+    const ok = await lineOf('/v1/sources', { 'x-request-id': requestId });
+    expect(ok.id).toBe(requestId);
+    expect(ok.line).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      req: { id: requestId, method: 'GET', url: '/v1/sources' },
+      res: { statusCode: 200 },
+    });
+    const missing = await lineOf('/v1/sources/src_nope');
+    expect(missing.status).toBe(404);
+    expect(missing.line).toMatchObject({ level: 40, res: { statusCode: 404 } });
+    // An id that is not a plain token is replaced.
+    const replaced = await fetch(`${t.url}/v1/sources`, { headers: { ...t.auth, 'x-request-id': 'a b/c' } });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const before = t.logs.length;
+    await (await fetch(`${t.url}/health`)).arrayBuffer();
+    await (await fetch(`${t.url}/v1/sources`, { headers: t.auth })).arrayBuffer();
+    await waitFor(async () => (t.logs.slice(before).some((l) => l.includes('"url":"/v1/sources"')) ? true : undefined));
+    expect(t.logs.slice(before).some((l) => l.includes('"url":"/health"'))).toBe(false);
+  });
+
   it('never logs the admin key', () => {
     expect(t.logs.join('\n')).not.toContain(t.auth.authorization.slice(7));
   });

@@ -5,7 +5,6 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { Logger as PinoLogger } from 'pino';
 import { trustProxySetting, type Environment } from '@plexus/config';
 import { createRootLogger, Metrics, PinoLoggerService, redactUrl } from '@plexus/observability';
@@ -64,36 +63,50 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
   return app;
 }
 
+/**
+ * Request ids, the request-duration metric and one summary line per request (`request completed`, or at error
+ * level `request failed with status code …`), at info, warn (4xx) or error (5xx) level; `/health` and `/metrics`
+ * are not logged. Written here rather than with pino-http, which builds a child logger holding the serialised
+ * request for every request, even when its line is below LOG_LEVEL, for a `req.log` the API does not use.
+ */
 function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHandler {
-  const httpLogger = pinoHttp({
-    logger: root,
-    genReqId: (req, res) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
-      res.setHeader('x-request-id', id);
-      return id;
-    },
-    customLogLevel: (_req, res, error) =>
-      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: redactUrl(req.url),
-      }),
-    },
-  });
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      metrics.httpRequests.observe(
-        { method: req.method, route, status: String(res.statusCode) },
-        Number(process.hrtime.bigint() - started) / 1e9,
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    (req as Request & { id?: string }).id = id;
+    res.setHeader('x-request-id', id);
+    // As received: routers rewrite req.url on the way.
+    const url = req.url;
+    const done = (error?: Error): void => {
+      res.removeListener('finish', onFinish);
+      res.removeListener('close', onClose);
+      res.removeListener('error', done);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (error === undefined && res.writableFinished) {
+        const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+        metrics.httpRequests.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      }
+      if (url === '/health' || url === '/metrics') return;
+      const failed = error !== undefined || res.statusCode >= 500;
+      const level = failed ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      if (!root.isLevelEnabled(level)) return;
+      root[level](
+        {
+          req: { id, method: req.method, url: redactUrl(url) },
+          res: { statusCode: res.statusCode, headers: res.getHeaders() },
+          responseTime: Math.round(seconds * 1000),
+          ...(error ? { err: error } : {}),
+        },
+        failed ? `request failed with status code ${res.statusCode}` : 'request completed',
       );
-    });
-    httpLogger(req, res, next);
+    };
+    const onFinish = (): void => done();
+    const onClose = (): void => done();
+    res.on('finish', onFinish);
+    res.on('close', onClose);
+    res.on('error', done);
+    next();
   };
 }
 
