@@ -24,7 +24,7 @@ interface Scenario {
  * Server SDKs (analytics-node, RudderStack) send batches of about 20 events; browsers send one call per event.
  * Both run against one API process (workers off) on loopback, load generator in this process.
  */
-const SCENARIOS: Scenario[] = [
+const ALL_SCENARIOS: Scenario[] = [
   {
     name: 'batch of 20',
     path: '/v1/batch',
@@ -35,6 +35,10 @@ const SCENARIOS: Scenario[] = [
   },
   { name: 'single track', path: '/v1/track', eventsPerRequest: 1, connections: 32, requests: 20_000, maxSeconds: 60 },
 ];
+/** `BENCH_TRACKING_ONLY=single` (or `batch`) runs one of them. */
+const SCENARIOS = ALL_SCENARIOS.filter(
+  (s) => !process.env.BENCH_TRACKING_ONLY || s.name.startsWith(process.env.BENCH_TRACKING_ONLY),
+);
 
 function event(n: number, runId: string): Record<string, unknown> {
   const visitor = n % VISITORS;
