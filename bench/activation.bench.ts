@@ -23,7 +23,7 @@ import { ConnectionService } from '@plexus/connectors';
 import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
 import { ActivationRepository, Database, migrate } from '@plexus/storage';
 import { META_SCHEMA, metaRow, type MetaItem } from '../connectors/meta-custom-audiences/index.js';
-import { withPeakRss, type Benchmark, type Figure } from './harness.js';
+import { processCpuSeconds, withPeakRss, type Benchmark, type Figure } from './harness.js';
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -75,23 +75,21 @@ async function seed(database: Database, audienceId: string): Promise<void> {
  * from /proc; undefined where there is none. Backends that exit meanwhile drop out, so the pool must stay open.
  */
 function databaseCpuSeconds(database: string): number | undefined {
-  let ticks = 0;
+  let seconds = 0;
   try {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       try {
         if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${database} `)) continue;
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
       } catch {
-        // The process ended meanwhile.
+        continue; // The process ended meanwhile.
       }
+      seconds += processCpuSeconds(Number(pid)) ?? 0;
     }
   } catch {
     return undefined;
   }
-  return ticks / 100; // USER_HZ
+  return seconds;
 }
 
 /** Starts the Meta emulator in its own process; resolves with its URL and a way to ask for its state. */

@@ -73,7 +73,6 @@ export async function waitForHealth(url: string, child: ChildProcess, timeoutMs 
   throw new Error('the API did not become healthy');
 }
 
-/** Starts the compiled API (dist) as its own process on a free port, with its own DATA_DIR and Redis prefix. */
 /** CPU seconds (user + system) a process has used so far, read from /proc; undefined where there is none. */
 export function processCpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
@@ -86,6 +85,7 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
+/** Starts the compiled API (dist) as its own process on a free port, with its own DATA_DIR and Redis prefix. */
 export async function spawnApi(options: {
   databaseUrl: string;
   redisUrl: string;

@@ -78,9 +78,10 @@ function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHand
     res.setHeader('x-request-id', id);
     // As received: routers rewrite req.url on the way.
     const url = req.url;
+    // Once, at whichever comes first: finished, closed early (client gone), or an error on the response.
     const done = (error?: Error): void => {
-      res.removeListener('finish', onFinish);
-      res.removeListener('close', onClose);
+      res.removeListener('finish', done);
+      res.removeListener('close', done);
       res.removeListener('error', done);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (error === undefined && res.writableFinished) {
@@ -101,10 +102,8 @@ function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHand
         failed ? `request failed with status code ${res.statusCode}` : 'request completed',
       );
     };
-    const onFinish = (): void => done();
-    const onClose = (): void => done();
-    res.on('finish', onFinish);
-    res.on('close', onClose);
+    res.on('finish', done);
+    res.on('close', done);
     res.on('error', done);
     next();
   };

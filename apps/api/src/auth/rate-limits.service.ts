@@ -25,7 +25,7 @@ export class RateLimits {
     this.failureLimit = env.AUTH_FAILURE_LIMIT;
     this.redis = queues.redis;
     this.failures = new RateLimiterRedis({
-      storeClient: queues.redis,
+      storeClient: this.redis,
       keyPrefix: `${queues.prefix}:rl:auth-fail`,
       points: env.AUTH_FAILURE_LIMIT,
       duration: env.AUTH_FAILURE_WINDOW_SECONDS,
@@ -33,7 +33,7 @@ export class RateLimits {
     this.writeKeys =
       env.WRITE_KEY_RATE_LIMIT > 0
         ? new RateLimiterRedis({
-            storeClient: queues.redis,
+            storeClient: this.redis,
             keyPrefix: `${queues.prefix}:rl:write-key`,
             points: env.WRITE_KEY_RATE_LIMIT,
             duration: 1,
