@@ -33,6 +33,8 @@ describe.each(['postgres', 'pglite'] as const)('profile snapshots for activation
           later: trait('kept', NOW + 1),
           unset: trait(null),
           score: trait('profile wins'),
+          noExpiry: { ...trait('x is null'), x: null },
+          ['__proto__']: trait('a trait, not a prototype'),
         },
         consent: { ads: { g: true, s: 'crm', t: 0 }, email: { g: false, s: 'crm', t: 0 } },
       },
@@ -89,6 +91,7 @@ describe.each(['postgres', 'pglite'] as const)('profile snapshots for activation
         later: 'kept',
         score: 'profile wins',
         lifetimeValue: 42.5,
+        ['__proto__']: 'a trait, not a prototype',
       },
       consent: { ads: true, email: false },
       identifiers: [
