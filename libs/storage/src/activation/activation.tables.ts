@@ -76,6 +76,8 @@ export interface ActivationMembersTable {
   /** JSON text. */
   item: string | null;
   fingerprints: Defaulted<string[]>;
+  /** The first 32 bits of each fingerprint as a signed integer: what the GIN index holds (see `fingerprintKey`). */
+  fingerprint_keys: Defaulted<number[]>;
   reason: string | null;
   added_at: Timestamp | null;
   add_batch: string | null;
