@@ -16,19 +16,27 @@ export class RollingWindow {
     }
   }
 
+  /** Requests counted in the window ending at `now`. */
   used(now = Date.now()): number {
     this.prune(now);
-    return this.stamps.length - this.head;
+    let end = this.stamps.length;
+    while (end > this.head && this.stamps[end - 1] > now) end--; // counted later, arrived after `now`
+    return end - this.head;
   }
 
   remaining(now = Date.now()): number {
     return Math.max(0, this.max - this.used(now));
   }
 
-  /** Takes one request from the budget; false when the window is full. */
+  /**
+   * Takes one request from the budget; false when the window is full. `now` may be a little older than a time
+   * given before (a request counted when it arrived, handled after a later one): the log stays in time order.
+   */
   tryTake(now = Date.now()): boolean {
     if (this.used(now) >= this.max) return false;
-    this.stamps.push(now);
+    let at = this.stamps.length;
+    while (at > this.head && this.stamps[at - 1] > now) at--;
+    this.stamps.splice(at, 0, now);
     return true;
   }
 }

@@ -33,6 +33,8 @@ export class EmulatorRequest {
     readonly rawBody: Buffer,
     readonly origin: string,
     private readonly faults: FaultController,
+    /** When its headers arrived (ms): a platform counts a request against its rate limits from then. */
+    readonly receivedAt: number = Date.now(),
   ) {}
 
   get path(): string {
@@ -128,6 +130,9 @@ export async function startEmulator<State>(
   server.keepAliveTimeout = 5_000;
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Taken before the body streams in: handlers run one at a time, so a request behind a large one is handled
+    // late, but a platform's front end would have counted it on arrival.
+    const receivedAt = Date.now();
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const rawBody = Buffer.concat(chunks);
@@ -160,7 +165,7 @@ export async function startEmulator<State>(
     requests.push(recorded);
     if (requests.length > maxRecorded) requests.splice(0, requests.length - maxRecorded);
 
-    const request = new EmulatorRequest(method, url, req.headers, rawBody, origin, faults);
+    const request = new EmulatorRequest(method, url, req.headers, rawBody, origin, faults, receivedAt);
     const slow = request.takeFault('slow');
     // A client that gives up (a timeout, a closed emulator) ends the wait: the request is then handled as a
     // server that received it does, so a write that timed out may still have been applied.

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { request } from 'node:http';
 import { call } from '../../support/http.js';
 import { startMeta, type MetaEmulator } from './meta.emulator.js';
 
@@ -129,6 +130,38 @@ describe('Meta emulator: the documented contract', () => {
       expect(last.body.error).toMatchObject({ code: 80003, is_transient: true });
       const usage = JSON.parse(last.headers.get('x-business-use-case-usage')!);
       expect(usage['1000'][0].estimated_time_to_regain_access).toBe(3);
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it('counts a request against the limit when it arrives, not when its body has been read', async () => {
+    const tight = await startMeta({ tokens: [TOKEN], adAccounts: ['1000'], rateLimit: { max: 1, windowMs: 300 } });
+    try {
+      const url = new URL(tight.url);
+      expect((await call(tight.url, 'GET', '/v23.0/act_1000', { headers: auth })).status).toBe(200);
+      // Headers now, the body 400 ms later: counted on arrival, inside the 300 ms after the first request.
+      const status = await new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ name: 'Slow', subtype: 'CUSTOM', customer_file_source: 'USER_PROVIDED_ONLY' });
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: 'POST',
+            path: '/v23.0/act_1000/customaudiences',
+            headers: { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.flushHeaders();
+        setTimeout(() => req.end(body), 400);
+      });
+      expect(status).toBe(400);
+      expect(tight.state.throttled).toBe(1);
     } finally {
       await tight.close();
     }

@@ -254,7 +254,7 @@ export async function startMeta(options: MetaEmulatorOptions = {}): Promise<Meta
         error_user_msg: 'Custom Audience Deleted',
       });
     }
-    if (!takeRate(audience.accountId)) return throttled(audience.accountId);
+    if (!takeRate(req, audience.accountId)) return throttled(audience.accountId);
     if (segments.length === 1 && req.method === 'GET') return { status: 200, json: audienceJson(audience, params) };
     if (segments.length === 2 && segments[1] === 'users' && (req.method === 'POST' || req.method === 'DELETE')) {
       return users(req, audience, params, req.method === 'POST' ? 'add' : 'remove');
@@ -272,11 +272,12 @@ export async function startMeta(options: MetaEmulatorOptions = {}): Promise<Meta
     });
   }
 
-  function takeRate(accountId: string): boolean {
+  /** Counts the request against its ad account's limit at the time it arrived. */
+  function takeRate(req: EmulatorRequest, accountId: string): boolean {
     if (!rate) return true;
     let window = windows.get(accountId);
     if (!window) windows.set(accountId, (window = new RollingWindow(rate.max, rate.windowMs)));
-    return window.tryTake();
+    return window.tryTake(req.receivedAt);
   }
 
   function accountRoute(
@@ -286,7 +287,7 @@ export async function startMeta(options: MetaEmulatorOptions = {}): Promise<Meta
     params: Record<string, unknown>,
   ): Reply {
     if (!state.accounts.has(accountId)) return noAccountPermission();
-    if (!takeRate(accountId)) return throttled(accountId);
+    if (!takeRate(req, accountId)) return throttled(accountId);
     if (rest.length === 0 && req.method === 'GET') {
       return { status: 200, json: { id: `act_${accountId}`, account_id: accountId, name: `Ad account ${accountId}` } };
     }
