@@ -114,10 +114,21 @@ export interface AxeViolation {
 }
 
 /**
- * axe-core's serious and critical violations on the page. axe is evaluated over the DevTools protocol, so the
- * console's own CSP (which forbids inline scripts) stays on.
+ * axe-core's serious and critical violations on the page, once its transitions have ended: a dialog fading in
+ * is half transparent, and its text would be judged at the contrast of that moment. axe is evaluated over the
+ * DevTools protocol, so the console's own CSP (which forbids inline scripts) stays on.
  */
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(async () => {
+    const doc = (globalThis as any).document;
+    const frame = () => new Promise((done) => (globalThis as any).requestAnimationFrame(() => done(undefined)));
+    await frame();
+    await frame(); // a transition starts on the frame after the style that triggers it
+    const finite = doc
+      .getAnimations()
+      .filter((a: any) => a.effect?.getComputedTiming().iterations !== Number.POSITIVE_INFINITY);
+    await Promise.all(finite.map((a: any) => a.finished.catch(() => undefined)));
+  });
   await page.evaluate(readFileSync(AXE_SOURCE, 'utf8'));
   const violations: AxeViolation[] = await page.evaluate(async () => {
     const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
