@@ -70,6 +70,17 @@ describe('audit log', () => {
     expect(new Date(deleted.at).getTime()).toBeGreaterThanOrEqual(new Date(create.at).getTime());
   });
 
+  it('reads no state for an id that is no UUID: the route refuses it with 400, not a database error', async () => {
+    // The audit interceptor reads the earlier state before the route's validation pipe runs.
+    for (const [method, path, body] of [
+      ['DELETE', '/v1/api-keys/not-a-uuid', undefined],
+      ['PATCH', '/v1/activations/not-a-uuid', { schedule: null }],
+    ] as const) {
+      const res = await call(t.url, method, path, { headers: t.auth, ...(body ? { body } : {}) });
+      expect([method, path, res.status]).toEqual([method, path, 400]);
+    }
+  });
+
   it('is paged and filterable by actor key, action, target and time', async () => {
     const reader = await call(t.url, 'POST', '/v1/api-keys', {
       headers: t.auth,

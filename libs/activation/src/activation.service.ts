@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '@plexus/audit';
+import { isUUID } from 'class-validator';
 import { AudienceChangeLog, AudienceService } from '@plexus/audiences';
 import { validateSchedule } from '@plexus/connectors';
 import { ConflictError, InvalidInputError } from '@plexus/errors';
@@ -107,9 +108,8 @@ export class ActivationService implements OnModuleInit {
 
   onModuleInit(): void {
     // The audit log's before/after state of `activations` changes.
-    this.audit.registerState('activations', (id) =>
-      id ? this.get(id).catch(() => undefined) : Promise.resolve(undefined),
-    );
+    // A missing activation throws NotFoundError (no state); an id that is no UUID is left to the route's pipe.
+    this.audit.registerState('activations', async (id) => (id && isUUID(id) ? this.get(id) : undefined));
   }
 
   async create(input: ActivationInput): Promise<ActivationView> {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { NotFoundError } from '@plexus/errors';
 import { AuditRepository, type AuditEntry, type AuditEntryInput, type AuditFilter } from '@plexus/storage';
 
 /** What stands in the log where a secret was. */
@@ -19,8 +20,21 @@ export function withoutSecrets(value: unknown): unknown {
   return out;
 }
 
-/** Loads the current state of a target (`undefined` when it does not exist), for the "before" of an entry. */
+/**
+ * Loads the current state of a target, for the "before" of an entry: `undefined` (or a `NotFoundError`) when it
+ * does not exist. Any other failure is thrown on: a change whose earlier state cannot be read is not made.
+ */
 export type AuditStateLoader = (targetId: string | null) => Promise<unknown>;
+
+/**
+ * A database error of SQLSTATE class 22 (data exception: a malformed uuid, a NUL byte in a text, a value too
+ * long) raised by the id it was given: no row can have it. The audit interceptor reads the earlier state before
+ * the route's validation runs, so a hostile id reaches the loader first; the route then refuses it with a 4xx.
+ */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length === 5 && code.startsWith('22');
+}
 
 /**
  * The audit log. `record` is for every admin change and privacy request, from the API layer (which records
@@ -52,9 +66,19 @@ export class AuditService {
     this.loaders.set(targetType, loader);
   }
 
-  /** The current state of a target, or undefined when its type registered none or it does not exist. */
+  /**
+   * The current state of a target, or undefined when its type registered none, it does not exist or its id cannot
+   * name one. Other errors (the database unreachable, a bug) are thrown, so the change fails instead of going into
+   * the log without the state it replaced.
+   */
   async stateOf(targetType: string, targetId: string | null): Promise<unknown> {
     const loader = this.loaders.get(targetType);
-    return loader ? loader(targetId) : undefined;
+    if (!loader) return undefined;
+    try {
+      return await loader(targetId);
+    } catch (error) {
+      if (error instanceof NotFoundError || isDataException(error)) return undefined;
+      throw error;
+    }
   }
 }

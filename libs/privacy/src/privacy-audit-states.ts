@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '@plexus/audit';
+import { isUUID } from 'class-validator';
 import { PrivacyRequestService } from './privacy-request.service.js';
 import { RetentionService } from './retention.service.js';
 
@@ -17,9 +18,8 @@ export class PrivacyAuditStates implements OnModuleInit {
 
   onModuleInit(): void {
     this.audit.registerState('privacy', async (id) => {
-      if (!id) return undefined;
-      const view = await this.requests.get(id).catch(() => undefined);
-      if (!view) return undefined;
+      if (!id || !isUUID(id)) return undefined; // left to the route's pipe
+      const view = await this.requests.get(id); // NotFoundError: no state
       return { id: view.id, type: view.type, status: view.status, identifierType: view.identifier.type };
     });
     this.audit.registerState('retention', async () => (await this.retention.view()).policy);
