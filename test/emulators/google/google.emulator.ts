@@ -178,7 +178,7 @@ export async function startGoogle(options: GoogleEmulatorOptions = {}): Promise<
     if (!operation || req.method !== 'POST')
       return status(404, 'NOT_FOUND', `Method not found: ${req.method} ${req.path}`);
     if (req.takeFault('permission')) return denied('the credentials lost access to the operating account');
-    if (window && !window.tryTake()) return exhausted();
+    if (window && !window.tryTake(req.receivedAt)) return exhausted();
     let body: Record<string, unknown>;
     try {
       body = req.json() as Record<string, unknown>;

@@ -322,7 +322,7 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
           );
         }
 
-        const now = Date.now();
+        const now = req.receivedAt; // a request counts from when it arrived
         if (dailyUsed >= dailyMax) {
           state.throttled.DAILY++;
           return rateLimited('DAILY', rateHeaders());

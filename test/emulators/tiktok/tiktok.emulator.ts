@@ -76,7 +76,7 @@ export async function startTikTok(options: TikTokEmulatorOptions = {}): Promise<
     if (!token) return answer(40104, 'Access token is null.');
     if (!state.tokens.has(token)) return answer(40105, 'Access token is incorrect or has been revoked.');
     if (req.takeFault('permission')) return answer(40001, 'No permission to operate advertiser.');
-    if (window && !window.tryTake()) return throttled();
+    if (window && !window.tryTake(req.receivedAt)) return throttled();
     if (req.path === '/open_api/v1.3/advertiser/info/' && req.method === 'GET') {
       let ids: unknown;
       try {

@@ -95,7 +95,7 @@ export async function startTtd(options: TtdEmulatorOptions = {}): Promise<TtdEmu
       return forbidden('TtdSignature is missing or does not match the body.');
     }
     if (req.takeFault('permission')) return forbidden('The advertiser is not enabled for first-party data.');
-    if (window && !window.tryTake()) return throttled();
+    if (window && !window.tryTake(req.receivedAt)) return throttled();
     const items = body.Items;
     if (!Array.isArray(items)) return { status: 400, json: { Message: 'Items is required.' } };
     const failFirst = req.takeFault('partial-failure') !== undefined;
