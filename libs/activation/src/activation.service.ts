@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '@plexus/audit';
-import { isUUID } from 'class-validator';
 import { AudienceChangeLog, AudienceService } from '@plexus/audiences';
 import { validateSchedule } from '@plexus/connectors';
 import { ConflictError, InvalidInputError } from '@plexus/errors';
@@ -108,8 +107,7 @@ export class ActivationService implements OnModuleInit {
 
   onModuleInit(): void {
     // The audit log's before/after state of `activations` changes.
-    // A missing activation throws NotFoundError (no state); an id that is no UUID is left to the route's pipe.
-    this.audit.registerState('activations', async (id) => (id && isUUID(id) ? this.get(id) : undefined));
+    this.audit.registerState('activations', async (id) => (id ? this.get(id) : undefined));
   }
 
   async create(input: ActivationInput): Promise<ActivationView> {

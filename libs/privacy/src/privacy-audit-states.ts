@@ -1,6 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '@plexus/audit';
-import { isUUID } from 'class-validator';
 import { PrivacyRequestService } from './privacy-request.service.js';
 import { RetentionService } from './retention.service.js';
 
@@ -18,8 +17,8 @@ export class PrivacyAuditStates implements OnModuleInit {
 
   onModuleInit(): void {
     this.audit.registerState('privacy', async (id) => {
-      if (!id || !isUUID(id)) return undefined; // left to the route's pipe
-      const view = await this.requests.get(id); // NotFoundError: no state
+      if (!id) return undefined;
+      const view = await this.requests.get(id);
       return { id: view.id, type: view.type, status: view.status, identifierType: view.identifier.type };
     });
     this.audit.registerState('retention', async () => (await this.retention.view()).policy);

@@ -1,5 +1,4 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { isUUID } from 'class-validator';
 import { AuditService } from '@plexus/audit';
 import { ConnectionService } from '@plexus/connectors';
 import { IdentityRulesService } from '@plexus/identity';
@@ -8,9 +7,8 @@ import { ApiKeyRepository } from '@plexus/storage';
 /**
  * How the audit log reads the state of each admin resource before a change (secrets are masked by the
  * services' own views and removed again by the audit service). A new resource adds a line here, or
- * registers itself with `AuditService.registerState` from its own module. A target that does not exist has no
- * state (`undefined`, or the `NotFoundError` of a service); an id that is no UUID is not looked up — the audit
- * interceptor runs before the route's validation pipe, which rejects it.
+ * registers itself with `AuditService.registerState` from its own module. A target that does not exist, or an id
+ * the database refuses, has no state (see `AuditService.stateOf`).
  */
 @Injectable()
 export class AuditStates implements OnModuleInit {
@@ -22,7 +20,7 @@ export class AuditStates implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.audit.registerState('api-keys', async (id) => (id && isUUID(id) ? this.keys.get(id) : undefined));
+    this.audit.registerState('api-keys', async (id) => (id ? this.keys.get(id) : undefined));
     this.audit.registerState('sources', async (id) => (id ? this.connections.get('source', id) : undefined));
     this.audit.registerState('destinations', async (id) => (id ? this.connections.get('destination', id) : undefined));
     this.audit.registerState('identity', () => this.rules.get());
