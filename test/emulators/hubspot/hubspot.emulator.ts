@@ -262,16 +262,17 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
     json: { status: 'error', message, correlationId: randomUUID(), category, ...extra },
   });
 
-  const rateHeaders = (): Record<string, string> =>
+  /** The budget's headers as the window ending at `now` (when the request arrived) stands. */
+  const rateHeaders = (now = Date.now()): Record<string, string> =>
     burst && secondly
       ? {
           'X-HubSpot-RateLimit-Daily': String(dailyMax),
           'X-HubSpot-RateLimit-Daily-Remaining': String(Math.max(0, dailyMax - dailyUsed)),
           'X-HubSpot-RateLimit-Interval-Milliseconds': String(burst.windowMs),
           'X-HubSpot-RateLimit-Max': String(burst.max),
-          'X-HubSpot-RateLimit-Remaining': String(burst.remaining()),
+          'X-HubSpot-RateLimit-Remaining': String(burst.remaining(now)),
           'X-HubSpot-RateLimit-Secondly': String(secondly.max),
-          'X-HubSpot-RateLimit-Secondly-Remaining': String(secondly.remaining()),
+          'X-HubSpot-RateLimit-Secondly-Remaining': String(secondly.remaining(now)),
         }
       : {};
 
@@ -297,7 +298,10 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
       throttled: (req) =>
         isSearch(req)
           ? rateLimited('SECONDLY', {})
-          : rateLimited('TEN_SECONDLY_ROLLING', { ...rateHeaders(), 'X-HubSpot-RateLimit-Remaining': '0' }),
+          : rateLimited('TEN_SECONDLY_ROLLING', {
+              ...rateHeaders(req.receivedAt),
+              'X-HubSpot-RateLimit-Remaining': '0',
+            }),
       serverError: (_req, status) =>
         error(status, 'INTERNAL_ERROR', status === 502 || status === 504 ? 'Bad gateway' : 'internal error'),
       expiredToken: () =>
@@ -325,7 +329,7 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
         const now = req.receivedAt; // a request counts from when it arrived
         if (dailyUsed >= dailyMax) {
           state.throttled.DAILY++;
-          return rateLimited('DAILY', rateHeaders());
+          return rateLimited('DAILY', rateHeaders(now));
         }
         let headers: Record<string, string> = {};
         if (isSearch(req)) {
@@ -337,16 +341,16 @@ export async function startHubSpot(options: HubSpotEmulatorOptions = {}): Promis
         } else if (burst && secondly) {
           if (burst.used(now) >= burst.max) {
             state.throttled.TEN_SECONDLY_ROLLING++;
-            return rateLimited('TEN_SECONDLY_ROLLING', rateHeaders());
+            return rateLimited('TEN_SECONDLY_ROLLING', rateHeaders(now));
           }
           if (!secondly.tryTake(now)) {
             state.throttled.SECONDLY++;
-            return rateLimited('SECONDLY', rateHeaders());
+            return rateLimited('SECONDLY', rateHeaders(now));
           }
           burst.tryTake(now);
         }
         dailyUsed++;
-        if (!isSearch(req)) headers = rateHeaders();
+        if (!isSearch(req)) headers = rateHeaders(now);
 
         const reply = route(req);
         return { ...reply, headers: { ...headers, ...reply.headers } };
