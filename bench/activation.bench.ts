@@ -23,7 +23,14 @@ import { ConnectionService } from '@plexus/connectors';
 import { CoreModule, DOMAIN_MODULES } from '@plexus/core';
 import { ActivationRepository, Database, migrate } from '@plexus/storage';
 import { META_SCHEMA, metaRow, type MetaItem } from '../connectors/meta-custom-audiences/index.js';
-import { processCpuSeconds, withPeakRss, type Benchmark, type Figure } from './harness.js';
+import {
+  parentPid,
+  processCpuSeconds,
+  reapedChildrenCpuSeconds,
+  withPeakRss,
+  type Benchmark,
+  type Figure,
+} from './harness.js';
 
 const ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -71,11 +78,15 @@ async function seed(database: Database, audienceId: string): Promise<void> {
 }
 
 /**
- * CPU seconds used so far by the PostgreSQL server processes serving `database` (their command line names it), read
- * from /proc; undefined where there is none. Backends that exit meanwhile drop out, so the pool must stay open.
+ * CPU seconds used so far by the PostgreSQL server processes serving `database` (their command line names it),
+ * read from /proc, plus what the postmaster's reaped children used: the parallel workers those backends start
+ * (whose command lines do not name the database) live only as long as one statement. Undefined where there is no
+ * /proc. Backends that exit meanwhile move from the first sum to the second, so the pool must stay open; the
+ * machine's other databases must be idle.
  */
 function databaseCpuSeconds(database: string): number | undefined {
   let seconds = 0;
+  let postmaster: number | undefined;
   try {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
@@ -85,11 +96,12 @@ function databaseCpuSeconds(database: string): number | undefined {
         continue; // The process ended meanwhile.
       }
       seconds += processCpuSeconds(Number(pid)) ?? 0;
+      postmaster ??= parentPid(Number(pid));
     }
   } catch {
     return undefined;
   }
-  return seconds;
+  return seconds + (reapedChildrenCpuSeconds(postmaster) ?? 0);
 }
 
 /** Starts the Meta emulator in its own process; resolves with its URL and a way to ask for its state. */
@@ -247,7 +259,7 @@ const bench: Benchmark = {
             ? []
             : [
                 {
-                  name: "PostgreSQL CPU of the whole delivery (the bench database's server processes)",
+                  name: "PostgreSQL CPU of the whole delivery (the bench database's server processes and parallel workers)",
                   value: databaseCpuAfter - databaseCpuBefore,
                   unit: 's',
                 },

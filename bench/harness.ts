@@ -75,11 +75,31 @@ export async function waitForHealth(url: string, child: ChildProcess, timeoutMs 
 
 /** CPU seconds (user + system) a process has used so far, read from /proc; undefined where there is none. */
 export function processCpuSeconds(pid: number | undefined): number | undefined {
+  const fields = statFields(pid);
+  return fields && (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
+}
+
+/**
+ * CPU seconds of the children a process has reaped (cutime + cstime): for PostgreSQL's postmaster, what its
+ * parallel workers and the backends that have exited used. Undefined where /proc does not say.
+ */
+export function reapedChildrenCpuSeconds(pid: number | undefined): number | undefined {
+  const fields = statFields(pid);
+  return fields && (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime in USER_HZ
+}
+
+/** The parent process id of a process, from /proc. */
+export function parentPid(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields && Number(fields[1]);
+}
+
+/** The fields of /proc/<pid>/stat after the command name (the first is the state); undefined if unreadable. */
+function statFields(pid: number | undefined): string[] | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }

@@ -290,6 +290,18 @@ function packed(texts: string[]) {
   return sql`string_to_array(${texts.join(PACKED_SEPARATOR)}, ${PACKED_SEPARATOR}, '')`;
 }
 
+/**
+ * Runs a read in a transaction of its own whose statements get no parallel workers: for lookups of thousands of
+ * rows spread over a large table, which PostgreSQL would otherwise scan whole with two more processes. The
+ * whole-table reads of audience evaluation keep theirs.
+ */
+async function withoutParallelWorkers<T>(db: Kysely<Tables>, read: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
+    return read(trx);
+  });
+}
+
 /** Member states in which the platform (may) hold the person: a removal must reach it. */
 export const HELD_STATES: MemberState[] = ['held', 'removing'];
 
@@ -1009,6 +1021,8 @@ export class ActivationRepository {
    *
    * Read as JSON texts built by the server (`string_agg`) and parsed once: no row objects, no provenance of each
    * trait — a row per profile and per identifier through the driver cost more CPU than the rest of planning.
+   * Without parallel workers: with ids spread over the whole table, PostgreSQL chose a parallel scan of every
+   * identifier for 10,000 profiles, three processes where one costs less CPU.
    */
   async profileSnapshots(profileIds: string[], now: number): Promise<ActivationProfile[]> {
     if (profileIds.length === 0) return [];
@@ -1018,18 +1032,22 @@ export class ActivationRepository {
     // text of (profile, type, value) in the same id order, read through the profile index in one scan rather than
     // a sub-select per profile, and walked in step with the profiles.
     const [profiles, identifiers, computed] = await Promise.all([
-      sql<{
-        doc: string;
-      }>`select '[' || coalesce(string_agg(concat_ws(',', to_json(p.id), (p.merged_into is null)::text,
+      withoutParallelWorkers(this.db, (db) =>
+        sql<{
+          doc: string;
+        }>`select '[' || coalesce(string_agg(concat_ws(',', to_json(p.id), (p.merged_into is null)::text,
           coalesce((select json_object_agg(t.key, t.value -> 'v') from jsonb_each(p.traits) t
             where t.value -> 'v' <> 'null'::jsonb
               and (not t.value ? 'x' or (t.value ->> 'x')::float8 > ${now}::float8))::text, '{}'),
           coalesce((select json_object_agg(c.key, c.value -> 'g') from jsonb_each(p.consent) c where c.value ? 'g')::text, '{}')),
           ',' order by p.id), '') || ']' as doc
-        from profiles p where p.id = any(${ids})`.execute(this.db),
-      sql<{ doc: string }>`select '[' || coalesce(string_agg(concat_ws(',', to_json(i.profile_id), to_json(i.type),
+        from profiles p where p.id = any(${ids})`.execute(db),
+      ),
+      withoutParallelWorkers(this.db, (db) =>
+        sql<{ doc: string }>`select '[' || coalesce(string_agg(concat_ws(',', to_json(i.profile_id), to_json(i.type),
           to_json(i.value)), ',' order by i.profile_id, i.type, i.last_seen desc, i.value), '') || ']' as doc
-        from profile_identifiers i where i.profile_id = any(${ids})`.execute(this.db),
+        from profile_identifiers i where i.profile_id = any(${ids})`.execute(db),
+      ),
       sql<{ profile_id: string; name: string; value: unknown }>`
         select v.profile_id, t.name, v.value from profile_computed_traits v join computed_traits t on t.id = v.trait_id
         where v.profile_id = any(${ids}) and v.value <> 'null'::jsonb`.execute(this.db),
