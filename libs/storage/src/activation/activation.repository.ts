@@ -132,7 +132,7 @@ export interface BatchRecord {
   attempts?: number;
   nextAttemptAt?: Date | null;
   members: MemberOutcome[];
-  /** Advance the activation's cursor to this change. */
+  /** Advance the activation's cursor to this change (a cursor already past it stays). */
   cursorTo?: number | null;
   /** Recheck entries answered by the batch. */
   rechecks?: string[];
@@ -658,7 +658,10 @@ export class ActivationRepository {
         );
       }
       const activation: Record<string, unknown> = {};
-      if (r.cursorTo !== undefined && r.cursorTo !== null) activation.cursor = r.cursorTo;
+      // Never back: batches are recorded in order, but a worker that lost its lease still records the answers of
+      // the batches it had in flight, after the new lease holder may have recorded later ones.
+      if (r.cursorTo !== undefined && r.cursorTo !== null)
+        activation.cursor = sql`greatest(cursor, ${r.cursorTo}::bigint)`;
       if (r.mirror !== undefined) activation.mirror = r.mirror === null ? null : JSON.stringify(r.mirror);
       if (Object.keys(activation).length > 0)
         await trx
