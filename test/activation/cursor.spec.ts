@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { ActivationRepository, type BatchPayload } from '@plexus/storage';
+import { ActivationRepository, type BatchPayload, type MemberOutcome, type MirrorState } from '@plexus/storage';
 import { openTestStorage } from '../support/database.js';
 
 const empty = (): BatchPayload => ({ adds: [], removes: [], notSendable: [], closed: [], rechecks: [] });
 
 /**
- * The cursor commits with each batch's record and only moves forward: a worker that lost its lease still records
- * the answers of the batches it had in flight (the platform's answers are facts), possibly after the new lease
- * holder recorded later batches. That late record must not send the cursor back over changes already handled.
+ * A worker that lost its lease still records the answers of the batches it had in flight (the platform's answers
+ * are facts), possibly after the new lease holder sent the same batches again, recorded them and went on. Such a
+ * late record must not take the cursor, the mirror state or a member's ledger row back.
  */
-describe.each(['postgres', 'pglite'] as const)('activation cursor (%s)', (kind) => {
+describe.each(['postgres', 'pglite'] as const)('late batch records (%s)', (kind) => {
   let storage: Awaited<ReturnType<typeof openTestStorage>>;
   let repository: ActivationRepository;
 
@@ -34,20 +34,26 @@ describe.each(['postgres', 'pglite'] as const)('activation cursor (%s)', (kind) 
     return id;
   }
 
-  const record = (activationId: string, batchId: string, cursorTo: number) =>
+  const record = (
+    activationId: string,
+    batchId: string,
+    cursorTo: number,
+    extra: { members?: MemberOutcome[]; mirror?: MirrorState } = {},
+  ) =>
     repository.recordBatch({
       activationId,
       batchId,
       state: 'confirmed',
-      accepted: 0,
+      accepted: extra.members?.length ?? 0,
       invalid: 0,
       failed: 0,
       answer: [],
-      members: [],
+      members: extra.members ?? [],
       cursorTo,
+      ...(extra.mirror ? { mirror: extra.mirror } : {}),
     });
 
-  it('advances with each record and never goes back for a late record of an older batch', async () => {
+  async function activation(): Promise<string> {
     const id = randomUUID();
     await repository.insert({
       id,
@@ -60,17 +66,48 @@ describe.each(['postgres', 'pglite'] as const)('activation cursor (%s)', (kind) 
       cursor: 0,
       mirror: null,
     });
+    return id;
+  }
+
+  it('move the cursor forward only, for a batch the new lease holder has not recorded yet', async () => {
+    const id = await activation();
     const older = await batch(id, 1, 10_000);
     const newer = await batch(id, 2, 20_000);
 
-    await record(id, newer, 20_000); // the new lease holder resent and recorded both, the newer last
+    expect(await record(id, newer, 20_000)).toBe(true); // recorded by the new lease holder
     expect((await repository.get(id))?.cursor).toBe(20_000);
-    await record(id, older, 10_000); // the old holder's answer arrives late
+    expect(await record(id, older, 10_000)).toBe(true); // the old holder's answer, still the first for this batch
     expect((await repository.get(id))?.cursor).toBe(20_000);
     expect((await repository.batchesByIds([older]))[0].state).toBe('confirmed');
 
     const next = await batch(id, 3, 30_000);
     await record(id, next, 30_000);
     expect((await repository.get(id))?.cursor).toBe(30_000);
+  });
+
+  it('are refused whole for a batch already recorded: ledger rows, cursor and mirror state stay', async () => {
+    const id = await activation();
+    const profileId = randomUUID();
+    const item = { EMAIL: 'a'.repeat(64) };
+    const mirror = (batchSeq: number): MirrorState => ({
+      sessionId: 7,
+      batchSeq,
+      cursor: 5,
+      afterProfileId: profileId,
+    });
+    const first = await batch(id, 1, 10_000);
+    const second = await batch(id, 2, 20_000);
+    const added: MemberOutcome = { profileId, state: 'held', event: 'add', item, fingerprints: [] };
+    // The new lease holder sent the first batch again and recorded it, then a later change removed the member.
+    expect(await record(id, first, 10_000, { members: [added], mirror: mirror(1) })).toBe(true);
+    const removed: MemberOutcome = { profileId, state: 'removed', event: 'remove', reason: 'exited' };
+    expect(await record(id, second, 20_000, { members: [removed], mirror: mirror(2) })).toBe(true);
+    // The old holder's answer for the first batch arrives now.
+    expect(await record(id, first, 10_000, { members: [added], mirror: mirror(1) })).toBe(false);
+    const [row] = await repository.ledgerOf(profileId);
+    expect(row).toMatchObject({ state: 'removed', reason: 'exited', removeBatch: second });
+    const after = await repository.get(id);
+    expect(after?.cursor).toBe(20_000);
+    expect(after?.mirror).toMatchObject({ batchSeq: 2 });
   });
 });

@@ -904,7 +904,8 @@ export class ActivationEngine {
       counters.notSendableReasons[reason] = (counters.notSendableReasons[reason] ?? 0) + 1;
     }
     if (d.runId !== undefined) record.run = { id: d.runId, counters };
-    await this.repository.recordBatch(record);
+    // Recorded already (this worker lost its lease, and the new holder sent the batch again): that record stands.
+    if (!(await this.repository.recordBatch(record))) return result;
     if (d.stopped) await this.stop(d.activation, 'config', d.stopped);
     this.count(d, counters, record.state, batch.kind);
     await this.hooks.written({

@@ -590,9 +590,21 @@ export class ActivationRepository {
     return rows.map((r) => toBatch(r as Record<string, unknown>));
   }
 
-  /** Records a batch's answer: the batch, the members' ledger rows, the cursor, re-checks, retries and dead letters commit together. */
-  async recordBatch(r: BatchRecord): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+  /**
+   * Records a batch's answer: the batch, the members' ledger rows, the cursor, re-checks, retries and dead letters
+   * commit together. A batch is recorded once: false, and nothing written, when it was already confirmed or dead —
+   * the late answer of a worker that lost its lease, for a batch the new lease holder sent again and recorded, and
+   * after which it may have recorded later changes of the same members.
+   */
+  async recordBatch(r: BatchRecord): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom('activation_batches')
+        .select('state')
+        .where('id', '=', r.batchId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (current && (current.state === 'confirmed' || current.state === 'dead')) return false;
       await trx
         .updateTable('activation_batches')
         .set({
@@ -682,6 +694,7 @@ export class ActivationRepository {
               group by k) t)
           where id = ${r.run.id}`.execute(trx);
       }
+      return true;
     });
   }
 
