@@ -191,7 +191,9 @@ describe('the admin console in a browser', () => {
     await page.getByText('Connection works').waitFor();
     await page.getByRole('button', { name: 'Sync now' }).click();
     expect(await waitForRunToEnd(1)).toBe('succeeded');
+    // The run list can report the end before the run's own detail (with its streams) has loaded.
     const bars = page.getByTestId('run').first().getByRole('progressbar');
+    await bars.first().waitFor();
     expect(await bars.count()).toBeGreaterThan(0);
     for (const bar of await bars.all()) expect(await bar.getAttribute('aria-valuenow')).toBe('100');
     await expectAccessible('source page');
