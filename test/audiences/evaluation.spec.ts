@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { Database, MAX_AUDIENCES_PER_PASS } from '@plexus/storage';
 import type { AudienceChange } from '@plexus/storage';
 import { InvalidRuleError } from '@plexus/audiences';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, openEmbeddedTestDatabase, type TestDatabase } from '../support/database.js';
 import { audienceServices, FIRST_EXAMPLE, PEOPLE, TestClock } from './support.js';
 
 type Name = keyof typeof PEOPLE;
@@ -124,9 +124,7 @@ describe.each(['postgres', 'postgres with reads split in three', 'pglite'] as co
         tdb = await createTestDatabase('audiences_eval');
         database = await tdb.open(storage === 'postgres' ? {} : { parallelReads: 3, splitReadsFrom: 0 });
       } else {
-        database = await Database.open({ dataDir: 'memory://' });
-        const { migrate } = await import('@plexus/storage');
-        await migrate(database);
+        database = await openEmbeddedTestDatabase('audiences_eval');
       }
       s = audienceServices(database, clock);
       // One ingest per person, in order, so Ann is the oldest profile (she wins merges).

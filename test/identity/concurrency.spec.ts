@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { ProfileRecord } from '@plexus/sdk';
-import { Database, migrate } from '@plexus/storage';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { Database } from '@plexus/storage';
+import { createTestDatabase, openEmbeddedTestDatabase, type TestDatabase } from '../support/database.js';
 import { identityServices } from './support.js';
 
 /** Records that chain each person's identifiers together in pieces, so batches keep merging profiles. */
@@ -92,9 +92,8 @@ describe('concurrent resolution ends in the sequential graph', () => {
   }, 60_000);
 
   it('gives the same graph with 4 concurrent resolvers on PGlite', async () => {
-    const database = await Database.open({ dataDir: 'memory://' });
+    const database = await openEmbeddedTestDatabase('concurrency');
     opened.push(database);
-    await migrate(database);
     await runConcurrently(database);
     expect(await graphOf(database)).toEqual(sequential);
   }, 60_000);

@@ -7,6 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadEnvironment, type Environment } from '@plexus/config';
 import { createApiApp } from '../../apps/api/src/bootstrap.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { seedEmbeddedDatabase } from './embedded-template.js';
 import { deleteRedisPrefix, testPrefix, TEST_REDIS_URL } from './redis.js';
 
 export const TEST_ADMIN_KEY = 'plx_test_admin_key_0123456789abcdef';
@@ -47,6 +48,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const label = options.label ?? 'app';
   const dataDir = mkdtempSync(join(tmpdir(), `plexus-${label}-`));
   const database = options.storage === 'pglite' ? undefined : await createTestDatabase(label);
+  if (!database) await seedEmbeddedDatabase(dataDir);
   const prefix = testPrefix(label);
   const env = loadEnvironment({
     DATA_DIR: dataDir,

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { Database, migrate, ProfileRepository, type DatabaseOptions } from '@plexus/storage';
+import { seedEmbeddedDatabase } from './embedded-template.js';
 
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -47,6 +51,23 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
 }
 
 /**
+ * A migrated embedded (PGlite) database in a temporary folder of its own, seeded from the shared template (see
+ * `seedEmbeddedDatabase`); `close()` closes it and removes the folder.
+ */
+export async function openEmbeddedTestDatabase(label = 'test'): Promise<Database> {
+  const dataDir = mkdtempSync(join(tmpdir(), `plexus-${label.replace(/\W/g, '_')}-`));
+  await seedEmbeddedDatabase(dataDir);
+  const database = await Database.open({ dataDir });
+  await migrate(database);
+  const close = database.close.bind(database);
+  database.close = async () => {
+    await close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return database;
+}
+
+/**
  * A migrated database of either kind for one test file: a fresh PostgreSQL database (see `createTestDatabase`) or
  * an in-memory PGlite. `close()` closes it and drops the PostgreSQL one.
  */
@@ -55,8 +76,7 @@ export async function openTestStorage(
   label: string,
 ): Promise<{ database: Database; close(): Promise<void> }> {
   if (kind === 'pglite') {
-    const database = await Database.open({ dataDir: 'memory://' });
-    await migrate(database);
+    const database = await openEmbeddedTestDatabase(label);
     return { database, close: () => database.close() };
   }
   const testDb = await createTestDatabase(label);
