@@ -54,6 +54,9 @@ describe('consent revocation and suppression through activation, on Meta and Goo
    */
   const removedEverywhere = (n: number) =>
     until(async () => (await onNeither(n)) && Object.values(await ledger(n)).every((e) => e.state !== 'held'), 30_000);
+  /** Waits until person `n` is on both platforms and both ledgers have recorded it (as above, for an addition). */
+  const heldEverywhere = (n: number) =>
+    until(async () => (await onBoth(n)) && Object.values(await ledger(n)).every((e) => e.state === 'held'), 30_000);
   /** Waits until both activations have answered every pending re-check (their batches are recorded). */
   const rechecked = () =>
     until(async () => {
@@ -148,7 +151,7 @@ describe('consent revocation and suppression through activation, on Meta and Goo
     // A grant brings her back (the profile change re-checks her): the ledger tells the truth both ways.
     const granted = await h.api('PUT', `/v1/profiles/${ids[1]}/consent`, { purposes: { ads: true } });
     expect(granted.status).toBe(200);
-    await until(() => onBoth(1), 30_000);
+    await heldEverywhere(1);
     expect((await ledger(1)).meta).toEqual({ state: 'held', reason: null });
   });
 
@@ -188,7 +191,7 @@ describe('consent revocation and suppression through activation, on Meta and Goo
     expect(lifted.steps.find((s: { name: string }) => s.name === 'unsuppress').detail).toMatch(
       /profile unfrozen \(re-checked in 2 activations\)/,
     );
-    await until(() => onBoth(3), 30_000);
+    await heldEverywhere(3);
     expect(await ledger(3)).toEqual({
       meta: { state: 'held', reason: null },
       google: { state: 'held', reason: null },
