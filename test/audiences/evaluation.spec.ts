@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { Database, MAX_AUDIENCES_PER_PASS } from '@plexus/storage';
+import { MAX_AUDIENCES_PER_PASS, type Database } from '@plexus/storage';
 import type { AudienceChange } from '@plexus/storage';
 import { InvalidRuleError } from '@plexus/audiences';
 import { createTestDatabase, openEmbeddedTestDatabase, type TestDatabase } from '../support/database.js';

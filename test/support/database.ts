@@ -69,7 +69,8 @@ export async function openEmbeddedTestDatabase(label = 'test'): Promise<Database
 
 /**
  * A migrated database of either kind for one test file: a fresh PostgreSQL database (see `createTestDatabase`) or
- * an in-memory PGlite. `close()` closes it and drops the PostgreSQL one.
+ * an embedded PGlite in a folder of its own (see `openEmbeddedTestDatabase`). `close()` closes it and drops the
+ * PostgreSQL one or removes the folder.
  */
 export async function openTestStorage(
   kind: 'postgres' | 'pglite',
