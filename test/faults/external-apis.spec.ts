@@ -224,7 +224,12 @@ describe('external APIs misbehaving', () => {
     expect((await waitForRun(() => d.api.url, runId, 60_000)).status).toBe('succeeded');
     await settled(d.databaseUrl);
 
-    d.platforms.meta.faults.inject({ kind: 'slow', delayMs: 20_000, times: 10_000, path: META_WRITES });
+    // Every write to Meta hangs past the hub's timeout and is then refused: a write whose client gave up is still
+    // applied by a platform that received it, so the refusal keeps Meta empty however long Google takes.
+    d.platforms.meta.faults.inject(
+      { kind: 'slow', delayMs: 20_000, times: 10_000, path: META_WRITES },
+      { kind: '5xx', times: 10_000, path: META_WRITES },
+    );
     const started = Date.now();
     const activations = await activateBoth(d.api.url, d.platforms, audiences[ACTIVATED]);
     await until(() => delivered(d, activations.google), 60_000, 100);
