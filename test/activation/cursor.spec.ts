@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { ActivationRepository, type BatchPayload, type MemberOutcome, type MirrorState } from '@plexus/storage';
+import { sql } from 'kysely';
+import {
+  ActivationRepository,
+  LeaseLostError,
+  type BatchPayload,
+  type MemberOutcome,
+  type MirrorState,
+} from '@plexus/storage';
 import { openTestStorage } from '../support/database.js';
 
 const empty = (): BatchPayload => ({ adds: [], removes: [], notSendable: [], closed: [], rechecks: [] });
@@ -109,5 +116,32 @@ describe.each(['postgres', 'pglite'] as const)('late batch records (%s)', (kind)
     const after = await repository.get(id);
     expect(after?.cursor).toBe(20_000);
     expect(after?.mirror).toMatchObject({ batchSeq: 2 });
+  });
+
+  it('a batch is stored only by the worker holding the lease: a late worker cannot add one or move the mirror', async () => {
+    const id = await activation();
+    expect(await repository.claimLease(id, 'new-holder', 60_000)).toBeDefined();
+    const stored = (leaseOwner: string, seq: number) =>
+      repository.insertBatch({
+        id: randomUUID(),
+        activationId: id,
+        runId: null,
+        seq,
+        kind: 'replace',
+        cursorTo: null,
+        session: 7,
+        payload: empty(),
+        mirror: { sessionId: 7, batchSeq: seq, cursor: 5 },
+        leaseOwner,
+      });
+    await expect(stored('old-holder', 1)).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await repository.openBatches(id)).toEqual([]);
+    expect((await repository.get(id))?.mirror).toBeNull();
+    await stored('new-holder', 1);
+    expect((await repository.openBatches(id)).map((b) => b.seq)).toEqual([1]);
+    expect((await repository.get(id))?.mirror).toMatchObject({ batchSeq: 1 });
+    const { rows } = await sql<{ lease_owner: string }>`select lease_owner from activations
+      where id = ${id}::uuid`.execute(repository.db);
+    expect(rows[0].lease_owner).toBe('new-holder');
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
 import { sql } from 'kysely';
 import { MAX_BATCHES_IN_FLIGHT } from '@plexus/activation';
 import { sha256Hex } from '@plexus/sdk';
@@ -33,6 +34,14 @@ describe('activation to Meta in several batches at once', () => {
   let audienceId: string;
   let destinationId: string;
 
+  const metaDestination = (name: string): Promise<string> =>
+    h.createDestination(name, 'meta-custom-audiences', {
+      accessToken: TOKEN,
+      adAccountId: '1000',
+      baseUrl: meta.url,
+      requestsPerSecond: 100,
+    });
+
   beforeAll(async () => {
     meta = await startMeta({ tokens: [TOKEN], adAccounts: ['1000'], rateLimit: false, maxRecordedRequests: 1_000 });
     // The shortest lease (renewed every third of a second), so a test can take it away mid-delivery.
@@ -55,12 +64,7 @@ describe('activation to Meta in several batches at once', () => {
     await sql`insert into audience_changes (audience_id, profile_id, change, reason)
       select ${audienceId}::uuid, md5('batches' || g)::uuid, 'entered', '{}'::jsonb
       from generate_series(1, ${MEMBERS}::int) g order by g`.execute(db);
-    destinationId = await h.createDestination('Meta', 'meta-custom-audiences', {
-      accessToken: TOKEN,
-      adAccountId: '1000',
-      baseUrl: meta.url,
-      requestsPerSecond: 100,
-    });
+    destinationId = await metaDestination('Meta');
   }, 180_000);
   afterAll(async () => {
     await h.t.close();
@@ -108,12 +112,7 @@ describe('activation to Meta in several batches at once', () => {
   it('stops planning and sending once another worker has taken its lease, and that worker finishes the job', async () => {
     // The first request is answered late: the batches after it are in flight, the last one waits for a slot.
     meta.faults.inject({ kind: 'slow', path: '/users$', method: 'POST', delayMs: 5_000, times: 1 });
-    const second = await h.createDestination('Meta (second)', 'meta-custom-audiences', {
-      accessToken: TOKEN,
-      adAccountId: '1000',
-      baseUrl: meta.url,
-      requestsPerSecond: 100,
-    });
+    const second = await metaDestination('Meta (second)');
     const activationId = await h.activate({ audienceId, destinationId: second, mode: 'upsert' });
     const before = meta.requests.length;
     const posts = () =>
@@ -139,5 +138,48 @@ describe('activation to Meta in several batches at once', () => {
     const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
     expect(view.members).toEqual({ held: MEMBERS });
     expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+  }, 180_000);
+
+  it('does not store a batch planned after another worker took its lease: the new holder plans it again', async () => {
+    const third = await metaDestination('Meta (third)');
+    const activationId = await h.activate({ audienceId, destinationId: third, mode: 'upsert' });
+    const before = meta.requests.length;
+    const posts = () => meta.requests.slice(before).filter((r) => r.method === 'POST' && r.path.endsWith('/users'));
+    const batches = async () =>
+      (
+        await sql<{ seq: number }>`select seq from activation_batches
+          where activation_id = ${activationId}::uuid order by seq`.execute(h.repository.db)
+      ).rows.map((r) => Number(r.seq));
+    // Another worker claims the lease just as this one stores its second batch, before any renewal could tell.
+    const insert = h.repository.insertBatch.bind(h.repository);
+    let inserts = 0;
+    const spy = jest.spyOn(h.repository, 'insertBatch').mockImplementation(async (b) => {
+      if (++inserts === 2)
+        await sql`update activations set lease_owner = 'another-worker', lease_until = now() + interval '1 minute'
+          where id = ${activationId}::uuid`.execute(h.repository.db);
+      return insert(b);
+    });
+    try {
+      expect((await h.engine.deliver(activationId, { budgetMs: 60_000 })).state).toBe('busy');
+    } finally {
+      spy.mockRestore();
+    }
+    // Only the first batch was stored and sent; the second stopped at its store.
+    expect(inserts).toBe(2);
+    expect(await batches()).toEqual([1]);
+    expect(posts()).toHaveLength(1);
+
+    await sql`update activations set lease_until = now() - interval '1 second'
+      where id = ${activationId}::uuid`.execute(h.repository.db);
+    expect((await h.deliverAll(activationId)).state).toBe('idle');
+    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
+    expect(view.members).toEqual({ held: MEMBERS });
+    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+    // Every member was sent once, in batches numbered one after the other.
+    const rows = posts().flatMap((r) => (r.body as { payload: { data: string[][] } }).payload.data);
+    expect(rows).toHaveLength(MEMBERS);
+    expect(new Set(rows.map((row) => row[0])).size).toBe(MEMBERS);
+    const seqs = await batches();
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   }, 180_000);
 });

@@ -12,6 +12,7 @@ import {
 } from '@plexus/sdk';
 import {
   ActivationRepository,
+  LeaseLostError,
   SecretBox,
   type ActivationRow,
   type BatchPayload,
@@ -129,6 +130,8 @@ interface Delivery {
    * answered and recorded (the platform's answers are facts); the new holder resends what stays unconfirmed.
    */
   lease: AbortSignal;
+  /** Aborts `lease`: a fenced write found another worker holding it. */
+  loseLease(why: string): void;
 }
 
 const emptyCounters = (): RunCounters => ({
@@ -257,7 +260,7 @@ export class ActivationEngine {
     try {
       // Holding the lease, no other worker has a run going here: one still marked running was interrupted.
       await this.repository.closeInterruptedRuns(activationId, INTERRUPTED_RUN);
-      const opened = await this.open(claimed, signal, lease.signal);
+      const opened = await this.open(claimed, signal, lease.signal, (why) => this.loseLease(lease, activationId, why));
       if ('result' in opened) return opened.result;
       delivery = opened.delivery;
       return await this.work(delivery, Date.now() + (options.budgetMs ?? 30_000), options.trigger ?? 'changes');
@@ -279,6 +282,7 @@ export class ActivationEngine {
     activation: ActivationRow,
     signal: AbortSignal,
     lease: AbortSignal,
+    loseLease: (why: string) => void,
   ): Promise<{ delivery: Delivery } | { result: DeliverResult }> {
     if (activation.status === 'deleted') return { result: { state: 'deleted', batches: 0 } };
     if (activation.status === 'paused' || activation.status === 'stopped')
@@ -316,6 +320,7 @@ export class ActivationEngine {
         maxItems: Math.min(destination.definition.batch.maxItems, MAX_PLANNED_ITEMS),
         counters: emptyCounters(),
         lease,
+        loseLease,
       },
     };
   }
@@ -402,17 +407,25 @@ export class ActivationEngine {
         // Plan the next batch while this one is stored and sent, as if it succeeds; it is stored only if it did.
         const next = Date.now() < deadline ? this.planNext(d, position, overlay) : Promise.resolve(undefined);
         planning = next.catch(() => undefined); // awaited below, after the send has started
-        await this.repository.insertBatch({
-          id: planned.id,
-          activationId: d.activation.id,
-          runId: d.runId ?? null,
-          seq: seq++,
-          kind: planned.kind,
-          cursorTo: planned.cursorTo,
-          session: planned.session,
-          payload: withoutItems(planned.payload),
-          mirror: planned.mirror,
-        });
+        try {
+          await this.repository.insertBatch({
+            id: planned.id,
+            activationId: d.activation.id,
+            runId: d.runId ?? null,
+            seq: seq++,
+            kind: planned.kind,
+            cursorTo: planned.cursorTo,
+            session: planned.session,
+            payload: withoutItems(planned.payload),
+            mirror: planned.mirror,
+            leaseOwner: this.owner,
+          });
+        } catch (error) {
+          // Taken over since the last renewal: the new holder plans this batch itself.
+          if (!(error instanceof LeaseLostError)) throw error;
+          d.loseLease('another worker holds it now; the planned batch was not stored');
+          break;
+        }
         const sending: Sending = { ...planned, attempts: 0 };
         const answer = this.transmit(d, sending).then((a) => {
           if (troubled(a)) halted = true;

@@ -305,6 +305,14 @@ async function withoutParallelWorkers<T>(db: Kysely<Tables>, read: (trx: Kysely<
 /** Member states in which the platform (may) hold the person: a removal must reach it. */
 export const HELD_STATES: MemberState[] = ['held', 'removing'];
 
+/** A fenced write was refused: the worker no longer holds the activation's delivery lease. */
+export class LeaseLostError extends Error {
+  constructor(readonly activationId: string) {
+    super(`activation ${activationId}: the delivery lease is held by another worker`);
+    this.name = 'LeaseLostError';
+  }
+}
+
 /** Activations, their runs, batches, per-member ledger, re-checks and dead letters. */
 @Injectable()
 export class ActivationRepository {
@@ -496,7 +504,14 @@ export class ActivationRepository {
     return Number(row?.max ?? 0) + 1;
   }
 
-  /** Stores a batch before anything of it is sent, so a resumed worker sends this same batch again. */
+  /**
+   * Stores a batch before anything of it is sent, so a resumed worker sends this same batch again.
+   *
+   * `leaseOwner` fences the insert: it commits only while that worker holds the activation's lease, and throws
+   * {@link LeaseLostError} otherwise. The lease row stays locked until the commit, so a worker claiming the lease
+   * meanwhile waits and then reads this batch among the open ones; a worker that lost the lease before cannot add
+   * a batch (nor set the mirror state) behind the new holder's reading of the open batches.
+   */
   async insertBatch(b: {
     id: string;
     activationId: string;
@@ -510,8 +525,14 @@ export class ActivationRepository {
     attempts?: number;
     state?: BatchState;
     nextAttemptAt?: Date | null;
+    leaseOwner?: string;
   }): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      if (b.leaseOwner !== undefined) {
+        const { rows } = await sql<{ id: string }>`select id from activations
+          where id = ${b.activationId}::uuid and lease_owner = ${b.leaseOwner} for update`.execute(trx);
+        if (rows.length === 0) throw new LeaseLostError(b.activationId);
+      }
       await this.insertBatchIn(trx, b);
       if (b.mirror !== undefined)
         await trx
