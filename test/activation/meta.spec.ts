@@ -95,9 +95,10 @@ describe('activation to Meta Custom Audiences through the engine', () => {
         addBatch: expect.objectContaining({ state: 'confirmed', answer: [expect.objectContaining({ received: 4 })] }),
       }),
     ]);
+    expect(ledger.body.pending).toEqual([]);
     expect(JSON.stringify(ledger.body)).not.toContain('person1@acme-shop.io');
     const missing = await h.api('GET', `/v1/activations/${activationId}/ledger?identifier=email:nobody@acme-shop.io`);
-    expect(missing.body.entries).toEqual([]);
+    expect(missing.body).toMatchObject({ entries: [], pending: [] });
     const bad = await h.api('GET', `/v1/activations/${activationId}/ledger?identifier=nonsense`);
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('identifier');
@@ -139,7 +140,22 @@ describe('activation to Meta Custom Audiences through the engine', () => {
     await expect(h.engine.deliver(activationId)).rejects.toThrow('the worker died');
     record.mockRestore();
     expect(sends(meta, 'POST', emailHash(7))).toBe(1);
+    // Sent, not recorded: the ledger has no row for the new member yet, and says the addition is pending.
+    const ledger7 = () => h.api('GET', `/v1/activations/${activationId}/ledger?identifier=email:person7@acme-shop.io`);
+    const pending = (await ledger7()).body;
+    expect(pending.entries).toEqual([]);
+    expect(pending.pending).toEqual([
+      {
+        profileId: added[0],
+        operation: 'add',
+        reason: null,
+        batch: expect.objectContaining({ kind: 'write', state: 'planned', attempts: 0, nextAttemptAt: null }),
+      },
+    ]);
     expect((await h.deliverAll(activationId)).state).toBe('idle');
+    const recorded = (await ledger7()).body;
+    expect(recorded.pending).toEqual([]);
+    expect(recorded.entries).toEqual([expect.objectContaining({ profileId: added[0], state: 'held' })]);
     // The unconfirmed batch went once more, the same items; nothing confirmed before was resent, nothing missed.
     expect(sends(meta, 'POST', emailHash(7))).toBe(2);
     expect(sends(meta, 'POST', emailHash(8))).toBe(2);
@@ -190,6 +206,23 @@ describe('activation to Meta Custom Audiences through the engine', () => {
       expect(waiting.state).toBe('waiting');
       // x-business-use-case-usage said 3 minutes: one request, then nothing until then.
       expect(waiting.until!.getTime()).toBeGreaterThanOrEqual(before + 3 * 60_000);
+      // The ledger says why person 1 is not on this platform yet, and when the addition is tried again.
+      const ledger = await h.api(
+        'GET',
+        `/v1/activations/${slowActivation}/ledger?identifier=email:person1@acme-shop.io`,
+      );
+      expect(ledger.body.entries).toEqual([]);
+      expect(ledger.body.pending).toEqual([
+        expect.objectContaining({
+          operation: 'add',
+          batch: expect.objectContaining({
+            state: 'retrying',
+            attempts: 1,
+            error: expect.stringMatching(/80003|limit/),
+          }),
+        }),
+      ]);
+      expect(new Date(ledger.body.pending[0].batch.nextAttemptAt).getTime()).toBe(waiting.until!.getTime());
       expect(slow.requests.filter((r) => r.path.endsWith('/users'))).toHaveLength(1);
       expect((await h.deliverAll(slowActivation)).state).toBe('waiting');
       expect(slow.requests.filter((r) => r.path.endsWith('/users'))).toHaveLength(1);
@@ -222,6 +255,13 @@ describe('activation to Meta Custom Audiences through the engine', () => {
     await h.evaluator.evaluate(audienceId, 'full');
     meta.faults.inject({ kind: 'expired-token', times: 1 });
     expect((await h.deliverAll(activationId)).state).toBe('stopped');
+    const blocked = await h.api('GET', `/v1/activations/${activationId}/ledger?identifier=email:person12@acme-shop.io`);
+    expect(blocked.body.pending).toEqual([
+      expect.objectContaining({
+        operation: 'add',
+        batch: expect.objectContaining({ state: 'blocked', error: expect.stringContaining('access token') }),
+      }),
+    ]);
     const stopped = (await h.api('GET', `/v1/activations/${activationId}`)).body;
     expect(stopped.status).toBe('stopped');
     expect(stopped.error.message).toContain('access token');

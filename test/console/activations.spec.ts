@@ -7,6 +7,7 @@ import { sha256Hex, type ProfileRecord } from '@plexus/sdk';
 import { startMeta, type MetaEmulator } from '../emulators/meta/meta.emulator.js';
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from '../support/app.js';
 import { call } from '../support/http.js';
+import { until } from '../support/wait.js';
 import { ensureConsoleBuilt, launchChromium, seriousViolations } from '../support/console.js';
 
 const SCREENSHOTS = resolve(import.meta.dirname, '../../docs/console');
@@ -172,11 +173,31 @@ describe('the console’s activation pages in a browser', () => {
     meta.faults.inject({ kind: '429', times: 1000, path: '/users$' });
     await t.app.get(IngestService).ingest([buyer('dan@plexus-test.io')], { sourceId: 'crm' });
     await api('POST', `/v1/audiences/${audienceId}/evaluate`);
+    const engine = t.app.get(ActivationEngine);
+    // The first attempt is throttled: Dan has no ledger row yet, and the ledger says his addition waits for a retry.
+    const danLedger = `/v1/activations/${activationId}/ledger?identifier=email:dan@plexus-test.io`;
+    await until(
+      async () => {
+        await engine.deliver(activationId, { budgetMs: 10_000 });
+        return (await api('GET', danLedger)).body.pending[0]?.batch.state === 'retrying' ? true : undefined;
+      },
+      30_000,
+      200,
+    );
+    await select('Identifier type').click();
+    await page.getByRole('option', { name: 'email', exact: true }).click();
+    await page.getByLabel('Identifier value').fill('dan@plexus-test.io');
+    await page.getByRole('button', { name: 'Search the ledger' }).click();
+    const pending = page.getByTestId('ledger-pending');
+    await pending.getByText(/^An addition waits for a retry at /).waitFor();
+    expect(await pending.getAttribute('data-state')).toBe('retrying');
+    expect(await pending.textContent()).toContain('too many calls to this ad-account');
+    expect(await page.getByTestId('ledger-entry').count()).toBe(0);
+    await expectAccessible('ledger, pending');
     await page.getByRole('tab', { name: 'Runs' }).click();
     // Meta asks for 3 minutes each time; "Sync now" (a resume) makes the retry due at once. The worker's
     // delivery job stays deferred to Meta's time, though (a resume does not promote a delayed job), so the test
     // runs each delivery itself with the engine the worker runs, as test/activation does.
-    const engine = t.app.get(ActivationEngine);
     for (let attempt = 0; ; attempt++) {
       const dead = await api('GET', `/v1/activations/${activationId}/dead-letters`);
       if (dead.body.data.length > 0) break;

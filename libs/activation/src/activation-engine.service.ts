@@ -830,7 +830,14 @@ export class ActivationEngine {
       // A replace batch is sent again whole, under the same batch number, or the session is abandoned.
       const until = new Date(Date.now() + Math.max(retryMs, RETRY_BASE_MS * 2 ** (attempts - 1)));
       if (configError) {
-        Object.assign(record, { state: 'blocked', keepPayload: true, attempts, members: [], cursorTo: null });
+        Object.assign(record, {
+          state: 'blocked',
+          keepPayload: true,
+          attempts,
+          members: [],
+          cursorTo: null,
+          error: configError,
+        });
         d.stopped = configError;
         result = { state: 'stopped' };
       } else if (attempts < MAX_BATCH_ATTEMPTS) {
@@ -841,6 +848,7 @@ export class ActivationEngine {
           nextAttemptAt: until,
           members: [],
           cursorTo: null,
+          error: lastError ?? null,
         });
         result = { state: 'waiting', until };
       } else {
@@ -872,6 +880,7 @@ export class ActivationEngine {
           attempts: 0,
           nextAttemptAt: null,
           state: 'blocked',
+          error: configError,
         };
         d.stopped = configError;
         result = { state: 'stopped' };
@@ -883,6 +892,7 @@ export class ActivationEngine {
           attempts,
           nextAttemptAt: until,
           state: 'retrying',
+          error: lastError ?? null,
         };
         result = { state: 'waiting', until };
       } else if (pendingCount > 0) {

@@ -14,6 +14,7 @@ import {
   type BatchRow,
   type DeadLetterRow,
   type MemberRow,
+  type OpenBatchState,
 } from '@plexus/storage';
 import { ActivationEngine } from './activation-engine.service.js';
 import { ActivationNotFoundError } from './activation.errors.js';
@@ -63,6 +64,34 @@ export interface LedgerEntry {
   addBatch: BatchSummary | null;
   removedAt: Date | null;
   removeBatch: BatchSummary | null;
+}
+
+/**
+ * A send stored and not recorded yet: the member is in a batch on its way (or left by a crash for the next
+ * delivery), waiting for a retry, or blocked by a configuration error. The ledger row changes when it is recorded.
+ */
+export interface PendingEntry {
+  profileId: string;
+  operation: 'add' | 'remove';
+  reason: string | null;
+  batch: {
+    id: string;
+    kind: string;
+    /** `planned`: being sent, or sent again by the next delivery; `retrying`: waits until `nextAttemptAt`. */
+    state: OpenBatchState;
+    attempts: number;
+    nextAttemptAt: Date | null;
+    /** The last error, for a batch waiting for a retry or blocked. */
+    error: string | null;
+    createdAt: Date;
+  };
+}
+
+/** The ledger's answer for one identifier: the recorded rows, and the sends still on their way. */
+export interface LedgerAnswer {
+  identifier: string;
+  entries: LedgerEntry[];
+  pending: PendingEntry[];
 }
 
 export interface BatchSummary {
@@ -222,9 +251,9 @@ export class ActivationService implements OnModuleInit {
   /**
    * What the destination received for the person holding `type:value` (normalised as at ingestion): each ledger
    * row matching the identifier's fingerprint, and the row of the profile holding it now, with the batches that
-   * added and removed it and the platform's answers.
+   * added and removed it and the platform's answers; and the sends of these profiles stored but not recorded yet.
    */
-  async ledger(id: string, identifier: string): Promise<{ identifier: string; entries: LedgerEntry[] }> {
+  async ledger(id: string, identifier: string): Promise<LedgerAnswer> {
     await this.row(id);
     const colon = identifier.indexOf(':');
     const type = colon > 0 ? identifier.slice(0, colon) : '';
@@ -238,7 +267,15 @@ export class ActivationService implements OnModuleInit {
       normalized.identifier,
     );
     const batchIds = rows.flatMap((r) => [r.addBatch, r.removeBatch]).filter((b): b is string => b !== null);
-    const batches = new Map((await this.repository.batchesByIds(batchIds)).map((b) => [b.id, b]));
+    const [recorded, pending] = await Promise.all([
+      this.repository.batchesByIds(batchIds),
+      this.repository.pendingFor(
+        id,
+        rows.map((r) => r.profileId),
+        normalized.identifier,
+      ),
+    ]);
+    const batches = new Map(recorded.map((b) => [b.id, b]));
     const batchOf = (batchId: string | null) => {
       const b = batchId ? batches.get(batchId) : undefined;
       return b ? summary(b) : null;
@@ -257,6 +294,20 @@ export class ActivationService implements OnModuleInit {
         addBatch: batchOf(r.addBatch),
         removedAt: r.removedAt,
         removeBatch: batchOf(r.removeBatch),
+      })),
+      pending: pending.map((p) => ({
+        profileId: p.profileId,
+        operation: p.operation,
+        reason: p.reason,
+        batch: {
+          id: p.batch.id,
+          kind: p.batch.kind,
+          state: p.batch.state,
+          attempts: p.batch.attempts,
+          nextAttemptAt: p.batch.nextAttemptAt,
+          error: p.batch.error,
+          createdAt: p.batch.createdAt,
+        },
       })),
     };
   }

@@ -97,6 +97,26 @@ export const LEDGER = object({
       removeBatch: nullable(BATCH),
     }),
   ),
+  pending: array(
+    object({
+      profileId: string(),
+      operation: oneOfStrings(['add', 'remove']),
+      reason: nullable(string('why the member is removed')),
+      batch: object({
+        id: string(),
+        kind: string('write, replace, …'),
+        state: oneOfStrings(
+          ['planned', 'retrying', 'blocked'],
+          'planned: being sent, or sent again by the next delivery',
+        ),
+        attempts: integer('sends so far'),
+        nextAttemptAt: nullable(dateTime('when a retrying batch is sent again')),
+        error: nullable(string('the last error of a retrying or blocked batch')),
+        createdAt: dateTime(),
+      }),
+    }),
+    'sends stored and not recorded yet: the ledger rows change when the platform has answered',
+  ),
 });
 
 export const DEAD_LETTER = object({

@@ -17,7 +17,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { ActivationService, type ActivationView, type LedgerEntry } from '@plexus/activation';
+import { ActivationService, type ActivationView, type LedgerAnswer } from '@plexus/activation';
 import type { ActivationRunRow, DeadLetterRow } from '@plexus/storage';
 import { decodeIntegerCursor, decodeUuidCursor, PageQuery, toPage, type Page } from '../http/pagination.js';
 import { RequireScopes } from '../auth/scopes.js';
@@ -205,10 +205,7 @@ export class ActivationsController {
   @RequireScopes('read')
   @Returns(LEDGER)
   @ApiOperation({ summary: 'Was this person sent to the platform, what was sent (hashed), and were they removed?' })
-  ledger(
-    @Param('id', new ParseUUIDPipe()) id: string,
-    @Query() query: LedgerQuery,
-  ): Promise<{ identifier: string; entries: LedgerEntry[] }> {
+  ledger(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: LedgerQuery): Promise<LedgerAnswer> {
     return this.activations.ledger(id, query.identifier);
   }
 

@@ -5036,6 +5036,35 @@ export interface operations {
                                 confirmedAt: string | null;
                             } | null;
                         }[];
+                        /** @description sends stored and not recorded yet: the ledger rows change when the platform has answered */
+                        pending: {
+                            profileId: string;
+                            /** @enum {string} */
+                            operation: "add" | "remove";
+                            /** @description why the member is removed */
+                            reason: string | null;
+                            batch: {
+                                id: string;
+                                /** @description write, replace, … */
+                                kind: string;
+                                /**
+                                 * @description planned: being sent, or sent again by the next delivery
+                                 * @enum {string}
+                                 */
+                                state: "planned" | "retrying" | "blocked";
+                                /** @description sends so far */
+                                attempts: number;
+                                /**
+                                 * Format: date-time
+                                 * @description when a retrying batch is sent again
+                                 */
+                                nextAttemptAt: string | null;
+                                /** @description the last error of a retrying or blocked batch */
+                                error: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                        }[];
                     };
                 };
             };

@@ -50,6 +50,7 @@ export type ActivationRun = Item<'/v1/activations/{id}/runs'>;
 export type LedgerAnswer = Answer<'/v1/activations/{id}/ledger', 'get'>;
 export type LedgerEntry = LedgerAnswer['entries'][number];
 export type LedgerBatch = NonNullable<LedgerEntry['addBatch']>;
+export type PendingSend = LedgerAnswer['pending'][number];
 export type DeadLetter = Item<'/v1/activations/{id}/dead-letters'>;
 
 export type PrivacyRequest = Answer<'/v1/privacy/requests/{id}', 'get'>;

@@ -95,6 +95,18 @@ export interface MemberRow {
   updatedAt: Date;
 }
 
+/** The states of a batch stored and not recorded yet. */
+export type OpenBatchState = Extract<BatchState, 'planned' | 'retrying' | 'blocked'>;
+
+/** A member of a batch stored and not recorded yet: what the ledger will record once the platform answers. */
+export interface PendingSend {
+  profileId: string;
+  operation: 'add' | 'remove';
+  reason: string | null;
+  /** The batch, without its payload: planned (being sent, or left by a crash), retrying or blocked. */
+  batch: Omit<BatchRow, 'payload' | 'state'> & { state: OpenBatchState };
+}
+
 /** What a recorded batch does to one member's ledger row. */
 export interface MemberOutcome {
   profileId: string;
@@ -143,6 +155,8 @@ export interface BatchRecord {
     attempts: number;
     nextAttemptAt: Date | null;
     state: 'retrying' | 'blocked';
+    /** Why its members wait: the last error. */
+    error: string | null;
   };
   dead?: { profileIds: string[]; operation: string; error: string; attempts: number };
   /** Update of the mirror state (`null`: the replace finished). */
@@ -557,6 +571,7 @@ export class ActivationRepository {
       attempts?: number;
       state?: BatchState;
       nextAttemptAt?: Date | null;
+      error?: string | null;
     },
   ): Promise<void> {
     await db
@@ -576,7 +591,7 @@ export class ActivationRepository {
         attempts: b.attempts ?? 0,
         next_attempt_at: b.nextAttemptAt ?? null,
         answer: null,
-        error: null,
+        error: b.error ?? null,
         confirmed_at: null,
       })
       .execute();
@@ -665,6 +680,7 @@ export class ActivationRepository {
           attempts: r.retry.attempts,
           state: r.retry.state,
           nextAttemptAt: r.retry.nextAttemptAt,
+          error: r.retry.error,
         });
       }
       if (r.dead) {
@@ -814,6 +830,42 @@ export class ActivationRepository {
                            where type = ${identifier.type} and value = ${identifier.value}))
       order by updated_at desc limit 100`.execute(this.db);
     return rows.map(toMember);
+  }
+
+  /**
+   * The sends stored and not recorded yet for these profiles — `profileIds`, and the profile holding `identifier`
+   * now — oldest first: members of a batch planned (on its way, or left by a crash for the next delivery), waiting
+   * for a retry, or blocked by a configuration error. A first addition has no ledger row until it is recorded.
+   */
+  async pendingFor(
+    activationId: string,
+    profileIds: string[],
+    identifier: { type: string; value: string },
+  ): Promise<PendingSend[]> {
+    const holder = await sql<{ id: string }>`select profile_id::text as id from profile_identifiers
+      where type = ${identifier.type} and value = ${identifier.value}`.execute(this.db);
+    const wanted = new Set([...profileIds, ...holder.rows.map((r) => r.id)]);
+    if (wanted.size === 0) return [];
+    // The open batches are few (those in flight and the retries); their payloads are plain text, searched for the
+    // ids before any is parsed.
+    const { rows } = await sql<Record<string, unknown>>`select b.* from activation_batches b
+      where b.activation_id = ${activationId}::uuid and b.state in ('planned', 'retrying', 'blocked')
+        and exists (select 1 from unnest(${[...wanted]}::text[]) as p where strpos(b.payload, p) > 0)
+      order by b.seq`.execute(this.db);
+    const pending: PendingSend[] = [];
+    for (const row of rows) {
+      const { payload, state, ...rest } = toBatch(row);
+      if (!payload) continue;
+      const batch = { ...rest, state: state as OpenBatchState };
+      for (const [operation, members] of [
+        ['add', payload.adds],
+        ['remove', payload.removes],
+      ] as const)
+        for (const m of members)
+          if (wanted.has(m.profileId))
+            pending.push({ profileId: m.profileId, operation, reason: m.reason ?? null, batch });
+    }
+    return pending;
   }
 
   /** Pending re-checks in profile id order after `after`. */

@@ -3,7 +3,7 @@ import { Anchor, Badge, Button, Card, Code, Group, Select, Stack, Text, TextInpu
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { api, unwrap } from '../../api/client.js';
-import type { LedgerBatch, LedgerEntry } from '../../api/views.js';
+import type { LedgerBatch, LedgerEntry, PendingSend } from '../../api/views.js';
 import { ErrorAlert } from '../../components/ErrorAlert.js';
 import { count, when } from '../../components/format.js';
 import { IDENTIFIER_TYPES } from '../../components/identifier-types.js';
@@ -67,11 +67,14 @@ export function Ledger({ activationId }: { activationId: string }) {
       <ErrorAlert error={ledger.error} />
       {ledger.data && (
         <Stack gap="sm" aria-live="polite" data-testid="ledger-result">
-          {ledger.data.entries.length === 0 ? (
-            <Text>Nobody with {ledger.data.identifier} was ever handed to this destination.</Text>
-          ) : (
-            ledger.data.entries.map((e) => <Entry key={e.profileId} entry={e} />)
-          )}
+          {ledger.data.pending.map((p) => (
+            <Pending key={`${p.batch.id}:${p.profileId}`} pending={p} />
+          ))}
+          {ledger.data.entries.length === 0
+            ? ledger.data.pending.length === 0 && (
+                <Text>Nobody with {ledger.data.identifier} was ever handed to this destination.</Text>
+              )
+            : ledger.data.entries.map((e) => <Entry key={e.profileId} entry={e} />)}
         </Stack>
       )}
     </Stack>
@@ -97,10 +100,7 @@ function Entry({ entry: e }: { entry: LedgerEntry }) {
         </Badge>
       </Group>
       <Text size="sm">
-        Profile{' '}
-        <Anchor component={Link} href={`/profiles/${e.profileId}`} ff="monospace">
-          {e.profileId.slice(0, 8)}
-        </Anchor>
+        Profile <ProfileLink id={e.profileId} />
         {e.reason ? ` · reason: ${e.reason}` : ''}
       </Text>
       <BatchLine label="Sent" at={e.addedAt} batch={e.addBatch} />
@@ -115,6 +115,42 @@ function Entry({ entry: e }: { entry: LedgerEntry }) {
           </Code>
         </>
       )}
+    </Card>
+  );
+}
+
+function ProfileLink({ id }: { id: string }) {
+  return (
+    <Anchor component={Link} href={`/profiles/${id}`} ff="monospace">
+      {id.slice(0, 8)}
+    </Anchor>
+  );
+}
+
+/** A send stored and not recorded yet: on its way, waiting for a retry, or blocked by a configuration error. */
+function Pending({ pending: p }: { pending: PendingSend }) {
+  const what = p.operation === 'add' ? 'An addition' : 'A removal';
+  const status =
+    p.batch.state === 'retrying'
+      ? `waits for a retry${p.batch.nextAttemptAt ? ` at ${when(p.batch.nextAttemptAt)}` : ''}`
+      : p.batch.state === 'blocked'
+        ? 'is blocked until the activation is resumed'
+        : 'is on its way to the platform';
+  return (
+    <Card withBorder padding="sm" data-testid="ledger-pending" data-state={p.batch.state}>
+      <Group justify="space-between" wrap="wrap">
+        <Text fw={600}>
+          {what} {status}
+        </Text>
+        <Badge variant="light" color={p.batch.state === 'planned' ? 'blue' : 'orange'}>
+          {p.operation} {p.batch.state}
+        </Badge>
+      </Group>
+      <Text size="sm">
+        Profile <ProfileLink id={p.profileId} /> · batch <Code>{p.batch.id.slice(0, 8)}</Code> stored{' '}
+        {when(p.batch.createdAt)}, {count(p.batch.attempts)} attempt(s) so far{p.reason ? ` · reason: ${p.reason}` : ''}
+        {p.batch.error ? ` · last error: ${p.batch.error}` : ''}
+      </Text>
     </Card>
   );
 }
