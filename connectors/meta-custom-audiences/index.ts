@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import {
   defineDestination,
+  requestsPerSecond,
   sendInChunks,
   SystemError,
   verdictsForFailure,
@@ -99,7 +100,7 @@ export default defineDestination<MetaCustomAudiencesConfig, MetaItem>({
   description: 'Customer-list custom audiences on Facebook and Instagram (Marketing API)',
   config: MetaCustomAudiencesConfig,
   secrets: ['accessToken', 'appSecret'],
-  rateLimit: (config) => ({ requests: (config as MetaCustomAudiencesConfig).requestsPerSecond ?? 10, perMs: 1000 }),
+  rateLimit: (config) => requestsPerSecond((config as MetaCustomAudiencesConfig).requestsPerSecond ?? 10),
   http: metaHttpPolicy,
   identifiers: ['email', 'email_sha256', 'phone', 'device_id', 'user_id'],
   accepts: ['email', 'email_sha256', 'phone', 'device_id', 'user_id'],

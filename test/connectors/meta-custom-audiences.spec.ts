@@ -1,6 +1,6 @@
-import { sha256Hex, type ActivationMember, type ConnectorContext, type Verdict } from '@plexus/sdk';
+import { sha256Hex, validateConfig, type ActivationMember, type ConnectorContext, type Verdict } from '@plexus/sdk';
 import { createTestContext, describeDestinationConformance } from '@plexus/sdk/testing';
-import destination, { type MetaCustomAudiencesConfig } from '../../connectors/meta-custom-audiences/index.js';
+import destination, { MetaCustomAudiencesConfig } from '../../connectors/meta-custom-audiences/index.js';
 import { startMeta, type MetaEmulator } from '../emulators/meta/meta.emulator.js';
 
 let meta: MetaEmulator;
@@ -52,6 +52,21 @@ describe('meta-custom-audiences against the Meta emulator', () => {
   });
   afterAll(() => meta.close());
   afterEach(() => meta.faults.clear());
+
+  it('takes a fractional request budget, spaced evenly, and refuses none or a negative one', async () => {
+    const budget = async (requestsPerSecond: unknown) => {
+      const { config: valid, problems } = await validateConfig(MetaCustomAudiencesConfig, {
+        ...config(),
+        requestsPerSecond,
+      });
+      return valid ? (destination.rateLimit as (c: unknown) => unknown)(valid) : problems.map((p) => p.field);
+    };
+    expect(await budget(1.9)).toEqual({ requests: 1, perMs: 527 });
+    expect(await budget(2)).toEqual({ requests: 2, perMs: 1000 });
+    expect(await budget(0)).toEqual(['requestsPerSecond']);
+    expect(await budget(-1)).toEqual(['requestsPerSecond']);
+    expect(await budget('fast')).toEqual(['requestsPerSecond']);
+  });
 
   it('creates the audience once, as a customer-list audience tagged with the Plexus id', async () => {
     const again = await destination.ensureAudience!(ctx, { id: 'aud_vip', name: 'VIP' });

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { deleteRedisPrefix, testPrefix, TEST_REDIS_URL } from '../../../test/support/redis.js';
-import { LocalRateBudget, RedisRateBudget } from './rate-budget.js';
+import { LocalRateBudget, RedisRateBudget, requestsPerSecond } from './rate-budget.js';
 
 describe('RedisRateBudget', () => {
   const prefix = testPrefix('sdk-rate');
@@ -77,5 +77,33 @@ describe('LocalRateBudget', () => {
     for (let i = 0; i + 3 < admitted.length; i++) expect(admitted[i + 3] - admitted[i]).toBeGreaterThanOrEqual(200);
     // And no later than needed: the fourth goes out as soon as the first leaves the window.
     expect(admitted[3]).toBeLessThanOrEqual(1_000_200 + 1);
+  });
+});
+
+describe('requestsPerSecond', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('keeps whole numbers as a one-second window and spaces fractions evenly, never faster than asked', () => {
+    expect(requestsPerSecond(2)).toEqual({ requests: 2, perMs: 1000 });
+    expect(requestsPerSecond(1.9)).toEqual({ requests: 1, perMs: 527 });
+    expect(requestsPerSecond(0.5)).toEqual({ requests: 1, perMs: 2000 });
+    for (const rate of [0, -1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => requestsPerSecond(rate)).toThrow(RangeError);
+  });
+
+  it('1.9 a second never puts three requests in one second: a vendor allowing 2 keeps a 5 % margin', async () => {
+    jest.useFakeTimers({ now: 2_000_000 });
+    const budget = new LocalRateBudget(requestsPerSecond(1.9));
+    const admitted: number[] = [];
+    const all = Promise.all(
+      Array.from({ length: 12 }, async () => (await budget.acquire(), admitted.push(Date.now()))),
+    );
+    await jest.advanceTimersByTimeAsync(10_000);
+    await all;
+    admitted.sort((x, y) => x - y);
+    for (let i = 0; i + 1 < admitted.length; i++) expect(admitted[i + 1] - admitted[i]).toBeGreaterThanOrEqual(527);
+    for (let i = 0; i + 2 < admitted.length; i++) expect(admitted[i + 2] - admitted[i]).toBeGreaterThan(1_050);
+    // At the rate asked for: 12 requests over 11 gaps.
+    expect(admitted[11] - admitted[0]).toBeLessThanOrEqual(11 * 527 + 11);
   });
 });

@@ -112,6 +112,21 @@ export class LocalRateBudget implements RateBudget {
   }
 }
 
+/**
+ * A budget of `rate` requests a second. A whole number allows that many in any second (`{ requests: rate, perMs:
+ * 1000 }`); a fraction spaces single requests evenly (`1.9` → one per 527 ms), so an account whose vendor allows 2 a
+ * second can be given 95 % of it: a budget equal to the vendor's limit meets its throttling whenever two requests'
+ * arrivals jitter closer than they were sent.
+ *
+ * @example rateLimit: (config) => requestsPerSecond((config as MyConfig).requestsPerSecond ?? 10)
+ */
+export function requestsPerSecond(rate: number): RateLimit {
+  if (!Number.isFinite(rate) || rate <= 0) throw new RangeError(`requests per second must be positive, got ${rate}`);
+  if (Number.isInteger(rate)) return { requests: rate, perMs: 1000 };
+  // Rounded up: never faster than asked (the window's length is whole milliseconds in Redis).
+  return { requests: 1, perMs: Math.ceil(1000 / rate) };
+}
+
 function assertRateLimit(limit: RateLimit): void {
   if (!Number.isInteger(limit.requests) || limit.requests < 1) {
     throw new RangeError(`rateLimit.requests must be a positive integer, got ${String(limit.requests)}`);
