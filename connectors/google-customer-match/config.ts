@@ -1,4 +1,4 @@
-import { ConfigField, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from '@plexus/sdk';
+import { ConfigField, IsBoolean, IsIn, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min } from '@plexus/sdk';
 
 export const ACCOUNT_TYPES = [
   'GOOGLE_ADS',
@@ -57,10 +57,13 @@ export class GoogleCustomerMatchConfig {
   @IsUrl({ require_tld: false, require_protocol: true })
   baseUrl?: string;
 
-  @ConfigField({ description: 'Requests per second Plexus allows itself', default: 5 })
+  @ConfigField({
+    description: 'Requests per second Plexus allows itself; a fraction spaces requests evenly',
+    default: 5,
+  })
   @IsOptional()
-  @IsInt()
-  @Min(1)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
   @Max(1000)
   requestsPerSecond?: number;
 }

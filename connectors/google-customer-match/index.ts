@@ -1,6 +1,7 @@
 import {
   ConfigurationError,
   defineDestination,
+  requestsPerSecond,
   sha256Hex,
   sendInChunks,
   SystemError,
@@ -138,7 +139,7 @@ export default defineDestination<GoogleCustomerMatchConfig, GoogleItem>({
   description: 'Customer Match user lists in Google Ads (Data Manager API)',
   config: GoogleCustomerMatchConfig,
   secrets: ['accessToken'],
-  rateLimit: (config) => ({ requests: (config as GoogleCustomerMatchConfig).requestsPerSecond ?? 5, perMs: 1000 }),
+  rateLimit: (config) => requestsPerSecond((config as GoogleCustomerMatchConfig).requestsPerSecond ?? 5),
   http: googleHttpPolicy,
   identifiers: ['email', 'email_sha256', 'phone'],
   accepts: ['email', 'email_sha256', 'phone'],

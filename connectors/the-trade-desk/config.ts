@@ -1,4 +1,4 @@
-import { ConfigField, IsInt, IsOptional, IsString, IsUrl, Max, Min } from '@plexus/sdk';
+import { ConfigField, IsInt, IsNumber, IsOptional, IsString, IsUrl, Max, Min } from '@plexus/sdk';
 
 export class TheTradeDeskConfig {
   @ConfigField({ description: 'The advertiser id' })
@@ -27,10 +27,13 @@ export class TheTradeDeskConfig {
   @Max(259200)
   ttlMinutes?: number;
 
-  @ConfigField({ description: 'Requests per second Plexus allows itself', default: 5 })
+  @ConfigField({
+    description: 'Requests per second Plexus allows itself; a fraction spaces requests evenly',
+    default: 5,
+  })
   @IsOptional()
-  @IsInt()
-  @Min(1)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
   @Max(1000)
   requestsPerSecond?: number;
 }

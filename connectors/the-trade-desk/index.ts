@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import {
   defineDestination,
+  requestsPerSecond,
   sendInChunks,
   writeAddsThenRemoves,
   type ConnectorContext,
@@ -83,7 +84,7 @@ export default defineDestination<TheTradeDeskConfig, TtdItem>({
   description: 'First-party data segments of a The Trade Desk advertiser (device ids and TTD cookies)',
   config: TheTradeDeskConfig,
   secrets: ['secretKey'],
-  rateLimit: (config) => ({ requests: (config as TheTradeDeskConfig).requestsPerSecond ?? 5, perMs: 1000 }),
+  rateLimit: (config) => requestsPerSecond((config as TheTradeDeskConfig).requestsPerSecond ?? 5),
   http: {
     baseUrl: (config) => ((config as TheTradeDeskConfig).baseUrl ?? 'https://use-data.adsrvr.org').replace(/\/$/, ''),
     explain: (status, body) =>

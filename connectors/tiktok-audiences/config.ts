@@ -1,4 +1,4 @@
-import { ConfigField, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from '@plexus/sdk';
+import { ConfigField, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min } from '@plexus/sdk';
 
 export class TikTokAudiencesConfig {
   @ConfigField({ description: 'A long-term access token of the TikTok for Business app (sent as Access-Token)' })
@@ -18,12 +18,13 @@ export class TikTokAudiencesConfig {
   baseUrl?: string;
 
   @ConfigField({
-    description: 'Requests per second Plexus allows itself (TikTok limits each app per second)',
+    description:
+      'Requests per second Plexus allows itself (TikTok limits each app per second); a fraction spaces requests evenly',
     default: 5,
   })
   @IsOptional()
-  @IsInt()
-  @Min(1)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
   @Max(1000)
   requestsPerSecond?: number;
 }

@@ -1,5 +1,6 @@
 import {
   defineDestination,
+  requestsPerSecond,
   sendInChunks,
   SystemError,
   writeAddsThenRemoves,
@@ -83,7 +84,7 @@ export default defineDestination<TikTokAudiencesConfig, TikTokItem>({
   description: 'Custom audiences of a TikTok for Business advertiser (segment/mapping)',
   config: TikTokAudiencesConfig,
   secrets: ['accessToken'],
-  rateLimit: (config) => ({ requests: (config as TikTokAudiencesConfig).requestsPerSecond ?? 5, perMs: 1000 }),
+  rateLimit: (config) => requestsPerSecond((config as TikTokAudiencesConfig).requestsPerSecond ?? 5),
   http: tiktokHttpPolicy,
   identifiers: ['email', 'email_sha256', 'phone', 'device_id'],
   accepts: ['email', 'email_sha256', 'phone', 'device_id'],

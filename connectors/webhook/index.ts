@@ -3,13 +3,14 @@ import {
   ConfigField,
   defineDestination,
   IDENTIFIER_TYPES,
-  IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
   Max,
   MinLength,
   Min,
+  requestsPerSecond,
   sendInChunks,
   type ActivationMember,
   type AudienceRef,
@@ -26,10 +27,13 @@ export class WebhookConfig {
   @MinLength(16)
   secret!: string;
 
-  @ConfigField({ description: 'Requests per second Plexus allows itself', default: 10 })
+  @ConfigField({
+    description: 'Requests per second Plexus allows itself; a fraction spaces requests evenly',
+    default: 10,
+  })
   @IsOptional()
-  @IsInt()
-  @Min(1)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
   @Max(1000)
   requestsPerSecond?: number;
 }
@@ -84,7 +88,7 @@ export default defineDestination<WebhookConfig, WebhookItem>({
   description: 'Signed JSON deliveries of audience entries and exits to any HTTPS endpoint',
   config: WebhookConfig,
   secrets: ['secret'],
-  rateLimit: (config) => ({ requests: (config as WebhookConfig).requestsPerSecond ?? 10, perMs: 1000 }),
+  rateLimit: (config) => requestsPerSecond((config as WebhookConfig).requestsPerSecond ?? 10),
   http: { baseUrl: (config) => (config as WebhookConfig).url },
   identifiers: [...IDENTIFIER_TYPES],
   accepts: [...IDENTIFIER_TYPES],
