@@ -1,6 +1,7 @@
 import {
   ConfigurationError,
   defineDestination,
+  requestsPerSecond,
   sendInChunks,
   sha256Hex,
   SystemError,
@@ -242,7 +243,7 @@ export default defineDestination<HubSpotDestinationConfig, HubSpotContactItem>({
     'Writes profile and computed traits to HubSpot contact properties and audiences to HubSpot lists; erases contacts with the GDPR delete',
   config: HubSpotDestinationConfig,
   secrets: ['accessToken'],
-  rateLimit: (config) => ({ requests: (config as HubSpotDestinationConfig).requestsPerSecond ?? 10, perMs: 1000 }),
+  rateLimit: (config) => requestsPerSecond((config as HubSpotDestinationConfig).requestsPerSecond ?? 10),
   http: hubspotDestinationHttpPolicy,
   identifiers: ['email'],
   accepts: ['email'],

@@ -1,4 +1,4 @@
-import { defineSource } from '@plexus/sdk';
+import { defineSource, requestsPerSecond } from '@plexus/sdk';
 import { HubSpotConfig } from './config.js';
 import { contacts } from './contacts.stream.js';
 import { calls, deals, emails, meetings, tickets } from './crm-objects.stream.js';
@@ -29,7 +29,7 @@ export default defineSource<HubSpotConfig>({
   // Real time as well as scheduled: contact webhooks on POST /v1/webhooks/<sourceId>.
   webhook: hubSpotWebhook,
   // One budget for every request of the connection, shared by all workers; search is paced on top of it.
-  rateLimit: (config) => ({ requests: (config as HubSpotConfig).requestsPerSecond ?? 10, perMs: 1_000 }),
+  rateLimit: (config) => requestsPerSecond((config as HubSpotConfig).requestsPerSecond ?? 10),
   http: hubspotHttpPolicy,
   identifiers: ['email', 'phone', 'user_id', 'external_id'],
   // Phone numbers without a country code (scheduled runs and webhooks alike) are read in this country.

@@ -1,6 +1,7 @@
 import {
   ConfigurationError,
   defineDestination,
+  requestsPerSecond,
   sendInChunks,
   SystemError,
   writeAddsThenRemoves,
@@ -215,7 +216,7 @@ export default defineDestination<SalesforceDestinationConfig, SalesforceItem>({
   config: SalesforceDestinationConfig,
   secrets: ['accessToken'],
   addresses: ['myDomain'],
-  rateLimit: (config) => ({ requests: (config as SalesforceDestinationConfig).requestsPerSecond ?? 10, perMs: 1_000 }),
+  rateLimit: (config) => requestsPerSecond((config as SalesforceDestinationConfig).requestsPerSecond ?? 10),
   http: salesforceDestinationHttpPolicy,
   identifiers: ['external_id', 'user_id'],
   accepts: ['external_id', 'user_id'],

@@ -1,4 +1,4 @@
-import { defineSource } from '@plexus/sdk';
+import { defineSource, requestsPerSecond } from '@plexus/sdk';
 import { SalesforceConfig } from './config.js';
 import { explainSalesforceError, salesforceHttpPolicy } from './policy.js';
 import {
@@ -32,7 +32,7 @@ export default defineSource<SalesforceConfig>({
   secrets: ['accessToken'],
   // baseUrl counts as an address by its @IsUrl(); myDomain names the instance the token is sent to.
   addresses: ['myDomain'],
-  rateLimit: (config) => ({ requests: (config as SalesforceConfig).requestsPerSecond ?? 10, perMs: 1_000 }),
+  rateLimit: (config) => requestsPerSecond((config as SalesforceConfig).requestsPerSecond ?? 10),
   http: salesforceHttpPolicy,
   identifiers: ['email', 'phone', 'user_id', 'external_id'],
   ingest: (config) => ({ defaultCountry: config.defaultCountry }),

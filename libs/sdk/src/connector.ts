@@ -188,7 +188,7 @@ export interface ManifestBase<Cfg> {
    * validated configuration, for APIs whose limits depend on the account (a tier setting, a negotiated quota).
    *
    * @example rateLimit: { requests: 100, perMs: 10_000 }
-   * @example rateLimit: (config) => ({ requests: (config as MyConfig).requestsPerSecond ?? 10, perMs: 1000 })
+   * @example rateLimit: (config) => requestsPerSecond((config as MyConfig).requestsPerSecond ?? 10)
    */
   rateLimit?: RateLimit | ((config: unknown) => RateLimit | undefined);
   http?: HttpPolicy;
