@@ -1,3 +1,4 @@
+import { OPEN_BATCH_STATES } from '@plexus/storage';
 import { SCHEDULE } from '../connections/connection-responses.js';
 import {
   anyJson,
@@ -105,10 +106,7 @@ export const LEDGER = object({
       batch: object({
         id: string(),
         kind: string('write, replace, …'),
-        state: oneOfStrings(
-          ['planned', 'retrying', 'blocked'],
-          'planned: being sent, or sent again by the next delivery',
-        ),
+        state: oneOfStrings(OPEN_BATCH_STATES, 'planned: being sent, or sent again by the next delivery'),
         attempts: integer('sends so far'),
         nextAttemptAt: nullable(dateTime('when a retrying batch is sent again')),
         error: nullable(string('the last error of a retrying or blocked batch')),

@@ -95,8 +95,9 @@ export interface MemberRow {
   updatedAt: Date;
 }
 
-/** The states of a batch stored and not recorded yet. */
-export type OpenBatchState = Extract<BatchState, 'planned' | 'retrying' | 'blocked'>;
+/** The states of a batch stored and not recorded yet (the predicate of the `activation_batches_open` index). */
+export const OPEN_BATCH_STATES = ['planned', 'retrying', 'blocked'] as const satisfies readonly BatchState[];
+export type OpenBatchState = (typeof OPEN_BATCH_STATES)[number];
 
 /** A member of a batch stored and not recorded yet: what the ledger will record once the platform answers. */
 export interface PendingSend {
@@ -603,7 +604,7 @@ export class ActivationRepository {
       .selectFrom('activation_batches')
       .selectAll()
       .where('activation_id', '=', activationId)
-      .where('state', 'in', ['planned', 'retrying', 'blocked'])
+      .where('state', 'in', OPEN_BATCH_STATES)
       .orderBy('seq')
       .execute();
     return rows.map((r) => toBatch(r as Record<string, unknown>));
@@ -849,7 +850,7 @@ export class ActivationRepository {
     // The open batches are few (those in flight and the retries); their payloads are plain text, searched for the
     // ids before any is parsed.
     const { rows } = await sql<Record<string, unknown>>`select b.* from activation_batches b
-      where b.activation_id = ${activationId}::uuid and b.state in ('planned', 'retrying', 'blocked')
+      where b.activation_id = ${activationId}::uuid and b.state in (${sql.join(OPEN_BATCH_STATES.map((s) => sql.lit(s)))})
         and exists (select 1 from unnest(${[...wanted]}::text[]) as p where strpos(b.payload, p) > 0)
       order by b.seq`.execute(this.db);
     const pending: PendingSend[] = [];
