@@ -305,6 +305,11 @@ function packed(texts: string[]) {
   return sql`string_to_array(${texts.join(PACKED_SEPARATOR)}, ${PACKED_SEPARATOR}, '')`;
 }
 
+/** A broken promise of `profileSnapshots`' statements: fail loudly rather than drop identifiers. */
+function outOfOrder(): never {
+  throw new Error('profile snapshots: the server returned profiles or identifiers out of id order');
+}
+
 /**
  * Runs a read in a transaction of its own whose statements get no parallel workers: for lookups of thousands of
  * rows spread over a large table, which PostgreSQL would otherwise scan whole with two more processes. The
@@ -894,9 +899,11 @@ export class ActivationRepository {
     if (profileIds.length === 0) return 0;
     const { rows } = await sql<{ n: number }>`with added as (
         insert into activation_rechecks (activation_id, profile_id)
-        select m.activation_id, m.profile_id from activation_members m join activations a on a.id = m.activation_id
-        where m.profile_id = any(${profileIds}::uuid[]) and m.state in ('held', 'removing', 'not_sendable')
-          and a.status in ('active', 'paused')
+        select a.id, m.profile_id from activations a
+        cross join lateral (select profile_id from activation_members
+          where activation_id = a.id and profile_id = any(${profileIds}::uuid[])
+            and state in ('held', 'removing', 'not_sendable') offset 0) m
+        where a.status in ('active', 'paused')
         on conflict do nothing returning 1)
       select count(*) as n from added`.execute(this.db);
     return Number(rows[0]?.n ?? 0);
@@ -914,8 +921,10 @@ export class ActivationRepository {
           on a.audience_id = m.audience_id
         where m.profile_id = any(${profileIds}::uuid[]) and a.status in ('active', 'paused')
         union
-        select l.activation_id, l.profile_id from activation_members l join activations a on a.id = l.activation_id
-        where l.profile_id = any(${profileIds}::uuid[]) and a.status in ('active', 'paused')),
+        select a.id, l.profile_id from activations a
+        cross join lateral (select profile_id from activation_members
+          where activation_id = a.id and profile_id = any(${profileIds}::uuid[]) offset 0) l
+        where a.status in ('active', 'paused')),
       added as (
         insert into activation_rechecks (activation_id, profile_id)
         select activation_id, profile_id from wanted on conflict do nothing)
@@ -937,10 +946,11 @@ export class ActivationRepository {
   async forceRemoval(profileIds: string[], reason: string): Promise<number> {
     if (profileIds.length === 0) return 0;
     return this.db.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ activation_id: string; profile_id: string }>`update activation_members
+      const { rows } = await sql<{ activation_id: string; profile_id: string }>`update activation_members m
         set state = 'removing', reason = ${reason}, updated_at = now()
-        where profile_id = any(${profileIds}::uuid[]) and state in ('held', 'removing')
-        returning activation_id, profile_id`.execute(trx);
+        from activations a cross join unnest(${profileIds}::uuid[]) as u(p)
+        where m.activation_id = a.id and m.profile_id = u.p and m.state in ('held', 'removing')
+        returning m.activation_id, m.profile_id`.execute(trx);
       if (rows.length === 0) return 0;
       await sql`insert into activation_rechecks (activation_id, profile_id, remove_reason)
         select u.a, u.p, ${reason} from unnest(${rows.map((r) => r.activation_id)}::uuid[], ${rows.map((r) => r.profile_id)}::uuid[]) as u(a, p)
@@ -958,12 +968,13 @@ export class ActivationRepository {
       state: MemberState;
       reason: string | null;
       pending: boolean;
-    }>`select m.activation_id, a.audience_id, a.destination_id, m.state, m.reason,
-        exists (select 1 from activation_rechecks r where r.activation_id = m.activation_id
+    }>`select a.id as activation_id, a.audience_id, a.destination_id, m.state, m.reason,
+        exists (select 1 from activation_rechecks r where r.activation_id = a.id
           and r.profile_id = m.profile_id and r.remove_reason is not null) as pending
-      from activation_members m join activations a on a.id = m.activation_id
-      where m.profile_id = ${profileId}::uuid and m.state in ('held', 'removing')
-      order by m.activation_id`.execute(this.db);
+      from activations a
+      cross join lateral (select profile_id, state, reason from activation_members
+        where activation_id = a.id and profile_id = ${profileId}::uuid and state in ('held', 'removing') offset 0) m
+      order by a.id`.execute(this.db);
     return rows.map((r) => ({
       activationId: r.activation_id,
       audienceId: r.audience_id,
@@ -976,12 +987,10 @@ export class ActivationRepository {
 
   /** Every ledger row of the profile, whatever its state (what was ever sent). */
   async ledgerOf(profileId: string): Promise<MemberRow[]> {
-    const rows = await this.db
-      .selectFrom('activation_members')
-      .selectAll()
-      .where('profile_id', '=', profileId)
-      .execute();
-    return rows.map((r) => toMember(r as Record<string, unknown>));
+    const { rows } = await sql<Record<string, unknown>>`select m.* from activations a
+      cross join lateral (select * from activation_members
+        where activation_id = a.id and profile_id = ${profileId}::uuid offset 0) m`.execute(this.db);
+    return rows.map(toMember);
   }
 
   /**
@@ -1021,12 +1030,13 @@ export class ActivationRepository {
   /** Erases the profile's member-level rows (ledger and re-checks); batch counts stay. */
   async eraseMember(profileId: string): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const members = await trx.deleteFrom('activation_members').where('profile_id', '=', profileId).executeTakeFirst();
+      const members = await sql`delete from activation_members m using activations a
+        where m.activation_id = a.id and m.profile_id = ${profileId}::uuid`.execute(trx);
       const rechecks = await trx
         .deleteFrom('activation_rechecks')
         .where('profile_id', '=', profileId)
         .executeTakeFirst();
-      return Number(members.numDeletedRows) + Number(rechecks.numDeletedRows);
+      return Number(members.numAffectedRows ?? 0) + Number(rechecks.numDeletedRows);
     });
   }
 
@@ -1120,7 +1130,10 @@ export class ActivationRepository {
     // Three statements on three connections (one after the other on the embedded database). The profiles come as
     // one JSON text in id order, 4 elements each (id, live, visible traits, consent); the identifiers as one flat
     // text of (profile, type, value) in the same id order, read through the profile index in one scan rather than
-    // a sub-select per profile, and walked in step with the profiles.
+    // a sub-select per profile, and walked in step with the profiles. Each aggregate reads a sorted sub-query instead
+    // of sorting itself (`string_agg(… order by …)`): on PostgreSQL 15 that sorted the built texts, 30-40 ms more
+    // per 10,000 profiles for each statement. With nothing between the sort and the aggregate (no join) the order
+    // holds, as PostgreSQL's documentation of aggregate expressions says; the walk below checks it all the same.
     const [profiles, identifiers, computed] = await Promise.all([
       withoutParallelWorkers(this.db, (db) =>
         sql<{
@@ -1130,13 +1143,14 @@ export class ActivationRepository {
             where t.value -> 'v' <> 'null'::jsonb
               and (not t.value ? 'x' or (t.value ->> 'x')::float8 > ${now}::float8))::text, '{}'),
           coalesce((select json_object_agg(c.key, c.value -> 'g') from jsonb_each(p.consent) c where c.value ? 'g')::text, '{}')),
-          ',' order by p.id), '') || ']' as doc
-        from profiles p where p.id = any(${ids})`.execute(db),
+          ','), '') || ']' as doc
+        from (select * from profiles where id = any(${ids}) order by id) p`.execute(db),
       ),
       withoutParallelWorkers(this.db, (db) =>
         sql<{ doc: string }>`select '[' || coalesce(string_agg(concat_ws(',', to_json(i.profile_id), to_json(i.type),
-          to_json(i.value)), ',' order by i.profile_id, i.type, i.last_seen desc, i.value), '') || ']' as doc
-        from profile_identifiers i where i.profile_id = any(${ids})`.execute(db),
+          to_json(i.value)), ','), '') || ']' as doc
+        from (select * from profile_identifiers where profile_id = any(${ids})
+          order by profile_id, type, last_seen desc, value) i`.execute(db),
       ),
       sql<{ profile_id: string; name: string; value: unknown }>`
         select v.profile_id, t.name, v.value from profile_computed_traits v join computed_traits t on t.id = v.trait_id
@@ -1150,6 +1164,8 @@ export class ActivationRepository {
     }
     const flat = JSON.parse(profiles.rows[0].doc) as unknown[];
     const triples = JSON.parse(identifiers.rows[0].doc) as string[];
+    for (let i = 4; i < flat.length; i += 4) if (!((flat[i - 4] as string) < (flat[i] as string))) outOfOrder();
+    for (let j = 3; j < triples.length; j += 3) if (triples[j - 3] > triples[j]) outOfOrder();
     const out = new Array<ActivationProfile>(flat.length / 4);
     let j = 0;
     for (let i = 0, n = 0; i < flat.length; i += 4, n++) {
