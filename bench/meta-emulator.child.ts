@@ -16,7 +16,12 @@ process.on('message', (message: unknown) => {
   let members = 0;
   for (const audience of meta.state.audiences.values()) members += audience.members.size;
   const cpu = process.cpuUsage();
-  process.send?.({ members, throttled: meta.state.throttled, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+  process.send?.({
+    members,
+    throttled: meta.state.throttled,
+    admitted: meta.state.admitted,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  });
 });
 process.on('SIGTERM', () => void meta.close().then(() => process.exit(0)));
 process.stdout.write(`${JSON.stringify({ url: meta.url })}\n`);

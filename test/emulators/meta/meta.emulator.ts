@@ -85,6 +85,8 @@ export interface MetaEmulatorOptions extends EmulatorOptions {
 export class MetaState {
   readonly audiences = new Map<string, MetaAudience>();
   throttled = 0;
+  /** When each request the rate limit admitted arrived (ms since the epoch), in order: how close a client ran to it. */
+  readonly admitted: number[] = [];
   private nextId = 23_800_000_000_001;
 
   constructor(
@@ -277,7 +279,9 @@ export async function startMeta(options: MetaEmulatorOptions = {}): Promise<Meta
     if (!rate) return true;
     let window = windows.get(accountId);
     if (!window) windows.set(accountId, (window = new RollingWindow(rate.max, rate.windowMs)));
-    return window.tryTake(req.receivedAt);
+    if (!window.tryTake(req.receivedAt)) return false;
+    state.admitted.push(req.receivedAt);
+    return true;
   }
 
   function accountRoute(
