@@ -28,7 +28,7 @@ import { IdentifierFingerprints } from './fingerprints.js';
 import {
   expectedLedger,
   ledgerItem,
-  planBatch,
+  planBatchYielding,
   type Intent,
   type LedgerView,
   type PlanContext,
@@ -618,7 +618,7 @@ export class ActivationEngine {
     };
   }
 
-  /** Reads the ledger and the profiles of the batch and plans it (see `planBatch`). */
+  /** Reads the ledger and the profiles of the batch and plans it (see `planBatch`), yielding between slices. */
   private async plan(
     d: Delivery,
     intents: Map<string, Intent>,
@@ -641,7 +641,7 @@ export class ActivationEngine {
     }
     // A replace sends every member again, whatever the platform already holds.
     const view = (id: string): LedgerView | undefined => (mirror ? undefined : (overlay.get(id) ?? ledger.get(id)));
-    const payload = planBatch(intents, view, profiles, d.context);
+    const payload = await planBatchYielding(intents, view, profiles, d.context);
     if (mirror) {
       // Members the platform held and can no longer have: the replace drops them; the ledger says why.
       for (const m of payload.notSendable) {

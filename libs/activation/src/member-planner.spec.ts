@@ -3,6 +3,7 @@ import { IdentifierFingerprints } from './fingerprints.js';
 import {
   ledgerItem,
   planBatch,
+  planBatchYielding,
   type Intent,
   type LedgerView,
   type PlanContext,
@@ -130,6 +131,44 @@ describe('planBatch', () => {
       ['merged', { EMAIL: 'h2' }, 'the profile was merged or deleted'],
     ]);
     expect(payload.closed.map((m) => m.profileId)).toEqual(['never-sent']);
+  });
+});
+
+describe('planBatchYielding', () => {
+  it('plans the same payload as planBatch, in the same order, letting the event loop run between slices', async () => {
+    // 25 members of every kind: added, already held, no consent, held without consent, leaving, gone.
+    const intents: Array<[string, Intent]> = [];
+    const ledger: Record<string, LedgerView> = {};
+    const profiles: ProfileSnapshot[] = [];
+    for (let n = 0; n < 25; n++) {
+      const id = `p${String(n).padStart(2, '0')}`;
+      const kind = n % 5;
+      intents.push([id, kind === 4 ? { present: false, reason: 'left the audience' } : { present: true }]);
+      if (kind === 1 || kind === 3 || kind === 4)
+        ledger[id] = { state: 'held', item: { EMAIL: sha256Hex(`${id}@acme.io`) } };
+      if (kind === 1) ledger[id] = { state: 'held', item: { EMAIL: sha256Hex('old@acme.io') } };
+      profiles.push(profile(id, { ads: kind !== 2 && kind !== 3 }));
+    }
+    const whole = plan(intents, ledger, profiles);
+    // Another task of the event loop, which runs only when planning lets it.
+    let turns = 0;
+    let done = false;
+    const tick = () => {
+      turns++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const sliced = await planBatchYielding(
+      new Map(intents),
+      (id) => ledger[id],
+      new Map(profiles.map((p) => [p.id, p])),
+      context,
+      4,
+    );
+    done = true;
+    expect(sliced).toEqual(whole);
+    expect(whole.adds.length + whole.removes.length + whole.notSendable.length).toBe(25);
+    expect(turns).toBeGreaterThanOrEqual(6); // one turn at least between each of the 7 slices
   });
 });
 

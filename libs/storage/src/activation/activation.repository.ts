@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import type { TraitValue } from '@plexus/sdk';
@@ -303,6 +304,50 @@ const PACKED_SEPARATOR = '\x1e';
  */
 function packed(texts: string[]) {
   return sql`string_to_array(${texts.join(PACKED_SEPARATOR)}, ${PACKED_SEPARATOR}, '')`;
+}
+
+/** Ledger rows as the columns of the statement that upserts them. */
+interface LedgerColumns {
+  ids: string[];
+  states: string[];
+  events: string[];
+  items: string[];
+  fingerprints: string[];
+  keys: string[];
+  reasons: Array<string | null>;
+}
+
+/** Members serialised between two turns of the event loop when `ledgerColumns` builds a batch's columns. */
+const LEDGER_SLICE = 2_000;
+
+/**
+ * The columns of ledger rows, built before the transaction that writes them, a slice at a time: serialising a
+ * 10,000-member batch's items takes tens of milliseconds, which a worker sending other batches meanwhile must not
+ * spend in one go (nor holding the batch's row lock).
+ */
+async function ledgerColumns(members: MemberOutcome[]): Promise<LedgerColumns> {
+  const n = members.length;
+  const columns: LedgerColumns = {
+    ids: new Array<string>(n),
+    states: new Array<string>(n),
+    events: new Array<string>(n),
+    items: new Array<string>(n),
+    fingerprints: new Array<string>(n),
+    keys: new Array<string>(n),
+    reasons: new Array<string | null>(n),
+  };
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && i % LEDGER_SLICE === 0) await yieldToEventLoop();
+    const m = members[i];
+    columns.ids[i] = m.profileId;
+    columns.states[i] = m.state;
+    columns.events[i] = m.event ?? '';
+    columns.items[i] = m.item === undefined || m.item === null ? '' : JSON.stringify(m.item);
+    columns.fingerprints[i] = m.fingerprints ? m.fingerprints.join(',') : '';
+    columns.keys[i] = m.fingerprints ? m.fingerprints.map(fingerprintKey).join(',') : '';
+    columns.reasons[i] = m.reason ?? null;
+  }
+  return columns;
 }
 
 /** A broken promise of `profileSnapshots`' statements: fail loudly rather than drop identifiers. */
@@ -639,6 +684,7 @@ export class ActivationRepository {
    * after which it may have recorded later changes of the same members.
    */
   async recordBatch(r: BatchRecord): Promise<boolean> {
+    const members = await ledgerColumns(r.members);
     return this.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom('activation_batches')
@@ -663,7 +709,7 @@ export class ActivationRepository {
         })
         .where('id', '=', r.batchId)
         .execute();
-      await this.upsertMembers(trx, r.activationId, r.batchId, r.members);
+      await this.upsertMembers(trx, r.activationId, r.batchId, members);
       if (r.rechecks && r.rechecks.length > 0) {
         await trx
           .deleteFrom('activation_rechecks')
@@ -742,26 +788,9 @@ export class ActivationRepository {
   }
 
   /** Upserts ledger rows; columns a member outcome leaves out keep their stored value. */
-  private async upsertMembers(db: Kysely<Tables>, activationId: string, batchId: string, members: MemberOutcome[]) {
-    if (members.length === 0) return;
-    const n = members.length;
-    const ids = new Array<string>(n);
-    const states = new Array<string>(n);
-    const events = new Array<string>(n);
-    const items = new Array<string>(n);
-    const fingerprints = new Array<string>(n);
-    const keys = new Array<string>(n);
-    const reasons = new Array<string | null>(n);
-    for (let i = 0; i < n; i++) {
-      const m = members[i];
-      ids[i] = m.profileId;
-      states[i] = m.state;
-      events[i] = m.event ?? '';
-      items[i] = m.item === undefined || m.item === null ? '' : JSON.stringify(m.item);
-      fingerprints[i] = m.fingerprints ? m.fingerprints.join(',') : '';
-      keys[i] = m.fingerprints ? m.fingerprints.map(fingerprintKey).join(',') : '';
-      reasons[i] = m.reason ?? null;
-    }
+  private async upsertMembers(db: Kysely<Tables>, activationId: string, batchId: string, columns: LedgerColumns) {
+    if (columns.ids.length === 0) return;
+    const { ids, states, events, items, fingerprints, keys, reasons } = columns;
     // Each column but the reasons is one text the server splits (see `packed`): a batch is megabytes of items,
     // which the driver would otherwise escape element by element.
     await sql`insert into activation_members as m (activation_id, profile_id, state, item, fingerprints, fingerprint_keys, reason,
@@ -1162,8 +1191,11 @@ export class ActivationRepository {
       if (!values) computedBy.set(c.profile_id, (values = Object.create(null) as Record<string, TraitValue>));
       values[c.name] = c.value as TraitValue; // jsonb as the driver parsed it: a string value is a string
     }
+    // Two texts of megabytes for 10,000 profiles: each parse is one stretch of CPU, so other tasks run between them.
     const flat = JSON.parse(profiles.rows[0].doc) as unknown[];
+    await yieldToEventLoop();
     const triples = JSON.parse(identifiers.rows[0].doc) as string[];
+    await yieldToEventLoop();
     for (let i = 4; i < flat.length; i += 4) if (!((flat[i - 4] as string) < (flat[i] as string))) outOfOrder();
     for (let j = 3; j < triples.length; j += 3) if (triples[j - 3] > triples[j]) outOfOrder();
     const out = new Array<ActivationProfile>(flat.length / 4);
