@@ -182,4 +182,64 @@ describe('activation to Meta in several batches at once', () => {
     const seqs = await batches();
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   }, 180_000);
+  it('reads the next page of changes and its profiles while the batch before it is planned and sent', async () => {
+    const fourth = await metaDestination('Meta (fourth)');
+    const activationId = await h.activate({ audienceId, destinationId: fourth, mode: 'upsert' });
+    const events: string[] = [];
+    const snapshots = h.repository.profileSnapshots.bind(h.repository);
+    const insert = h.repository.insertBatch.bind(h.repository);
+    const reads = jest.spyOn(h.repository, 'profileSnapshots').mockImplementation((ids, now) => {
+      events.push('profiles');
+      return snapshots(ids, now);
+    });
+    const stores = jest.spyOn(h.repository, 'insertBatch').mockImplementation((b) => {
+      events.push('store');
+      return insert(b);
+    });
+    try {
+      expect((await h.deliverAll(activationId)).state).toBe('idle');
+    } finally {
+      reads.mockRestore();
+      stores.mockRestore();
+    }
+    // The second page's profiles were asked for before the first batch was stored.
+    expect(events.slice(0, 3)).toEqual(['profiles', 'profiles', 'store']);
+    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
+    expect(view.members).toEqual({ held: MEMBERS });
+    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+  }, 180_000);
+
+  it('plans a page again, with what the platform answered, when it names a member of a batch not recorded yet', async () => {
+    // A second audience: 10,000 members enter (one batch), then one of them leaves and 10 more enter.
+    const leaving = 5;
+    const small = randomUUID();
+    const db = h.repository.db;
+    await sql`insert into audiences (id, name, rule, size)
+      values (${small}::uuid, 'small', '{"consent":"ads"}'::jsonb, 10009)`.execute(db);
+    await sql`insert into audience_members (audience_id, profile_id, entered_at)
+      select ${small}::uuid, md5('batches' || g)::uuid, now() from generate_series(1, 10010) g
+      where g <> ${leaving}::int`.execute(db);
+    await sql`insert into audience_changes (audience_id, profile_id, change, reason)
+      select ${small}::uuid, md5('batches' || g)::uuid, 'entered', '{}'::jsonb
+      from generate_series(1, 10000) g order by g`.execute(db);
+    await sql`insert into audience_changes (audience_id, profile_id, change, reason)
+      values (${small}::uuid, md5('batches' || ${leaving}::int)::uuid, 'exited', '{}'::jsonb)`.execute(db);
+    await sql`insert into audience_changes (audience_id, profile_id, change, reason)
+      select ${small}::uuid, md5('batches' || g)::uuid, 'entered', '{}'::jsonb
+      from generate_series(10001, 10010) g order by g`.execute(db);
+    const fifth = await metaDestination('Meta (fifth)');
+    // The first batch is answered late: the second page is planned (and read ahead) while it is on its way.
+    meta.faults.inject({ kind: 'slow', path: '/users$', method: 'POST', delayMs: 1_500, times: 1 });
+    const activationId = await h.activate({ audienceId: small, destinationId: fifth, mode: 'upsert' });
+    expect((await h.deliverAll(activationId)).state).toBe('idle');
+    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
+    expect(view.members).toEqual({ held: 10_009, removed: 1 });
+    const held = meta.state.members(view.externalId);
+    expect(held).toHaveLength(10_009);
+    expect(meta.state.has(view.externalId, 'EMAIL', sha256Hex(`member${leaving}@batches.io`))).toBe(false);
+    // It was added with the first batch, then removed.
+    const removals = meta.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith(`${view.externalId}/users`));
+    expect(removals).toHaveLength(1);
+    expect(meta.state.has(view.externalId, 'EMAIL', sha256Hex('member10010@batches.io'))).toBe(true);
+  }, 180_000);
 });

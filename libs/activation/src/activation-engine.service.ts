@@ -14,6 +14,7 @@ import {
   ActivationRepository,
   LeaseLostError,
   SecretBox,
+  type ActivationProfile,
   type ActivationRow,
   type BatchPayload,
   type BatchState,
@@ -132,6 +133,19 @@ interface Delivery {
   lease: AbortSignal;
   /** Aborts `lease`: a fenced write found another worker holding it. */
   loseLease(why: string): void;
+  /** The change log's next page and its profiles, read while the page before it is planned (`planChanges`). */
+  prefetch?: { cursor: number; page: Promise<ChangesPage> };
+}
+
+/** What the profiles of a batch are, read before the ledger: snapshots, and which of them privacy froze. */
+type ProfileReads = [ActivationProfile[], Set<string>];
+
+/** A page of the audience's change log: the last change for each person, and maybe their profiles, being read. */
+interface ChangesPage {
+  changes: number;
+  cursorTo: number;
+  intents: Map<string, Intent>;
+  profiles?: Promise<ProfileReads>;
 }
 
 const emptyCounters = (): RunCounters => ({
@@ -448,8 +462,10 @@ export class ActivationEngine {
       if (d.lease.aborted) return { state: 'busy', batches };
       if (!planned && Date.now() >= deadline) return { state: 'more', batches };
     } finally {
-      // An error leaves no planning, send or record running behind the lease.
-      await Promise.all([planning, ...flights.map((f) => f.outcome.catch(() => undefined))]);
+      // An error leaves no planning, read, send or record running behind the lease.
+      const prefetch = d.prefetch?.page.then((page) => page.profiles).catch(() => undefined);
+      d.prefetch = undefined;
+      await Promise.all([planning, prefetch, ...flights.map((f) => f.outcome.catch(() => undefined))]);
     }
     if (d.activation.status === 'deleting') {
       const open = await this.repository.openBatches(d.activation.id);
@@ -494,9 +510,9 @@ export class ActivationEngine {
     position: Position,
     overlay: Map<string, LedgerView>,
   ): Promise<Omit<Planned, 'cursorFrom' | 'mirrorFrom' | 'recheckFrom'> | undefined> {
-    let changes;
+    let page: ChangesPage;
     try {
-      changes = await this.changeLog.steps(d.activation.audienceId, position.cursor, d.maxItems);
+      page = await this.changesPage(d, position.cursor);
     } catch (error) {
       if (!(error instanceof AudienceNotFoundError)) throw error;
       // The audience is gone: everything it put on the platform comes off.
@@ -507,22 +523,56 @@ export class ActivationEngine {
       d.activation = { ...d.activation, status: 'deleting' };
       return this.planRemoveAll(d, position);
     }
-    if (changes.length === 0) return undefined;
-    const intents = new Map<string, Intent>();
-    for (const change of changes) {
-      intents.delete(change.profileId);
-      intents.set(change.profileId, change.change === 'entered' ? PRESENT : LEFT);
-    }
-    position.cursor = changes[changes.length - 1].cursor;
-    const payload = await this.plan(d, intents, overlay);
+    if (page.changes === 0) return undefined;
+    position.cursor = page.cursorTo;
+    // The next page and its profiles are read while this one is planned, stored and sent: the worker has them
+    // when it plans the next batch. The ledger is read when planning, after the batches before have been recorded.
+    const next = this.readChangesPage(d, position.cursor, true);
+    next.catch(() => undefined); // consumed (and its error surfaced) by the next planChanges, or dropped
+    d.prefetch = { cursor: position.cursor, page: next };
+    const payload = await this.plan(d, page.intents, overlay, false, page.profiles);
     return {
       id: randomUUID(),
       kind: 'write',
       payload,
       cursorTo: position.cursor,
       session: null,
-      changes: changes.length,
+      changes: page.changes,
     };
+  }
+
+  /** The change log's page after `cursor`: the one read ahead when it starts there, else read now. */
+  private changesPage(d: Delivery, cursor: number): Promise<ChangesPage> {
+    const prefetched = d.prefetch;
+    d.prefetch = undefined;
+    if (prefetched?.cursor === cursor) return prefetched.page;
+    return this.readChangesPage(d, cursor, false);
+  }
+
+  private async readChangesPage(d: Delivery, cursor: number, withProfiles: boolean): Promise<ChangesPage> {
+    const changes = await this.changeLog.steps(d.activation.audienceId, cursor, d.maxItems);
+    const intents = new Map<string, Intent>();
+    for (const change of changes) {
+      intents.delete(change.profileId);
+      intents.set(change.profileId, change.change === 'entered' ? PRESENT : LEFT);
+    }
+    const page: ChangesPage = {
+      changes: changes.length,
+      cursorTo: changes.length > 0 ? changes[changes.length - 1].cursor : cursor,
+      intents,
+    };
+    if (withProfiles && changes.length > 0) {
+      page.profiles = this.readProfiles(intents);
+      page.profiles.catch(() => undefined); // awaited by plan, which surfaces its error
+    }
+    return page;
+  }
+
+  /** The snapshots of the members an audience wants, and which of them are frozen. */
+  private readProfiles(intents: Map<string, Intent>): Promise<ProfileReads> {
+    const wanted: string[] = [];
+    for (const [id, intent] of intents) if (intent.present) wanted.push(id);
+    return Promise.all([this.repository.profileSnapshots(wanted, Date.now()), this.repository.frozenAmong(wanted)]);
   }
 
   private async planRechecks(
@@ -624,13 +674,12 @@ export class ActivationEngine {
     intents: Map<string, Intent>,
     overlay: Map<string, LedgerView>,
     mirror = false,
+    profileReads?: Promise<ProfileReads>,
   ): Promise<BatchPayload> {
     const ids = [...intents.keys()];
-    const wanted = ids.filter((id) => intents.get(id)!.present);
-    const [ledger, snapshots, frozen] = await Promise.all([
+    const [ledger, [snapshots, frozen]] = await Promise.all([
       this.repository.ledgerViews(d.activation.id, ids),
-      this.repository.profileSnapshots(wanted, Date.now()),
-      this.repository.frozenAmong(wanted),
+      profileReads ?? this.readProfiles(intents),
     ]);
     const profiles = new Map<string, ProfileSnapshot>();
     for (const snapshot of snapshots) profiles.set(snapshot.id, snapshot as ProfileSnapshot);
