@@ -106,6 +106,8 @@ interface Flight {
   answered: Promise<void>;
   /** The answer is recorded (in order after the batches sent before it). */
   outcome: Promise<SendOutcome>;
+  /** The members it put in the overlay: their entries go once it is recorded. */
+  members: string[];
 }
 
 /** Where planning stands within one delivery (ahead of what is recorded while a batch is in flight). */
@@ -386,7 +388,8 @@ export class ActivationEngine {
     const settleThrough = async (index: number): Promise<void> => {
       for (const flight of flights.splice(0, index + 1)) {
         const outcome = await flight.outcome;
-        for (const [profileId, view] of overlay) if (view.batch === flight.id) overlay.delete(profileId);
+        for (const profileId of flight.members)
+          if (overlay.get(profileId)?.batch === flight.id) overlay.delete(profileId);
         if (outcome.state !== 'confirmed') failure ??= outcome;
       }
     };
@@ -416,8 +419,11 @@ export class ActivationEngine {
         if (planned.kind === 'replace' || flights.some((f) => f.kind === 'replace'))
           await Promise.all(flights.map((f) => f.answered));
         await this.startRun(d, trigger);
-        for (const [profileId, view] of expectedLedger(planned.payload))
+        const members: string[] = [];
+        for (const [profileId, view] of expectedLedger(planned.payload)) {
           overlay.set(profileId, { ...view, batch: planned.id });
+          members.push(profileId);
+        }
         // Plan the next batch while this one is stored and sent, as if it succeeds; it is stored only if it did.
         const next = Date.now() < deadline ? this.planNext(d, position, overlay) : Promise.resolve(undefined);
         planning = next.catch(() => undefined); // awaited below, after the send has started
@@ -453,7 +459,13 @@ export class ActivationEngine {
         // Awaited in order by settleThrough (or the finally below); marked handled so a failure waits for it.
         outcome.catch(() => undefined);
         lastRecord = outcome;
-        flights.push({ id: sending.id, kind: sending.kind, answered: answer.then(() => undefined), outcome });
+        flights.push({
+          id: sending.id,
+          kind: sending.kind,
+          answered: answer.then(() => undefined),
+          outcome,
+          members,
+        });
         batches++;
         planned = await next;
       }
