@@ -118,6 +118,62 @@ describe.each(['postgres', 'pglite'] as const)('late batch records (%s)', (kind)
     expect(after?.mirror).toMatchObject({ batchSeq: 2 });
   });
 
+  it('a record given the one before commits after it, and not at all if that one failed', async () => {
+    const id = await activation();
+    const [ann, bob, cid] = [randomUUID(), randomUUID(), randomUUID()];
+    const held = (profileId: string): MemberOutcome => ({
+      profileId,
+      state: 'held',
+      event: 'add',
+      item: { EMAIL: profileId },
+      fingerprints: [],
+    });
+    const recordAfter = (batchId: string, cursorTo: number, profileId: string, before: Promise<unknown>) =>
+      repository.recordBatch(
+        {
+          activationId: id,
+          batchId,
+          state: 'confirmed',
+          accepted: 1,
+          invalid: 0,
+          failed: 0,
+          answer: [],
+          members: [held(profileId)],
+          cursorTo,
+        },
+        before,
+      );
+    const first = await batch(id, 1, 10_000);
+    const second = await batch(id, 2, 20_000);
+    // The second answer arrives first: its record waits for the first one's.
+    let firstRecorded!: Promise<boolean>;
+    const gate = new Promise<void>((resolve) => setTimeout(resolve, 300)).then(() => {
+      firstRecorded = record(id, first, 10_000, { members: [held(ann)] });
+      return firstRecorded;
+    });
+    let secondDone = false;
+    const secondRecorded = recordAfter(second, 20_000, bob, gate).then((ok) => {
+      secondDone = true;
+      return ok;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(secondDone).toBe(false);
+    expect((await repository.get(id))?.cursor).toBe(0);
+    expect(await secondRecorded).toBe(true);
+    expect(await firstRecorded).toBe(true);
+    expect((await repository.get(id))?.cursor).toBe(20_000);
+    expect((await repository.ledgerOf(bob)).map((m) => m.state)).toEqual(['held']);
+
+    // When the record before fails, this one writes nothing: its batch stays planned, to be sent again.
+    const third = await batch(id, 3, 30_000);
+    const failed = Promise.reject(new Error('the record before failed'));
+    failed.catch(() => undefined);
+    await expect(recordAfter(third, 30_000, cid, failed)).rejects.toThrow('the record before failed');
+    expect((await repository.batchesByIds([third]))[0].state).toBe('planned');
+    expect(await repository.ledgerOf(cid)).toEqual([]);
+    expect((await repository.get(id))?.cursor).toBe(20_000);
+  });
+
   it('a batch is stored only by the worker holding the lease: a late worker cannot add one or move the mirror', async () => {
     const id = await activation();
     expect(await repository.claimLease(id, 'new-holder', 60_000)).toBeDefined();

@@ -451,10 +451,13 @@ export class ActivationEngine {
           if (troubled(a)) halted = true;
           return a;
         });
+        // Recorded after the batch before it: on PostgreSQL its ledger rows are written meanwhile, and it commits
+        // once that one has (see `recordBatch`).
         const previous = lastRecord;
         const outcome = answer.then(async (a) => {
-          await previous;
-          return this.handleWriteResult(d, sending, a);
+          const recorded = await this.handleWriteResult(d, sending, a, previous);
+          await previous; // in order, also when nothing was recorded
+          return recorded;
         });
         // Awaited in order by settleThrough (or the finally below); marked handled so a failure waits for it.
         outcome.catch(() => undefined);
@@ -806,7 +809,12 @@ export class ActivationEngine {
    * retries become a batch of their own, configuration errors stop the activation, and after the retry budget
    * the members go to the dead letters. Then metrics, the run's counters and the write hooks.
    */
-  private async handleWriteResult(d: Delivery, batch: Sending, answer: Answer): Promise<SendOutcome> {
+  private async handleWriteResult(
+    d: Delivery,
+    batch: Sending,
+    answer: Answer,
+    previous?: Promise<unknown>,
+  ): Promise<SendOutcome> {
     const { payload } = batch;
     const members: MemberOutcome[] = [];
     const retry: BatchPayload = { adds: [], removes: [], notSendable: [], closed: [], rechecks: [] };
@@ -989,7 +997,7 @@ export class ActivationEngine {
     }
     if (d.runId !== undefined) record.run = { id: d.runId, counters };
     // Recorded already (this worker lost its lease, and the new holder sent the batch again): that record stands.
-    if (!(await this.repository.recordBatch(record))) return result;
+    if (!(await this.repository.recordBatch(record, previous))) return result;
     if (d.stopped) await this.stop(d.activation, 'config', d.stopped);
     this.count(d, counters, record.state, batch.kind);
     await this.hooks.written({

@@ -683,8 +683,19 @@ export class ActivationRepository {
    * the late answer of a worker that lost its lease, for a batch the new lease holder sent again and recorded, and
    * after which it may have recorded later changes of the same members.
    */
-  async recordBatch(r: BatchRecord): Promise<boolean> {
+  /**
+   * Records a batch's answer: its state, the ledger rows of its members, a retry or dead letters, the cursor, the
+   * mirror state and the run's counters, in one transaction. Returns false (and writes nothing) when the batch was
+   * recorded already.
+   *
+   * `after`: the record of the batch before, which must commit first. On PostgreSQL this record writes its batch
+   * and ledger rows meanwhile (the members of batches in flight are disjoint) and waits inside its transaction
+   * before anything whose order matters (a retry's batch number, the cursor, the mirror state, the run); on the
+   * embedded database, a single connection, it waits before it begins. If that record failed, this one fails too.
+   */
+  async recordBatch(r: BatchRecord, after?: Promise<unknown>): Promise<boolean> {
     const members = await ledgerColumns(r.members);
+    if (after && this.database.kind === 'pglite') await after;
     return this.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom('activation_batches')
@@ -710,6 +721,7 @@ export class ActivationRepository {
         .where('id', '=', r.batchId)
         .execute();
       await this.upsertMembers(trx, r.activationId, r.batchId, members);
+      if (after) await after;
       if (r.rechecks && r.rechecks.length > 0) {
         await trx
           .deleteFrom('activation_rechecks')
