@@ -682,11 +682,6 @@ export class ActivationRepository {
    * commit together. A batch is recorded once: false, and nothing written, when it was already confirmed or dead —
    * the late answer of a worker that lost its lease, for a batch the new lease holder sent again and recorded, and
    * after which it may have recorded later changes of the same members.
-   */
-  /**
-   * Records a batch's answer: its state, the ledger rows of its members, a retry or dead letters, the cursor, the
-   * mirror state and the run's counters, in one transaction. Returns false (and writes nothing) when the batch was
-   * recorded already.
    *
    * `after`: the record of the batch before, which must commit first. On PostgreSQL this record writes its batch
    * and ledger rows meanwhile (the members of batches in flight are disjoint) and waits inside its transaction
