@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import {
   ActivationRepository,
+  emptyBatchPayload,
   LeaseLostError,
-  type BatchPayload,
   type MemberOutcome,
   type MirrorState,
 } from '@plexus/storage';
 import { openTestStorage } from '../support/database.js';
-
-const empty = (): BatchPayload => ({ adds: [], removes: [], notSendable: [], closed: [], rechecks: [] });
+import { insertActivation } from './support.js';
 
 /**
  * A worker that lost its lease still records the answers of the batches it had in flight (the platform's answers
@@ -36,7 +35,7 @@ describe.each(['postgres', 'pglite'] as const)('late batch records (%s)', (kind)
       kind: 'write',
       cursorTo,
       session: null,
-      payload: empty(),
+      payload: emptyBatchPayload(),
     });
     return id;
   }
@@ -60,21 +59,7 @@ describe.each(['postgres', 'pglite'] as const)('late batch records (%s)', (kind)
       ...(extra.mirror ? { mirror: extra.mirror } : {}),
     });
 
-  async function activation(): Promise<string> {
-    const id = randomUUID();
-    await repository.insert({
-      id,
-      audienceId: randomUUID(),
-      destinationId: randomUUID(),
-      mode: 'upsert',
-      identifiers: [],
-      schedule: null,
-      externalId: null,
-      cursor: 0,
-      mirror: null,
-    });
-    return id;
-  }
+  const activation = () => insertActivation(repository);
 
   it('move the cursor forward only, for a batch the new lease holder has not recorded yet', async () => {
     const id = await activation();
@@ -186,7 +171,7 @@ describe.each(['postgres', 'pglite'] as const)('late batch records (%s)', (kind)
         kind: 'replace',
         cursorTo: null,
         session: 7,
-        payload: empty(),
+        payload: emptyBatchPayload(),
         mirror: { sessionId: 7, batchSeq: seq, cursor: 5 },
         leaseOwner,
       });

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { ActivationRepository, type BatchPayload, type MemberOutcome } from '@plexus/storage';
+import { ActivationRepository, emptyBatchPayload, type MemberOutcome } from '@plexus/storage';
 import { openTestStorage } from '../support/database.js';
-
-const empty = (): BatchPayload => ({ adds: [], removes: [], notSendable: [], closed: [], rechecks: [] });
+import { insertActivation } from './support.js';
 
 /**
  * The ledger is keyed by (activation, profile) alone: the lookups of one person (privacy's holdings and erasure,
@@ -21,21 +20,7 @@ describe.each(['postgres', 'pglite'] as const)('ledger lookups of one person acr
   }, 120_000);
   afterAll(() => storage.close());
 
-  async function activation(audienceId = randomUUID()): Promise<string> {
-    const id = randomUUID();
-    await repository.insert({
-      id,
-      audienceId,
-      destinationId: `dst_${id.slice(0, 8)}`,
-      mode: 'upsert',
-      identifiers: [],
-      schedule: null,
-      externalId: null,
-      cursor: 0,
-      mirror: null,
-    });
-    return id;
-  }
+  const activation = () => insertActivation(repository);
 
   async function record(activationId: string, members: MemberOutcome[]): Promise<void> {
     const batchId = randomUUID();
@@ -47,7 +32,7 @@ describe.each(['postgres', 'pglite'] as const)('ledger lookups of one person acr
       kind: 'write',
       cursorTo: null,
       session: null,
-      payload: empty(),
+      payload: emptyBatchPayload(),
     });
     await repository.recordBatch({
       activationId,

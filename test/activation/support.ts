@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ActivationEngine, type DeliverResult } from '@plexus/activation';
 import { AudienceEvaluator } from '@plexus/audiences';
 import { IngestService } from '@plexus/identity';
@@ -5,6 +6,23 @@ import type { ProfileRecord } from '@plexus/sdk';
 import { ActivationRepository } from '@plexus/storage';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { call, type JsonResponse } from '../support/http.js';
+
+/** Stores an activation row (upsert mode, at the start of its change log) for a repository test; returns its id. */
+export async function insertActivation(repository: ActivationRepository): Promise<string> {
+  const id = randomUUID();
+  await repository.insert({
+    id,
+    audienceId: randomUUID(),
+    destinationId: `dst_${id.slice(0, 8)}`,
+    mode: 'upsert',
+    identifiers: [],
+    schedule: null,
+    externalId: null,
+    cursor: 0,
+    mirror: null,
+  });
+  return id;
+}
 
 /**
  * The hub without its job workers: tests drive deliveries themselves (`deliver`), so each step — send, record,

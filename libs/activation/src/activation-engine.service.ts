@@ -12,6 +12,7 @@ import {
 } from '@plexus/sdk';
 import {
   ActivationRepository,
+  emptyBatchPayload,
   LeaseLostError,
   SecretBox,
   type ActivationProfile,
@@ -164,8 +165,6 @@ const emptyCounters = (): RunCounters => ({
 /** The intents of most members (shared: planning never changes an intent). */
 const PRESENT: Intent = Object.freeze({ present: true });
 const LEFT: Intent = Object.freeze({ present: false, reason: 'left the audience' });
-
-const emptyPayload = (): BatchPayload => ({ adds: [], removes: [], notSendable: [], closed: [], rechecks: [] });
 
 /**
  * What is stored of a batch before it is sent: its members and what each is to become, not the items. A batch
@@ -356,7 +355,7 @@ export class ActivationEngine {
       const outcome = await this.send(d, {
         id: open.id,
         kind: open.kind,
-        payload: await this.replan(d, open.kind, open.payload ?? emptyPayload()),
+        payload: await this.replan(d, open.kind, open.payload ?? emptyBatchPayload()),
         cursorTo: open.cursorTo,
         session: open.session,
         attempts: open.attempts,
@@ -817,7 +816,7 @@ export class ActivationEngine {
   ): Promise<SendOutcome> {
     const { payload } = batch;
     const members: MemberOutcome[] = [];
-    const retry: BatchPayload = { adds: [], removes: [], notSendable: [], closed: [], rechecks: [] };
+    const retry = emptyBatchPayload();
     let accepted = 0;
     let invalid = 0;
     let retryMs = 0;

@@ -8,7 +8,13 @@ import {
   type IdentifierType,
   type TraitValue,
 } from '@plexus/sdk';
-import type { BatchPayload, MemberRow, MemberState, PlannedMember } from '@plexus/storage';
+import {
+  emptyBatchPayload,
+  type BatchPayload,
+  type MemberRow,
+  type MemberState,
+  type PlannedMember,
+} from '@plexus/storage';
 import type { IdentifierFingerprints } from './fingerprints.js';
 
 /**
@@ -142,41 +148,8 @@ export function planBatch(
   profiles: Map<string, ProfileSnapshot>,
   context: PlanContext,
 ): BatchPayload {
-  const payload: BatchPayload = { adds: [], removes: [], notSendable: [], closed: [], rechecks: [] };
-  for (const [profileId, intent] of intents) {
-    const row = ledger(profileId);
-    const held = row && HELD.includes(row.state) ? row : undefined;
-    const profile = profiles.get(profileId);
-    let reason: string | undefined;
-    if (!intent.present) reason = intent.reason;
-    else if (!profile || !profile.live) reason = 'the profile was merged or deleted';
-    if (reason === undefined && profile) {
-      const built = memberOf(profile, context);
-      if ('reason' in built) {
-        if (held) payload.removes.push({ profileId, item: held.item, fingerprints: [], reason: built.reason });
-        else
-          payload.notSendable.push({ profileId, item: null, fingerprints: built.fingerprints, reason: built.reason });
-        continue;
-      }
-      const item = context.definition.toItem(built.member);
-      if (item === null) {
-        if (held) payload.removes.push({ profileId, item: held.item, fingerprints: [], reason: NOT_SENDABLE.item });
-        else
-          payload.notSendable.push({
-            profileId,
-            item: null,
-            fingerprints: built.fingerprints,
-            reason: NOT_SENDABLE.item,
-          });
-        continue;
-      }
-      if (held?.state === 'held' && sameItem(held.item, item)) continue;
-      payload.adds.push({ profileId, item, fingerprints: built.fingerprints });
-      continue;
-    }
-    if (held) payload.removes.push({ profileId, item: held.item, fingerprints: [], reason });
-    else if (row && row.state !== 'removed') payload.closed.push({ profileId, item: null, fingerprints: [], reason });
-  }
+  const payload = emptyBatchPayload();
+  for (const [profileId, intent] of intents) planMember(payload, profileId, intent, ledger, profiles, context);
   return payload;
 }
 
@@ -196,23 +169,56 @@ export async function planBatchYielding(
   context: PlanContext,
   slice = PLAN_SLICE,
 ): Promise<BatchPayload> {
-  if (intents.size <= slice) return planBatch(intents, ledger, profiles, context);
-  const payload: BatchPayload = { adds: [], removes: [], notSendable: [], closed: [], rechecks: [] };
-  let part = new Map<string, Intent>();
-  const plan = () => {
-    const planned = planBatch(part, ledger, profiles, context);
-    for (const key of ['adds', 'removes', 'notSendable', 'closed'] as const)
-      for (const m of planned[key]) payload[key].push(m);
-    part = new Map();
-  };
+  const payload = emptyBatchPayload();
+  let planned = 0;
   for (const [profileId, intent] of intents) {
-    part.set(profileId, intent);
-    if (part.size < slice) continue;
-    plan();
-    await yieldToEventLoop();
+    if (planned > 0 && planned % slice === 0) await yieldToEventLoop();
+    planMember(payload, profileId, intent, ledger, profiles, context);
+    planned++;
   }
-  if (part.size > 0) plan();
   return payload;
+}
+
+/** Plans one member into `payload` (see `planBatch`). */
+function planMember(
+  payload: BatchPayload,
+  profileId: string,
+  intent: Intent,
+  ledger: (profileId: string) => LedgerView | undefined,
+  profiles: Map<string, ProfileSnapshot>,
+  context: PlanContext,
+): void {
+  const row = ledger(profileId);
+  const held = row && HELD.includes(row.state) ? row : undefined;
+  const profile = profiles.get(profileId);
+  let reason: string | undefined;
+  if (!intent.present) reason = intent.reason;
+  else if (!profile || !profile.live) reason = 'the profile was merged or deleted';
+  if (reason === undefined && profile) {
+    const built = memberOf(profile, context);
+    if ('reason' in built) {
+      if (held) payload.removes.push({ profileId, item: held.item, fingerprints: [], reason: built.reason });
+      else payload.notSendable.push({ profileId, item: null, fingerprints: built.fingerprints, reason: built.reason });
+      return;
+    }
+    const item = context.definition.toItem(built.member);
+    if (item === null) {
+      if (held) payload.removes.push({ profileId, item: held.item, fingerprints: [], reason: NOT_SENDABLE.item });
+      else
+        payload.notSendable.push({
+          profileId,
+          item: null,
+          fingerprints: built.fingerprints,
+          reason: NOT_SENDABLE.item,
+        });
+      return;
+    }
+    if (held?.state === 'held' && sameItem(held.item, item)) return;
+    payload.adds.push({ profileId, item, fingerprints: built.fingerprints });
+    return;
+  }
+  if (held) payload.removes.push({ profileId, item: held.item, fingerprints: [], reason });
+  else if (row && row.state !== 'removed') payload.closed.push({ profileId, item: null, fingerprints: [], reason });
 }
 
 /** What a planned batch will make of each member once recorded (for planning the next batch before that). */

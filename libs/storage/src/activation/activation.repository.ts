@@ -59,6 +59,15 @@ export interface BatchPayload {
   rechecks: string[];
 }
 
+/** A batch payload with no member yet. */
+export const emptyBatchPayload = (): BatchPayload => ({
+  adds: [],
+  removes: [],
+  notSendable: [],
+  closed: [],
+  rechecks: [],
+});
+
 export interface BatchRow {
   id: string;
   activationId: string;
