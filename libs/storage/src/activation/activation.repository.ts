@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { TraitValue } from '@plexus/sdk';
 import { Database } from '../database.js';
 import { parseJson } from '../identity/identity-graph.repository.js';
@@ -357,6 +357,16 @@ async function ledgerColumns(members: MemberOutcome[]): Promise<LedgerColumns> {
     columns.reasons[i] = m.reason ?? null;
   }
   return columns;
+}
+
+/**
+ * `activations a` beside `m`, the ledger rows of `profiles` (a uuid[] expression) in each activation that meet
+ * `where`: one primary-key probe per activation, since the ledger has no index by profile alone (activations are
+ * few). `offset 0` keeps each sub-select a probe instead of a join the planner could turn into a ledger scan.
+ */
+function ledgerRowsOf(profiles: RawBuilder<unknown>, where: RawBuilder<unknown> = sql`true`): RawBuilder<unknown> {
+  return sql`activations a cross join lateral (select * from activation_members
+    where activation_id = a.id and profile_id = any(${profiles}) and ${where} offset 0) m`;
 }
 
 /** A broken promise of `profileSnapshots`' statements: fail loudly rather than drop identifiers. */
@@ -944,10 +954,8 @@ export class ActivationRepository {
     if (profileIds.length === 0) return 0;
     const { rows } = await sql<{ n: number }>`with added as (
         insert into activation_rechecks (activation_id, profile_id)
-        select a.id, m.profile_id from activations a
-        cross join lateral (select profile_id from activation_members
-          where activation_id = a.id and profile_id = any(${profileIds}::uuid[])
-            and state in ('held', 'removing', 'not_sendable') offset 0) m
+        select a.id, m.profile_id
+        from ${ledgerRowsOf(sql`${profileIds}::uuid[]`, sql`state in ('held', 'removing', 'not_sendable')`)}
         where a.status in ('active', 'paused')
         on conflict do nothing returning 1)
       select count(*) as n from added`.execute(this.db);
@@ -966,9 +974,7 @@ export class ActivationRepository {
           on a.audience_id = m.audience_id
         where m.profile_id = any(${profileIds}::uuid[]) and a.status in ('active', 'paused')
         union
-        select a.id, l.profile_id from activations a
-        cross join lateral (select profile_id from activation_members
-          where activation_id = a.id and profile_id = any(${profileIds}::uuid[]) offset 0) l
+        select a.id, m.profile_id from ${ledgerRowsOf(sql`${profileIds}::uuid[]`)}
         where a.status in ('active', 'paused')),
       added as (
         insert into activation_rechecks (activation_id, profile_id)
@@ -1016,9 +1022,7 @@ export class ActivationRepository {
     }>`select a.id as activation_id, a.audience_id, a.destination_id, m.state, m.reason,
         exists (select 1 from activation_rechecks r where r.activation_id = a.id
           and r.profile_id = m.profile_id and r.remove_reason is not null) as pending
-      from activations a
-      cross join lateral (select profile_id, state, reason from activation_members
-        where activation_id = a.id and profile_id = ${profileId}::uuid and state in ('held', 'removing') offset 0) m
+      from ${ledgerRowsOf(sql`array[${profileId}]::uuid[]`, sql`state in ('held', 'removing')`)}
       order by a.id`.execute(this.db);
     return rows.map((r) => ({
       activationId: r.activation_id,
@@ -1032,9 +1036,8 @@ export class ActivationRepository {
 
   /** Every ledger row of the profile, whatever its state (what was ever sent). */
   async ledgerOf(profileId: string): Promise<MemberRow[]> {
-    const { rows } = await sql<Record<string, unknown>>`select m.* from activations a
-      cross join lateral (select * from activation_members
-        where activation_id = a.id and profile_id = ${profileId}::uuid offset 0) m`.execute(this.db);
+    const { rows } = await sql<Record<string, unknown>>`select m.*
+      from ${ledgerRowsOf(sql`array[${profileId}]::uuid[]`)}`.execute(this.db);
     return rows.map(toMember);
   }
 
