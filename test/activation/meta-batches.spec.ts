@@ -209,6 +209,36 @@ describe('activation to Meta in several batches at once', () => {
     expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
   }, 180_000);
 
+  it("looks for or creates the platform's audience while the first batch is planned", async () => {
+    const fifth = await metaDestination('Meta (fifth)');
+    const activationId = await h.activate({ audienceId, destinationId: fifth, mode: 'upsert' });
+    const before = meta.requests.length;
+    // The earlier tests' audience carries this audience's marker: it is found (GET), not created again (POST).
+    const created = () => meta.requests.slice(before).some((r) => r.path.endsWith('/act_1000/customaudiences'));
+    const snapshots = h.repository.profileSnapshots.bind(h.repository);
+    let createdDuringPlanning: boolean | undefined;
+    // The first batch's planning waits for the platform to be asked for the audience: planned first and asked
+    // after, the request never comes and the wait gives up.
+    const reads = jest.spyOn(h.repository, 'profileSnapshots').mockImplementation(async (ids, now) => {
+      if (createdDuringPlanning === undefined) {
+        createdDuringPlanning = await until(async () => created(), 5_000, 10).then(
+          () => true,
+          () => false,
+        );
+      }
+      return snapshots(ids, now);
+    });
+    try {
+      expect((await h.deliverAll(activationId)).state).toBe('idle');
+    } finally {
+      reads.mockRestore();
+    }
+    expect(createdDuringPlanning).toBe(true);
+    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
+    expect(view.members).toEqual({ held: MEMBERS });
+    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+  }, 180_000);
+
   it('plans a page again, with what the platform answered, when it names a member of a batch not recorded yet', async () => {
     // A second audience: 10,000 members enter (one batch), then one of them leaves and 10 more enter.
     const leaving = 5;

@@ -393,8 +393,16 @@ export class ActivationEngine {
       }
     };
     let seq = await this.repository.nextSeq(d.activation.id);
-    let planned = await this.planNext(d, position, overlay);
-    if (planned && !(await this.ensurePlatformAudience(d))) return { state: 'stopped', batches };
+    // The platform's audience is created (or found) while the first batch is planned: its requests take the
+    // budget's first slots, and the first batch is ready by the time the budget lets it go.
+    const [first, ensured] = await Promise.allSettled([
+      this.planNext(d, position, overlay),
+      d.activation.status === 'deleting' ? Promise.resolve(true) : this.ensurePlatformAudience(d),
+    ]);
+    if (first.status === 'rejected') throw first.reason;
+    if (ensured.status === 'rejected') throw ensured.reason;
+    let planned = first.value;
+    if (!ensured.value) return { state: 'stopped', batches };
     try {
       while (planned && !halted && !failure && !d.lease.aborted) {
         // A batch touching a member of a batch not recorded yet waits for that record: if the platform refused
