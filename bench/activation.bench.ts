@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -125,6 +125,16 @@ async function startEmulatorProcess() {
     ['--import', './scripts/register.mjs', fileURLToPath(new URL('./meta-emulator.child.js', import.meta.url))],
     { env: { ...process.env, META_RATE: String(RATE) }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
   );
+  // The emulator stands for a platform that runs on its own machines. Sharing this machine's two cores, it would be
+  // descheduled while the hub and PostgreSQL run, and stamp a request's arrival (which its rate limit judges) when
+  // it next gets a core, tens of milliseconds late: ahead of them, it stamps arrivals as they come. Raising a
+  // priority needs root; without it the emulator keeps the default and the bench says so.
+  let prioritised = true;
+  try {
+    setPriority(child.pid!, -10);
+  } catch {
+    prioritised = false;
+  }
   const line = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the emulator exited with ${code}`)));
     createInterface({ input: child.stdout! }).once('line', resolve);
@@ -134,7 +144,12 @@ async function startEmulatorProcess() {
       child.once('message', (m) => resolve(m as EmulatorStats));
       child.send('stats');
     });
-  return { url: (JSON.parse(line) as { url: string }).url, stats, stop: () => child.kill('SIGTERM') };
+  return {
+    url: (JSON.parse(line) as { url: string }).url,
+    prioritised,
+    stats,
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
 const bench: Benchmark = {
@@ -264,6 +279,11 @@ const bench: Benchmark = {
             goal: '≥ 90 %',
           },
           { name: 'requests throttled by the emulator', value: throttled, unit: 'requests' },
+          {
+            name: "the emulator process's CPU priority (nice; raised only as root, else 0)",
+            value: emulator.prioritised ? -10 : 0,
+            unit: '',
+          },
           {
             name: `the same seen by the emulator: ${arrivals.length} requests admitted, first to last arrival`,
             value: (100 * steadyRate) / RATE,
