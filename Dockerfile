@@ -18,4 +18,4 @@ COPY --from=build /app/bin ./bin
 RUN mkdir -p /var/lib/plexus && chown node:node /var/lib/plexus
 USER node
 EXPOSE 3000
-CMD ["node", "--import", "./scripts/register.mjs", "dist/apps/api/src/main.js"]
+CMD ["node", "--max-semi-space-size=64", "--import", "./scripts/register.mjs", "dist/apps/api/src/main.js"]

@@ -43,11 +43,14 @@ function withMerges(mapping: Record<string, unknown>): Record<string, string> {
   return Object.assign({}, ...bases.map(withMerges), own) as Record<string, string>;
 }
 
-/** `node --import ./scripts/register.mjs dist/x/main.js` → the compiled entry's source file must exist. */
+/** How every hub process starts node: Node 24's young generation (see docs/OPERATIONS.md), then the aliases. */
+const NODE = ['node', '--max-semi-space-size=64', '--import', './scripts/register.mjs'];
+
+/** `node … --import ./scripts/register.mjs dist/x/main.js` → the compiled entry's source file must exist. */
 function expectRunnableNodeCommand(command: string[]): void {
-  expect(command.slice(0, 3)).toEqual(['node', '--import', './scripts/register.mjs']);
+  expect(command.slice(0, NODE.length)).toEqual(NODE);
   expect(existsSync(join(ROOT, 'scripts/register.mjs'))).toBe(true);
-  const entry = command[3];
+  const entry = command[NODE.length];
   expect(entry).toMatch(/^dist\/.+\.js$/);
   expect(existsSync(join(ROOT, entry.replace(/^dist\//, '').replace(/\.js$/, '.ts')))).toBe(true);
 }
@@ -80,6 +83,13 @@ describe('docker-compose.yml', () => {
       const command = services[service].command!;
       expectRunnableNodeCommand(command);
       expect(packageScripts[script]).toContain(command.join(' '));
+    }
+  });
+
+  it('package.json starts every hub process (start, demo, bench) with the same node options', () => {
+    for (const script of ['start', 'start:api', 'start:worker', 'demo', 'bench']) {
+      const command = /(?:^|&& )(?:[A-Z_]+=\S+ )*(node .+)$/.exec(packageScripts[script])![1].split(' ');
+      expectRunnableNodeCommand(command);
     }
   });
 
