@@ -105,6 +105,14 @@ function statFields(pid: number | undefined): string[] | undefined {
   }
 }
 
+/**
+ * The arguments that start a compiled hub entry point as the start commands do: with this process's node options,
+ * which `npm run bench` sets like every start script (`--max-semi-space-size=64 --import ./scripts/register.mjs`).
+ */
+export function hubProcessArgs(main: string): string[] {
+  return [...process.execArgv, main];
+}
+
 /** Starts the compiled API (dist) as its own process on a free port, with its own DATA_DIR and Redis prefix. */
 export async function spawnApi(options: {
   databaseUrl: string;
@@ -115,7 +123,7 @@ export async function spawnApi(options: {
   const dataDir = mkdtempSync(join(tmpdir(), 'plexus-bench-'));
   const port = await freePort();
   const main = fileURLToPath(new URL('../apps/api/src/main.js', import.meta.url));
-  const api = spawn(process.execPath, ['--import', './scripts/register.mjs', main], {
+  const api = spawn(process.execPath, hubProcessArgs(main), {
     env: {
       ...process.env,
       PORT: String(port),

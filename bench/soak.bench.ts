@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startHubSpot, startMeta, type HubSpotEmulator, type MetaEmulator } from '../test/emulators/index.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
-import { freePort, waitForHealth, type Benchmark, type Figure } from './harness.js';
+import { freePort, hubProcessArgs, waitForHealth, type Benchmark, type Figure } from './harness.js';
 import { renderCharts, type Chart, type Series } from './soak-charts.js';
 
 const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -94,7 +94,7 @@ interface PlexusProcess {
 function spawnPlexus(kind: 'api' | 'worker', env: Record<string, string>, log: string): ChildProcess {
   const main = fileURLToPath(new URL(`../apps/${kind}/src/main.js`, import.meta.url));
   const fd = openSync(log, 'a');
-  return spawn(process.execPath, ['--import', './scripts/register.mjs', main], {
+  return spawn(process.execPath, hubProcessArgs(main), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', fd],
   });
