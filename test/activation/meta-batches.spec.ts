@@ -42,6 +42,14 @@ describe('activation to Meta in several batches at once', () => {
       requestsPerSecond: 100,
     });
 
+  /** The ledger and Meta's audience both hold every member of the audience, once; returns the activation. */
+  const expectEveryoneHeld = async (activationId: string): Promise<{ cursor: number; externalId: string }> => {
+    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
+    expect(view.members).toEqual({ held: MEMBERS });
+    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+    return view;
+  };
+
   beforeAll(async () => {
     meta = await startMeta({ tokens: [TOKEN], adAccounts: ['1000'], rateLimit: false, maxRecordedRequests: 1_000 });
     // The shortest lease (renewed every third of a second), so a test can take it away mid-delivery.
@@ -91,9 +99,7 @@ describe('activation to Meta in several batches at once', () => {
 
     expect((await h.api('PATCH', `/v1/activations/${activationId}`, { paused: false })).status).toBe(200);
     expect((await h.deliverAll(activationId)).state).toBe('idle');
-    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
-    expect(view.members).toEqual({ held: MEMBERS });
-    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+    const view = await expectEveryoneHeld(activationId);
     // Accepted once each: no confirmed batch was sent again.
     const adds = addsByEmail(meta);
     expect(adds.size).toBe(MEMBERS);
@@ -135,9 +141,7 @@ describe('activation to Meta in several batches at once', () => {
       where id = ${activationId}::uuid`.execute(h.repository.db);
     expect((await h.deliverAll(activationId)).state).toBe('idle');
     expect(posts()).toBe(MAX_BATCHES_IN_FLIGHT + 1);
-    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
-    expect(view.members).toEqual({ held: MEMBERS });
-    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+    await expectEveryoneHeld(activationId);
   }, 180_000);
 
   it('does not store a batch planned after another worker took its lease: the new holder plans it again', async () => {
@@ -172,9 +176,7 @@ describe('activation to Meta in several batches at once', () => {
     await sql`update activations set lease_until = now() - interval '1 second'
       where id = ${activationId}::uuid`.execute(h.repository.db);
     expect((await h.deliverAll(activationId)).state).toBe('idle');
-    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
-    expect(view.members).toEqual({ held: MEMBERS });
-    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+    await expectEveryoneHeld(activationId);
     // Every member was sent once, in batches numbered one after the other.
     const rows = posts().flatMap((r) => (r.body as { payload: { data: string[][] } }).payload.data);
     expect(rows).toHaveLength(MEMBERS);
@@ -204,14 +206,12 @@ describe('activation to Meta in several batches at once', () => {
     }
     // The second page's profiles were asked for before the first batch was stored.
     expect(events.slice(0, 3)).toEqual(['profiles', 'profiles', 'store']);
-    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
-    expect(view.members).toEqual({ held: MEMBERS });
-    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+    await expectEveryoneHeld(activationId);
   }, 180_000);
 
   it("looks for or creates the platform's audience while the first batch is planned", async () => {
-    const fifth = await metaDestination('Meta (fifth)');
-    const activationId = await h.activate({ audienceId, destinationId: fifth, mode: 'upsert' });
+    const sixth = await metaDestination('Meta (sixth)');
+    const activationId = await h.activate({ audienceId, destinationId: sixth, mode: 'upsert' });
     const before = meta.requests.length;
     // The earlier tests' audience carries this audience's marker: it is found (GET), not created again (POST).
     const created = () => meta.requests.slice(before).some((r) => r.path.endsWith('/act_1000/customaudiences'));
@@ -234,9 +234,7 @@ describe('activation to Meta in several batches at once', () => {
       reads.mockRestore();
     }
     expect(createdDuringPlanning).toBe(true);
-    const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
-    expect(view.members).toEqual({ held: MEMBERS });
-    expect(meta.state.members(view.externalId)).toHaveLength(MEMBERS);
+    await expectEveryoneHeld(activationId);
   }, 180_000);
 
   it('plans a page again, with what the platform answered, when it names a member of a batch not recorded yet', async () => {
