@@ -402,8 +402,9 @@ export class ActivationEngine {
     if (first.status === 'rejected') throw first.reason;
     if (ensured.status === 'rejected') throw ensured.reason;
     let planned = first.value;
-    if (!ensured.value) return { state: 'stopped', batches };
     try {
+      // Stopped by the platform's audience: the finally below still waits for the page the planning read ahead.
+      if (!ensured.value) return { state: 'stopped', batches };
       while (planned && !halted && !failure && !d.lease.aborted) {
         // A batch touching a member of a batch not recorded yet waits for that record: if the platform refused
         // the earlier batch, this one was planned on a wrong assumption and is planned again.
