@@ -179,6 +179,39 @@ describe('Segment-compatible tracking API (PostgreSQL)', () => {
     expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
   });
 
+  it('answers from the tracking edge with the request id, security headers, error body and metric of every route', async () => {
+    const answered = await fetch(`${t.url}/v1/page/`, {
+      method: 'POST',
+      headers: { ...basicAuth(writeKey), 'content-type': 'application/json', 'x-request-id': 'edge-check-1' },
+      body: JSON.stringify({ anonymousId: 'edge-1', name: 'Home', messageId: 'edge-page-1' }),
+    });
+    expect(answered.status).toBe(200);
+    expect(await answered.json()).toEqual({ success: true });
+    expect(answered.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(answered.headers.get('x-request-id')).toBe('edge-check-1');
+    expect(answered.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(answered.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(answered.headers.get('access-control-allow-origin')).toBe('*');
+    // Nest's router answers through Express's res.json, which adds an ETag: the edge writes the answer itself.
+    expect(answered.headers.get('etag')).toBeNull();
+
+    const refused = await fetch(`${t.url}/v1/identify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'edge-check-2' },
+      body: JSON.stringify({ anonymousId: 'edge-1', traits: {} }),
+    });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized', requestId: 'edge-check-2' });
+
+    const metrics = await fetch(`${t.url}/metrics`, { headers: t.auth });
+    const text = await metrics.text();
+    expect(text).toMatch(
+      /plexus_http_request_duration_seconds_count\{[^}]*route="\/v1\/page"[^}]*status="200"[^}]*\} [1-9]/,
+    );
+    expect(text).toMatch(/plexus_http_request_duration_seconds_count\{[^}]*route="\/v1\/identify"[^}]*status="401"/);
+    // Only POST is served there; other methods get the router's 404.
+    expect((await fetch(`${t.url}/v1/track`, { headers: basicAuth(writeKey) })).status).toBe(404);
+  });
   it('stores the valid messages of a batch and lists the invalid ones; 400 when none is valid', async () => {
     const batch = [
       { type: 'track', anonymousId: 'batch-a', event: 'Viewed Item', messageId: 'b-1' },

@@ -18,6 +18,8 @@ import { sendError } from './http/all-exceptions.filter.js';
 import { UnstorableInputPipe } from './http/unstorable-input.pipe.js';
 import { createValidationPipe } from './http/validation.js';
 import { readsOwnBody, trackingBodyParsers } from './tracking/tracking-body.middleware.js';
+import { TrackingController } from './tracking/tracking.controller.js';
+import { ROUTE_LABEL, trackingEdge } from './tracking/tracking-edge.js';
 
 export interface CreateApiOptions {
   /** Where JSON logs go (default stdout). */
@@ -41,8 +43,9 @@ export async function createApiApp(env: Environment, options: CreateApiOptions =
   app.use(requestLogging(root, app.get(Metrics)));
   // Security headers on every answer: the API, /docs and /queues (whose pages load only their own scripts).
   app.use(helmet());
-  // Tracking and webhook routes read their own bodies (Segment limits, text/plain, raw bytes for signatures).
-  app.use(trackingBodyParsers(env.BODY_LIMIT));
+  // Tracking and webhook routes read their own bodies (Segment limits, text/plain, raw bytes for signatures); the
+  // tracking edge then answers tracking requests without Nest's router.
+  app.use(trackingBodyParsers(env.BODY_LIMIT, trackingEdge(app.get(TrackingController))));
   app.use(bodyParsers(env.BODY_LIMIT));
   app.useGlobalPipes(new UnstorableInputPipe(), createValidationPipe());
   app.enableShutdownHooks();
@@ -85,7 +88,10 @@ function requestLogging(root: PinoLogger, metrics: Metrics): express.RequestHand
       res.removeListener('error', done);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (error === undefined && res.writableFinished) {
-        const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+        const route =
+          (req.route as { path?: string } | undefined)?.path ??
+          (res.locals[ROUTE_LABEL] as string | undefined) ??
+          'unmatched';
         metrics.httpRequests.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       }
       if (url === '/health' || url === '/metrics') return;

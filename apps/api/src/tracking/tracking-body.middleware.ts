@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { errorBody } from '../http/error-body.js';
+import type { TrackingRoute } from './tracking.controller.js';
 
 const TRACKING_PATH = /^\/v1\/(identify|track|page|screen|group|alias|batch|import)\/?$/;
 const WEBHOOK_PATH = /^\/v1\/webhooks\/[^/]+\/?$/;
@@ -12,13 +13,17 @@ export function readsOwnBody(path: string): boolean {
 /** A request whose raw bytes were kept (webhooks verify signatures over them). */
 export type RawBodyRequest = Request & { rawBody?: Buffer };
 
+/** Answers a tracking request whose body was read and parsed (the tracking edge). */
+export type TrackingServe = (route: TrackingRoute, req: Request, res: Response) => void;
+
 /**
  * Body handling of the tracking and webhook routes, mounted before the global JSON parser (which then skips
  * these requests): the Segment limits (32 KB a call, 500 KB a batch, measured after gzip/deflate inflation),
  * JSON sent as `text/plain` or without a content type (browsers use it to avoid a CORS preflight), CORS for
- * browser SDKs, and the exact raw bytes of webhook requests. Other routes are untouched.
+ * browser SDKs, and the exact raw bytes of webhook requests. Other routes are untouched. A tracking request
+ * whose body parsed goes to `serveTracking` (the tracking edge) when given, else on to Nest's router.
  */
-export function trackingBodyParsers(webhookLimit: string): express.RequestHandler {
+export function trackingBodyParsers(webhookLimit: string, serveTracking?: TrackingServe): express.RequestHandler {
   const anyType = (): boolean => true;
   const single = express.raw({ type: anyType, limit: '32kb' });
   const batch = express.raw({ type: anyType, limit: '500kb' });
@@ -58,16 +63,17 @@ export function trackingBodyParsers(webhookLimit: string): express.RequestHandle
       }
       if (raw.length === 0) {
         req.body = undefined;
-        return next();
+      } else {
+        try {
+          req.body = JSON.parse(raw.toString('utf8')) as unknown;
+        } catch (parseError) {
+          res
+            .status(400)
+            .json(errorBody(400, `Malformed JSON body: ${(parseError as Error).message}`, undefined, requestId));
+          return;
+        }
       }
-      try {
-        req.body = JSON.parse(raw.toString('utf8')) as unknown;
-      } catch (parseError) {
-        res
-          .status(400)
-          .json(errorBody(400, `Malformed JSON body: ${(parseError as Error).message}`, undefined, requestId));
-        return;
-      }
+      if (serveTracking) return serveTracking(tracking![1] as TrackingRoute, req, res);
       next();
     });
   };

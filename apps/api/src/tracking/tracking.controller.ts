@@ -32,9 +32,17 @@ const RESPONSE_SCHEMA = {
   },
 } as const;
 
+/** A tracking route, by the last segment of its path (`import` is Segment's old name of `batch`). */
+export type TrackingRoute = SegmentCallType | 'batch' | 'import';
+
 /**
  * The Segment HTTP Tracking API. Authenticated by a source's write key (HTTP Basic user name, or `writeKey` in
  * the body), not by the admin key. Answers `200 {"success": true}` once the messages are stored.
+ *
+ * These routes take every event the hub receives one request at a time, so their requests do not go through Nest's
+ * router: the tracking edge (`tracking-edge.ts`, mounted ahead of it) calls {@link serve} directly, skipping the
+ * guard, interceptors and pipes, which let every public tracking request through unchanged anyway. The route
+ * methods below declare the API (OpenAPI, scopes) and give the same answers through Nest's router.
  */
 @ApiTags('tracking')
 @ApiBasicAuth()
@@ -47,13 +55,12 @@ export class TrackingController {
   ) {}
 
   /**
-   * Rate limits first (failed write keys count per client address like failed admin keys; each write key has
-   * its own request budget), then the call; the list of refused messages is bounded like error details.
+   * Answers one request of `route` whose body was read and parsed: rate limits first (failed write keys count per
+   * client address like failed admin keys; each write key has its own request budget), then the call; the list of
+   * refused messages is bounded like error details.
    */
-  private async handle(
-    type: SegmentCallType | 'batch',
-    req: Request,
-  ): Promise<TrackingResponse & { rejectedOmitted?: number }> {
+  async serve(route: TrackingRoute, req: Request): Promise<TrackingResponse & { rejectedOmitted?: number }> {
+    const type = route === 'import' ? 'batch' : route;
     const address = req.ip ?? 'unknown';
     await this.limits.admitTracking(address, writeKeyFrom(req.headers.authorization, req.body));
     let response: TrackingResponse;
@@ -77,7 +84,7 @@ export class TrackingController {
   @ApiBody({ schema: MESSAGE_SCHEMA })
   @ApiOkResponse({ schema: RESPONSE_SCHEMA })
   identify(@Req() req: Request): Promise<TrackingResponse> {
-    return this.handle('identify', req);
+    return this.serve('identify', req);
   }
 
   @Post('track')
@@ -86,7 +93,7 @@ export class TrackingController {
   @ApiBody({ schema: MESSAGE_SCHEMA })
   @ApiOkResponse({ schema: RESPONSE_SCHEMA })
   track(@Req() req: Request): Promise<TrackingResponse> {
-    return this.handle('track', req);
+    return this.serve('track', req);
   }
 
   @Post('page')
@@ -95,7 +102,7 @@ export class TrackingController {
   @ApiBody({ schema: MESSAGE_SCHEMA })
   @ApiOkResponse({ schema: RESPONSE_SCHEMA })
   page(@Req() req: Request): Promise<TrackingResponse> {
-    return this.handle('page', req);
+    return this.serve('page', req);
   }
 
   @Post('screen')
@@ -104,7 +111,7 @@ export class TrackingController {
   @ApiBody({ schema: MESSAGE_SCHEMA })
   @ApiOkResponse({ schema: RESPONSE_SCHEMA })
   screen(@Req() req: Request): Promise<TrackingResponse> {
-    return this.handle('screen', req);
+    return this.serve('screen', req);
   }
 
   @Post('group')
@@ -113,7 +120,7 @@ export class TrackingController {
   @ApiBody({ schema: MESSAGE_SCHEMA })
   @ApiOkResponse({ schema: RESPONSE_SCHEMA })
   group(@Req() req: Request): Promise<TrackingResponse> {
-    return this.handle('group', req);
+    return this.serve('group', req);
   }
 
   @Post('alias')
@@ -122,7 +129,7 @@ export class TrackingController {
   @ApiBody({ schema: MESSAGE_SCHEMA })
   @ApiOkResponse({ schema: RESPONSE_SCHEMA })
   alias(@Req() req: Request): Promise<TrackingResponse> {
-    return this.handle('alias', req);
+    return this.serve('alias', req);
   }
 
   @Post('batch')
@@ -140,7 +147,7 @@ export class TrackingController {
   })
   @ApiOkResponse({ schema: RESPONSE_SCHEMA })
   batch(@Req() req: Request): Promise<TrackingResponse> {
-    return this.handle('batch', req);
+    return this.serve('batch', req);
   }
 
   @Post('import')
@@ -149,6 +156,6 @@ export class TrackingController {
   @ApiBody({ schema: { type: 'object', properties: { batch: { type: 'array', items: MESSAGE_SCHEMA } } } })
   @ApiOkResponse({ schema: RESPONSE_SCHEMA })
   import(@Req() req: Request): Promise<TrackingResponse> {
-    return this.handle('batch', req);
+    return this.serve('import', req);
   }
 }
