@@ -223,9 +223,10 @@ async function idsByEmail(ctx: Ctx, emails: string[]): Promise<Map<string, strin
   return new Map((data.results ?? []).map((c) => [(c.properties?.email ?? '').trim().toLowerCase(), String(c.id)]));
 }
 
-function listName(config: HubSpotDestinationConfig, audience: { id: string; name: string }): string {
-  // The Plexus id keeps the name unique and stable: a create whose answer was lost is found, not repeated.
-  return `${config.listNamePrefix ?? ''}${audience.name} [${audience.id}]`;
+function listName(config: HubSpotDestinationConfig, audience: { name: string; activationId: string }): string {
+  // The Plexus activation's id keeps the name unique and stable: a create whose answer was lost is found, not
+  // repeated, and another activation in the same portal (of this audience too) never finds it.
+  return `${config.listNamePrefix ?? ''}${audience.name} [${audience.activationId}]`;
 }
 
 /**

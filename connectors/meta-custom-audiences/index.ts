@@ -119,8 +119,9 @@ export default defineDestination<MetaCustomAudiencesConfig, MetaItem>({
       });
       return { externalId: data.id };
     }
-    // The audience's description carries the Plexus id, so a create whose answer was lost is found, not repeated.
-    const marker = `plexus-audience:${audience.id}`;
+    // The audience's description carries the Plexus activation's id, so a create whose answer was lost is found, not
+    // repeated, and another activation on the same ad account (of this audience too) never finds it.
+    const marker = `plexus-activation:${audience.activationId}`;
     let after: string | undefined;
     do {
       const { data } = await ctx.http.get<{

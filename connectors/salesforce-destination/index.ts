@@ -197,9 +197,14 @@ async function removeChunk(ctx: Ctx, campaignId: string, items: SalesforceItem[]
   return { verdicts, requests: [report('remove', items, verdicts, ids)] };
 }
 
-/** The campaign name Plexus gives an audience; found again by it. */
-export const campaignName = (audience: { id: string; name: string }) =>
-  `${audience.name} (Plexus ${audience.id})`.slice(0, 80);
+/**
+ * The campaign name Plexus gives an activation's audience, found again by it: the audience's name, shortened so the
+ * activation's id always fits whole in Salesforce's 80 characters.
+ */
+export const campaignName = (audience: { name: string; activationId: string }) => {
+  const suffix = ` (Plexus ${audience.activationId})`;
+  return `${audience.name.slice(0, Math.max(0, 80 - suffix.length))}${suffix}`;
+};
 
 /**
  * Salesforce as a destination: audience membership as Campaign Members of one Campaign per audience, and chosen
@@ -263,7 +268,7 @@ export default defineDestination<SalesforceDestinationConfig, SalesforceItem>({
         Name: name,
         IsActive: true,
         Status: 'In Progress',
-        Description: `Members of the Plexus audience ${audience.id}`,
+        Description: `Members of the Plexus audience ${audience.id} (activation ${audience.activationId})`,
       },
       { retries: 0 },
     );

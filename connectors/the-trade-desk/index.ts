@@ -101,9 +101,9 @@ export default defineDestination<TheTradeDeskConfig, TtdItem>({
     await post(ctx, []);
   },
 
-  /** TTD creates a first-party segment when data first names it: the segment is named after the Plexus audience. */
+  /** TTD creates a first-party segment when data first names it: the segment is named after the Plexus activation. */
   async ensureAudience(_ctx, audience) {
-    return { externalId: audience.externalId ?? `plexus-${audience.id}` };
+    return { externalId: audience.externalId ?? `plexus-${audience.activationId}` };
   },
 
   toItem: toTtdItem,

@@ -195,7 +195,7 @@ describe('activation to Google, TikTok, The Trade Desk and a webhook through the
       await h.evaluator.evaluate(audienceId, 'full');
       activationId = await h.activate({ audienceId, destinationId, mode: 'upsert' });
       expect((await h.deliverAll(activationId)).state).toBe('idle');
-      const segment = `plexus-${audienceId}`;
+      const segment = `plexus-${activationId}`;
       expect(ttd.state.members('adv1', segment).sort()).toEqual(
         [1, 2, 3, 4, 20, 21].map((n) => `DAID:${device(n)}`).sort(),
       );

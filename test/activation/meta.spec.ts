@@ -60,7 +60,7 @@ describe('activation to Meta Custom Audiences through the engine', () => {
     expect((await h.deliverAll(activationId)).state).toBe('idle');
     const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
     platformId = view.externalId;
-    expect(meta.state.audiences.get(platformId)?.description).toBe(`plexus-audience:${audienceId}`);
+    expect(meta.state.audiences.get(platformId)?.description).toBe(`plexus-activation:${activationId}`);
     expect(meta.state.members(platformId)).toHaveLength(4);
     for (let n = 1; n <= 4; n++) {
       expect(meta.state.has(platformId, 'EMAIL', emailHash(n))).toBe(true);
@@ -312,11 +312,27 @@ describe('activation to Meta Custom Audiences through the engine', () => {
     });
   });
 
-  it('deleting the activation removes every member the platform holds', async () => {
+  it('deleting the activation removes every member the platform holds, and only from its own platform audience', async () => {
+    // The same audience through a second destination on the same ad account: its own platform audience.
+    const twin = await h.createDestination('Meta (same ad account)', 'meta-custom-audiences', {
+      accessToken: TOKEN,
+      adAccountId: '1000',
+      baseUrl: meta.url,
+      requestsPerSecond: 100,
+    });
+    const twinActivation = await h.activate({ audienceId, destinationId: twin, mode: 'upsert' });
+    expect((await h.deliverAll(twinActivation)).state).toBe('idle');
+    const twinView = (await h.api('GET', `/v1/activations/${twinActivation}`)).body;
+    expect(twinView.externalId).not.toBe(platformId);
+    expect(meta.state.audiences.get(twinView.externalId)?.description).toBe(`plexus-activation:${twinActivation}`);
+    expect(twinView.members.held).toBeGreaterThan(0);
+    expect(meta.state.members(twinView.externalId)).toHaveLength(twinView.members.held);
+
     const deleted = await h.api('DELETE', `/v1/activations/${activationId}`);
     expect(deleted.status).toBe(202);
     expect((await h.deliverAll(activationId)).state).toBe('deleted');
     expect(meta.state.members(platformId)).toHaveLength(0);
+    expect(meta.state.members(twinView.externalId)).toHaveLength(twinView.members.held);
     const view = (await h.api('GET', `/v1/activations/${activationId}`)).body;
     expect(view).toMatchObject({ status: 'deleted' });
     expect(view.members.held).toBeUndefined();

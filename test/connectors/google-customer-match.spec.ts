@@ -46,7 +46,7 @@ describeDestinationConformance({
   teardown: () => google.close(),
   config,
   invalidCredentials: () => ({ ...config(), accessToken: 'expired' }),
-  audience: { id: 'aud_buyers', name: 'Buyers', externalId: '5550001' },
+  audience: { id: 'aud_buyers', activationId: 'act_buyers', name: 'Buyers', externalId: '5550001' },
   members,
   injectFault: (f) =>
     google.faults.inject({ kind: f.status === 429 ? '429' : '5xx', times: f.times, status: f.status }),
@@ -56,7 +56,7 @@ describeDestinationConformance({
 describe('google-customer-match against the Data Manager emulator', () => {
   let ctx: ConnectorContext<GoogleCustomerMatchConfig>;
   const items = members.map((m) => destination.toItem(m)).filter((i) => i !== null);
-  const audience = { id: 'aud_vip', name: 'VIP', externalId: '5550002' };
+  const audience = { id: 'aud_vip', activationId: 'act_vip', name: 'VIP', externalId: '5550002' };
   const emailKey = (i: number) => `email:${sha256Hex(`person${i}@gmail.com`)}`;
 
   beforeAll(async () => {

@@ -39,7 +39,7 @@ describeDestinationConformance({
   teardown: () => hubspot.close(),
   config,
   invalidCredentials: () => ({ ...config(), accessToken: 'revoked' }),
-  audience: { id: 'aud_buyers', name: 'Buyers' },
+  audience: { id: 'aud_buyers', activationId: 'act_buyers', name: 'Buyers' },
   members,
   injectFault: (f) =>
     hubspot.faults.inject({ kind: f.status === 429 ? '429' : '5xx', times: f.times, status: f.status }),
@@ -49,27 +49,31 @@ describeDestinationConformance({
 describe('hubspot-destination against the HubSpot emulator', () => {
   let ctx: ConnectorContext<HubSpotDestinationConfig>;
   let listId: string;
-  const audience = () => ({ id: 'aud_vip', name: 'VIP', externalId: listId });
+  const audience = () => ({ id: 'aud_vip', activationId: 'act_vip', name: 'VIP', externalId: listId });
   const item = (m: ActivationMember) => destination.toItem(m)!;
 
   beforeAll(async () => {
     hubspot = await startHubSpot({ tokens: [TOKEN], rateLimit: false });
     ({ ctx } = await createTestContext<HubSpotDestinationConfig>(destination, config()));
-    listId = (await destination.ensureAudience!(ctx, { id: 'aud_vip', name: 'VIP' })).externalId;
+    listId = (await destination.ensureAudience!(ctx, { id: 'aud_vip', activationId: 'act_vip', name: 'VIP' }))
+      .externalId;
   });
   afterAll(() => hubspot.close());
   afterEach(() => hubspot.faults.clear());
 
   it('creates one MANUAL contact list per audience, found again by its name', async () => {
-    expect((await destination.ensureAudience!(ctx, { id: 'aud_vip', name: 'VIP' })).externalId).toBe(listId);
+    expect(
+      (await destination.ensureAudience!(ctx, { id: 'aud_vip', activationId: 'act_vip', name: 'VIP' })).externalId,
+    ).toBe(listId);
     expect(hubspot.state.writeBack.lists.get(listId)).toMatchObject({
-      name: 'Plexus: VIP [aud_vip]',
+      name: 'Plexus: VIP [act_vip]',
       processingType: 'MANUAL',
       objectTypeId: '0-1',
     });
     hubspot.state.writeBack.lists.delete(listId);
     await expect(destination.ensureAudience!(ctx, audience())).rejects.toMatchObject({ failureType: 'config' });
-    listId = (await destination.ensureAudience!(ctx, { id: 'aud_vip', name: 'VIP' })).externalId;
+    listId = (await destination.ensureAudience!(ctx, { id: 'aud_vip', activationId: 'act_vip', name: 'VIP' }))
+      .externalId;
   });
 
   it('upserts contacts by email with their mapped traits, creating missing properties, and adds them to the list', async () => {

@@ -69,7 +69,7 @@ describe('HubSpot both ways: what Plexus writes into HubSpot does not come back 
       baseUrl: hubspot.url,
       properties: { firstName: 'firstname' },
     });
-    const audience = await destination.ensureAudience!(ctx, { id: 'aud_1', name: 'Customers' });
+    const audience = await destination.ensureAudience!(ctx, { id: 'aud_1', activationId: 'act_1', name: 'Customers' });
     const ada = await profileBy(t, 'email:ada@loop-test.io');
     const item = destination.toItem({
       profileId: ada.id,
@@ -78,7 +78,7 @@ describe('HubSpot both ways: what Plexus writes into HubSpot does not come back 
     })!;
     const written = await destination.write(
       ctx,
-      { id: 'aud_1', name: 'Customers', ...audience },
+      { id: 'aud_1', activationId: 'act_1', name: 'Customers', ...audience },
       { adds: [item], removes: [] },
     );
     expect(written.adds).toEqual([{ ok: true }]);

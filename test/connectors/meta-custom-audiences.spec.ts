@@ -32,7 +32,7 @@ describeDestinationConformance({
   teardown: () => meta.close(),
   config,
   invalidCredentials: () => ({ ...config(), accessToken: 'expired' }),
-  audience: { id: 'aud_buyers', name: 'Buyers' },
+  audience: { id: 'aud_buyers', activationId: 'act_buyers', name: 'Buyers' },
   members,
   injectFault: (f) => meta.faults.inject({ kind: f.status === 429 ? '429' : '5xx', times: f.times, status: f.status }),
   clearFaults: () => meta.faults.clear(),
@@ -43,12 +43,13 @@ describe('meta-custom-audiences against the Meta emulator', () => {
   let ctx: ConnectorContext<MetaCustomAudiencesConfig>;
   let audienceId: string;
   const items = members.map((m) => destination.toItem(m)).filter((i) => i !== null);
-  const audience = () => ({ id: 'aud_vip', name: 'VIP', externalId: audienceId });
+  const audience = () => ({ id: 'aud_vip', activationId: 'act_vip', name: 'VIP', externalId: audienceId });
 
   beforeAll(async () => {
     meta = await startMeta({ tokens: [TOKEN], adAccounts: ['1000'], rateLimit: false });
     ({ ctx } = await createTestContext<MetaCustomAudiencesConfig>(destination, config()));
-    audienceId = (await destination.ensureAudience!(ctx, { id: 'aud_vip', name: 'VIP' })).externalId;
+    audienceId = (await destination.ensureAudience!(ctx, { id: 'aud_vip', activationId: 'act_vip', name: 'VIP' }))
+      .externalId;
   });
   afterAll(() => meta.close());
   afterEach(() => meta.faults.clear());
@@ -69,11 +70,11 @@ describe('meta-custom-audiences against the Meta emulator', () => {
   });
 
   it('creates the audience once, as a customer-list audience tagged with the Plexus id', async () => {
-    const again = await destination.ensureAudience!(ctx, { id: 'aud_vip', name: 'VIP' });
+    const again = await destination.ensureAudience!(ctx, { id: 'aud_vip', activationId: 'act_vip', name: 'VIP' });
     expect(again.externalId).toBe(audienceId);
     const created = meta.state.audiences.get(audienceId)!;
     expect(created).toMatchObject({ name: 'VIP', subtype: 'CUSTOM', customerFileSource: 'USER_PROVIDED_ONLY' });
-    expect(created.description).toBe('plexus-audience:aud_vip');
+    expect(created.description).toBe('plexus-activation:act_vip');
   });
 
   it('adds and removes: the audience holds exactly the hashed rows, with accounting per request', async () => {
@@ -134,10 +135,10 @@ describe('meta-custom-audiences against the Meta emulator', () => {
         ...config(),
         baseUrl: slow.url,
       });
-      const { externalId } = await destination.ensureAudience!(slowCtx, { id: 'a', name: 'A' });
+      const { externalId } = await destination.ensureAudience!(slowCtx, { id: 'a', activationId: 'act_a', name: 'A' });
       const result = await destination.write(
         slowCtx,
-        { id: 'a', name: 'A', externalId },
+        { id: 'a', activationId: 'act_a', name: 'A', externalId },
         { adds: items, removes: items },
       );
       const all: Verdict[] = [...result.adds, ...result.removes];
@@ -161,25 +162,35 @@ describe('meta-custom-audiences against the Meta emulator', () => {
   });
 
   it('stops with a config failure when the audience was deleted in Ads Manager', async () => {
-    const { externalId } = await destination.ensureAudience!(ctx, { id: 'aud_gone', name: 'Gone' });
+    const { externalId } = await destination.ensureAudience!(ctx, {
+      id: 'aud_gone',
+      activationId: 'act_gone',
+      name: 'Gone',
+    });
     meta.state.deleteAudience(externalId);
     const result = await destination.write(
       ctx,
-      { id: 'aud_gone', name: 'Gone', externalId },
+      { id: 'aud_gone', activationId: 'act_gone', name: 'Gone', externalId },
       { adds: items, removes: [] },
     );
     expect(result.adds[0]).toEqual({
       abort: expect.stringMatching(/custom audience was deleted.*1487366/) as string,
       failureType: 'config',
     });
-    await expect(destination.ensureAudience!(ctx, { id: 'aud_gone', name: 'Gone', externalId })).rejects.toMatchObject({
+    await expect(
+      destination.ensureAudience!(ctx, { id: 'aud_gone', activationId: 'act_gone', name: 'Gone', externalId }),
+    ).rejects.toMatchObject({
       failureType: 'config',
     });
   });
 
   it('replaces the audience through a usersreplace session, batch by batch', async () => {
-    const { externalId } = await destination.ensureAudience!(ctx, { id: 'aud_mirror', name: 'Mirror' });
-    const target = { id: 'aud_mirror', name: 'Mirror', externalId };
+    const { externalId } = await destination.ensureAudience!(ctx, {
+      id: 'aud_mirror',
+      activationId: 'act_mirror',
+      name: 'Mirror',
+    });
+    const target = { id: 'aud_mirror', activationId: 'act_mirror', name: 'Mirror', externalId };
     await destination.write(ctx, target, { adds: items, removes: [] });
     const first = await destination.replace!(ctx, target, {
       sessionId: 77,

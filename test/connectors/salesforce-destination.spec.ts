@@ -49,7 +49,7 @@ describeDestinationConformance({
   teardown: () => salesforce.close(),
   config,
   invalidCredentials: () => ({ ...config(), accessToken: 'expired' }),
-  audience: { id: 'aud_buyers', name: 'Buyers' },
+  audience: { id: 'aud_buyers', activationId: 'act_buyers', name: 'Buyers' },
   members,
   injectFault: (f) =>
     salesforce.faults.inject({ kind: f.status === 429 ? '429' : '5xx', times: f.times, status: f.status }),
@@ -60,7 +60,7 @@ describe('salesforce-destination against the Salesforce emulator', () => {
   let ctx: ConnectorContext<SalesforceDestinationConfig>;
   let campaignId: string;
   const items = members.map((m) => destination.toItem(m)).filter((i): i is SalesforceItem => i !== null);
-  const audience = () => ({ id: 'aud_vip', name: 'VIP', externalId: campaignId });
+  const audience = () => ({ id: 'aud_vip', activationId: 'act_vip', name: 'VIP', externalId: campaignId });
   const memberIds = () =>
     salesforce.state.campaignMembers
       .all()
@@ -71,20 +71,32 @@ describe('salesforce-destination against the Salesforce emulator', () => {
   beforeAll(async () => {
     salesforce = await start();
     ({ ctx } = await createTestContext<SalesforceDestinationConfig>(destination, config()));
-    campaignId = (await destination.ensureAudience!(ctx, { id: 'aud_vip', name: 'VIP' })).externalId;
+    campaignId = (await destination.ensureAudience!(ctx, { id: 'aud_vip', activationId: 'act_vip', name: 'VIP' }))
+      .externalId;
   });
   afterAll(() => salesforce.close());
   afterEach(() => salesforce.faults.clear());
 
   it('creates one campaign per audience and finds it again; a deleted campaign is a config failure', async () => {
     expect(salesforce.state.campaigns.get(campaignId)).toMatchObject({
-      Name: campaignName({ id: 'aud_vip', name: 'VIP' }),
+      Name: 'VIP (Plexus act_vip)',
     });
-    expect((await destination.ensureAudience!(ctx, { id: 'aud_vip', name: 'VIP' })).externalId).toBe(campaignId);
-    const other = await destination.ensureAudience!(ctx, { id: 'aud_gone', name: 'Gone' });
+    // Salesforce keeps 80 characters of a name: a long audience name is shortened, the activation's id kept whole.
+    const long = campaignName({ name: 'x'.repeat(100), activationId: '0193b4de-7c1a-7000-8000-0123456789ab' });
+    expect(long).toHaveLength(80);
+    expect(long.endsWith(' (Plexus 0193b4de-7c1a-7000-8000-0123456789ab)')).toBe(true);
+    expect(
+      (await destination.ensureAudience!(ctx, { id: 'aud_vip', activationId: 'act_vip', name: 'VIP' })).externalId,
+    ).toBe(campaignId);
+    const other = await destination.ensureAudience!(ctx, { id: 'aud_gone', activationId: 'act_gone', name: 'Gone' });
     salesforce.state.campaigns.delete(other.externalId);
     await expect(
-      destination.ensureAudience!(ctx, { id: 'aud_gone', name: 'Gone', externalId: other.externalId }),
+      destination.ensureAudience!(ctx, {
+        id: 'aud_gone',
+        activationId: 'act_gone',
+        name: 'Gone',
+        externalId: other.externalId,
+      }),
     ).rejects.toMatchObject({
       failureType: 'config',
       message: expect.stringMatching(/no longer exists/),

@@ -23,7 +23,7 @@ describeDestinationConformance({
   teardown: () => ttd.close(),
   config,
   invalidCredentials: () => ({ ...config(), secretKey: 'rotated' }),
-  audience: { id: 'aud_buyers', name: 'Buyers' },
+  audience: { id: 'aud_buyers', activationId: 'act_buyers', name: 'Buyers' },
   members,
   injectFault: (f) => ttd.faults.inject({ kind: f.status === 429 ? '429' : '5xx', times: f.times, status: f.status }),
   clearFaults: () => ttd.faults.clear(),
@@ -32,7 +32,7 @@ describeDestinationConformance({
 describe('the-trade-desk against the TTD emulator', () => {
   let ctx: ConnectorContext<TheTradeDeskConfig>;
   const items = members.map((m) => destination.toItem(m)).filter((i) => i !== null);
-  const audience = { id: 'aud_vip', name: 'VIP', externalId: 'plexus-aud_vip' };
+  const audience = { id: 'aud_vip', activationId: 'act_vip', name: 'VIP', externalId: 'plexus-aud_vip' };
   beforeAll(async () => {
     ttd = await start();
     ({ ctx } = await createTestContext<TheTradeDeskConfig>(destination, { ...config(), ttlMinutes: 1440 }));

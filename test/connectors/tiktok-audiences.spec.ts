@@ -27,7 +27,7 @@ describeDestinationConformance({
   teardown: () => tiktok.close(),
   config,
   invalidCredentials: () => ({ ...config(), accessToken: 'revoked' }),
-  audience: { id: 'aud_buyers', name: 'Buyers', externalId: '9001' },
+  audience: { id: 'aud_buyers', activationId: 'act_buyers', name: 'Buyers', externalId: '9001' },
   members,
   injectFault: (f) =>
     tiktok.faults.inject({ kind: f.status === 429 ? '429' : '5xx', times: f.times, status: f.status }),
@@ -37,7 +37,7 @@ describeDestinationConformance({
 describe('tiktok-audiences against the TikTok emulator', () => {
   let ctx: ConnectorContext<TikTokAudiencesConfig>;
   const items = members.map((m) => destination.toItem(m)).filter((i) => i !== null);
-  const audience = { id: 'aud_vip', name: 'VIP', externalId: '9002' };
+  const audience = { id: 'aud_vip', activationId: 'act_vip', name: 'VIP', externalId: '9002' };
   beforeAll(async () => {
     tiktok = await start();
     ({ ctx } = await createTestContext<TikTokAudiencesConfig>(destination, config()));

@@ -19,14 +19,14 @@ describeDestinationConformance({
   teardown: () => receiver.close(),
   config,
   invalidCredentials: () => ({ ...config(), secret: 'another-secret-0123' }),
-  audience: { id: 'aud_buyers', name: 'Buyers' },
+  audience: { id: 'aud_buyers', activationId: 'act_buyers', name: 'Buyers' },
   members,
   injectFault: (f) => receiver.failNext(f.status, f.times),
 });
 
 describe('webhook destination against a verifying receiver', () => {
   let ctx: ConnectorContext<WebhookConfig>;
-  const audience = { id: 'aud_vip', name: 'VIP', externalId: 'aud_vip' };
+  const audience = { id: 'aud_vip', activationId: 'act_vip', name: 'VIP', externalId: 'aud_vip' };
   const items = members.map((m) => destination.toItem(m)!);
   beforeAll(async () => {
     receiver = await startWebhookReceiver(SECRET);

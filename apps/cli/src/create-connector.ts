@@ -255,7 +255,8 @@ export default defineDestination<${Name}Config, ${Name}Item>({
   },
   async ensureAudience(ctx, audience) {
     if (audience.externalId) return { externalId: audience.externalId };
-    const { data } = await ctx.http.post<{ id: string }>('/audiences', { name: audience.name, key: audience.id });
+    // Keyed by the activation (this audience through this destination), so two never share a platform audience.
+    const { data } = await ctx.http.post<{ id: string }>('/audiences', { name: audience.name, key: audience.activationId });
     return { externalId: data.id };
   },
   toItem(member: ActivationMember) {
@@ -313,7 +314,7 @@ describeDestinationConformance({
   teardown: () => api.close(),
   config: () => ({ baseUrl: api.url, token: 'test-token' }),
   invalidCredentials: () => ({ baseUrl: api.url, token: 'wrong-token' }),
-  audience: { id: 'aud_buyers', name: 'Buyers' },
+  audience: { id: 'aud_buyers', activationId: 'act_buyers', name: 'Buyers' },
   members: [
     { profileId: 'p1', identifiers: [{ type: 'email', value: 'alice@example.com' }], traits: {} },
     { profileId: 'p2', identifiers: [{ type: 'email', value: 'bob@example.com' }], traits: {} },

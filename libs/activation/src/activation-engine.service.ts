@@ -752,6 +752,7 @@ export class ActivationEngine {
       const { externalId } = await definition.ensureAudience(ctx, {
         id: d.activation.audienceId,
         name: d.audienceName,
+        activationId: d.activation.id,
       });
       await this.repository.update(d.activation.id, { externalId });
       d.activation = { ...d.activation, externalId };
@@ -776,7 +777,12 @@ export class ActivationEngine {
   /** Sends one stored batch to the platform; never throws (a failure becomes one verdict per item). */
   private async transmit(d: Delivery, batch: Sending): Promise<Answer> {
     const { definition, ctx } = d.destination;
-    const audience = { id: d.activation.audienceId, name: d.audienceName, externalId: d.activation.externalId! };
+    const audience = {
+      id: d.activation.audienceId,
+      name: d.audienceName,
+      activationId: d.activation.id,
+      externalId: d.activation.externalId!,
+    };
     const { adds, removes } = batch.payload;
     let answer: Answer;
     try {

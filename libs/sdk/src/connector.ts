@@ -333,6 +333,13 @@ export interface AudienceRef {
   /** Plexus audience id and name. */
   id: string;
   name: string;
+  /**
+   * The Plexus activation: this audience sent through this destination. A platform audience belongs to one
+   * activation, so `ensureAudience` marks or names what it creates by this id, never by the audience's alone: two
+   * destinations on the same platform account (or two activations of one audience) then never find and share one
+   * platform audience, and deleting one activation never empties the audience another still uses.
+   */
+  activationId: string;
   /** The platform's id for the audience, once `ensureAudience` has created or found it (or the admin gave it). */
   externalId?: string;
 }

@@ -34,7 +34,7 @@ export default defineDestination<ExampleAdsConfig, AdsItem>({
     await ctx.http.get('/me');
   },
   async ensureAudience(ctx, audience) {
-    const { data } = await ctx.http.put<{ id: string }>(`/audiences/${encodeURIComponent(audience.id)}`, {
+    const { data } = await ctx.http.put<{ id: string }>(`/audiences/${encodeURIComponent(audience.activationId)}`, {
       name: audience.name,
     });
     return { externalId: data.id };

@@ -39,7 +39,7 @@ describeDestinationConformance({
   teardown: () => api.close(),
   config: () => ({ baseUrl: api.url, token: 'ads-token' }),
   invalidCredentials: () => ({ baseUrl: api.url, token: 'wrong' }),
-  audience: { id: 'aud_buyers', name: 'Buyers' },
+  audience: { id: 'aud_buyers', activationId: 'act_buyers', name: 'Buyers' },
   members: [
     { profileId: 'p1', identifiers: [{ type: 'email', value: 'ada@example.com' }], traits: {} },
     { profileId: 'p2', identifiers: [{ type: 'email_sha256', value: 'a'.repeat(64) }], traits: {} },
@@ -55,7 +55,7 @@ describeDestinationConformance({
 
 describe('the destination checks catch broken destinations', () => {
   const fixture = {
-    audience: { id: 'aud_broken', name: 'Broken' },
+    audience: { id: 'aud_broken', activationId: 'act_broken', name: 'Broken' },
     members: [{ profileId: 'p1', identifiers: [{ type: 'email' as const, value: 'ada@example.com' }], traits: {} }],
   };
   let server: FixtureServer;
