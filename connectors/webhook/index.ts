@@ -107,7 +107,13 @@ export default defineDestination<WebhookConfig, WebhookItem>({
 
   /** One delivery carries both entries and exits (up to 500 of each), so the receiver sees them in one step. */
   async write(ctx, audience: AudienceRef & { externalId: string }, { adds, removes }) {
-    const ref = { id: audience.id, name: audience.name, externalId: audience.externalId };
+    // The activation's id tells apart two destinations that post the same audience to one receiver.
+    const ref = {
+      id: audience.id,
+      name: audience.name,
+      externalId: audience.externalId,
+      activationId: audience.activationId,
+    };
     const pairs = Array.from(
       { length: Math.ceil(Math.max(adds.length, removes.length) / WEBHOOK_MAX_ITEMS) },
       (_, i) => i,

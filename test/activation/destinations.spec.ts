@@ -245,6 +245,12 @@ describe('activation to Google, TikTok, The Trade Desk and a webhook through the
       expect((await h.deliverAll(activationId)).state).toBe('idle');
       const entered = receiver.deliveries.flatMap((d) => d.body.changes).filter((c: any) => c.type === 'entered');
       expect(entered.map((c: any) => c.profileId)).toContain(ids[0]);
+      expect(receiver.deliveries.at(-1)!.body.audience).toEqual({
+        id: audienceId,
+        name: expect.any(String),
+        externalId: audienceId,
+        activationId,
+      });
       expect(entered[0].identifiers).toEqual(
         expect.arrayContaining([{ type: 'email', value: expect.stringContaining('@') }]),
       );

@@ -42,7 +42,7 @@ describe('webhook destination against a verifying receiver', () => {
     expect(delivery.body).toEqual({
       id: delivery.id,
       type: 'audience.changes',
-      audience: { id: 'aud_vip', name: 'VIP', externalId: 'aud_vip' },
+      audience: { id: 'aud_vip', name: 'VIP', externalId: 'aud_vip', activationId: 'act_vip' },
       changes: [
         {
           type: 'entered',
