@@ -207,7 +207,7 @@ export const campaignName = (audience: { name: string; activationId: string }) =
 };
 
 /**
- * Salesforce as a destination: audience membership as Campaign Members of one Campaign per audience, and chosen
+ * Salesforce as a destination: audience membership as Campaign Members of one Campaign per activation, and chosen
  * traits written to Contact or Lead fields through sObject Collections (≤ 200 records a request, `allOrNone:
  * false`, per-record errors as per-item verdicts). See README.md.
  */
