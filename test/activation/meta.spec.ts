@@ -352,8 +352,14 @@ describe('activation to Meta Custom Audiences through the engine', () => {
     await jobs.tick();
     expect(queues.partitionKeys('activation.deliver')).toContain(gone);
     expect((await h.api('DELETE', `/v1/destinations/${gone}`)).status).toBe(204);
+    const keysOfGone = () => queues.redis.keys(`${queues.prefix}:activation-${gone}:*`);
+    expect((await keysOfGone()).length).toBeGreaterThan(0);
     await jobs.tick();
     expect(queues.partitionKeys('activation.deliver')).not.toContain(gone);
+    // Its keys leave Redis too (the tick does not wait for that).
+    for (let waited = 0; (await keysOfGone()).length > 0 && waited < 5_000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await keysOfGone()).toEqual([]);
     // The destinations that exist keep theirs.
     expect(queues.partitionKeys('activation.deliver')).toContain(destinationId);
   });

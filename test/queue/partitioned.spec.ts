@@ -60,6 +60,20 @@ describe('partitioned jobs on real BullMQ', () => {
     expect(queues.partitionKeys('activation.deliver')).toContain('dst_gone');
   });
 
+  it('removes a partition gone for good: its jobs and keys leave Redis', async () => {
+    expect(
+      await queues.ensurePartitionedJob('activation.deliver', 'dst_deleted', payload, 'deliver-5', { delay: 60_000 }),
+    ).toBe(true);
+    const redis = queues.redis;
+    const keysOf = () => redis.keys(`${prefix}:activation-dst_deleted:*`);
+    expect((await keysOf()).length).toBeGreaterThan(0);
+    await queues.removePartition('activation.deliver', 'dst_deleted');
+    expect(queues.partitionKeys('activation.deliver')).not.toContain('dst_deleted');
+    expect(await keysOf()).toEqual([]);
+    // The other partitions keep theirs.
+    expect(await queues.partitionQueue('activation.deliver', 'dst_1').getJobCounts('waiting')).toEqual({ waiting: 1 });
+  });
+
   it('refuses a partition key that would break the queue name', () => {
     expect(() => queues.partitionQueue('activation.deliver', 'a:b')).toThrow('invalid partition key');
   });

@@ -56,9 +56,10 @@ export class ActivationJobs implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /**
-   * Closes this process's delivery queues (and workers) of destinations deleted since they were opened. The
-   * queues are listed before the destinations are read, so one opened for a destination created meanwhile stays.
-   * A worker finishes its running job before it closes; the tick does not wait for that.
+   * Closes this process's delivery queues (and workers) of destinations deleted since they were opened, and removes
+   * their keys from Redis (jobs of a deleted destination can never run). The queues are listed before the
+   * destinations are read, so one opened for a destination created meanwhile stays. A worker finishes its running
+   * job before it closes; the tick does not wait for that.
    */
   private async forgetDeletedDestinations(): Promise<void> {
     const open = this.queue.partitionKeys('activation.deliver');
@@ -67,10 +68,10 @@ export class ActivationJobs implements OnModuleInit, OnApplicationBootstrap {
     for (const key of open)
       if (!live.has(key))
         void this.queue
-          .closePartition('activation.deliver', key)
+          .removePartition('activation.deliver', key)
           .catch((error: unknown) =>
             this.logger.warn(
-              `closing the queue of destination ${key}: ${error instanceof Error ? error.message : String(error)}`,
+              `removing the queue of destination ${key}: ${error instanceof Error ? error.message : String(error)}`,
             ),
           );
   }

@@ -272,6 +272,23 @@ export class QueueService implements BeforeApplicationShutdown {
     await queue?.close();
   }
 
+  /**
+   * Closes a partition whose key is gone for good, like {@link closePartition}, and removes its queue's keys from
+   * Redis: its jobs, the failed ones kept for inspection included, can no longer be run (their destination is
+   * deleted). A worker of another process still on it closes at that process's next look; its running job fails.
+   */
+  async removePartition(job: JobName, key: string): Promise<void> {
+    await this.closePartition(job, key);
+    if (!/^[\w.-]+$/.test(key)) throw new Error(`invalid partition key ${key}`);
+    // A queue object of its own, not kept: asked for again, the partition is opened again (empty).
+    const queue = new Queue(`${JOB_QUEUES[job]}-${key}`, { connection: this.connection, prefix: this.prefix });
+    try {
+      await queue.obliterate({ force: true });
+    } finally {
+      await queue.close();
+    }
+  }
+
   /** Creates or updates a job scheduler (cron or fixed interval) that adds `job` with `payload`. */
   async schedule<K extends JobName>(
     schedulerId: string,
