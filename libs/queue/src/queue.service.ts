@@ -182,11 +182,16 @@ export class QueueService implements BeforeApplicationShutdown {
     }
   }
 
-  /** The queue of one partition of a partitioned job (`<queue>-<key>`; the key may not contain `:`). */
-  partitionQueue(job: JobName, key: string): Queue {
+  /** The queue name of one partition of a partitioned job: `<queue>-<key>` (the key may not contain `:`). */
+  private partitionName(job: JobName, key: string): string {
     if (!PARTITIONED_JOBS.has(job)) throw new Error(`${job} is not a partitioned job`);
     if (!/^[\w.-]+$/.test(key)) throw new Error(`invalid partition key ${key}`);
-    const name = `${JOB_QUEUES[job]}-${key}`;
+    return `${JOB_QUEUES[job]}-${key}`;
+  }
+
+  /** The queue of one partition of a partitioned job (see {@link partitionName}). */
+  partitionQueue(job: JobName, key: string): Queue {
+    const name = this.partitionName(job, key);
     let queue = this.partitionQueues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
@@ -278,10 +283,10 @@ export class QueueService implements BeforeApplicationShutdown {
    * deleted). A worker of another process still on it closes at that process's next look; its running job fails.
    */
   async removePartition(job: JobName, key: string): Promise<void> {
+    const name = this.partitionName(job, key);
     await this.closePartition(job, key);
-    if (!/^[\w.-]+$/.test(key)) throw new Error(`invalid partition key ${key}`);
     // A queue object of its own, not kept: asked for again, the partition is opened again (empty).
-    const queue = new Queue(`${JOB_QUEUES[job]}-${key}`, { connection: this.connection, prefix: this.prefix });
+    const queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
     try {
       await queue.obliterate({ force: true });
     } finally {
