@@ -5,6 +5,7 @@ import { Environment } from '@plexus/config';
 import {
   ConnectorError,
   verdictsForFailure,
+  type AudienceRef,
   type IdentifierType,
   type RequestReport,
   type Verdict,
@@ -211,6 +212,13 @@ function lastFlightTouching(flights: Flight[], overlay: Map<string, { batch: str
 function troubled(answer: Answer): boolean {
   const ok = (v: Verdict) => 'ok' in v || ('abort' in v && v.failureType === 'invalid');
   return !answer.adds.every(ok) || !answer.removes.every(ok);
+}
+
+/** The audience as the destination's connector sees it: this activation's, with the platform's id once known. */
+function audienceRef(d: Delivery): AudienceRef {
+  const ref: AudienceRef = { id: d.activation.audienceId, name: d.audienceName, activationId: d.activation.id };
+  if (d.activation.externalId) ref.externalId = d.activation.externalId;
+  return ref;
 }
 
 function messageOf(error: unknown): string {
@@ -749,11 +757,7 @@ export class ActivationEngine {
       return false;
     }
     try {
-      const { externalId } = await definition.ensureAudience(ctx, {
-        id: d.activation.audienceId,
-        name: d.audienceName,
-        activationId: d.activation.id,
-      });
+      const { externalId } = await definition.ensureAudience(ctx, audienceRef(d));
       await this.repository.update(d.activation.id, { externalId });
       d.activation = { ...d.activation, externalId };
       return true;
@@ -777,12 +781,7 @@ export class ActivationEngine {
   /** Sends one stored batch to the platform; never throws (a failure becomes one verdict per item). */
   private async transmit(d: Delivery, batch: Sending): Promise<Answer> {
     const { definition, ctx } = d.destination;
-    const audience = {
-      id: d.activation.audienceId,
-      name: d.audienceName,
-      activationId: d.activation.id,
-      externalId: d.activation.externalId!,
-    };
+    const audience = { ...audienceRef(d), externalId: d.activation.externalId! };
     const { adds, removes } = batch.payload;
     let answer: Answer;
     try {
