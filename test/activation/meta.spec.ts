@@ -4,6 +4,7 @@ import { ActivationJobs, ActivationScheduler, INTERRUPTED_RUN } from '@plexus/ac
 import { QueueService } from '@plexus/queue';
 import { sha256Hex } from '@plexus/sdk';
 import { startMeta, type MetaEmulator } from '../emulators/meta/meta.emulator.js';
+import { until } from '../support/wait.js';
 import { person, startActivationApp, VIP_RULE } from './support.js';
 
 type Harness = Awaited<ReturnType<typeof startActivationApp>>;
@@ -357,8 +358,7 @@ describe('activation to Meta Custom Audiences through the engine', () => {
     await jobs.tick();
     expect(queues.partitionKeys('activation.deliver')).not.toContain(gone);
     // Its keys leave Redis too (the tick does not wait for that).
-    for (let waited = 0; (await keysOfGone()).length > 0 && waited < 5_000; waited += 50)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(async () => (await keysOfGone()).length === 0, 5_000, 50);
     expect(await keysOfGone()).toEqual([]);
     // The destinations that exist keep theirs.
     expect(queues.partitionKeys('activation.deliver')).toContain(destinationId);
